@@ -1,0 +1,58 @@
+import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { ScheduleModule } from '@nestjs/schedule';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AuthModule } from './auth/auth.module';
+import { AuthGuard } from './common/auth/auth.guard';
+import { CsrfGuard } from './common/auth/csrf.guard';
+import { CommonModule } from './common/common.module';
+import { AllExceptionsFilter } from './common/errors/exception.filter';
+import { HealthModule } from './common/health/health.module';
+import { JsonBodyMiddleware } from './common/http/json-body.middleware';
+import { loggerParams } from './common/http/logging';
+import { RateLimitMiddleware } from './common/http/rate-limit.middleware';
+import { RequestValidationPipe } from './common/http/validation.pipe';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { PlanGuard } from './plans/plan.guard';
+import { PlansModule } from './plans/plans.module';
+import { WorkspacesModule } from './workspaces/workspaces.module';
+
+@Module({})
+export class AppModule implements NestModule {
+  /** The whole application for a validated configuration (main.ts and the e2e tests use this). */
+  static register(config: AppConfig, options: { logDestination?: DestinationStream } = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot(loggerParams(config, options.logDestination)),
+        EventEmitterModule.forRoot(),
+        ScheduleModule.forRoot(),
+        CommonModule,
+        DatabaseModule,
+        HealthModule,
+        PlansModule,
+        AuthModule,
+        WorkspacesModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_PIPE, useClass: RequestValidationPipe },
+        // Order matters: who is calling (401), then CSRF (403), then plan gates (403).
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_GUARD, useClass: CsrfGuard },
+        { provide: APP_GUARD, useExisting: PlanGuard },
+        RateLimitMiddleware,
+        JsonBodyMiddleware,
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RateLimitMiddleware, JsonBodyMiddleware).forRoutes('*path');
+  }
+}

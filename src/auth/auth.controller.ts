@@ -1,0 +1,115 @@
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { CookieOptions, Request, Response } from 'express';
+import { isUUID } from 'class-validator';
+import { Authenticated, CurrentUser, Public } from '../common/auth/decorators';
+import { CSRF_COOKIE, SESSION_COOKIE } from '../common/auth/principal';
+import type { AuthPrincipal } from '../common/auth/principal';
+import { ApiErrors } from '../common/http/openapi';
+import { UuidPipe } from '../common/http/uuid.pipe';
+import { AppConfig } from '../config/app-config';
+import {
+  ApiKeyCreatedResponse,
+  ApiKeyListResponse,
+  CreateApiKeyDto,
+  LoginDto,
+  LoginResponse,
+  MessageResponse,
+  SessionResponse,
+  SignupDto,
+} from './auth.dto';
+import { ApiKeysService } from './api-keys.service';
+import { AuthService } from './auth.service';
+
+@ApiTags('auth')
+@Controller('api/auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly apiKeys: ApiKeysService,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Public()
+  @Post('signup')
+  @ApiCreatedResponse({ type: MessageResponse })
+  @ApiConflictResponse({ description: 'Email already registered (`email_taken`).' })
+  @ApiErrors(400, 415, 429)
+  signup(@Body() dto: SignupDto): Promise<MessageResponse> {
+    return this.auth.signup(dto);
+  }
+
+  @Public()
+  @Post('login')
+  @HttpCode(200)
+  @ApiOkResponse({ type: LoginResponse, description: 'Sets the `dsentr_session` cookie.' })
+  @ApiUnauthorizedResponse({ description: '`Invalid email or password`' })
+  @ApiErrors(400, 403, 415, 429)
+  async login(@Body() dto: LoginDto, @Res({ passthrough: true }) res: Response): Promise<LoginResponse> {
+    const { token, expiresAt, body } = await this.auth.login(dto);
+    res.cookie(SESSION_COOKIE, token, { ...this.cookieOptions('lax'), expires: expiresAt });
+    return body;
+  }
+
+  /** Public: an expired session can still log out; the cookie is cleared either way. */
+  @Public()
+  @Post('logout')
+  @HttpCode(200)
+  @ApiOkResponse({ type: MessageResponse })
+  logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<MessageResponse> {
+    const cookie = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
+    const bearer = /^bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const token = [bearer, cookie].find((t): t is string => typeof t === 'string' && isUUID(t));
+    res.clearCookie(SESSION_COOKIE, this.cookieOptions('lax'));
+    return this.auth.logout(token?.toLowerCase());
+  }
+
+  @Get('me')
+  @Authenticated()
+  @ApiOkResponse({ type: SessionResponse })
+  @ApiErrors(401)
+  me(@CurrentUser() user: AuthPrincipal): Promise<SessionResponse> {
+    return this.auth.me(user);
+  }
+
+  /** Reference §1.2: the token as the raw text body, and the same value in the `csrf_token` cookie. */
+  @Public()
+  @Get('csrf-token')
+  @Header('Content-Type', 'text/plain; charset=utf-8')
+  @Header('Cache-Control', 'no-store')
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ schema: { type: 'string', example: 'q1w2e3…' }, description: 'Sets the `csrf_token` cookie.' })
+  csrfToken(@Res({ passthrough: true }) res: Response): string {
+    const token = this.auth.newCsrfToken();
+    res.cookie(CSRF_COOKIE, token, this.cookieOptions('strict'));
+    return token;
+  }
+
+  @Post('api-keys')
+  @Authenticated()
+  @ApiCreatedResponse({ type: ApiKeyCreatedResponse })
+  @ApiErrors(400, 401, 403)
+  createApiKey(@CurrentUser() user: AuthPrincipal, @Body() dto: CreateApiKeyDto): Promise<ApiKeyCreatedResponse> {
+    return this.apiKeys.create(user, dto);
+  }
+
+  @Get('api-keys')
+  @Authenticated()
+  @ApiOkResponse({ type: ApiKeyListResponse })
+  @ApiErrors(401)
+  listApiKeys(@CurrentUser() user: AuthPrincipal): Promise<ApiKeyListResponse> {
+    return this.apiKeys.list(user);
+  }
+
+  @Delete('api-keys/:keyId')
+  @Authenticated()
+  @ApiOkResponse({ schema: { example: { success: true } } })
+  @ApiErrors(400, 401, 403, 404)
+  revokeApiKey(@CurrentUser() user: AuthPrincipal, @Param('keyId', UuidPipe) keyId: string): Promise<{ success: true }> {
+    return this.apiKeys.revoke(user, keyId);
+  }
+
+  private cookieOptions(sameSite: 'lax' | 'strict'): CookieOptions {
+    return { httpOnly: true, sameSite, path: '/', secure: this.config.auth.cookieSecure };
+  }
+}

@@ -1,0 +1,57 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
+import { createHash, randomUUID } from 'node:crypto';
+import { Clock } from '../common/clock';
+import { AppError, ErrorCode } from '../common/errors/app-error';
+import { AppConfig } from '../config/app-config';
+import { UserEntity } from '../database/entities/user.entity';
+import { SessionRepository } from '../database/repositories/session.repository';
+
+export const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+
+const DAY_MS = 86_400_000;
+
+/** Server-side sessions: the client holds a random UUID, the database only its hash. */
+@Injectable()
+export class SessionsService {
+  private readonly logger = new Logger(SessionsService.name);
+
+  constructor(
+    private readonly sessions: SessionRepository,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  ttlMs(remember: boolean): number {
+    return (remember ? this.config.auth.rememberTtlDays : this.config.auth.sessionTtlDays) * DAY_MS;
+  }
+
+  async create(user: UserEntity, remember: boolean): Promise<{ token: string; expiresAt: Date }> {
+    const token = randomUUID();
+    const expiresAt = new Date(this.clock.now().getTime() + this.ttlMs(remember));
+    await this.sessions.create(sha256(token), user.id, { plan: user.plan }, expiresAt);
+    return { token, expiresAt };
+  }
+
+  /** Reference §1.1: unknown or expired → 401 `Session expired`; an expired row is deleted. */
+  async validate(token: string): Promise<{ user: UserEntity; tokenHash: string; claimsPlan: string }> {
+    const tokenHash = sha256(token);
+    const found = await this.sessions.findWithUser(tokenHash);
+    if (!found) throw new AppError(ErrorCode.Unauthorized, 'Session expired');
+    if (found.session.expiresAt.getTime() <= this.clock.now().getTime()) {
+      await this.sessions.delete(tokenHash);
+      throw new AppError(ErrorCode.Unauthorized, 'Session expired');
+    }
+    return { user: found.user, tokenHash, claimsPlan: found.session.data?.plan ?? found.user.plan };
+  }
+
+  async revoke(token: string): Promise<void> {
+    await this.sessions.delete(sha256(token));
+  }
+
+  @Interval('session-sweep', 3_600_000)
+  async sweepExpired(): Promise<void> {
+    const removed = await this.sessions.deleteExpired(this.clock.now());
+    if (removed) this.logger.log({ removed }, 'expired sessions removed');
+  }
+}

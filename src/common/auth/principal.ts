@@ -1,0 +1,25 @@
+import type { Request } from 'express';
+
+export type AuthMethod = 'cookie' | 'bearer' | 'api_key';
+
+/** Who is calling, as established by one of the passport strategies. */
+export interface AuthPrincipal {
+  userId: string;
+  email: string;
+  method: AuthMethod;
+  /** Login-time plan string (reference §1.1); plan *tier* is re-read by PlansService. */
+  claimsPlan: string;
+  sessionTokenHash?: string;
+  apiKeyId?: string;
+}
+
+export const SESSION_COOKIE = 'dsentr_session';
+export const CSRF_COOKIE = 'csrf_token';
+export const CSRF_HEADER = 'x-csrf-token';
+export const API_KEY_PREFIX = 'rl_';
+
+export type Credential =
+  | { kind: 'session'; token: string; via: 'cookie' | 'bearer' }
+  | { kind: 'api_key'; token: string };
+
+export type AuthenticatedRequest = Request & { user: AuthPrincipal; credential?: Credential };

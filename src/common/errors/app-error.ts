@@ -1,0 +1,103 @@
+/**
+ * Domain errors carry a stable `code` that the exception filter maps to an HTTP status and writes
+ * into the DSentr envelope `{success:false,status:"error",message,code}`.
+ */
+export enum ErrorCode {
+  InvalidRequest = 'invalid_request',
+  InvalidJson = 'invalid_json',
+  UnsupportedMediaType = 'unsupported_media_type',
+  PayloadTooLarge = 'payload_too_large',
+  Unauthorized = 'unauthorized',
+  InvalidCredentials = 'invalid_credentials',
+  UnverifiedEmail = 'unverified_email',
+  CsrfFailed = 'csrf_failed',
+  Forbidden = 'forbidden',
+  NotFound = 'not_found',
+  MethodNotAllowed = 'method_not_allowed',
+  Conflict = 'conflict',
+  EmailTaken = 'email_taken',
+  RateLimited = 'rate_limited',
+  WorkspacePlanRequired = 'workspace_plan_required',
+  WorkspaceMemberLimit = 'workspace_member_limit',
+  WorkspaceRunLimit = 'workspace_run_limit',
+  InternalError = 'internal_error',
+  ServiceUnavailable = 'service_unavailable',
+}
+
+const STATUS: Record<ErrorCode, number> = {
+  [ErrorCode.InvalidRequest]: 400,
+  [ErrorCode.InvalidJson]: 400,
+  [ErrorCode.UnsupportedMediaType]: 415,
+  [ErrorCode.PayloadTooLarge]: 413,
+  [ErrorCode.Unauthorized]: 401,
+  [ErrorCode.InvalidCredentials]: 401,
+  [ErrorCode.UnverifiedEmail]: 403,
+  [ErrorCode.CsrfFailed]: 403,
+  [ErrorCode.Forbidden]: 403,
+  [ErrorCode.NotFound]: 404,
+  [ErrorCode.MethodNotAllowed]: 405,
+  [ErrorCode.Conflict]: 409,
+  [ErrorCode.EmailTaken]: 409,
+  [ErrorCode.RateLimited]: 429,
+  [ErrorCode.WorkspacePlanRequired]: 403,
+  [ErrorCode.WorkspaceMemberLimit]: 400,
+  [ErrorCode.WorkspaceRunLimit]: 429,
+  [ErrorCode.InternalError]: 500,
+  [ErrorCode.ServiceUnavailable]: 503,
+};
+
+const DEFAULT_MESSAGE: Partial<Record<ErrorCode, string>> = {
+  [ErrorCode.InvalidJson]: 'Request body is not valid JSON',
+  [ErrorCode.UnsupportedMediaType]: 'Content-Type must be application/json',
+  [ErrorCode.PayloadTooLarge]: 'Request body is too large',
+  [ErrorCode.Unauthorized]: 'Session is required',
+  [ErrorCode.InvalidCredentials]: 'Invalid email or password',
+  [ErrorCode.UnverifiedEmail]: 'Please verify your email address before logging in',
+  [ErrorCode.CsrfFailed]: 'Missing or invalid CSRF token',
+  [ErrorCode.Forbidden]: 'Forbidden',
+  [ErrorCode.NotFound]: 'Not found',
+  [ErrorCode.RateLimited]: 'Too many requests. Please wait a moment and try again.',
+  [ErrorCode.WorkspacePlanRequired]: 'This feature requires a workspace plan. Upgrade in Settings → Plan.',
+  [ErrorCode.InternalError]: 'Internal server error',
+  [ErrorCode.ServiceUnavailable]: 'Service unavailable',
+};
+
+export class AppError extends Error {
+  readonly status: number;
+
+  /**
+   * `extra` keys are merged into the envelope (e.g. the current workflow on a 409); `status`
+   * overrides the code's usual status where the wire contract differs (422 for a wrong body shape).
+   */
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly extra?: Record<string, unknown>,
+    status?: number,
+  ) {
+    super(message ?? DEFAULT_MESSAGE[code] ?? code);
+    this.status = status ?? STATUS[code];
+  }
+
+  static statusOf(code: ErrorCode): number {
+    return STATUS[code];
+  }
+}
+
+export interface PlanViolation {
+  code: string;
+  message: string;
+  nodeLabel?: string;
+}
+
+export const PLAN_VIOLATION_SUMMARY =
+  'Solo plan restrictions prevent this workflow from running. Upgrade in Settings → Plan or adjust the nodes listed below.';
+
+/** Reference §1.4: always 403, `violations[]`, no top-level code; one violation lends its message. */
+export class PlanViolationError extends Error {
+  readonly status = 403;
+
+  constructor(readonly violations: PlanViolation[]) {
+    super(violations.length === 1 ? violations[0].message : PLAN_VIOLATION_SUMMARY);
+  }
+}

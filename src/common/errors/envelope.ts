@@ -1,0 +1,45 @@
+import { AppError, ErrorCode, PlanViolationError } from './app-error';
+
+export interface ErrorEnvelope {
+  success: false;
+  status: 'error';
+  message: string;
+  code: string | null;
+  [extra: string]: unknown;
+}
+
+export function errorEnvelope(message: string, code: string | null, extra?: Record<string, unknown>): ErrorEnvelope {
+  return { success: false, status: 'error', message, code, ...extra };
+}
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: ErrorCode.InvalidRequest,
+  401: ErrorCode.Unauthorized,
+  403: ErrorCode.Forbidden,
+  404: ErrorCode.NotFound,
+  405: ErrorCode.MethodNotAllowed,
+  409: ErrorCode.Conflict,
+  413: ErrorCode.PayloadTooLarge,
+  415: ErrorCode.UnsupportedMediaType,
+  422: ErrorCode.InvalidRequest,
+  429: ErrorCode.RateLimited,
+  503: ErrorCode.ServiceUnavailable,
+};
+
+export function codeForStatus(status: number): ErrorCode {
+  return CODE_BY_STATUS[status] ?? (status >= 500 ? ErrorCode.InternalError : ErrorCode.InvalidRequest);
+}
+
+/** The body for a known error; `null` when the error is unexpected (a 500 with an error id). */
+export function envelopeFor(error: unknown): { status: number; body: Record<string, unknown> } | null {
+  if (error instanceof PlanViolationError) {
+    return {
+      status: error.status,
+      body: { success: false, status: 'error', message: error.message, violations: error.violations },
+    };
+  }
+  if (error instanceof AppError) {
+    return { status: error.status, body: errorEnvelope(error.message, error.code, error.extra) };
+  }
+  return null;
+}

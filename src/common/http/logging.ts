@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Params } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import type { Options } from 'pino-http';
+import { AppConfig } from '../../config/app-config';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Path without query string, with path-embedded credentials (webhook tokens) masked. */
+export function loggablePath(url: string | undefined): string {
+  const path = (url ?? '').split('?')[0];
+  return path.replace(/(\/trigger\/)[^/]+/, '$1[redacted]');
+}
+
+/**
+ * Structured JSON logs, one line per request with its id (taken from `x-request-id` when sane,
+ * echoed back). Serializers whitelist what is logged: no headers, cookies, bodies or query strings.
+ */
+export function loggerParams(config: AppConfig, destination?: DestinationStream): Params {
+  const options: Options = {
+      level: config.logLevel,
+      genReqId: (req: IncomingMessage, res: ServerResponse) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      serializers: {
+        req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: loggablePath(req.url),
+          remoteAddress: req.remoteAddress,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        err: (err: Error) => ({ type: err.name, message: err.message }),
+      },
+      redact: { paths: ['req.headers', 'res.headers'], remove: true },
+  };
+  return { pinoHttp: destination ? [options, destination] : options };
+}

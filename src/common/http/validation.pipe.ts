@@ -1,0 +1,51 @@
+import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
+import { AppError, ErrorCode } from '../errors/app-error';
+import { MissingBody } from './json-body.middleware';
+
+const OPTIONAL_BODY = Symbol('runloom:optional-body');
+
+/** Marks a body DTO whose body may be absent entirely (reference §1.5: manual run, webhook trigger). */
+export function OptionalBody(): ClassDecorator {
+  return (target) => Reflect.defineMetadata(OPTIONAL_BODY, true, target);
+}
+
+function describe(errors: ValidationError[], parent = ''): string[] {
+  return errors.flatMap((e) => {
+    const field = parent ? `${parent}.${e.property}` : e.property;
+    const constraints = Object.values(e.constraints ?? {});
+    if (constraints.length) return [constraints[0].startsWith(e.property) ? constraints[0].replace(e.property, field) : `${field}: ${constraints[0]}`];
+    return describe(e.children ?? [], field);
+  });
+}
+
+/**
+ * class-validator with the envelope's `invalid_request` code and a message that names each bad
+ * field (never its value). Unknown properties are stripped, not rejected: the client sends extras.
+ */
+@Injectable()
+export class RequestValidationPipe extends ValidationPipe {
+  constructor() {
+    super({
+      whitelist: true,
+      transform: true,
+      forbidUnknownValues: true,
+      validationError: { target: false, value: false },
+      exceptionFactory: (errors) => new AppError(ErrorCode.InvalidRequest, `Invalid request: ${describe(errors).join('; ')}`),
+    });
+  }
+
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && this.toValidate(metadata)) {
+      if (value instanceof MissingBody) {
+        if (Reflect.getMetadata(OPTIONAL_BODY, metadata.metatype!)) return undefined;
+        throw value.reason === 'empty'
+          ? new AppError(ErrorCode.InvalidRequest, 'Request body is required')
+          : new AppError(ErrorCode.UnsupportedMediaType);
+      }
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        throw new AppError(ErrorCode.InvalidRequest, 'Request body must be a JSON object', undefined, 422);
+      }
+    }
+    return super.transform(value, metadata);
+  }
+}

@@ -1,0 +1,178 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import * as path from 'node:path';
+import { Environment, LogLevel, Role } from './environment';
+import { loadOrCreateDevSecrets } from './dev-secrets';
+
+export type DatabaseConfig =
+  | { type: 'sqlite'; path: string; migrationsRun: boolean }
+  | { type: 'postgres'; url: string; poolSize: number; migrationsRun: boolean };
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+  }
+}
+
+/** The typed, validated configuration. Injected by class; built once by `loadConfig`. */
+export class AppConfig {
+  readonly env: 'development' | 'production' | 'test';
+  readonly port: number;
+  readonly host: string;
+  readonly roles: ReadonlySet<Role>;
+  readonly dataDir: string;
+  readonly database: DatabaseConfig;
+  readonly logLevel: LogLevel;
+  readonly http: {
+    bodyLimit: string;
+    trustProxy: boolean | number | string;
+    corsOrigins: string[];
+  };
+  readonly rateLimit: {
+    perSecond: number;
+    burst: number;
+    authPerMinute: number;
+    authBurst: number;
+  };
+  readonly auth: {
+    cookieSecure: boolean;
+    requireEmailVerification: boolean;
+    sessionTtlDays: number;
+    rememberTtlDays: number;
+    scryptLogN: number;
+  };
+  readonly secrets: {
+    webhookSecret: string;
+    encryptionKey: Buffer;
+    /** Where generated development secrets came from, for the boot warning; null when configured. */
+    generatedAt: string | null;
+  };
+  readonly workspaces: { memberLimit: number; monthlyRunLimit: number };
+
+  constructor(values: AppConfig) {
+    Object.assign(this, values);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** `postgres` when DATABASE_URL points at PostgreSQL; entity column types depend on it at import time. */
+export function databaseDialect(env: Env = process.env): 'sqlite' | 'postgres' {
+  return /^postgres(ql)?:\/\//.test(env.DATABASE_URL ?? '') ? 'postgres' : 'sqlite';
+}
+
+function describe(errors: ValidationError[]): string[] {
+  return errors.flatMap((e) => {
+    const message = Object.values(e.constraints ?? {})[0];
+    // Never echo the value: it may be a secret.
+    if (!message) return describe(e.children ?? []);
+    return [message.startsWith(e.property) ? message : `${e.property}: ${message}`];
+  });
+}
+
+function parseTrustProxy(raw: string): boolean | number | string {
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw;
+}
+
+function splitList(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim().replace(/\/$/, ''))
+    .filter(Boolean);
+}
+
+/**
+ * Validates the environment and builds the configuration. Throws one `ConfigValidationError`
+ * naming every bad variable. Outside production, missing secrets are generated once into
+ * DATA_DIR so that `npm start` works on a fresh clone.
+ */
+export function loadConfig(rawEnv: Env = process.env): AppConfig {
+  const known = Object.keys(new Environment()).concat(
+    'DATABASE_URL',
+    'FRONTEND_ORIGIN',
+    'ADMIN_ORIGIN',
+    'AUTH_COOKIE_SECURE',
+    'WEBHOOK_SECRET',
+    'API_SECRETS_ENCRYPTION_KEY',
+  );
+  const input: Record<string, string> = {};
+  for (const key of known) {
+    const value = rawEnv[key];
+    if (value !== undefined && value.trim() !== '') input[key] = value.trim();
+  }
+  const env = plainToInstance(Environment, input);
+  const problems = describe(validateSync(env));
+  if (env.NODE_ENV === 'production') {
+    for (const name of ['WEBHOOK_SECRET', 'API_SECRETS_ENCRYPTION_KEY'] as const) {
+      if (!input[name]) problems.push(`${name} is required in production`);
+    }
+  }
+  if (problems.length) throw new ConfigValidationError(problems);
+
+  const dataDir = path.resolve(env.DATA_DIR);
+  const production = env.NODE_ENV === 'production';
+  let webhookSecret = env.WEBHOOK_SECRET;
+  let encryptionKey = env.API_SECRETS_ENCRYPTION_KEY;
+  let generatedAt: string | null = null;
+  if (!webhookSecret || !encryptionKey) {
+    // Production never reaches here: validation above requires both.
+    const generated = loadOrCreateDevSecrets(dataDir);
+    webhookSecret ??= generated.values.WEBHOOK_SECRET;
+    encryptionKey ??= generated.values.API_SECRETS_ENCRYPTION_KEY;
+    generatedAt = generated.file;
+  }
+
+  const dbUrl = env.DATABASE_URL;
+  const database: DatabaseConfig =
+    dbUrl && databaseDialect({ DATABASE_URL: dbUrl }) === 'postgres'
+      ? { type: 'postgres', url: dbUrl, poolSize: env.DB_POOL_SIZE, migrationsRun: env.DB_MIGRATIONS_RUN }
+      : {
+          type: 'sqlite',
+          path: dbUrl ? resolveSqlitePath(dbUrl.slice('sqlite:'.length)) : path.join(dataDir, 'runloom.sqlite'),
+          migrationsRun: env.DB_MIGRATIONS_RUN,
+        };
+
+  return new AppConfig({
+    env: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    roles: new Set(env.RUNLOOM_ROLES.split(',').map((r) => r.trim() as Role)),
+    dataDir,
+    database,
+    logLevel: env.LOG_LEVEL,
+    http: {
+      bodyLimit: env.BODY_LIMIT,
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
+      corsOrigins: [...splitList(env.FRONTEND_ORIGIN), ...splitList(env.ADMIN_ORIGIN)],
+    },
+    rateLimit: {
+      perSecond: env.RATE_LIMIT_PER_SECOND,
+      burst: env.RATE_LIMIT_BURST,
+      authPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE,
+      authBurst: env.AUTH_RATE_LIMIT_BURST,
+    },
+    auth: {
+      cookieSecure: env.AUTH_COOKIE_SECURE ?? production,
+      requireEmailVerification: env.REQUIRE_EMAIL_VERIFICATION,
+      sessionTtlDays: env.SESSION_TTL_DAYS,
+      rememberTtlDays: env.SESSION_REMEMBER_TTL_DAYS,
+      scryptLogN: env.PASSWORD_SCRYPT_LOG_N,
+    },
+    secrets: {
+      webhookSecret: webhookSecret!,
+      encryptionKey: Buffer.from(encryptionKey!, 'base64'),
+      generatedAt,
+    },
+    workspaces: {
+      memberLimit: env.WORKSPACE_MEMBER_LIMIT,
+      monthlyRunLimit: env.WORKSPACE_MONTHLY_RUN_LIMIT,
+    },
+  } as AppConfig);
+}
+
+function resolveSqlitePath(p: string): string {
+  return p === ':memory:' ? p : path.resolve(p);
+}

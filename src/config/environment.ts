@@ -1,0 +1,179 @@
+import 'reflect-metadata';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+
+const toBoolean = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  return value; // left as a string so @IsBoolean names it
+};
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const ROLES = ['api', 'worker', 'scheduler'] as const;
+export type Role = (typeof ROLES)[number];
+
+/**
+ * Every environment variable Runloom reads, with its default. `.env.example` documents the same
+ * list; `docs/operations.md` (later) is generated from it. Nothing outside `src/config` reads
+ * `process.env`.
+ */
+export class Environment {
+  @IsOptional()
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsOptional()
+  @IsString()
+  HOST = '0.0.0.0';
+
+  /** Comma-separated subset of api,worker,scheduler. */
+  @IsOptional()
+  @Matches(/^\s*(api|worker|scheduler)(\s*,\s*(api|worker|scheduler))*\s*$/, {
+    message: 'RUNLOOM_ROLES must be a comma-separated list of api, worker, scheduler',
+  })
+  RUNLOOM_ROLES = 'api,worker,scheduler';
+
+  /** Where the embedded SQLite database and generated development secrets live. */
+  @IsOptional()
+  @IsString()
+  DATA_DIR = './data';
+
+  /** Unset: embedded SQLite under DATA_DIR. `postgres://…` / `postgresql://…`: PostgreSQL. */
+  @IsOptional()
+  @Matches(/^(postgres(ql)?:\/\/.+|sqlite:.+)$/, {
+    message: 'DATABASE_URL must be a postgres:// URL or sqlite:<path>',
+  })
+  DATABASE_URL?: string;
+
+  @Transform(toBoolean)
+  @IsOptional()
+  @IsBoolean()
+  DB_MIGRATIONS_RUN = true;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DB_POOL_SIZE = 10;
+
+  @IsOptional()
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevel = 'info';
+
+  /** Global per-IP token bucket: refill rate. 0 disables rate limiting. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_PER_SECOND = 200;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_BURST = 400;
+
+  /** Stricter bucket for signup/login, per IP. 0 disables. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  AUTH_RATE_LIMIT_PER_MINUTE = 30;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  AUTH_RATE_LIMIT_BURST = 10;
+
+  /** Express `trust proxy` setting: false, true, a hop count or a list of subnets. */
+  @IsOptional()
+  @IsString()
+  TRUST_PROXY = 'false';
+
+  /** Comma-separated origins allowed by CORS (with credentials). */
+  @IsOptional()
+  @Matches(/^\s*https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*\s*$/, {
+    message: 'FRONTEND_ORIGIN must be one or more comma-separated http(s) origins',
+  })
+  FRONTEND_ORIGIN?: string;
+
+  @IsOptional()
+  @Matches(/^\s*https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*\s*$/, {
+    message: 'ADMIN_ORIGIN must be one or more comma-separated http(s) origins',
+  })
+  ADMIN_ORIGIN?: string;
+
+  /** Maximum JSON body size accepted by the API. */
+  @IsOptional()
+  @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must look like 512kb or 2mb' })
+  BODY_LIMIT = '2mb';
+
+  /** Secure flag on session and CSRF cookies. Default: on in production, off otherwise. */
+  @Transform(toBoolean)
+  @IsOptional()
+  @IsBoolean()
+  AUTH_COOKIE_SECURE?: boolean;
+
+  @Transform(toBoolean)
+  @IsOptional()
+  @IsBoolean()
+  REQUIRE_EMAIL_VERIFICATION = false;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(365)
+  SESSION_TTL_DAYS = 7;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(365)
+  SESSION_REMEMBER_TTL_DAYS = 30;
+
+  /** scrypt cost as log2(N). 17 (N=131072, 128 MiB) is the OWASP recommendation. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(20)
+  PASSWORD_SCRYPT_LOG_N = 17;
+
+  /** Required in production (checked in loadConfig); generated into DATA_DIR otherwise. */
+  @IsOptional()
+  @Matches(/^.{32,}$/s, { message: 'WEBHOOK_SECRET must be at least 32 characters' })
+  WEBHOOK_SECRET?: string;
+
+  /** Required in production (checked in loadConfig); generated into DATA_DIR otherwise. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, {
+    message: 'API_SECRETS_ENCRYPTION_KEY must be 32 bytes encoded as base64 (44 characters)',
+  })
+  API_SECRETS_ENCRYPTION_KEY?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  WORKSPACE_MEMBER_LIMIT = 8;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  WORKSPACE_MONTHLY_RUN_LIMIT = 10000;
+}

@@ -1,0 +1,26 @@
+import { Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from '../config/app-config';
+import { dataSourceOptions } from './data-source-options';
+import { Db } from './db.service';
+import { ApiKeyRepository } from './repositories/api-key.repository';
+import { SessionRepository } from './repositories/session.repository';
+import { UserRepository } from './repositories/user.repository';
+import { WorkspaceRepository } from './repositories/workspace.repository';
+
+const REPOSITORIES = [Db, UserRepository, SessionRepository, ApiKeyRepository, WorkspaceRepository];
+
+/** The data source (migrations applied at start unless DB_MIGRATIONS_RUN=false) and every repository. */
+@Global()
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [AppConfig],
+      // logging off: TypeORM's logger prints query parameters, which may hold secrets.
+      useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config.database), logging: false }),
+    }),
+  ],
+  providers: REPOSITORIES,
+  exports: REPOSITORIES,
+})
+export class DatabaseModule {}

@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module';
+import { configureApp } from './common/http/configure-app';
+import { AppConfig, ConfigValidationError, loadConfig } from './config/app-config';
+
+async function bootstrap(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigValidationError) {
+      // One message naming every bad variable, then stop: nothing half-configured runs.
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+    bodyParser: false,
+    bufferLogs: true,
+  });
+  configureApp(app);
+  const logger = new Logger('Bootstrap');
+  if (config.secrets.generatedAt) {
+    logger.warn(
+      `WEBHOOK_SECRET / API_SECRETS_ENCRYPTION_KEY not set: using generated values stored in ${config.secrets.generatedAt}. Set them explicitly in production.`,
+    );
+  }
+  await app.listen(config.port, config.host);
+  logger.log(`Runloom listening on http://localhost:${config.port} (database: ${config.database.type}, roles: ${[...config.roles].join(',')})`);
+}
+
+void bootstrap();

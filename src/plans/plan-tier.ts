@@ -1,0 +1,19 @@
+export type PlanTier = 'solo' | 'workspace';
+
+const WORKSPACE_WORDS = new Set(['workspace', 'team', 'organization', 'organisation', 'org', 'enterprise']);
+const SOLO_WORDS = new Set(['solo', 'free', 'personal', 'individual']);
+
+/**
+ * Reference §8.2: trim + lower-case; empty → solo; the first segment before `: - _ space / .`
+ * decides; otherwise a workspace hint anywhere in the string; else solo.
+ */
+export function normalizePlan(plan: string | null | undefined): PlanTier {
+  const value = (plan ?? '').trim().toLowerCase();
+  if (!value) return 'solo';
+  const first = value.split(/[:\-_ /.]/)[0];
+  if (WORKSPACE_WORDS.has(first)) return 'workspace';
+  if (SOLO_WORDS.has(first)) return 'solo';
+  return ['workspace', 'organization', 'organisation', 'org:', 'org_'].some((hint) => value.includes(hint))
+    ? 'workspace'
+    : 'solo';
+}

@@ -1,0 +1,96 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Authenticated, CurrentUser } from '../common/auth/decorators';
+import type { AuthPrincipal } from '../common/auth/principal';
+import { ApiErrors } from '../common/http/openapi';
+import { UuidPipe } from '../common/http/uuid.pipe';
+import { RequiresPlan } from '../plans/requires-plan.decorator';
+import {
+  AddMemberDto,
+  ChangePlanDto,
+  CreateWorkspaceDto,
+  LeaveResponse,
+  MembersListResponse,
+  UpdateMemberDto,
+  WorkspaceCreatedResponse,
+  WorkspacesListResponse,
+} from './workspaces.dto';
+import { WorkspacesService } from './workspaces.service';
+
+@ApiTags('workspaces')
+@Authenticated()
+@Controller('api/workspaces')
+export class WorkspacesController {
+  constructor(private readonly workspaces: WorkspacesService) {}
+
+  @Get()
+  @ApiOkResponse({ type: WorkspacesListResponse })
+  @ApiErrors(401)
+  list(@CurrentUser() user: AuthPrincipal): Promise<WorkspacesListResponse> {
+    return this.workspaces.list(user);
+  }
+
+  @Post()
+  @ApiCreatedResponse({ type: WorkspaceCreatedResponse })
+  @ApiErrors(400, 401, 403, 415)
+  create(@CurrentUser() user: AuthPrincipal, @Body() dto: CreateWorkspaceDto): Promise<WorkspaceCreatedResponse> {
+    return this.workspaces.create(user, dto);
+  }
+
+  /** Static segment: declared before `:id` routes so it is never read as a workspace id. */
+  @Post('plan')
+  @HttpCode(200)
+  @ApiOkResponse({ type: WorkspaceCreatedResponse })
+  @ApiErrors(400, 401, 403, 415)
+  changePlan(@CurrentUser() user: AuthPrincipal, @Body() dto: ChangePlanDto): Promise<WorkspaceCreatedResponse> {
+    return this.workspaces.changePlan(user, dto);
+  }
+
+  @Get(':id/members')
+  @ApiOkResponse({ type: MembersListResponse })
+  @ApiErrors(400, 401, 404)
+  members(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string): Promise<MembersListResponse> {
+    return this.workspaces.members(user, id);
+  }
+
+  @Post(':id/members')
+  @RequiresPlan('workspace', {
+    message: 'Adding members requires a workspace plan. Upgrade in Settings → Plan to invite your team.',
+  })
+  @ApiCreatedResponse({ type: MembersListResponse })
+  @ApiErrors(400, 401, 403, 404, 409, 415)
+  addMember(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string, @Body() dto: AddMemberDto): Promise<MembersListResponse> {
+    return this.workspaces.addMember(user, id, dto);
+  }
+
+  @Put(':id/members/:userId')
+  @ApiOkResponse({ type: MembersListResponse })
+  @ApiErrors(400, 401, 403, 404, 415)
+  updateMember(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('id', UuidPipe) id: string,
+    @Param('userId', UuidPipe) userId: string,
+    @Body() dto: UpdateMemberDto,
+  ): Promise<MembersListResponse> {
+    return this.workspaces.updateMember(user, id, userId, dto);
+  }
+
+  @Delete(':id/members/:userId')
+  @ApiOkResponse({ type: MembersListResponse })
+  @ApiErrors(400, 401, 403, 404)
+  removeMember(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('id', UuidPipe) id: string,
+    @Param('userId', UuidPipe) userId: string,
+  ): Promise<MembersListResponse> {
+    return this.workspaces.removeMember(user, id, userId);
+  }
+
+  @Post(':id/leave')
+  @HttpCode(200)
+  @ApiOkResponse({ type: LeaveResponse })
+  @ApiErrors(400, 401, 403, 404)
+  leave(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string): Promise<LeaveResponse> {
+    return this.workspaces.leave(user, id);
+  }
+}

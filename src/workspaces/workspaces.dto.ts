@@ -1,0 +1,128 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
+import { toRfc3339 } from '../common/clock';
+import { UserEntity } from '../database/entities/user.entity';
+import { WORKSPACE_ROLES, WorkspaceMemberEntity } from '../database/entities/workspace-member.entity';
+import type { WorkspaceRole } from '../database/entities/workspace-member.entity';
+import { WorkspaceEntity } from '../database/entities/workspace.entity';
+import { Membership } from '../database/repositories/workspace.repository';
+
+export class WorkspaceResponse {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: "Ada's Workspace" }) name: string;
+  @ApiProperty({ enum: ['solo', 'workspace'] }) plan: string;
+  @ApiProperty({ format: 'uuid' }) owner_id: string;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+  @ApiProperty({ format: 'date-time' }) updated_at: string;
+}
+
+export class MembershipResponse {
+  @ApiProperty({ type: WorkspaceResponse }) workspace: WorkspaceResponse;
+  @ApiProperty({ enum: WORKSPACE_ROLES }) role: WorkspaceRole;
+}
+
+export class MemberResponse {
+  @ApiProperty({ format: 'uuid' }) workspace_id: string;
+  @ApiProperty({ format: 'uuid' }) user_id: string;
+  @ApiProperty({ enum: WORKSPACE_ROLES }) role: WorkspaceRole;
+  @ApiProperty({ format: 'date-time' }) joined_at: string;
+  @ApiProperty() email: string;
+  @ApiProperty() first_name: string;
+  @ApiProperty() last_name: string;
+}
+
+export function toWorkspaceResponse(w: WorkspaceEntity): WorkspaceResponse {
+  return {
+    id: w.id,
+    name: w.name,
+    plan: w.plan,
+    owner_id: w.ownerId,
+    created_at: toRfc3339(w.createdAt)!,
+    updated_at: toRfc3339(w.updatedAt)!,
+  };
+}
+
+export function toMembershipResponse(m: Membership): MembershipResponse {
+  return { workspace: toWorkspaceResponse(m.workspace), role: m.role };
+}
+
+export function toMemberResponse(member: WorkspaceMemberEntity, user: UserEntity): MemberResponse {
+  return {
+    workspace_id: member.workspaceId,
+    user_id: member.userId,
+    role: member.role,
+    joined_at: toRfc3339(member.joinedAt)!,
+    email: user.email,
+    first_name: user.firstName,
+    last_name: user.lastName,
+  };
+}
+
+export class CreateWorkspaceDto {
+  @ApiProperty({ example: 'Acme Ops', maxLength: 200 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name: string;
+}
+
+export class AddMemberDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'The user to add; or give `email`.' })
+  @ValidateIf((o: AddMemberDto) => o.email === undefined)
+  @IsUUID()
+  user_id?: string;
+
+  @ApiPropertyOptional({ example: 'grace@example.com', description: 'Alternative to `user_id`.' })
+  @IsOptional()
+  @IsEmail()
+  email?: string;
+
+  @ApiProperty({ enum: ['admin', 'user', 'viewer'] })
+  @IsIn(['admin', 'user', 'viewer'], { message: 'role must be one of admin, user, viewer' })
+  role: Exclude<WorkspaceRole, 'owner'>;
+}
+
+export class UpdateMemberDto {
+  @ApiProperty({ enum: WORKSPACE_ROLES, description: '`owner` transfers ownership (owner only); the old owner becomes admin.' })
+  @IsIn(WORKSPACE_ROLES, { message: 'role must be one of owner, admin, user, viewer' })
+  role: WorkspaceRole;
+}
+
+export class ChangePlanDto {
+  @ApiProperty({ enum: ['solo', 'workspace'] })
+  @IsIn(['solo', 'workspace'], { message: 'plan_tier must be solo or workspace' })
+  plan_tier: 'solo' | 'workspace';
+
+  @ApiPropertyOptional({ example: 'Acme Ops', description: 'Renames the upgraded workspace.' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  workspace_name?: string;
+}
+
+export class WorkspacesListResponse {
+  @ApiProperty({ example: true }) success: true;
+  @ApiProperty({ type: [MembershipResponse] }) workspaces: MembershipResponse[];
+}
+
+export class WorkspaceCreatedResponse {
+  @ApiProperty({ example: true }) success: true;
+  @ApiProperty({ type: WorkspaceResponse }) workspace: WorkspaceResponse;
+  @ApiProperty({ type: [MembershipResponse] }) memberships: MembershipResponse[];
+}
+
+export class MembersListResponse {
+  @ApiProperty({ example: true }) success: true;
+  @ApiProperty({ type: [MemberResponse] }) members: MemberResponse[];
+}
+
+export class MemberChangedResponse {
+  @ApiProperty({ example: true }) success: true;
+  @ApiProperty({ type: [MemberResponse] }) members: MemberResponse[];
+}
+
+export class LeaveResponse {
+  @ApiProperty({ example: true }) success: true;
+  @ApiProperty({ type: [MembershipResponse] }) memberships: MembershipResponse[];
+}

@@ -1,0 +1,92 @@
+import { Type } from '@nestjs/common';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Writable } from 'node:stream';
+import { Client } from 'pg';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/common/http/configure-app';
+import { loadConfig } from '../../src/config/app-config';
+
+export const TEST_SECRETS = {
+  WEBHOOK_SECRET: 'test-webhook-secret-0123456789abcdef0123456789',
+  API_SECRETS_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+};
+
+export interface TestApp {
+  app: NestExpressApplication;
+  url: string;
+  /** Every log line written while the app ran (JSON strings). */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** A fresh database for one test file: in-memory SQLite, or a new PostgreSQL database when TEST_DATABASE_URL is set. */
+async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (!serverUrl) return { url: 'sqlite::memory:', drop: async () => undefined };
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  const name = `runloom_ci_${randomBytes(6).toString('hex')}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+/**
+ * Boots the real AppModule on 127.0.0.1 with a private data dir and database. Rate limits are off
+ * and the password KDF is cheap unless a test asks otherwise through `env`.
+ */
+export async function createTestApp(
+  env: Record<string, string> = {},
+  extra: { controllers?: Type<unknown>[] } = {},
+): Promise<TestApp> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runloom-test-'));
+  const db = await scratchDatabase();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    DATABASE_URL: db.url,
+    LOG_LEVEL: 'info',
+    RATE_LIMIT_PER_SECOND: '0',
+    AUTH_RATE_LIMIT_PER_MINUTE: '0',
+    PASSWORD_SCRYPT_LOG_N: '10',
+    ...TEST_SECRETS,
+    ...env,
+  });
+  const logs: string[] = [];
+  const logDestination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.register(config, { logDestination })],
+    controllers: extra.controllers ?? [],
+  }).compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, bufferLogs: true });
+  configureApp(app);
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return {
+    app,
+    url: `http://127.0.0.1:${address.port}`,
+    logs,
+    close: async () => {
+      await app.close();
+      await db.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
