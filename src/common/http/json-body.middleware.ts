@@ -43,7 +43,7 @@ export class JsonBodyMiddleware implements NestMiddleware {
       throw new AppError(ErrorCode.UnsupportedMediaType);
     }
     await new Promise<void>((resolve, reject) => this.parse(req, res, (err?: unknown) => (err ? reject(mapParserError(err)) : resolve())));
-    if (req.body === undefined) {
+    if (req.body === undefined || !hasBody(req)) {
       req.body = new MissingBody(isJsonContentType(contentType) ? 'empty' : 'no_content_type');
     }
     next();

@@ -76,10 +76,12 @@ export class RateLimitMiddleware implements NestMiddleware, OnModuleDestroy {
   }
 
   use(req: Request, res: Response, next: NextFunction): void {
-    if (EXEMPT_PATHS.has(req.path)) return next();
+    // originalUrl: Nest mounts middleware on a path, so req.path is relative to it.
+    const path = req.originalUrl.split('?')[0];
+    if (EXEMPT_PATHS.has(path)) return next();
     const key = req.ip ?? req.socket.remoteAddress ?? 'unknown';
     const buckets = [this.global];
-    if (req.method === 'POST' && AUTH_PATHS.has(req.path)) buckets.push(this.auth);
+    if (req.method === 'POST' && AUTH_PATHS.has(path)) buckets.push(this.auth);
     for (const bucket of buckets) {
       if (!bucket) continue;
       const result = bucket.take(key);

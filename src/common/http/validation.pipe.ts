@@ -13,8 +13,11 @@ function describe(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((e) => {
     const field = parent ? `${parent}.${e.property}` : e.property;
     const constraints = Object.values(e.constraints ?? {});
-    if (constraints.length) return [constraints[0].startsWith(e.property) ? constraints[0].replace(e.property, field) : `${field}: ${constraints[0]}`];
-    return describe(e.children ?? [], field);
+    if (!constraints.length) return describe(e.children ?? [], field);
+    if (e.value === undefined || e.value === null) return [`${field} is required`];
+    // The last constraint belongs to the top-most decorator, which we write as the basic type check.
+    const message = constraints[constraints.length - 1];
+    return [message.startsWith(e.property) ? message.replace(e.property, field) : `${field}: ${message}`];
   });
 }
 
@@ -29,7 +32,8 @@ export class RequestValidationPipe extends ValidationPipe {
       whitelist: true,
       transform: true,
       forbidUnknownValues: true,
-      validationError: { target: false, value: false },
+      // `value` is kept to tell missing fields apart; messages never include it.
+      validationError: { target: false, value: true },
       exceptionFactory: (errors) => new AppError(ErrorCode.InvalidRequest, `Invalid request: ${describe(errors).join('; ')}`),
     });
   }

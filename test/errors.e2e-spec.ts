@@ -1,0 +1,155 @@
+import { Controller, Get } from '@nestjs/common';
+import request from 'supertest';
+import { Public } from '../src/common/auth/decorators';
+import { createTestApp, TestApp } from './utils/app';
+import { bearerToken, signupBody } from './factories/user.factory';
+
+/** Test-only route that fails the way a bug would, to see what a 500 looks like. */
+@Controller('test-only')
+class BrokenController {
+  @Public()
+  @Get('boom')
+  boom(): never {
+    throw new Error('database password is hunter2 at /srv/app.ts:12');
+  }
+}
+
+const errorShape = (status: number, code: string) => ({
+  success: false,
+  status: 'error',
+  message: expect.any(String),
+  code,
+});
+
+describe('error envelope for framework rejections (SPEC §2, reference §1.5)', () => {
+  let t: TestApp;
+  let auth: { Authorization: string };
+  beforeAll(async () => {
+    t = await createTestApp({ BODY_LIMIT: '1kb' }, { controllers: [BrokenController] });
+    auth = { Authorization: `Bearer ${(await bearerToken(t.url)).token}` };
+  });
+  afterAll(() => t.close());
+
+  it('malformed JSON → 400 invalid_json, without echoing the body', async () => {
+    const res = await request(t.url).post('/api/auth/signup').set('Content-Type', 'application/json').send('{"email": "x@y.z", oops}').expect(400);
+    expect(res.body).toEqual(errorShape(400, 'invalid_json'));
+    expect(res.body.message).not.toContain('oops');
+  });
+
+  it('an empty body with a JSON content type → 400', async () => {
+    const res = await request(t.url).post('/api/auth/signup').set('Content-Type', 'application/json').expect(400);
+    expect(res.body).toEqual(errorShape(400, 'invalid_request'));
+    expect(res.body.message).toBe('Request body is required');
+  });
+
+  it('well-formed JSON of the wrong shape → 422', async () => {
+    const res = await request(t.url).post('/api/auth/signup').send([signupBody()]).expect(422);
+    expect(res.body).toEqual(errorShape(422, 'invalid_request'));
+  });
+
+  it('a non-JSON content type → 415', async () => {
+    const res = await request(t.url).post('/api/auth/signup').set('Content-Type', 'text/plain').send('email=x').expect(415);
+    expect(res.body).toEqual(errorShape(415, 'unsupported_media_type'));
+    await request(t.url).post('/api/auth/signup').type('form').send({ email: 'x' }).expect(415);
+  });
+
+  it('no content type on a route that needs a body → 415', async () => {
+    const res = await request(t.url).post('/api/workspaces').set(auth).expect(415);
+    expect(res.body.code).toBe('unsupported_media_type');
+  });
+
+  it('a body over BODY_LIMIT → 413', async () => {
+    const res = await request(t.url).post('/api/auth/signup').send({ ...signupBody(), company_name: 'x'.repeat(4096) }).expect(413);
+    expect(res.body).toEqual(errorShape(413, 'payload_too_large'));
+  });
+
+  it('a field of the wrong type names the field', async () => {
+    const res = await request(t.url).post('/api/auth/login').send({ email: 'a@b.c', password: 'x', remember: 'yes' }).expect(400);
+    expect(res.body.message).toMatch(/remember/);
+  });
+
+  it('a malformed UUID in a path → 400 naming the parameter', async () => {
+    const res = await request(t.url).get('/api/workspaces/not-a-uuid/members').set(auth).expect(400);
+    expect(res.body).toEqual({ ...errorShape(400, 'invalid_request'), message: 'Invalid id: expected a UUID' });
+    const key = await request(t.url).delete('/api/auth/api-keys/123').set(auth).expect(400);
+    expect(key.body.message).toBe('Invalid keyId: expected a UUID');
+  });
+
+  it('an unknown route → 404 in the envelope', async () => {
+    const res = await request(t.url).get('/api/nope').expect(404);
+    expect(res.body).toEqual({ success: false, status: 'error', message: 'Not found', code: 'not_found' });
+    await request(t.url).delete('/nothing/here').expect(404);
+  });
+
+  it('an unexpected error → 500 with an error id, no stack and no cause in the body; the id is logged', async () => {
+    const res = await request(t.url).get('/test-only/boom').expect(500);
+    expect(res.body).toEqual({
+      success: false,
+      status: 'error',
+      code: 'internal_error',
+      message: expect.stringMatching(/^Internal server error \(error id [0-9a-f-]{36}\)$/),
+      error_id: expect.any(String),
+    });
+    expect(JSON.stringify(res.body)).not.toMatch(/hunter2|app\.ts|at /);
+    expect(t.logs.some((line) => line.includes(res.body.error_id))).toBe(true);
+  });
+
+  it('every response carries a request id, echoed when the client sends a sane one', async () => {
+    const generated = await request(t.url).get('/healthz').expect(200);
+    expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const echoed = await request(t.url).get('/healthz').set('x-request-id', 'trace-123').expect(200);
+    expect(echoed.headers['x-request-id']).toBe('trace-123');
+    const ignored = await request(t.url).get('/healthz').set('x-request-id', 'bad id with spaces').expect(200);
+    expect(ignored.headers['x-request-id']).not.toBe('bad id with spaces');
+  });
+});
+
+describe('rate limiting (reference §1.3)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3', AUTH_RATE_LIMIT_PER_MINUTE: '1', AUTH_RATE_LIMIT_BURST: '2' });
+  });
+  afterAll(() => t.close());
+
+  it('answers 429 in the envelope with RateLimit headers once the burst is spent', async () => {
+    const statuses: number[] = [];
+    let last: request.Response | undefined;
+    for (let i = 0; i < 5; i += 1) {
+      last = await request(t.url).get('/api/workspaces');
+      statuses.push(last.status);
+    }
+    expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);
+    expect(statuses[4]).toBe(429);
+    expect(last!.body).toEqual({
+      success: false,
+      status: 'error',
+      message: 'Too many requests. Please wait a moment and try again.',
+      code: 'rate_limited',
+    });
+    expect(last!.headers['ratelimit-limit']).toBe('3');
+    expect(last!.headers['ratelimit-remaining']).toBe('0');
+    expect(Number(last!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('never throttles health probes', async () => {
+    for (let i = 0; i < 6; i += 1) await request(t.url).get('/healthz').expect(200);
+  });
+});
+
+describe('stricter rate limit on signup and login', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '1', AUTH_RATE_LIMIT_BURST: '2' });
+  });
+  afterAll(() => t.close());
+
+  it('limits login attempts per IP while other routes stay open', async () => {
+    const attempt = () => request(t.url).post('/api/auth/login').send({ email: 'x@example.com', password: 'whatever1' });
+    expect((await attempt()).status).toBe(401);
+    expect((await attempt()).status).toBe(401);
+    const limited = await attempt();
+    expect(limited.status).toBe(429);
+    expect(limited.body.code).toBe('rate_limited');
+    await request(t.url).get('/api/auth/me').expect(401);
+  });
+});
