@@ -93,9 +93,11 @@ async function createScratchDatabase(dialect: Dialect): Promise<{ url: string; d
 
 /** Runs inside the per-dialect child: apply checked-in migrations, then diff against the entities. */
 async function inner(mode: 'generate' | 'check', name: string): Promise<number> {
-  // Imported here so the column helpers see this child's DATABASE_URL.
+  // Required here, not imported at the top, so the column helpers see this child's DATABASE_URL.
+  /* eslint-disable @typescript-eslint/no-require-imports */
   const { loadConfig } = require('../src/config/app-config') as typeof AppConfigModule;
   const { dataSourceOptions } = require('../src/database/data-source-options') as typeof DataSourceOptionsModule;
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const config = loadConfig({ ...process.env, DATA_DIR: os.tmpdir(), LOG_LEVEL: 'error' });
   const dialect = config.database.type;
   const ds = new DataSource(dataSourceOptions(config.database, { migrationsRun: false, logging: false }));
@@ -109,7 +111,9 @@ async function inner(mode: 'generate' | 'check', name: string): Promise<number> 
         console.log(`${dialect}: entities and migrations agree`);
         return 0;
       }
-      console.error(`${dialect}: entities and migrations disagree; run npm run migration:generate -- <Name>. Pending SQL:`);
+      console.error(
+        `${dialect}: entities and migrations disagree; run npm run migration:generate -- <Name>. Pending SQL:`,
+      );
       for (const q of up) console.error(`  ${q.query}`);
       return 1;
     }

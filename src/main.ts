@@ -30,7 +30,9 @@ async function bootstrap(): Promise<void> {
     );
   }
   await app.listen(config.port, config.host);
-  logger.log(`Runloom listening on http://localhost:${config.port} (database: ${config.database.type}, roles: ${[...config.roles].join(',')})`);
+  logger.log(
+    `Runloom listening on http://localhost:${config.port} (database: ${config.database.type}, roles: ${[...config.roles].join(',')})`,
+  );
 }
 
 void bootstrap();

@@ -56,7 +56,9 @@ describe('auth (SPEC §2)', () => {
 
     it('lets exactly one of several concurrent signups for one email win', async () => {
       const body = signupBody();
-      const results = await Promise.all(Array.from({ length: 4 }, () => request(t.url).post('/api/auth/signup').send(body)));
+      const results = await Promise.all(
+        Array.from({ length: 4 }, () => request(t.url).post('/api/auth/signup').send(body)),
+      );
       expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409]);
     });
 
@@ -89,7 +91,9 @@ describe('auth (SPEC §2)', () => {
       expect(csrfRes.headers['content-type']).toMatch(/^text\/plain/);
       const csrf = csrfRes.text;
       expect(csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      const csrfCookie = ([] as string[]).concat(csrfRes.headers['set-cookie']).find((c) => c.startsWith('csrf_token='))!;
+      const csrfCookie = ([] as string[])
+        .concat(csrfRes.headers['set-cookie'])
+        .find((c) => c.startsWith('csrf_token='))!;
       expect(csrfCookie).toContain(`csrf_token=${csrf}`);
       expect(csrfCookie).toMatch(/HttpOnly/);
       expect(csrfCookie).toMatch(/SameSite=Strict/);
@@ -118,7 +122,9 @@ describe('auth (SPEC §2)', () => {
         memberships: [expect.objectContaining({ role: 'owner' })],
         requires_onboarding: false,
       });
-      const session = ([] as string[]).concat(login.headers['set-cookie']).find((c) => c.startsWith('dsentr_session='))!;
+      const session = ([] as string[])
+        .concat(login.headers['set-cookie'])
+        .find((c) => c.startsWith('dsentr_session='))!;
       expect(session).toMatch(/^dsentr_session=[0-9a-f-]{36};/);
       expect(session).toMatch(/HttpOnly/);
       expect(session).toMatch(/SameSite=Lax/);
@@ -138,7 +144,9 @@ describe('auth (SPEC §2)', () => {
         .post('/api/auth/login')
         .send({ email: body.email, password: body.password, remember: true })
         .expect(200);
-      const session = ([] as string[]).concat(login.headers['set-cookie']).find((c) => c.startsWith('dsentr_session='))!;
+      const session = ([] as string[])
+        .concat(login.headers['set-cookie'])
+        .find((c) => c.startsWith('dsentr_session='))!;
       const expires = new Date(/Expires=([^;]+)/.exec(session)![1]).getTime();
       expect(expires - Date.now()).toBeGreaterThan(29.9 * 86_400_000);
     });
@@ -146,8 +154,14 @@ describe('auth (SPEC §2)', () => {
     it('answers the same 401 for a wrong password and an unknown email', async () => {
       const body = signupBody();
       await request(t.url).post('/api/auth/signup').send(body).expect(201);
-      const wrong = await request(t.url).post('/api/auth/login').send({ email: body.email, password: 'nope-nope-nope' }).expect(401);
-      const unknown = await request(t.url).post('/api/auth/login').send({ email: 'ghost@example.com', password: 'whatever1' }).expect(401);
+      const wrong = await request(t.url)
+        .post('/api/auth/login')
+        .send({ email: body.email, password: 'nope-nope-nope' })
+        .expect(401);
+      const unknown = await request(t.url)
+        .post('/api/auth/login')
+        .send({ email: 'ghost@example.com', password: 'whatever1' })
+        .expect(401);
       expect(wrong.body).toEqual(envelope('Invalid email or password', 'invalid_credentials'));
       expect(unknown.body).toEqual(wrong.body);
     });
@@ -180,7 +194,10 @@ describe('auth (SPEC §2)', () => {
     });
 
     it('an unknown session → 401 Session expired', async () => {
-      const res = await request(t.url).get('/api/auth/me').set('Cookie', 'dsentr_session=6f1c1b9e-3f7a-4d33-9c55-1b0e2f0a9a10').expect(401);
+      const res = await request(t.url)
+        .get('/api/auth/me')
+        .set('Cookie', 'dsentr_session=6f1c1b9e-3f7a-4d33-9c55-1b0e2f0a9a10')
+        .expect(401);
       expect(res.body).toEqual(envelope('Session expired', 'unauthorized'));
     });
 
@@ -219,7 +236,11 @@ describe('auth (SPEC §2)', () => {
       const b = await signupAndLogin(t.url);
       await b.agent.get('/api/auth/me').expect(200);
       const { token } = await bearerToken(t.url);
-      await request(t.url).post('/api/auth/api-keys').set('Authorization', `Bearer ${token}`).send({ name: 'k' }).expect(201);
+      await request(t.url)
+        .post('/api/auth/api-keys')
+        .set('Authorization', `Bearer ${token}`)
+        .send({ name: 'k' })
+        .expect(201);
     });
 
     it('401 wins over 403', async () => {
@@ -250,7 +271,11 @@ describe('auth (SPEC §2)', () => {
       const me = await request(t.url).get('/api/auth/me').set('Authorization', `Bearer ${key}`).expect(200);
       expect(me.body.user.email).toBeDefined();
       // API-key callers are not cookie callers: no CSRF needed.
-      await request(t.url).post('/api/auth/api-keys').set('Authorization', `Bearer ${key}`).send({ name: 'second' }).expect(201);
+      await request(t.url)
+        .post('/api/auth/api-keys')
+        .set('Authorization', `Bearer ${key}`)
+        .send({ name: 'second' })
+        .expect(201);
 
       const list = await request(t.url).get('/api/auth/api-keys').set(auth).expect(200);
       expect(list.body.api_keys.map((k: { name: string }) => k.name).sort()).toEqual(['deploys', 'second']);
@@ -267,20 +292,39 @@ describe('auth (SPEC §2)', () => {
     it("cannot revoke someone else's key", async () => {
       const a = await bearerToken(t.url);
       const b = await bearerToken(t.url);
-      const created = await request(t.url).post('/api/auth/api-keys').set('Authorization', `Bearer ${a.token}`).send({ name: 'a' }).expect(201);
-      await request(t.url).delete(`/api/auth/api-keys/${created.body.api_key.id}`).set('Authorization', `Bearer ${b.token}`).expect(404);
+      const created = await request(t.url)
+        .post('/api/auth/api-keys')
+        .set('Authorization', `Bearer ${a.token}`)
+        .send({ name: 'a' })
+        .expect(201);
+      await request(t.url)
+        .delete(`/api/auth/api-keys/${created.body.api_key.id}`)
+        .set('Authorization', `Bearer ${b.token}`)
+        .expect(404);
       await request(t.url).get('/api/auth/me').set('Authorization', `Bearer ${created.body.token}`).expect(200);
     });
 
     it('rejects an expiry in the past and honours one in the future', async () => {
       const { token } = await bearerToken(t.url);
       const auth = { Authorization: `Bearer ${token}` };
-      const past = await request(t.url).post('/api/auth/api-keys').set(auth).send({ name: 'x', expires_at: '2001-01-01T00:00:00Z' }).expect(400);
+      const past = await request(t.url)
+        .post('/api/auth/api-keys')
+        .set(auth)
+        .send({ name: 'x', expires_at: '2001-01-01T00:00:00Z' })
+        .expect(400);
       expect(past.body.message).toMatch(/expires_at/);
-      const bad = await request(t.url).post('/api/auth/api-keys').set(auth).send({ name: 'x', expires_at: 'soon' }).expect(400);
+      const bad = await request(t.url)
+        .post('/api/auth/api-keys')
+        .set(auth)
+        .send({ name: 'x', expires_at: 'soon' })
+        .expect(400);
       expect(bad.body.message).toMatch(/expires_at/);
       const future = new Date(Date.now() + 86_400_000).toISOString();
-      const ok = await request(t.url).post('/api/auth/api-keys').set(auth).send({ name: 'x', expires_at: future }).expect(201);
+      const ok = await request(t.url)
+        .post('/api/auth/api-keys')
+        .set(auth)
+        .send({ name: 'x', expires_at: future })
+        .expect(201);
       expect(ok.body.api_key.expires_at).toBe(future.replace('.000Z', 'Z').replace(/(\.\d*?)0+Z$/, '$1Z'));
     });
   });
@@ -296,7 +340,10 @@ describe('auth with REQUIRE_EMAIL_VERIFICATION=true', () => {
   it('refuses login of an unverified account with 403 unverified_email', async () => {
     const body = signupBody();
     await request(t.url).post('/api/auth/signup').send(body).expect(201);
-    const res = await request(t.url).post('/api/auth/login').send({ email: body.email, password: body.password }).expect(403);
+    const res = await request(t.url)
+      .post('/api/auth/login')
+      .send({ email: body.email, password: body.password })
+      .expect(403);
     expect(res.body).toEqual(envelope(/verify/i, 'unverified_email'));
     // The password is checked first: a wrong one still gets the generic 401.
     await request(t.url).post('/api/auth/login').send({ email: body.email, password: 'wrong-password' }).expect(401);

@@ -31,7 +31,11 @@ describe('error envelope for framework rejections (SPEC §2, reference §1.5)', 
   afterAll(() => t.close());
 
   it('malformed JSON → 400 invalid_json, without echoing the body', async () => {
-    const res = await request(t.url).post('/api/auth/signup').set('Content-Type', 'application/json').send('{"email": "x@y.z", oops}').expect(400);
+    const res = await request(t.url)
+      .post('/api/auth/signup')
+      .set('Content-Type', 'application/json')
+      .send('{"email": "x@y.z", oops}')
+      .expect(400);
     expect(res.body).toEqual(errorShape(400, 'invalid_json'));
     expect(res.body.message).not.toContain('oops');
   });
@@ -48,7 +52,11 @@ describe('error envelope for framework rejections (SPEC §2, reference §1.5)', 
   });
 
   it('a non-JSON content type → 415', async () => {
-    const res = await request(t.url).post('/api/auth/signup').set('Content-Type', 'text/plain').send('email=x').expect(415);
+    const res = await request(t.url)
+      .post('/api/auth/signup')
+      .set('Content-Type', 'text/plain')
+      .send('email=x')
+      .expect(415);
     expect(res.body).toEqual(errorShape(415, 'unsupported_media_type'));
     await request(t.url).post('/api/auth/signup').type('form').send({ email: 'x' }).expect(415);
   });
@@ -59,12 +67,18 @@ describe('error envelope for framework rejections (SPEC §2, reference §1.5)', 
   });
 
   it('a body over BODY_LIMIT → 413', async () => {
-    const res = await request(t.url).post('/api/auth/signup').send({ ...signupBody(), company_name: 'x'.repeat(4096) }).expect(413);
+    const res = await request(t.url)
+      .post('/api/auth/signup')
+      .send({ ...signupBody(), company_name: 'x'.repeat(4096) })
+      .expect(413);
     expect(res.body).toEqual(errorShape(413, 'payload_too_large'));
   });
 
   it('a field of the wrong type names the field', async () => {
-    const res = await request(t.url).post('/api/auth/login').send({ email: 'a@b.c', password: 'x', remember: 'yes' }).expect(400);
+    const res = await request(t.url)
+      .post('/api/auth/login')
+      .send({ email: 'a@b.c', password: 'x', remember: 'yes' })
+      .expect(400);
     expect(res.body.message).toMatch(/remember/);
   });
 
@@ -107,7 +121,12 @@ describe('error envelope for framework rejections (SPEC §2, reference §1.5)', 
 describe('rate limiting (reference §1.3)', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3', AUTH_RATE_LIMIT_PER_MINUTE: '1', AUTH_RATE_LIMIT_BURST: '2' });
+    t = await createTestApp({
+      RATE_LIMIT_PER_SECOND: '1',
+      RATE_LIMIT_BURST: '3',
+      AUTH_RATE_LIMIT_PER_MINUTE: '1',
+      AUTH_RATE_LIMIT_BURST: '2',
+    });
   });
   afterAll(() => t.close());
 
@@ -144,7 +163,8 @@ describe('stricter rate limit on signup and login', () => {
   afterAll(() => t.close());
 
   it('limits login attempts per IP while other routes stay open', async () => {
-    const attempt = () => request(t.url).post('/api/auth/login').send({ email: 'x@example.com', password: 'whatever1' });
+    const attempt = () =>
+      request(t.url).post('/api/auth/login').send({ email: 'x@example.com', password: 'whatever1' });
     expect((await attempt()).status).toBe(401);
     expect((await attempt()).status).toBe(401);
     const limited = await attempt();

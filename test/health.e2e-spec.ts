@@ -46,10 +46,14 @@ describe('health, readiness, OpenAPI and logs', () => {
     const stack = (t.app.getHttpAdapter().getInstance() as { router: { stack: ExpressLayer[] } }).router.stack;
     const routes = stack
       .filter((l) => l.route && !l.route.path.includes('*')) // '*path' is the middleware mount
-      .flatMap((l) => Object.keys(l.route!.methods).map((m) => `${m.toUpperCase()} ${l.route!.path.replace(/:(\w+)/g, '{$1}')}`))
+      .flatMap((l) =>
+        Object.keys(l.route!.methods).map((m) => `${m.toUpperCase()} ${l.route!.path.replace(/:(\w+)/g, '{$1}')}`),
+      )
       .filter((r) => !r.includes('/api/docs'));
     expect(routes.length).toBeGreaterThan(15);
-    const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
+    const documented = Object.entries(doc.paths).flatMap(([p, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
+    );
     expect(routes.filter((r) => !documented.includes(r))).toEqual([]);
     await request(t.url).get('/api/docs').expect(200);
   });
@@ -58,9 +62,21 @@ describe('health, readiness, OpenAPI and logs', () => {
     const body = signupBody({ password: 'very-secret-password-123' });
     const browser = await signupAndLogin(t.url, body);
     await browser.agent.get('/api/auth/me').expect(200);
-    const key = await browser.agent.post('/api/auth/api-keys').set('x-csrf-token', browser.csrf).send({ name: 'k' }).expect(201);
-    await request(t.url).get('/api/auth/me?token=query-secret').set('Authorization', `Bearer ${key.body.token}`).expect(200);
-    const session = (await browser.agent.jar.getCookie('dsentr_session', { domain: '127.0.0.1', path: '/', secure: false, script: false }))!.value;
+    const key = await browser.agent
+      .post('/api/auth/api-keys')
+      .set('x-csrf-token', browser.csrf)
+      .send({ name: 'k' })
+      .expect(201);
+    await request(t.url)
+      .get('/api/auth/me?token=query-secret')
+      .set('Authorization', `Bearer ${key.body.token}`)
+      .expect(200);
+    const session = (await browser.agent.jar.getCookie('dsentr_session', {
+      domain: '127.0.0.1',
+      path: '/',
+      secure: false,
+      script: false,
+    }))!.value;
 
     const requestLines = t.logs.map((l) => JSON.parse(l)).filter((l) => l.req);
     expect(requestLines.length).toBeGreaterThan(3);

@@ -19,7 +19,13 @@ describe('workspaces, members and plans (reference §1.4b, SPEC §3)', () => {
     return res.body.workspaces[0].workspace.id;
   };
   const upgrade = async (c: Caller, name?: string) =>
-    (await request(t.url).post('/api/workspaces/plan').set(c.auth).send({ plan_tier: 'workspace', workspace_name: name }).expect(200)).body;
+    (
+      await request(t.url)
+        .post('/api/workspaces/plan')
+        .set(c.auth)
+        .send({ plan_tier: 'workspace', workspace_name: name })
+        .expect(200)
+    ).body;
 
   beforeAll(async () => {
     t = await createTestApp({ WORKSPACE_MEMBER_LIMIT: '3' });
@@ -33,7 +39,12 @@ describe('workspaces, members and plans (reference §1.4b, SPEC §3)', () => {
       success: true,
       workspaces: [
         {
-          workspace: expect.objectContaining({ id: expect.any(String), name: "Ada's Workspace", plan: 'solo', owner_id: c.userId }),
+          workspace: expect.objectContaining({
+            id: expect.any(String),
+            name: "Ada's Workspace",
+            plan: 'solo',
+            owner_id: c.userId,
+          }),
           role: 'owner',
         },
       ],
@@ -44,8 +55,17 @@ describe('workspaces, members and plans (reference §1.4b, SPEC §3)', () => {
     const owner = await caller();
     const other = await caller();
     const ws = await soloWorkspaceOf(owner);
-    const res = await request(t.url).post(`/api/workspaces/${ws}/members`).set(owner.auth).send({ user_id: other.userId, role: 'user' }).expect(403);
-    expect(res.body).toEqual({ success: false, status: 'error', message: expect.stringMatching(/workspace plan/), code: 'workspace_plan_required' });
+    const res = await request(t.url)
+      .post(`/api/workspaces/${ws}/members`)
+      .set(owner.auth)
+      .send({ user_id: other.userId, role: 'user' })
+      .expect(403);
+    expect(res.body).toEqual({
+      success: false,
+      status: 'error',
+      message: expect.stringMatching(/workspace plan/),
+      code: 'workspace_plan_required',
+    });
   });
 
   it('upgrading turns the solo workspace into a workspace plan, renamed, and the user plan follows', async () => {
@@ -55,7 +75,9 @@ describe('workspaces, members and plans (reference §1.4b, SPEC §3)', () => {
     expect(body).toEqual({
       success: true,
       workspace: expect.objectContaining({ id: ws, name: 'Acme Ops', plan: 'workspace' }),
-      memberships: [expect.objectContaining({ role: 'owner', workspace: expect.objectContaining({ id: ws, plan: 'workspace' }) })],
+      memberships: [
+        expect.objectContaining({ role: 'owner', workspace: expect.objectContaining({ id: ws, plan: 'workspace' }) }),
+      ],
     });
     const me = await request(t.url).get('/api/auth/me').set(c.auth).expect(200);
     expect(me.body.user.plan).toBe('workspace');
@@ -65,7 +87,11 @@ describe('workspaces, members and plans (reference §1.4b, SPEC §3)', () => {
     const owner = await caller();
     const [a, b, d] = [await caller(), await caller(), await caller()];
     const ws = (await upgrade(owner)).workspace.id;
-    const added = await request(t.url).post(`/api/workspaces/${ws}/members`).set(owner.auth).send({ user_id: a.userId, role: 'admin' }).expect(201);
+    const added = await request(t.url)
+      .post(`/api/workspaces/${ws}/members`)
+      .set(owner.auth)
+      .send({ user_id: a.userId, role: 'admin' })
+      .expect(201);
     expect(added.body.members).toEqual([
       expect.objectContaining({ user_id: owner.userId, role: 'owner', workspace_id: ws }),
       {
@@ -80,48 +106,102 @@ describe('workspaces, members and plans (reference §1.4b, SPEC §3)', () => {
     ]);
     // By email works too; a duplicate is a 409.
     const bEmail = (await request(t.url).get('/api/auth/me').set(b.auth)).body.user.email;
-    await request(t.url).post(`/api/workspaces/${ws}/members`).set(a.auth).send({ email: bEmail, role: 'viewer' }).expect(201);
-    await request(t.url).post(`/api/workspaces/${ws}/members`).set(owner.auth).send({ user_id: b.userId, role: 'user' }).expect(409);
+    await request(t.url)
+      .post(`/api/workspaces/${ws}/members`)
+      .set(a.auth)
+      .send({ email: bEmail, role: 'viewer' })
+      .expect(201);
+    await request(t.url)
+      .post(`/api/workspaces/${ws}/members`)
+      .set(owner.auth)
+      .send({ user_id: b.userId, role: 'user' })
+      .expect(409);
 
     // WORKSPACE_MEMBER_LIMIT=3: the fourth seat is refused.
-    const full = await request(t.url).post(`/api/workspaces/${ws}/members`).set(owner.auth).send({ user_id: d.userId, role: 'user' }).expect(400);
+    const full = await request(t.url)
+      .post(`/api/workspaces/${ws}/members`)
+      .set(owner.auth)
+      .send({ user_id: d.userId, role: 'user' })
+      .expect(400);
     expect(full.body).toEqual({
       success: false,
       status: 'error',
-      message: 'Workspace plans support up to 3 combined members and pending invitations. Remove an existing member or revoke invites to free up seats.',
+      message:
+        'Workspace plans support up to 3 combined members and pending invitations. Remove an existing member or revoke invites to free up seats.',
       code: 'workspace_member_limit',
     });
 
     // Members can read the member list; viewers and users cannot manage.
     const list = await request(t.url).get(`/api/workspaces/${ws}/members`).set(b.auth).expect(200);
     expect(list.body.members).toHaveLength(3);
-    const denied = await request(t.url).put(`/api/workspaces/${ws}/members/${a.userId}`).set(b.auth).send({ role: 'viewer' }).expect(403);
+    const denied = await request(t.url)
+      .put(`/api/workspaces/${ws}/members/${a.userId}`)
+      .set(b.auth)
+      .send({ role: 'viewer' })
+      .expect(403);
     expect(denied.body.message).toBe('Admin permissions required');
 
     // Admins change roles; only the owner transfers ownership.
-    await request(t.url).put(`/api/workspaces/${ws}/members/${b.userId}`).set(a.auth).send({ role: 'user' }).expect(200);
-    const notOwner = await request(t.url).put(`/api/workspaces/${ws}/members/${a.userId}`).set(a.auth).send({ role: 'owner' }).expect(403);
+    await request(t.url)
+      .put(`/api/workspaces/${ws}/members/${b.userId}`)
+      .set(a.auth)
+      .send({ role: 'user' })
+      .expect(200);
+    const notOwner = await request(t.url)
+      .put(`/api/workspaces/${ws}/members/${a.userId}`)
+      .set(a.auth)
+      .send({ role: 'owner' })
+      .expect(403);
     expect(notOwner.body.message).toBe('Only the workspace owner can transfer ownership');
-    const ownerRole = await request(t.url).put(`/api/workspaces/${ws}/members/${owner.userId}`).set(a.auth).send({ role: 'user' }).expect(400);
+    const ownerRole = await request(t.url)
+      .put(`/api/workspaces/${ws}/members/${owner.userId}`)
+      .set(a.auth)
+      .send({ role: 'user' })
+      .expect(400);
     expect(ownerRole.body.code).toBe('invalid_request');
-    await request(t.url).put(`/api/workspaces/${ws}/members/${d.userId}`).set(owner.auth).send({ role: 'user' }).expect(404);
-    const badRole = await request(t.url).put(`/api/workspaces/${ws}/members/${b.userId}`).set(owner.auth).send({ role: 'emperor' }).expect(400);
+    await request(t.url)
+      .put(`/api/workspaces/${ws}/members/${d.userId}`)
+      .set(owner.auth)
+      .send({ role: 'user' })
+      .expect(404);
+    const badRole = await request(t.url)
+      .put(`/api/workspaces/${ws}/members/${b.userId}`)
+      .set(owner.auth)
+      .send({ role: 'emperor' })
+      .expect(400);
     expect(badRole.body.message).toMatch(/role must be one of/);
 
     // The owner cannot be removed; removing frees a seat.
-    const removeOwner = await request(t.url).delete(`/api/workspaces/${ws}/members/${owner.userId}`).set(a.auth).expect(400);
+    const removeOwner = await request(t.url)
+      .delete(`/api/workspaces/${ws}/members/${owner.userId}`)
+      .set(a.auth)
+      .expect(400);
     expect(removeOwner.body.message).toBe('The workspace owner cannot be removed');
     await request(t.url).delete(`/api/workspaces/${ws}/members/${b.userId}`).set(a.auth).expect(200);
-    await request(t.url).post(`/api/workspaces/${ws}/members`).set(owner.auth).send({ user_id: d.userId, role: 'user' }).expect(201);
+    await request(t.url)
+      .post(`/api/workspaces/${ws}/members`)
+      .set(owner.auth)
+      .send({ user_id: d.userId, role: 'user' })
+      .expect(201);
   });
 
   it('transfers ownership: exactly one owner, the old one becomes admin', async () => {
     const owner = await caller();
     const heir = await caller();
     const ws = (await upgrade(owner)).workspace.id;
-    await request(t.url).post(`/api/workspaces/${ws}/members`).set(owner.auth).send({ user_id: heir.userId, role: 'user' }).expect(201);
-    const res = await request(t.url).put(`/api/workspaces/${ws}/members/${heir.userId}`).set(owner.auth).send({ role: 'owner' }).expect(200);
-    const roles = Object.fromEntries(res.body.members.map((m: { user_id: string; role: string }) => [m.user_id, m.role]));
+    await request(t.url)
+      .post(`/api/workspaces/${ws}/members`)
+      .set(owner.auth)
+      .send({ user_id: heir.userId, role: 'user' })
+      .expect(201);
+    const res = await request(t.url)
+      .put(`/api/workspaces/${ws}/members/${heir.userId}`)
+      .set(owner.auth)
+      .send({ role: 'owner' })
+      .expect(200);
+    const roles = Object.fromEntries(
+      res.body.members.map((m: { user_id: string; role: string }) => [m.user_id, m.role]),
+    );
     expect(roles).toEqual({ [owner.userId]: 'admin', [heir.userId]: 'owner' });
     const listed = await request(t.url).get('/api/workspaces').set(heir.auth).expect(200);
     const entry = listed.body.workspaces.find((w: { workspace: { id: string } }) => w.workspace.id === ws);
@@ -134,7 +214,11 @@ describe('workspaces, members and plans (reference §1.4b, SPEC §3)', () => {
     const ws = (await upgrade(owner)).workspace.id;
     const res = await request(t.url).get(`/api/workspaces/${ws}/members`).set(stranger.auth).expect(404);
     expect(res.body.message).toBe('Workspace not found');
-    await request(t.url).post(`/api/workspaces/${ws}/members`).set(stranger.auth).send({ user_id: stranger.userId, role: 'admin' }).expect(404);
+    await request(t.url)
+      .post(`/api/workspaces/${ws}/members`)
+      .set(stranger.auth)
+      .send({ user_id: stranger.userId, role: 'admin' })
+      .expect(404);
     const unknown = await request(t.url)
       .post(`/api/workspaces/${ws}/members`)
       .set(owner.auth)
@@ -151,13 +235,25 @@ describe('workspaces, members and plans (reference §1.4b, SPEC §3)', () => {
     const ownerLeaves = await request(t.url).post(`/api/workspaces/${ws}/leave`).set(owner.auth).expect(400);
     expect(ownerLeaves.body.message).toMatch(/Transfer ownership/);
 
-    await request(t.url).post(`/api/workspaces/${ws}/members`).set(owner.auth).send({ user_id: member.userId, role: 'user' }).expect(201);
+    await request(t.url)
+      .post(`/api/workspaces/${ws}/members`)
+      .set(owner.auth)
+      .send({ user_id: member.userId, role: 'user' })
+      .expect(201);
     const left = await request(t.url).post(`/api/workspaces/${ws}/leave`).set(member.auth).expect(200);
     expect(left.body.memberships.map((m: { workspace: { id: string } }) => m.workspace.id)).not.toContain(ws);
 
     // The old owner hands the workspace over, then leaves it: their last membership.
-    await request(t.url).post(`/api/workspaces/${ws}/members`).set(owner.auth).send({ user_id: member.userId, role: 'user' }).expect(201);
-    await request(t.url).put(`/api/workspaces/${ws}/members/${member.userId}`).set(owner.auth).send({ role: 'owner' }).expect(200);
+    await request(t.url)
+      .post(`/api/workspaces/${ws}/members`)
+      .set(owner.auth)
+      .send({ user_id: member.userId, role: 'user' })
+      .expect(201);
+    await request(t.url)
+      .put(`/api/workspaces/${ws}/members/${member.userId}`)
+      .set(owner.auth)
+      .send({ role: 'owner' })
+      .expect(200);
     const lastLeave = await request(t.url).post(`/api/workspaces/${ws}/leave`).set(owner.auth).expect(200);
     expect(lastLeave.body.memberships).toEqual([
       { workspace: expect.objectContaining({ plan: 'solo', owner_id: owner.userId }), role: 'owner' },
@@ -169,17 +265,26 @@ describe('workspaces, members and plans (reference §1.4b, SPEC §3)', () => {
     const c = await caller();
     const ws = (await upgrade(c)).workspace.id;
     const created = await request(t.url).post('/api/workspaces').set(c.auth).send({ name: 'Second' }).expect(201);
-    expect(created.body.workspace).toEqual(expect.objectContaining({ name: 'Second', plan: 'workspace', owner_id: c.userId }));
+    expect(created.body.workspace).toEqual(
+      expect.objectContaining({ name: 'Second', plan: 'workspace', owner_id: c.userId }),
+    );
     const res = await request(t.url).post('/api/workspaces/plan').set(c.auth).send({ plan_tier: 'solo' }).expect(200);
     expect(res.body.workspace).toEqual(expect.objectContaining({ id: ws, plan: 'solo' }));
-    expect(res.body.memberships.map((m: { workspace: { plan: string } }) => m.workspace.plan)).toEqual(['solo', 'solo']);
+    expect(res.body.memberships.map((m: { workspace: { plan: string } }) => m.workspace.plan)).toEqual([
+      'solo',
+      'solo',
+    ]);
     const bad = await request(t.url).post('/api/workspaces/plan').set(c.auth).send({ plan_tier: 'gold' }).expect(400);
     expect(bad.body.message).toBe('Invalid request: plan_tier must be solo or workspace');
   });
 
   it('a solo user creating a workspace gets a solo one; it needs a name', async () => {
     const c = await caller();
-    const created = await request(t.url).post('/api/workspaces').set(c.auth).send({ name: '  Side project ' }).expect(201);
+    const created = await request(t.url)
+      .post('/api/workspaces')
+      .set(c.auth)
+      .send({ name: '  Side project ' })
+      .expect(201);
     expect(created.body.workspace).toEqual(expect.objectContaining({ name: 'Side project', plan: 'solo' }));
     const missing = await request(t.url).post('/api/workspaces').set(c.auth).send({}).expect(400);
     expect(missing.body.message).toBe('Invalid request: name is required');
@@ -190,7 +295,9 @@ describe('workspaces, members and plans (reference §1.4b, SPEC §3)', () => {
     const ws = (await upgrade(owner)).workspace.id;
     const candidates = await Promise.all(Array.from({ length: 5 }, () => caller()));
     const results = await Promise.all(
-      candidates.map((c) => request(t.url).post(`/api/workspaces/${ws}/members`).set(owner.auth).send({ user_id: c.userId, role: 'user' })),
+      candidates.map((c) =>
+        request(t.url).post(`/api/workspaces/${ws}/members`).set(owner.auth).send({ user_id: c.userId, role: 'user' }),
+      ),
     );
     expect(results.filter((r) => r.status === 201)).toHaveLength(2);
     expect(results.filter((r) => r.status === 400)).toHaveLength(3);

@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiProduces,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { CookieOptions, Request, Response } from 'express';
 import { isUUID } from 'class-validator';
 import { Authenticated, CurrentUser, Public } from '../common/auth/decorators';
@@ -105,7 +112,10 @@ export class AuthController {
   @Authenticated()
   @ApiOkResponse({ schema: { example: { success: true } } })
   @ApiErrors(400, 401, 403, 404)
-  revokeApiKey(@CurrentUser() user: AuthPrincipal, @Param('keyId', UuidPipe) keyId: string): Promise<{ success: true }> {
+  revokeApiKey(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('keyId', UuidPipe) keyId: string,
+  ): Promise<{ success: true }> {
     return this.apiKeys.revoke(user, keyId);
   }
 

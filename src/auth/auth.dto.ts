@@ -19,7 +19,10 @@ import { MembershipResponse } from '../workspaces/workspaces.dto';
 export class SignupDto {
   @ApiProperty({ example: 'Ada' }) @IsString() @IsNotEmpty() @MaxLength(100) first_name: string;
   @ApiProperty({ example: 'Lovelace' }) @IsString() @IsNotEmpty() @MaxLength(100) last_name: string;
-  @ApiProperty({ example: 'ada@example.com' }) @IsEmail({}, { message: 'email must be a valid email address' }) @MaxLength(320) email: string;
+  @ApiProperty({ example: 'ada@example.com' })
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(320)
+  email: string;
 
   @ApiProperty({ minLength: 8, example: 'correct horse battery staple' })
   @IsString()
@@ -27,15 +30,25 @@ export class SignupDto {
   @MaxLength(1024)
   password: string;
 
-  @ApiPropertyOptional({ example: 'Analytical Engines Ltd' }) @IsOptional() @IsString() @MaxLength(200) company_name?: string;
-  @ApiPropertyOptional({ type: Object, description: 'Initial user settings (ignored keys are dropped).' }) @IsOptional() @IsObject() settings?: Record<string, unknown>;
+  @ApiPropertyOptional({ example: 'Analytical Engines Ltd' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  company_name?: string;
+  @ApiPropertyOptional({ type: Object, description: 'Initial user settings (ignored keys are dropped).' })
+  @IsOptional()
+  @IsObject()
+  settings?: Record<string, unknown>;
   @ApiProperty({ example: '2025-01' }) @IsString() @IsNotEmpty() @MaxLength(50) accepted_terms_version: string;
 }
 
 export class LoginDto {
   @ApiProperty({ example: 'ada@example.com' }) @IsString() @IsNotEmpty() @MaxLength(320) email: string;
   @ApiProperty({ example: 'correct horse battery staple' }) @IsString() @IsNotEmpty() @MaxLength(1024) password: string;
-  @ApiPropertyOptional({ description: 'Keep the session for 30 days instead of 7.' }) @IsOptional() @IsBoolean() remember?: boolean;
+  @ApiPropertyOptional({ description: 'Keep the session for 30 days instead of 7.' })
+  @IsOptional()
+  @IsBoolean()
+  remember?: boolean;
 }
 
 export class CreateApiKeyDto {

@@ -31,7 +31,9 @@ export class AuthService {
   async signup(dto: SignupDto): Promise<MessageResponse> {
     const email = dto.email.trim().toLowerCase();
     if (await this.users.findByEmail(email)) throw this.emailTaken();
-    const settings = Object.fromEntries(Object.entries(dto.settings ?? {}).filter(([k]) => !SERVER_SETTINGS.includes(k)));
+    const settings = Object.fromEntries(
+      Object.entries(dto.settings ?? {}).filter(([k]) => !SERVER_SETTINGS.includes(k)),
+    );
     const verified = !this.config.auth.requireEmailVerification;
     const firstName = dto.first_name.trim();
     try {
@@ -66,7 +68,9 @@ export class AuthService {
 
   async login(dto: LoginDto): Promise<{ token: string; expiresAt: Date; body: LoginResponse }> {
     const user = await this.users.findByEmail(dto.email.trim());
-    const valid = user ? await this.hasher.verify(dto.password, user.passwordHash) : await this.hasher.verifyAgainstDummy(dto.password);
+    const valid = user
+      ? await this.hasher.verify(dto.password, user.passwordHash)
+      : await this.hasher.verifyAgainstDummy(dto.password);
     if (!user || !valid) throw new AppError(ErrorCode.InvalidCredentials);
     if (this.config.auth.requireEmailVerification && !user.isVerified) throw new AppError(ErrorCode.UnverifiedEmail);
     const { token, expiresAt } = await this.sessions.create(user, dto.remember === true);

@@ -27,11 +27,15 @@ export class PassportAuthenticator extends CredentialVerifier {
 
   verify(strategy: StrategyName, req: Request, res: Response): Promise<AuthPrincipal> {
     return new Promise((resolve, reject) => {
-      const handler = this.passport.authenticate(strategy, { session: false }, (error: unknown, user: AuthPrincipal | false) => {
-        if (error) return reject(error);
-        if (!user) return reject(new AppError(ErrorCode.Unauthorized));
-        resolve(user);
-      });
+      const handler = this.passport.authenticate(
+        strategy,
+        { session: false },
+        (error: unknown, user: AuthPrincipal | false) => {
+          if (error) return reject(error);
+          if (!user) return reject(new AppError(ErrorCode.Unauthorized));
+          resolve(user);
+        },
+      );
       handler(req, res, reject);
     });
   }

@@ -36,7 +36,12 @@ export class PasswordHasher {
     const [scheme, logN, r, p, salt, key] = stored.split('$');
     if (scheme !== 'scrypt' || !key) return false;
     const expected = Buffer.from(key, 'base64');
-    const actual = await scryptAsync(password, Buffer.from(salt, 'base64'), expected.length, this.options(Number(logN), Number(r), Number(p)));
+    const actual = await scryptAsync(
+      password,
+      Buffer.from(salt, 'base64'),
+      expected.length,
+      this.options(Number(logN), Number(r), Number(p)),
+    );
     return timingSafeEqual(actual, expected);
   }
 

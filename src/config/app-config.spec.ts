@@ -50,7 +50,15 @@ describe('loadConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigValidationError);
     const message = (error as Error).message;
-    for (const name of ['PORT', 'LOG_LEVEL', 'RATE_LIMIT_BURST', 'FRONTEND_ORIGIN', 'RUNLOOM_ROLES', 'AUTH_COOKIE_SECURE', 'WEBHOOK_SECRET']) {
+    for (const name of [
+      'PORT',
+      'LOG_LEVEL',
+      'RATE_LIMIT_BURST',
+      'FRONTEND_ORIGIN',
+      'RUNLOOM_ROLES',
+      'AUTH_COOKIE_SECURE',
+      'WEBHOOK_SECRET',
+    ]) {
       expect(message).toContain(name);
     }
     expect(message).not.toContain('short-secret-value');

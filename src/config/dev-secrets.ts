@@ -20,7 +20,7 @@ export function loadOrCreateDevSecrets(dataDir: string): { file: string; values:
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new Error(`Cannot read generated secrets at ${file}: ${(error as Error).message}`);
+      throw new Error(`Cannot read generated secrets at ${file}: ${(error as Error).message}`, { cause: error });
     }
   }
   const values: DevSecrets = {

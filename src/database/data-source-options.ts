@@ -7,7 +7,10 @@ import { POSTGRES_MIGRATIONS } from './migrations/postgres';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite';
 
 /** The one place that turns configuration into TypeORM options; used by the app, the CLI and tests. */
-export function dataSourceOptions(config: DatabaseConfig, overrides: Partial<DataSourceOptions> = {}): DataSourceOptions {
+export function dataSourceOptions(
+  config: DatabaseConfig,
+  overrides: Partial<DataSourceOptions> = {},
+): DataSourceOptions {
   if (config.type === 'postgres') {
     return {
       type: 'postgres',

@@ -59,7 +59,11 @@ export class WorkspacesController {
   })
   @ApiCreatedResponse({ type: MembersListResponse })
   @ApiErrors(400, 401, 403, 404, 409, 415)
-  addMember(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string, @Body() dto: AddMemberDto): Promise<MembersListResponse> {
+  addMember(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('id', UuidPipe) id: string,
+    @Body() dto: AddMemberDto,
+  ): Promise<MembersListResponse> {
     return this.workspaces.addMember(user, id, dto);
   }
 

@@ -83,7 +83,10 @@ export class AddMemberDto {
 }
 
 export class UpdateMemberDto {
-  @ApiProperty({ enum: WORKSPACE_ROLES, description: '`owner` transfers ownership (owner only); the old owner becomes admin.' })
+  @ApiProperty({
+    enum: WORKSPACE_ROLES,
+    description: '`owner` transfers ownership (owner only); the old owner becomes admin.',
+  })
   @IsIn(WORKSPACE_ROLES, { message: 'role must be one of owner, admin, user, viewer' })
   role: WorkspaceRole;
 }

@@ -41,7 +41,11 @@ export class WorkspacesService {
   /** A new workspace takes the caller's plan tier: a solo user gets a solo workspace to upgrade later. */
   async create(caller: AuthPrincipal, dto: CreateWorkspaceDto): Promise<WorkspaceCreatedResponse> {
     const tier = await this.plans.resolvePlanTier(caller.userId, caller.claimsPlan);
-    const workspace = await this.workspaces.createWithOwner({ name: dto.name.trim(), ownerId: caller.userId, plan: tier });
+    const workspace = await this.workspaces.createWithOwner({
+      name: dto.name.trim(),
+      ownerId: caller.userId,
+      plan: tier,
+    });
     return this.withMemberships(caller, workspace.id);
   }
 
@@ -57,7 +61,8 @@ export class WorkspacesService {
     if (!user) throw new AppError(ErrorCode.NotFound, 'User not found');
     const limit = this.config.workspaces.memberLimit;
     const result = await this.workspaces.addMember(workspaceId, user.id, dto.role, limit);
-    if (result === 'already_member') throw new AppError(ErrorCode.Conflict, 'User is already a member of this workspace');
+    if (result === 'already_member')
+      throw new AppError(ErrorCode.Conflict, 'User is already a member of this workspace');
     if (result === 'limit_reached') {
       throw new AppError(
         ErrorCode.WorkspaceMemberLimit,
@@ -71,17 +76,26 @@ export class WorkspacesService {
    * Reference §1.4b: admins and the owner manage members; only the owner hands over ownership
    * (the old owner stays on as admin); the owner's own role changes only by that transfer.
    */
-  async updateMember(caller: AuthPrincipal, workspaceId: string, userId: string, dto: UpdateMemberDto): Promise<MembersListResponse> {
+  async updateMember(
+    caller: AuthPrincipal,
+    workspaceId: string,
+    userId: string,
+    dto: UpdateMemberDto,
+  ): Promise<MembersListResponse> {
     const mine = await this.requireManager(caller, workspaceId);
     const target = await this.workspaces.findMembership(workspaceId, userId);
     if (!target) throw new AppError(ErrorCode.NotFound, 'Member not found');
     if (dto.role === 'owner') {
-      if (mine.role !== 'owner') throw new AppError(ErrorCode.Forbidden, 'Only the workspace owner can transfer ownership');
+      if (mine.role !== 'owner')
+        throw new AppError(ErrorCode.Forbidden, 'Only the workspace owner can transfer ownership');
       if (userId !== caller.userId) await this.workspaces.transferOwnership(workspaceId, caller.userId, userId);
       return this.memberList(workspaceId);
     }
     if (target.role === 'owner') {
-      throw new AppError(ErrorCode.InvalidRequest, "Transfer ownership to another member before changing the owner's role");
+      throw new AppError(
+        ErrorCode.InvalidRequest,
+        "Transfer ownership to another member before changing the owner's role",
+      );
     }
     await this.workspaces.setRole(workspaceId, userId, dto.role);
     return this.memberList(workspaceId);
@@ -128,7 +142,11 @@ export class WorkspacesService {
             plan: 'workspace',
           });
       await this.users.setPlan(caller.userId, 'workspace');
-      this.events.emit('workspace.plan_changed', { workspaceId: workspace.id, plan: 'workspace', actorId: caller.userId });
+      this.events.emit('workspace.plan_changed', {
+        workspaceId: workspace.id,
+        plan: 'workspace',
+        actorId: caller.userId,
+      });
       return this.withMemberships(caller, workspace.id);
     }
     const toDowngrade = owned.filter((w) => this.plans.workspaceTier(w) !== 'solo');
@@ -147,7 +165,11 @@ export class WorkspacesService {
   private async withMemberships(caller: AuthPrincipal, workspaceId: string): Promise<WorkspaceCreatedResponse> {
     const memberships = await this.workspaces.membershipsForUser(caller.userId);
     const current = memberships.find((m) => m.workspace.id === workspaceId)!;
-    return { success: true, workspace: toWorkspaceResponse(current.workspace), memberships: memberships.map(toMembershipResponse) };
+    return {
+      success: true,
+      workspace: toWorkspaceResponse(current.workspace),
+      memberships: memberships.map(toMembershipResponse),
+    };
   }
 
   /** Non-members get the same 404 as for a workspace that does not exist. */
@@ -171,6 +193,10 @@ export class WorkspacesService {
   private async ensureSomeWorkspace(userId: string) {
     if ((await this.workspaces.membershipsForUser(userId)).length > 0) return null;
     const user = await this.users.findById(userId);
-    return this.workspaces.createWithOwner({ name: `${user?.firstName ?? 'My'}'s Workspace`, ownerId: userId, plan: 'solo' });
+    return this.workspaces.createWithOwner({
+      name: `${user?.firstName ?? 'My'}'s Workspace`,
+      ownerId: userId,
+      plan: 'solo',
+    });
   }
 }

@@ -49,10 +49,18 @@ export async function signupAndLogin(url: string, overrides: Partial<SignupBody>
 }
 
 /** A session token for `Authorization: Bearer` use (from the login cookie). */
-export async function bearerToken(url: string, overrides: Partial<SignupBody> = {}): Promise<{ token: string; userId: string }> {
+export async function bearerToken(
+  url: string,
+  overrides: Partial<SignupBody> = {},
+): Promise<{ token: string; userId: string }> {
   const body = signupBody(overrides);
   await request(url).post('/api/auth/signup').send(body).expect(201);
-  const login = await request(url).post('/api/auth/login').send({ email: body.email, password: body.password }).expect(200);
-  const cookie = ([] as string[]).concat(login.headers['set-cookie'] ?? []).find((c) => c.startsWith('dsentr_session='));
+  const login = await request(url)
+    .post('/api/auth/login')
+    .send({ email: body.email, password: body.password })
+    .expect(200);
+  const cookie = ([] as string[])
+    .concat(login.headers['set-cookie'] ?? [])
+    .find((c) => c.startsWith('dsentr_session='));
   return { token: cookie!.split(';')[0].split('=')[1], userId: login.body.user.id };
 }

@@ -8,7 +8,13 @@ export function apiKeyStrategy(keys: ApiKeysService): CustomStrategy {
     const credential = (req as AuthenticatedRequest).credential!;
     keys.validate(credential.token).then(
       ({ user, keyId }) =>
-        done(null, { userId: user.id, email: user.email, method: 'api_key', claimsPlan: user.plan, apiKeyId: keyId } satisfies AuthPrincipal),
+        done(null, {
+          userId: user.id,
+          email: user.email,
+          method: 'api_key',
+          claimsPlan: user.plan,
+          apiKeyId: keyId,
+        } satisfies AuthPrincipal),
       (error: unknown) => done(error),
     );
   });

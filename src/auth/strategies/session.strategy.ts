@@ -11,7 +11,13 @@ export function sessionStrategy(sessions: SessionsService, method: 'cookie' | 'b
     const credential = (req as AuthenticatedRequest).credential!;
     sessions.validate(credential.token).then(
       ({ user, tokenHash, claimsPlan }) =>
-        done(null, { userId: user.id, email: user.email, method, claimsPlan, sessionTokenHash: tokenHash } satisfies AuthPrincipal),
+        done(null, {
+          userId: user.id,
+          email: user.email,
+          method,
+          claimsPlan,
+          sessionTokenHash: tokenHash,
+        } satisfies AuthPrincipal),
       (error: unknown) => done(error),
     );
   });

@@ -19,7 +19,6 @@ export const CSRF_HEADER = 'x-csrf-token';
 export const API_KEY_PREFIX = 'rl_';
 
 export type Credential =
-  | { kind: 'session'; token: string; via: 'cookie' | 'bearer' }
-  | { kind: 'api_key'; token: string };
+  { kind: 'session'; token: string; via: 'cookie' | 'bearer' } | { kind: 'api_key'; token: string };
 
 export type AuthenticatedRequest = Request & { user: AuthPrincipal; credential?: Credential };

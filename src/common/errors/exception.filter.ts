@@ -45,9 +45,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const status = exception instanceof HttpException ? exception.getStatus() : 500;
     return {
       status,
-      body: errorEnvelope(`${new AppError(ErrorCode.InternalError).message} (error id ${errorId})`, ErrorCode.InternalError, {
-        error_id: errorId,
-      }),
+      body: errorEnvelope(
+        `${new AppError(ErrorCode.InternalError).message} (error id ${errorId})`,
+        ErrorCode.InternalError,
+        {
+          error_id: errorId,
+        },
+      ),
     };
   }
 

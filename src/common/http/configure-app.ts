@@ -16,7 +16,10 @@ export function buildOpenApiDocument(app: INestApplication) {
     )
     .setVersion('0.1.0')
     .addCookieAuth('dsentr_session', { type: 'apiKey', in: 'cookie', name: 'dsentr_session' }, 'session')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A session id or a personal API key (`rl_…`).' }, 'bearer')
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: 'A session id or a personal API key (`rl_…`).' },
+      'bearer',
+    )
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-csrf-token' }, 'csrf')
     .build();
   return SwaggerModule.createDocument(app, config);

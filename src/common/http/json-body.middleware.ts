@@ -33,7 +33,10 @@ export class JsonBodyMiddleware implements NestMiddleware {
   private readonly parse: express.RequestHandler;
 
   constructor(config: AppConfig) {
-    this.parse = express.json({ limit: config.http.bodyLimit, type: (req) => isJsonContentType(req.headers['content-type']) });
+    this.parse = express.json({
+      limit: config.http.bodyLimit,
+      type: (req) => isJsonContentType(req.headers['content-type']),
+    });
   }
 
   async use(req: Request, res: Response, next: NextFunction): Promise<void> {
@@ -42,7 +45,9 @@ export class JsonBodyMiddleware implements NestMiddleware {
     if (contentType && !isJsonContentType(contentType) && hasBody(req)) {
       throw new AppError(ErrorCode.UnsupportedMediaType);
     }
-    await new Promise<void>((resolve, reject) => this.parse(req, res, (err?: unknown) => (err ? reject(mapParserError(err)) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      this.parse(req, res, (err?: unknown) => (err ? reject(mapParserError(err)) : resolve())),
+    );
     if (req.body === undefined || !hasBody(req)) {
       req.body = new MissingBody(isJsonContentType(contentType) ? 'empty' : 'no_content_type');
     }

@@ -34,7 +34,8 @@ export class RequestValidationPipe extends ValidationPipe {
       forbidUnknownValues: true,
       // `value` is kept to tell missing fields apart; messages never include it.
       validationError: { target: false, value: true },
-      exceptionFactory: (errors) => new AppError(ErrorCode.InvalidRequest, `Invalid request: ${describe(errors).join('; ')}`),
+      exceptionFactory: (errors) =>
+        new AppError(ErrorCode.InvalidRequest, `Invalid request: ${describe(errors).join('; ')}`),
     });
   }
 

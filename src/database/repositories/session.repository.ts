@@ -14,7 +14,9 @@ export class SessionRepository {
 
   /** The session with its user, or null. Expiry is the caller's decision (it answers differently). */
   async findWithUser(tokenHash: string): Promise<{ session: SessionEntity; user: UserEntity } | null> {
-    const session = await this.db.manager.getRepository(SessionEntity).findOne({ where: { tokenHash }, relations: { user: true } });
+    const session = await this.db.manager
+      .getRepository(SessionEntity)
+      .findOne({ where: { tokenHash }, relations: { user: true } });
     if (!session?.user) return null;
     return { session, user: session.user };
   }
@@ -24,7 +26,9 @@ export class SessionRepository {
   }
 
   async deleteExpired(now: Date): Promise<number> {
-    const result = await this.db.write((em) => em.getRepository(SessionEntity).delete({ expiresAt: LessThanOrEqual(now) }));
+    const result = await this.db.write((em) =>
+      em.getRepository(SessionEntity).delete({ expiresAt: LessThanOrEqual(now) }),
+    );
     return result.affected ?? 0;
   }
 }

@@ -6,7 +6,16 @@ import { WorkspaceRepository } from './workspace.repository';
 
 export type NewUser = Pick<
   UserEntity,
-  'email' | 'passwordHash' | 'firstName' | 'lastName' | 'companyName' | 'plan' | 'settings' | 'isVerified' | 'acceptedTermsVersion' | 'onboardedAt'
+  | 'email'
+  | 'passwordHash'
+  | 'firstName'
+  | 'lastName'
+  | 'companyName'
+  | 'plan'
+  | 'settings'
+  | 'isVerified'
+  | 'acceptedTermsVersion'
+  | 'onboardedAt'
 >;
 
 @Injectable()
@@ -40,7 +49,9 @@ export class UserRepository {
    */
   createWithWorkspace(values: NewUser, workspaceName: string, workspaces: WorkspaceRepository): Promise<UserEntity> {
     return this.db.transaction(async (em) => {
-      const user = em.getRepository(UserEntity).create({ ...values, id: randomUUID(), email: values.email.toLowerCase(), role: 'user' });
+      const user = em
+        .getRepository(UserEntity)
+        .create({ ...values, id: randomUUID(), email: values.email.toLowerCase(), role: 'user' });
       await em.getRepository(UserEntity).save(user);
       await workspaces.createWithOwner({ name: workspaceName, ownerId: user.id, plan: 'solo' }, em);
       return em.getRepository(UserEntity).findOneByOrFail({ id: user.id });

@@ -93,7 +93,9 @@ export class WorkspaceRepository {
   addMember(workspaceId: string, userId: string, role: WorkspaceRole, limit: number): Promise<AddMemberResult> {
     return this.db.transaction(async (em) => {
       if (this.db.dialect === 'postgres') {
-        await em.getRepository(WorkspaceEntity).findOne({ where: { id: workspaceId }, lock: { mode: 'pessimistic_write' } });
+        await em
+          .getRepository(WorkspaceEntity)
+          .findOne({ where: { id: workspaceId }, lock: { mode: 'pessimistic_write' } });
       }
       const members = em.getRepository(WorkspaceMemberEntity);
       if (await members.existsBy({ workspaceId, userId })) return 'already_member';
@@ -132,6 +134,8 @@ export class WorkspaceRepository {
 
   async setPlanForAll(ids: string[], plan: string): Promise<void> {
     if (ids.length === 0) return;
-    await this.db.write((em) => em.getRepository(WorkspaceEntity).update({ id: In(ids) }, { plan, updatedAt: new Date() }));
+    await this.db.write((em) =>
+      em.getRepository(WorkspaceEntity).update({ id: In(ids) }, { plan, updatedAt: new Date() }),
+    );
   }
 }
