@@ -1,0 +1,42 @@
+import { AppError, ErrorCode, PLAN_VIOLATION_SUMMARY, PlanViolationError } from './app-error';
+import { codeForStatus, envelopeFor } from './envelope';
+
+describe('envelopes (reference §1.4)', () => {
+  it('writes an AppError as the DSentr envelope with its status', () => {
+    expect(envelopeFor(new AppError(ErrorCode.WorkspaceMemberLimit, 'full'))).toEqual({
+      status: 400,
+      body: { success: false, status: 'error', message: 'full', code: 'workspace_member_limit' },
+    });
+    expect(envelopeFor(new AppError(ErrorCode.WorkspaceRunLimit))!.status).toBe(429);
+    expect(envelopeFor(new AppError(ErrorCode.Conflict, 'stale', { workflow: { id: 'w' } }))!.body).toEqual({
+      success: false,
+      status: 'error',
+      message: 'stale',
+      code: 'conflict',
+      workflow: { id: 'w' },
+    });
+  });
+
+  it('a plan violation is a 403 with violations[] and no top-level code', () => {
+    const one = { code: 'node-limit', message: 'Remove 2 nodes' };
+    expect(envelopeFor(new PlanViolationError([one]))).toEqual({
+      status: 403,
+      body: { success: false, status: 'error', message: 'Remove 2 nodes', violations: [one] },
+    });
+    const two = [one, { code: 'premium-trigger', message: 'Schedules need a workspace plan', nodeLabel: 'Every hour' }];
+    expect(envelopeFor(new PlanViolationError(two))!.body).toEqual({
+      success: false,
+      status: 'error',
+      message: PLAN_VIOLATION_SUMMARY,
+      violations: two,
+    });
+  });
+
+  it('leaves unknown errors to the 500 path and maps framework statuses to codes', () => {
+    expect(envelopeFor(new Error('boom'))).toBeNull();
+    expect(codeForStatus(404)).toBe('not_found');
+    expect(codeForStatus(415)).toBe('unsupported_media_type');
+    expect(codeForStatus(418)).toBe('invalid_request');
+    expect(codeForStatus(502)).toBe('internal_error');
+  });
+});
