@@ -19,6 +19,7 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { PlanGuard } from './plans/plan.guard';
 import { PlansModule } from './plans/plans.module';
+import { WorkflowsModule } from './workflows/workflows.module';
 import { WorkspacesModule } from './workspaces/workspaces.module';
 
 @Module({})
@@ -38,6 +39,7 @@ export class AppModule implements NestModule {
         PlansModule,
         AuthModule,
         WorkspacesModule,
+        WorkflowsModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

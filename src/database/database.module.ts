@@ -4,11 +4,25 @@ import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
 import { Db } from './db.service';
 import { ApiKeyRepository } from './repositories/api-key.repository';
+import { ScheduleRepository } from './repositories/schedule.repository';
+import { SecretRepository } from './repositories/secret.repository';
 import { SessionRepository } from './repositories/session.repository';
 import { UserRepository } from './repositories/user.repository';
+import { WorkflowLogRepository } from './repositories/workflow-log.repository';
+import { WorkflowRepository } from './repositories/workflow.repository';
 import { WorkspaceRepository } from './repositories/workspace.repository';
 
-const REPOSITORIES = [Db, UserRepository, SessionRepository, ApiKeyRepository, WorkspaceRepository];
+const REPOSITORIES = [
+  Db,
+  UserRepository,
+  SessionRepository,
+  ApiKeyRepository,
+  WorkspaceRepository,
+  WorkflowRepository,
+  WorkflowLogRepository,
+  ScheduleRepository,
+  SecretRepository,
+];
 
 /** The data source (migrations applied at start unless DB_MIGRATIONS_RUN=false) and every repository. */
 @Global()

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, QueryDeepPartialEntity } from 'typeorm';
 
 /**
  * Writes and transactions. TypeORM shares one connection for SQLite, so two interleaved async
@@ -48,4 +48,12 @@ export function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: string; driverError?: { code?: string } };
   const code = e?.driverError?.code ?? e?.code;
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/**
+ * TypeORM's deep-partial types reject JSON-typed fields (`unknown`, `Record<string, unknown>`);
+ * rows built from complete values are passed through this instead of scattered casts.
+ */
+export function asRow<T>(values: Partial<T> | Partial<T>[]): QueryDeepPartialEntity<T> & QueryDeepPartialEntity<T>[] {
+  return values as QueryDeepPartialEntity<T> & QueryDeepPartialEntity<T>[];
 }

@@ -5,6 +5,19 @@
 export interface AppEventMap {
   /** A workspace's plan changed (later modules react: e.g. webhook HMAC is forced off on solo). */
   'workspace.plan_changed': { workspaceId: string; plan: 'solo' | 'workspace'; actorId: string };
+  /** A workflow document was created or changed (content, lock…); `updatedAt` is its new concurrency token. */
+  'workflow.created': WorkflowChangedEvent;
+  'workflow.updated': WorkflowChangedEvent;
+  'workflow.deleted': { workflowId: string; workspaceId: string | null; actorId: string };
+  /** A member added a secret in workspace mode: a history event on every workflow of the workspace. */
+  'workspace.secret_created': { workspaceId: string; actorId: string; reference: string };
+}
+
+export interface WorkflowChangedEvent {
+  workflowId: string;
+  workspaceId: string | null;
+  actorId: string;
+  updatedAt: string;
 }
 
 export type AppEventName = keyof AppEventMap;

@@ -1,8 +1,22 @@
 import { ApiKeyEntity } from './api-key.entity';
+import { SecretEntity } from './secret.entity';
 import { SessionEntity } from './session.entity';
 import { UserEntity } from './user.entity';
+import { WorkflowLogEntity } from './workflow-log.entity';
+import { WorkflowScheduleEntity } from './workflow-schedule.entity';
+import { WorkflowEntity } from './workflow.entity';
 import { WorkspaceMemberEntity } from './workspace-member.entity';
 import { WorkspaceEntity } from './workspace.entity';
 
 /** Every entity, registered once for the data source, the migration tooling and tests. */
-export const ENTITIES = [UserEntity, SessionEntity, ApiKeyEntity, WorkspaceEntity, WorkspaceMemberEntity];
+export const ENTITIES = [
+  UserEntity,
+  SessionEntity,
+  ApiKeyEntity,
+  WorkspaceEntity,
+  WorkspaceMemberEntity,
+  WorkflowEntity,
+  WorkflowLogEntity,
+  WorkflowScheduleEntity,
+  SecretEntity,
+];

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Db } from '../db.service';
+import { asRow, Db } from '../db.service';
 import { UserEntity } from '../entities/user.entity';
 import { WorkspaceRepository } from './workspace.repository';
 
@@ -39,6 +39,22 @@ export class UserRepository {
     return this.repo.createQueryBuilder('u').where('u.id IN (:...ids)', { ids }).getMany();
   }
 
+  /** Read-modify-write of `users.settings` under the row lock (PostgreSQL) or the SQLite writer lock. */
+  updateSettings(
+    userId: string,
+    change: (settings: Record<string, unknown>) => Record<string, unknown>,
+  ): Promise<void> {
+    return this.db.transaction(async (em) => {
+      const repo = em.getRepository(UserEntity);
+      const user = await repo.findOne({
+        where: { id: userId },
+        ...(this.db.dialect === 'postgres' ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+      });
+      if (!user) return;
+      await repo.update({ id: userId }, asRow<UserEntity>({ settings: change(user.settings ?? {}) }));
+    });
+  }
+
   async setPlan(userId: string, plan: string): Promise<void> {
     await this.db.write((em) => em.getRepository(UserEntity).update({ id: userId }, { plan }));
   }
@@ -52,7 +68,7 @@ export class UserRepository {
       const user = em
         .getRepository(UserEntity)
         .create({ ...values, id: randomUUID(), email: values.email.toLowerCase(), role: 'user' });
-      await em.getRepository(UserEntity).save(user);
+      await em.getRepository(UserEntity).insert(asRow<UserEntity>(user));
       await workspaces.createWithOwner({ name: workspaceName, ownerId: user.id, plan: 'solo' }, em);
       return em.getRepository(UserEntity).findOneByOrFail({ id: user.id });
     });

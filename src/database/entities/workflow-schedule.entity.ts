@@ -1,0 +1,52 @@
+import { Column, Entity, Index, JoinColumn, OneToOne, PrimaryColumn } from 'typeorm';
+import { JsonColumn, TimestampColumn } from '../columns';
+import { WorkflowEntity } from './workflow.entity';
+
+/** One schedule per workflow (reference §10.2), synced from its first schedule trigger on save. */
+@Entity('workflow_schedules')
+@Index('workflow_schedules_due_idx', ['enabled', 'nextRunAt'])
+export class WorkflowScheduleEntity {
+  @PrimaryColumn('uuid')
+  id: string;
+
+  @Index('workflow_schedules_workflow_id_key', { unique: true })
+  @Column('uuid', { name: 'workflow_id' })
+  workflowId: string;
+
+  @OneToOne(() => WorkflowEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'workflow_id' })
+  workflow?: WorkflowEntity;
+
+  /** The workflow owner: scheduled runs belong to them. */
+  @Column('uuid', { name: 'user_id' })
+  userId: string;
+
+  @Column('uuid', { name: 'workspace_id', nullable: true })
+  workspaceId: string | null;
+
+  /** The trigger node the schedule came from (its start node when it fires). */
+  @Column('varchar', { name: 'trigger_node_id', length: 200, nullable: true })
+  triggerNodeId: string | null;
+
+  @JsonColumn({ nullable: true })
+  config: Record<string, unknown> | null;
+
+  @TimestampColumn({ name: 'next_run_at', nullable: true })
+  nextRunAt: Date | null;
+
+  @TimestampColumn({ name: 'last_run_at', nullable: true })
+  lastRunAt: Date | null;
+
+  @Column('boolean', { default: true })
+  enabled: boolean;
+
+  /** Why the schedule is disabled (bad config, unknown time zone…), for the user. */
+  @Column('text', { name: 'last_error', nullable: true })
+  lastError: string | null;
+
+  @TimestampColumn({ name: 'created_at' })
+  createdAt: Date;
+
+  @TimestampColumn({ name: 'updated_at' })
+  updatedAt: Date;
+}

@@ -1,0 +1,77 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { JsonColumn, TimestampColumn } from '../columns';
+import { UserEntity } from './user.entity';
+import { WorkspaceEntity } from './workspace.entity';
+
+@Entity('workflows')
+// Names are unique per scope, case-insensitively (reference §2.2): scope = workspace, else owner.
+@Index('workflows_scope_name_key', ['scopeId', 'nameKey'], { unique: true })
+export class WorkflowEntity {
+  @PrimaryColumn('uuid')
+  id: string;
+
+  /** The creator ("workflow owner"); never changes. */
+  @Index('workflows_user_id_idx')
+  @Column('uuid', { name: 'user_id' })
+  userId: string;
+
+  @ManyToOne(() => UserEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id' })
+  user?: UserEntity;
+
+  @Index('workflows_workspace_id_idx')
+  @Column('uuid', { name: 'workspace_id', nullable: true })
+  workspaceId: string | null;
+
+  @ManyToOne(() => WorkspaceEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'workspace_id' })
+  workspace?: WorkspaceEntity;
+
+  /** `workspace_id ?? user_id`, kept by the application so the unique index stays portable. */
+  @Column('uuid', { name: 'scope_id' })
+  scopeId: string;
+
+  @Column('varchar', { length: 200 })
+  name: string;
+
+  /** `lower(trim(name))`. */
+  @Column('varchar', { name: 'name_key', length: 200 })
+  nameKey: string;
+
+  @Column('text', { nullable: true })
+  description: string | null;
+
+  /** The graph: `{nodes:[…], edges:[…]}` plus UI data. Secret values are stored as references. */
+  @JsonColumn()
+  data: Record<string, unknown>;
+
+  @Column('int', { name: 'concurrency_limit', default: 1 })
+  concurrencyLimit: number;
+
+  @JsonColumn({ name: 'egress_allowlist' })
+  egressAllowlist: string[];
+
+  @Column('boolean', { name: 'require_hmac', default: false })
+  requireHmac: boolean;
+
+  @Column('int', { name: 'hmac_replay_window_sec', default: 300 })
+  hmacReplayWindowSec: number;
+
+  /** Input of the webhook token derivation; never serialised. */
+  @Column('uuid', { name: 'webhook_salt' })
+  webhookSalt: string;
+
+  @Column('uuid', { name: 'locked_by', nullable: true })
+  lockedBy: string | null;
+
+  @TimestampColumn({ name: 'locked_at', nullable: true })
+  lockedAt: Date | null;
+
+  /** Set by the application (millisecond precision) so the value the client echoes compares equal. */
+  @TimestampColumn({ name: 'created_at' })
+  createdAt: Date;
+
+  /** The optimistic-concurrency token (reference §2.5); set by the application on every change. */
+  @TimestampColumn({ name: 'updated_at' })
+  updatedAt: Date;
+}

@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { In } from 'typeorm';
+import { Db } from '../db.service';
+import { SecretEntity } from '../entities/secret.entity';
+
+export type SecretKey = Pick<SecretEntity, 'userId' | 'group' | 'service' | 'name'>;
+
+@Injectable()
+export class SecretRepository {
+  constructor(private readonly db: Db) {}
+
+  listForUsers(userIds: string[]): Promise<SecretEntity[]> {
+    if (!userIds.length) return Promise.resolve([]);
+    return this.db.manager.getRepository(SecretEntity).find({
+      where: { userId: In(userIds) },
+      order: { group: 'ASC', service: 'ASC', name: 'ASC' },
+    });
+  }
+
+  find(key: SecretKey): Promise<SecretEntity | null> {
+    return this.db.manager.getRepository(SecretEntity).findOneBy(key);
+  }
+
+  /** Inserts or replaces one secret; reports which happened. */
+  upsert(key: SecretKey, ciphertext: string, now: Date): Promise<'created' | 'updated'> {
+    return this.db.transaction(async (em) => {
+      const repo = em.getRepository(SecretEntity);
+      if (await repo.existsBy(key)) {
+        await repo.update(key, { ciphertext, updatedAt: now });
+        return 'updated';
+      }
+      await repo.insert({ ...key, ciphertext, createdAt: now, updatedAt: now });
+      return 'created';
+    });
+  }
+
+  async delete(key: SecretKey): Promise<boolean> {
+    const result = await this.db.write((em) => em.getRepository(SecretEntity).delete(key));
+    return (result.affected ?? 0) > 0;
+  }
+}

@@ -1,0 +1,243 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { EntityManager, In, IsNull } from 'typeorm';
+import { asRow, Db } from '../db.service';
+import { DiffEntry, WorkflowLogEntity } from '../entities/workflow-log.entity';
+import { WorkflowScheduleEntity } from '../entities/workflow-schedule.entity';
+import { WorkflowEntity } from '../entities/workflow.entity';
+import { WorkspaceMemberEntity, WorkspaceRole } from '../entities/workspace-member.entity';
+import { SecretEntity } from '../entities/secret.entity';
+
+export type NewWorkflow = Pick<WorkflowEntity, 'userId' | 'workspaceId' | 'name' | 'description' | 'data'>;
+export type WorkflowChanges = Partial<
+  Pick<
+    WorkflowEntity,
+    | 'name'
+    | 'description'
+    | 'data'
+    | 'lockedBy'
+    | 'lockedAt'
+    | 'concurrencyLimit'
+    | 'egressAllowlist'
+    | 'requireHmac'
+    | 'hmacReplayWindowSec'
+    | 'webhookSalt'
+  >
+>;
+
+/** What a save writes besides the workflow row, in the same transaction. */
+export interface SaveSideEffects {
+  log?: { userId: string; diffs: DiffEntry[] };
+  schedule?: Omit<
+    WorkflowScheduleEntity,
+    'id' | 'workflowId' | 'workflow' | 'createdAt' | 'updatedAt' | 'lastRunAt'
+  > | null;
+  secrets?: Omit<SecretEntity, 'user' | 'createdAt' | 'updatedAt'>[];
+}
+
+export interface WorkflowWithRole {
+  workflow: WorkflowEntity;
+  /** The caller's role in the workflow's workspace; null for personal workflows or non-members. */
+  role: WorkspaceRole | null;
+}
+
+export const nameKey = (name: string) => name.trim().toLowerCase();
+
+@Injectable()
+export class WorkflowRepository {
+  constructor(private readonly db: Db) {}
+
+  private get repo() {
+    return this.db.manager.getRepository(WorkflowEntity);
+  }
+
+  findById(id: string): Promise<WorkflowEntity | null> {
+    return this.repo.findOneBy({ id });
+  }
+
+  /**
+   * The membership lookup of reference §2: the workflow, when the caller owns it or is a member of
+   * its workspace; null otherwise (callers answer 404 either way).
+   */
+  async findForMember(id: string, userId: string): Promise<WorkflowWithRole | null> {
+    const workflow = await this.repo.findOneBy({ id });
+    if (!workflow) return null;
+    let role: WorkspaceRole | null = null;
+    if (workflow.workspaceId) {
+      const member = await this.db.manager
+        .getRepository(WorkspaceMemberEntity)
+        .findOneBy({ workspaceId: workflow.workspaceId, userId });
+      role = member?.role ?? null;
+    }
+    if (workflow.userId !== userId && !role) return null;
+    return { workflow, role };
+  }
+
+  /** Workflows the user owns (any workspace) or that belong to one of `workspaceIds`. */
+  listOwnedOrIn(userId: string, workspaceIds: string[]): Promise<WorkflowEntity[]> {
+    const where = [{ userId }, ...(workspaceIds.length ? [{ workspaceId: In(workspaceIds) }] : [])];
+    return this.repo.find({ where, order: { updatedAt: 'DESC' } });
+  }
+
+  /** Ids of the user's personal (workspace-less) workflows, oldest first. */
+  async personalIdsOldestFirst(userId: string): Promise<string[]> {
+    const rows = await this.repo.find({
+      select: { id: true },
+      where: { userId, workspaceId: IsNull() },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    return rows.map((r) => r.id);
+  }
+
+  idsInWorkspace(workspaceId: string): Promise<string[]> {
+    return this.repo.find({ select: { id: true }, where: { workspaceId } }).then((rows) => rows.map((r) => r.id));
+  }
+
+  /** Inserts a workflow with its side effects; a duplicate name surfaces as a unique violation. */
+  create(values: NewWorkflow, effects: SaveSideEffects, now: Date): Promise<WorkflowEntity> {
+    return this.db.transaction(async (em) => {
+      const workflow = em.getRepository(WorkflowEntity).create({
+        ...values,
+        id: randomUUID(),
+        scopeId: values.workspaceId ?? values.userId,
+        nameKey: nameKey(values.name),
+        concurrencyLimit: 1,
+        egressAllowlist: [],
+        requireHmac: false,
+        hmacReplayWindowSec: 300,
+        webhookSalt: randomUUID(),
+        lockedBy: null,
+        lockedAt: null,
+        createdAt: now,
+        updatedAt: now,
+      });
+      await em.getRepository(WorkflowEntity).insert(asRow<WorkflowEntity>(workflow));
+      await this.applySideEffects(em, workflow, effects, now);
+      return em.getRepository(WorkflowEntity).findOneByOrFail({ id: workflow.id });
+    });
+  }
+
+  /**
+   * Read-check-write under a row lock (PostgreSQL `FOR UPDATE`; SQLite writes are serialised):
+   * `decide` sees the current row and either throws (nothing is written) or returns the changes.
+   * Returns null when the workflow no longer exists.
+   */
+  updateChecked(
+    id: string,
+    now: Date,
+    decide: (current: WorkflowEntity) => Promise<{ changes: WorkflowChanges; effects?: SaveSideEffects }>,
+  ): Promise<{ previous: WorkflowEntity; workflow: WorkflowEntity } | null> {
+    return this.db.transaction(async (em) => {
+      const repo = em.getRepository(WorkflowEntity);
+      const previous = await repo.findOne({
+        where: { id },
+        ...(this.db.dialect === 'postgres' ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+      });
+      if (!previous) return null;
+      const { changes, effects } = await decide(previous);
+      const patch: Partial<WorkflowEntity> = { ...changes, updatedAt: now };
+      if (changes.name !== undefined) patch.nameKey = nameKey(changes.name);
+      await repo.update({ id }, asRow<WorkflowEntity>(patch));
+      const workflow = await repo.findOneByOrFail({ id });
+      if (effects) await this.applySideEffects(em, workflow, effects, now);
+      return { previous, workflow };
+    });
+  }
+
+  /** Deletes the workflow (runs, logs, schedules… cascade) and fans a log entry out to the others. */
+  delete(
+    id: string,
+    fanOut?: { workspaceId: string; userId: string; diffs: DiffEntry[] },
+    now = new Date(),
+  ): Promise<boolean> {
+    return this.db.transaction(async (em) => {
+      const result = await em.getRepository(WorkflowEntity).delete({ id });
+      if (!result.affected) return false;
+      if (fanOut) await this.fanOutLog(em, fanOut.workspaceId, fanOut.userId, fanOut.diffs, now);
+      return true;
+    });
+  }
+
+  /** Webhook HMAC needs a workspace plan; a downgrade turns it off (the concurrency token moves). */
+  async disableHmacInWorkspace(workspaceId: string, now: Date): Promise<number> {
+    const result = await this.db.write((em) =>
+      em
+        .getRepository(WorkflowEntity)
+        .update({ workspaceId, requireHmac: true }, { requireHmac: false, updatedAt: now }),
+    );
+    return result.affected ?? 0;
+  }
+
+  /** A workspace history event (reference §2.14): one log row on every workflow of the workspace. */
+  fanOutWorkspaceLog(workspaceId: string, userId: string, diffs: DiffEntry[], now: Date): Promise<void> {
+    return this.db.transaction((em) => this.fanOutLog(em, workspaceId, userId, diffs, now));
+  }
+
+  private async fanOutLog(
+    em: EntityManager,
+    workspaceId: string,
+    userId: string,
+    diffs: DiffEntry[],
+    now: Date,
+  ): Promise<void> {
+    const ids = (await em.getRepository(WorkflowEntity).find({ select: { id: true }, where: { workspaceId } })).map(
+      (w) => w.id,
+    );
+    if (!ids.length) return;
+    await em
+      .getRepository(WorkflowLogEntity)
+      .insert(
+        asRow<WorkflowLogEntity>(
+          ids.map((workflowId) => ({ id: randomUUID(), userId, workflowId, workspaceId, diffs, createdAt: now })),
+        ),
+      );
+  }
+
+  private async applySideEffects(
+    em: EntityManager,
+    workflow: WorkflowEntity,
+    effects: SaveSideEffects,
+    now: Date,
+  ): Promise<void> {
+    if (effects.log) {
+      await em.getRepository(WorkflowLogEntity).insert(
+        asRow<WorkflowLogEntity>({
+          id: randomUUID(),
+          userId: effects.log.userId,
+          workflowId: workflow.id,
+          workspaceId: workflow.workspaceId,
+          diffs: effects.log.diffs,
+          createdAt: now,
+        }),
+      );
+    }
+    if (effects.secrets?.length) {
+      await em
+        .getRepository(SecretEntity)
+        .insert(effects.secrets.map((s) => ({ ...s, createdAt: now, updatedAt: now })));
+    }
+    if (effects.schedule !== undefined) {
+      const schedules = em.getRepository(WorkflowScheduleEntity);
+      const existing = await schedules.findOneBy({ workflowId: workflow.id });
+      if (effects.schedule === null) {
+        if (existing) await schedules.delete({ id: existing.id });
+      } else if (existing) {
+        await schedules.update(
+          { id: existing.id },
+          asRow<WorkflowScheduleEntity>({ ...effects.schedule, updatedAt: now }),
+        );
+      } else {
+        await schedules.insert(
+          asRow<WorkflowScheduleEntity>({
+            ...effects.schedule,
+            id: randomUUID(),
+            workflowId: workflow.id,
+            lastRunAt: null,
+            createdAt: now,
+            updatedAt: now,
+          }),
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { Body, Controller, Delete, Get, Param, Put, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Authenticated, CurrentUser } from '../common/auth/decorators';
+import type { AuthPrincipal } from '../common/auth/principal';
+import { ApiErrors } from '../common/http/openapi';
+import { UuidPipe } from '../common/http/uuid.pipe';
+import { RequiresPlan } from '../plans/requires-plan.decorator';
+import { WorkspaceQuery } from '../workflows/workflows.dto';
+import { PutSecretDto, SecretOwnershipResponse, SecretsResponse, SecretWriteResponse } from './secrets.dto';
+import { SecretsService } from './secrets.service';
+
+@ApiTags('secrets')
+@Authenticated()
+@Controller('api/options/secrets')
+export class SecretsController {
+  constructor(private readonly secrets: SecretsService) {}
+
+  @Get()
+  @ApiOkResponse({ type: SecretsResponse, description: 'Masked; with `workspace`, the union of every member’s store.' })
+  @ApiErrors(400, 401, 403)
+  list(@CurrentUser() user: AuthPrincipal, @Query() query: WorkspaceQuery): Promise<SecretsResponse> {
+    return this.secrets.list(user, query.workspace);
+  }
+
+  @Put(':group/:service/:name')
+  @ApiOkResponse({ type: SecretWriteResponse })
+  @ApiErrors(400, 401, 403, 415)
+  put(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('group') group: string,
+    @Param('service') service: string,
+    @Param('name') name: string,
+    @Query() query: WorkspaceQuery,
+    @Body() dto: PutSecretDto,
+  ): Promise<SecretWriteResponse> {
+    return this.secrets.put(user, { group, service, name }, dto.value, query.workspace);
+  }
+
+  @Delete(':group/:service/:name')
+  @ApiOkResponse({ type: SecretsResponse })
+  @ApiErrors(400, 401, 403, 404)
+  delete(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('group') group: string,
+    @Param('service') service: string,
+    @Param('name') name: string,
+    @Query() query: WorkspaceQuery,
+  ): Promise<SecretsResponse> {
+    return this.secrets.delete(user, { group, service, name }, query.workspace);
+  }
+}
+
+@ApiTags('secrets')
+@Authenticated()
+@Controller('api/workspaces')
+export class WorkspaceSecretsController {
+  constructor(private readonly secrets: SecretsService) {}
+
+  @Get(':ws/secrets')
+  @RequiresPlan('workspace', { workspaceParam: 'ws' })
+  @ApiOkResponse({ type: SecretOwnershipResponse })
+  @ApiErrors(400, 401, 403, 404)
+  ownership(@CurrentUser() user: AuthPrincipal, @Param('ws', UuidPipe) ws: string): Promise<SecretOwnershipResponse> {
+    return this.secrets.ownership(user, ws);
+  }
+}

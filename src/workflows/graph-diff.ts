@@ -1,0 +1,110 @@
+/**
+ * Change-log diff of two workflow graphs (reference §2.14, SPEC §9 item 21).
+ *
+ * Each node's `data` (matched by array index in `nodes`, not by id) is flattened to leaf paths
+ * `nodes[<i>].data.<key>(.<key>|[<i>])*`. Leaves are scalars, plus empty objects/arrays (which have
+ * no children to stand for them). One entry per path whose leaf differs, the missing side being
+ * `null`, ordered by plain string comparison of the path. Inputs are untrusted: never throws.
+ */
+
+export interface DiffEntry {
+  path: string;
+  from: unknown;
+  to: unknown;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function nodesOf(graph: unknown): unknown[] {
+  const nodes = isRecord(graph) ? graph.nodes : undefined;
+  return Array.isArray(nodes) ? nodes : [];
+}
+
+type Frame = { kind: 'visit'; path: string; value: unknown } | { kind: 'exit'; container: object };
+
+/**
+ * Flattens `value` under `prefix` into `out`. Iterative (explicit stack) so deeply nested input
+ * cannot overflow the call stack; a container that is its own ancestor (impossible in parsed JSON)
+ * is skipped instead of looping. `undefined` values count as absent, like in JSON.
+ */
+function flatten(prefix: string, value: unknown, out: Map<string, unknown>): void {
+  const ancestors = new Set<object>();
+  const stack: Frame[] = [{ kind: 'visit', path: prefix, value }];
+  while (stack.length > 0) {
+    const frame = stack.pop()!;
+    if (frame.kind === 'exit') {
+      ancestors.delete(frame.container);
+      continue;
+    }
+    const { path, value: current } = frame;
+    if (current === undefined) continue;
+    if (typeof current !== 'object' || current === null) {
+      out.set(path, current);
+      continue;
+    }
+    if (ancestors.has(current)) continue;
+    const children: Frame[] = [];
+    if (Array.isArray(current)) {
+      current.forEach((item, i) => children.push({ kind: 'visit', path: `${path}[${i}]`, value: item }));
+    } else {
+      const record = current as Record<string, unknown>;
+      for (const key of Object.keys(record).sort()) {
+        if (record[key] !== undefined) children.push({ kind: 'visit', path: `${path}.${key}`, value: record[key] });
+      }
+    }
+    if (children.length === 0) {
+      out.set(path, Array.isArray(current) ? [] : {});
+      continue;
+    }
+    ancestors.add(current);
+    stack.push({ kind: 'exit', container: current });
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+  }
+}
+
+function leaves(graph: unknown): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  nodesOf(graph).forEach((node, index) => {
+    if (isRecord(node)) flatten(`nodes[${index}].data`, node.data, out);
+  });
+  return out;
+}
+
+/**
+ * Structural equality. Leaves are scalars or empty containers, but this is a full deep comparison
+ * so that two different arrays/objects never compare equal (the reference compared string forms,
+ * under which all arrays/objects were equal — SPEC §9 item 21). `{}` and `[]` differ.
+ */
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, i) => deepEqual(item, b[i]));
+  }
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const keys = Object.keys(left);
+  if (keys.length !== Object.keys(right).length) return false;
+  return keys.every((key) => Object.prototype.hasOwnProperty.call(right, key) && deepEqual(left[key], right[key]));
+}
+
+function comparePaths(a: string, b: string): number {
+  if (a < b) return -1;
+  return a > b ? 1 : 0;
+}
+
+export function diffGraphs(oldGraph: unknown, newGraph: unknown): DiffEntry[] {
+  const before = leaves(oldGraph);
+  const after = leaves(newGraph);
+  const paths = new Set([...before.keys(), ...after.keys()]);
+  const entries: DiffEntry[] = [];
+  for (const path of paths) {
+    const from = before.has(path) ? before.get(path) : null;
+    const to = after.has(path) ? after.get(path) : null;
+    if (!deepEqual(from, to)) entries.push({ path, from, to });
+  }
+  return entries.sort((x, y) => comparePaths(x.path, y.path));
+}

@@ -1,0 +1,211 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDate, IsDefined, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { toRfc3339 } from '../common/clock';
+import { WorkflowEntity } from '../database/entities/workflow.entity';
+import { WorkflowLogEntity } from '../database/entities/workflow-log.entity';
+
+const GRAPH_EXAMPLE = {
+  nodes: [
+    {
+      id: 'trigger-1',
+      type: 'trigger',
+      position: { x: 0, y: 0 },
+      data: { label: 'Trigger', triggerType: 'Manual', inputs: [] },
+    },
+    {
+      id: 'action-1',
+      type: 'actionHttp',
+      position: { x: 240, y: 0 },
+      data: {
+        label: 'HTTP Request',
+        actionType: 'http',
+        params: { url: 'https://example.com', method: 'GET' },
+        stopOnError: true,
+      },
+    },
+  ],
+  edges: [{ id: 'e1', source: 'trigger-1', target: 'action-1', sourceHandle: null, type: 'nodeEdge' }],
+};
+
+export class WorkspaceQuery {
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'The workspace the client is working in (plan context, reference §3).',
+  })
+  @IsOptional()
+  @IsUUID(undefined, { message: 'workspace must be a UUID' })
+  workspace?: string;
+}
+
+export class CreateWorkflowDto {
+  @ApiProperty({ example: 'Order sync', maxLength: 200 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name: string;
+
+  @ApiPropertyOptional({ type: String, nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(10_000)
+  description?: string | null;
+
+  @ApiProperty({
+    type: Object,
+    description: 'The graph: `{nodes:[…], edges:[…]}` (node ids unique, edges between existing nodes).',
+    example: GRAPH_EXAMPLE,
+  })
+  @IsDefined()
+  data: unknown;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    nullable: true,
+    description: 'Defaults to the workspace of the plan context.',
+  })
+  @IsOptional()
+  @IsUUID(undefined, { message: 'workspace_id must be a UUID' })
+  workspace_id?: string | null;
+}
+
+export class UpdateWorkflowDto {
+  @ApiProperty({ example: 'Order sync', maxLength: 200 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name: string;
+
+  @ApiPropertyOptional({ type: String, nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(10_000)
+  description?: string | null;
+
+  @ApiProperty({ type: Object, example: GRAPH_EXAMPLE })
+  @IsDefined()
+  data: unknown;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description:
+      'The `updated_at` the client last saw. Required for workspace workflows; a mismatch is a 409 with the current workflow.',
+  })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate({ message: 'updated_at must be an RFC 3339 timestamp' })
+  updated_at?: Date;
+}
+
+export class WorkflowResponse {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) user_id: string;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) workspace_id: string | null;
+  @ApiProperty() name: string;
+  @ApiProperty({ nullable: true, type: String }) description: string | null;
+  @ApiProperty({
+    type: Object,
+    example: GRAPH_EXAMPLE,
+    description: 'Credential fields are masked (`********`); secrets are referenced as `group:service:name`.',
+  })
+  data: Record<string, unknown>;
+  @ApiProperty({ example: 1 }) concurrency_limit: number;
+  @ApiProperty({ type: [String] }) egress_allowlist: string[];
+  @ApiProperty() require_hmac: boolean;
+  @ApiProperty({ example: 300 }) hmac_replay_window_sec: number;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) locked_by: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) locked_at: string | null;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+  @ApiProperty({ format: 'date-time' }) updated_at: string;
+}
+
+/** Reference §2.1; `webhook_salt` is never serialised. */
+export function toWorkflowResponse(w: WorkflowEntity): WorkflowResponse {
+  return {
+    id: w.id,
+    user_id: w.userId,
+    workspace_id: w.workspaceId,
+    name: w.name,
+    description: w.description,
+    data: w.data,
+    concurrency_limit: w.concurrencyLimit,
+    egress_allowlist: w.egressAllowlist,
+    require_hmac: w.requireHmac,
+    hmac_replay_window_sec: w.hmacReplayWindowSec,
+    locked_by: w.lockedBy,
+    locked_at: toRfc3339(w.lockedAt),
+    created_at: toRfc3339(w.createdAt)!,
+    updated_at: toRfc3339(w.updatedAt)!,
+  };
+}
+
+export class WorkflowEnvelope {
+  @ApiProperty({ example: true }) success: true;
+  @ApiProperty({ type: WorkflowResponse }) workflow: WorkflowResponse;
+}
+
+export class WorkflowListResponse {
+  @ApiProperty({ example: true }) success: true;
+  @ApiProperty({ type: [WorkflowResponse] }) workflows: WorkflowResponse[];
+  @ApiPropertyOptional({ description: 'Solo plan only: personal workflows beyond the 3 oldest, hidden.' })
+  hidden_count?: number;
+}
+
+export class DiffEntryResponse {
+  @ApiProperty({ example: 'nodes[1].data.params.url' }) path: string;
+  @ApiProperty({ nullable: true, example: 'https://old.example.com' }) from: unknown;
+  @ApiProperty({ nullable: true, example: 'https://new.example.com' }) to: unknown;
+}
+
+export class WorkflowLogResponse {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) user_id: string;
+  @ApiProperty({ format: 'uuid' }) workflow_id: string;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+  @ApiProperty({ type: [DiffEntryResponse] }) diffs: DiffEntryResponse[];
+}
+
+export function toWorkflowLogResponse(l: WorkflowLogEntity): WorkflowLogResponse {
+  return {
+    id: l.id,
+    user_id: l.userId,
+    workflow_id: l.workflowId,
+    created_at: toRfc3339(l.createdAt)!,
+    diffs: l.diffs,
+  };
+}
+
+export class WorkflowLogsResponse {
+  @ApiProperty({ example: true }) success: true;
+  @ApiProperty({ type: [WorkflowLogResponse] }) logs: WorkflowLogResponse[];
+  @ApiProperty({ example: { id: '6f1c1b9e-3f7a-4d33-9c55-1b0e2f0a9a10', name: 'Order sync' } }) workflow: {
+    id: string;
+    name: string;
+  };
+}
+
+export class SuccessResponse {
+  @ApiProperty({ example: true }) success: true;
+}
+
+export class ConflictResponse {
+  @ApiProperty({ example: false }) success: false;
+  @ApiProperty({ example: 'error' }) status: 'error';
+  @ApiProperty({ example: 'This workflow was updated by someone else. Reload to continue editing.' }) message: string;
+  @ApiProperty({ example: 'workflow_conflict' }) code: string;
+  @ApiProperty({ type: WorkflowResponse }) workflow: WorkflowResponse;
+}
+
+export class PlanViolationResponse {
+  @ApiProperty({ example: false }) success: false;
+  @ApiProperty({ example: 'error' }) status: 'error';
+  @ApiProperty({
+    example: 'Solo accounts can save up to 3 workflows. Delete an existing workflow or upgrade in Settings → Plan.',
+  })
+  message: string;
+  @ApiProperty({ example: [{ code: 'workflow-limit', message: '…' }] }) violations: {
+    code: string;
+    message: string;
+    nodeLabel?: string;
+  }[];
+}

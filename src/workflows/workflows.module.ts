@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { PlansModule } from '../plans/plans.module';
+import { SchedulesModule } from '../schedules/schedules.module';
+import { SecretsModule } from '../secrets/secrets.module';
+import { WorkflowsController } from './workflows.controller';
+import { WorkflowHistoryListener } from './workflow-history.listener';
+import { WorkflowsService } from './workflows.service';
+
+@Module({
+  imports: [PlansModule, SecretsModule, SchedulesModule],
+  controllers: [WorkflowsController],
+  providers: [WorkflowsService, WorkflowHistoryListener],
+  exports: [WorkflowsService],
+})
+export class WorkflowsModule {}

@@ -1,0 +1,380 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { AuthPrincipal } from '../common/auth/principal';
+import { AppError, ErrorCode, PlanViolationError } from '../common/errors/app-error';
+import { EventBus } from '../common/events/event-bus';
+import { isUniqueViolation } from '../database/db.service';
+import { WorkflowEntity } from '../database/entities/workflow.entity';
+import { UserRepository } from '../database/repositories/user.repository';
+import { WorkflowLogRepository } from '../database/repositories/workflow-log.repository';
+import { SaveSideEffects, WorkflowRepository } from '../database/repositories/workflow.repository';
+import { WorkspaceRepository } from '../database/repositories/workspace.repository';
+import {
+  assessSoloGraph,
+  SOLO_WORKFLOW_LIMIT,
+  WORKFLOW_LIMIT_MESSAGE,
+  WORKFLOW_LOCKED_MESSAGE,
+} from '../plans/plan-assessment';
+import { computePlanContext, MembershipRef, PlanContext, workflowAccessible } from '../plans/plan-context';
+import { PlanTier } from '../plans/plan-tier';
+import { PlansService } from '../plans/plans.service';
+import { ScheduleSync } from '../schedules/schedule-sync';
+import { restoreMasked } from '../secrets/redactor';
+import { SecretsService } from '../secrets/secrets.service';
+import { DiffEntry, diffGraphs } from './graph-diff';
+import { assertValidGraph } from './graph-validation';
+import {
+  CreateWorkflowDto,
+  SuccessResponse,
+  toWorkflowLogResponse,
+  toWorkflowResponse,
+  UpdateWorkflowDto,
+  WorkflowEnvelope,
+  WorkflowListResponse,
+  WorkflowLogsResponse,
+  WorkflowResponse,
+} from './workflows.dto';
+
+const CONFLICT_MESSAGE = 'This workflow was updated by someone else. Reload to continue editing.';
+const NAME_TAKEN = 'A workflow with this name already exists';
+const NO_WORKSPACE_ACCESS = 'You do not have access to this workspace.';
+const NOT_IN_CONTEXT = 'This workflow is not available in the current plan context.';
+const LOG_LIMIT = 200;
+const SOLO_LOG_WINDOW_MS = 24 * 3_600_000;
+
+/** What every `/:id` route establishes first: the workflow, the caller's standing and context. */
+interface CallerView {
+  workflow: WorkflowEntity;
+  role: MembershipRef['role'] | null;
+  memberships: MembershipRef[];
+  context: PlanContext;
+}
+
+@Injectable()
+export class WorkflowsService {
+  constructor(
+    private readonly workflows: WorkflowRepository,
+    private readonly logs: WorkflowLogRepository,
+    private readonly workspaces: WorkspaceRepository,
+    private readonly users: UserRepository,
+    private readonly plans: PlansService,
+    private readonly secrets: SecretsService,
+    private readonly schedules: ScheduleSync,
+    private readonly events: EventBus,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Reference §2.2, with the graph validated first (SPEC: the reference validated nothing). */
+  async create(caller: AuthPrincipal, dto: CreateWorkflowDto): Promise<WorkflowEnvelope> {
+    const data = dto.data;
+    assertValidGraph(data);
+    const tier = await this.tier(caller);
+    const memberships = await this.membershipsOf(caller);
+    const context = computePlanContext(caller.claimsPlan, memberships, dto.workspace_id ?? null);
+    if (tier === 'solo' && context.kind === 'solo') this.assertSoloGraph(data);
+
+    const workspaceId =
+      dto.workspace_id ?? (context.kind === 'owned' || context.kind === 'member' ? context.workspaceId : null);
+    if (workspaceId) {
+      const role = memberships.find((m) => m.workspaceId === workspaceId)?.role;
+      if (!role) throw new AppError(ErrorCode.Forbidden, NO_WORKSPACE_ACCESS);
+      if (role === 'viewer') throw new AppError(ErrorCode.Forbidden, 'Workspace viewers cannot create workflows.');
+    } else if (tier === 'solo') {
+      const personal = await this.workflows.personalIdsOldestFirst(caller.userId);
+      if (personal.length >= SOLO_WORKFLOW_LIMIT) {
+        throw new PlanViolationError([{ code: 'workflow-limit', message: WORKFLOW_LIMIT_MESSAGE }]);
+      }
+    }
+
+    const now = this.clock.now();
+    const synced = await this.secrets.planGraphSync(caller.userId, data);
+    const effects: SaveSideEffects = {
+      secrets: synced.inserts,
+      schedule: await this.schedules.scheduleFor(synced.graph, { ownerId: caller.userId, workspaceId }, null, now),
+    };
+    const workflow = await this.saveOrConflict(() =>
+      this.workflows.create(
+        {
+          userId: caller.userId,
+          workspaceId,
+          name: dto.name.trim(),
+          description: dto.description ?? null,
+          data: synced.graph as Record<string, unknown>,
+        },
+        effects,
+        now,
+      ),
+    );
+    this.events.emit('workflow.created', this.changedEvent(workflow, caller));
+    return { success: true, workflow: this.present(workflow) };
+  }
+
+  /** Reference §2.3: the union of own workflows and workspace workflows visible in the context. */
+  async list(caller: AuthPrincipal, workspace?: string): Promise<WorkflowListResponse> {
+    const tier = await this.tier(caller);
+    const memberships = await this.membershipsOf(caller);
+    const context = computePlanContext(caller.claimsPlan, memberships, workspace ?? null);
+    if (workspace && context.kind !== 'owned' && context.kind !== 'member') {
+      throw new AppError(ErrorCode.Forbidden, NO_WORKSPACE_ACCESS);
+    }
+    const visibleWorkspaces = memberships
+      .filter((m) => workflowAccessible(context, { workspaceId: m.workspaceId }, memberships))
+      .map((m) => m.workspaceId);
+    const candidates = await this.workflows.listOwnedOrIn(caller.userId, visibleWorkspaces);
+    let workflows = candidates.filter((w) => workflowAccessible(context, w, memberships));
+    if (tier !== 'solo') return { success: true, workflows: workflows.map((w) => this.present(w)) };
+
+    // Solo: only the three oldest personal workflows stay usable; the rest are hidden.
+    const usable = new Set((await this.workflows.personalIdsOldestFirst(caller.userId)).slice(0, SOLO_WORKFLOW_LIMIT));
+    const before = workflows.length;
+    workflows = workflows.filter((w) => w.workspaceId !== null || w.userId !== caller.userId || usable.has(w.id));
+    return { success: true, workflows: workflows.map((w) => this.present(w)), hidden_count: before - workflows.length };
+  }
+
+  /** Reference §2.4. */
+  async get(caller: AuthPrincipal, id: string, workspace?: string): Promise<WorkflowEnvelope> {
+    const view = await this.view(caller, id, workspace);
+    await this.assertNotSoloLocked(caller, view.workflow, await this.tier(caller));
+    return { success: true, workflow: this.present(view.workflow) };
+  }
+
+  /**
+   * Reference §2.5 with its quirk fixed: every check, the concurrency token included, runs under
+   * the row lock before anything is written, so a rejected update persists nothing.
+   */
+  async update(
+    caller: AuthPrincipal,
+    id: string,
+    workspace: string | undefined,
+    dto: UpdateWorkflowDto,
+  ): Promise<WorkflowEnvelope> {
+    assertValidGraph(dto.data);
+    const view = await this.view(caller, id, workspace, { checkContextLater: true });
+    const tier = await this.tier(caller);
+    const now = this.clock.now();
+    const result = await this.saveOrConflict(() =>
+      this.workflows.updateChecked(id, now, async (current) => {
+        this.assertFresh(current, dto.updated_at);
+        this.assertInContext(view, workspace, current);
+        if (tier === 'solo' && view.context.kind === 'solo') this.assertSoloGraph(dto.data);
+        if (view.role === 'viewer')
+          throw new AppError(ErrorCode.Forbidden, 'Workspace viewers cannot modify workflows.');
+        this.assertUnlockedFor(caller, current, view.role);
+        await this.assertNotSoloLocked(caller, current, tier);
+
+        // A client that saves what it was shown sends masked credentials back: keep the stored ones.
+        const incoming = restoreMasked(dto.data, current.data);
+        const synced = await this.secrets.planGraphSync(current.userId, incoming);
+        const existingSchedule = await this.schedules.existing(current.id);
+        return {
+          changes: {
+            name: dto.name.trim(),
+            description: dto.description ?? null,
+            data: synced.graph as Record<string, unknown>,
+          },
+          effects: {
+            log: { userId: caller.userId, diffs: this.maskDiffs(diffGraphs(current.data, synced.graph)) },
+            secrets: synced.inserts,
+            schedule: await this.schedules.scheduleFor(
+              synced.graph,
+              { ownerId: current.userId, workspaceId: current.workspaceId },
+              existingSchedule,
+              now,
+            ),
+          },
+        };
+      }),
+    );
+    if (!result) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
+    this.events.emit('workflow.updated', this.changedEvent(result.workflow, caller));
+    return { success: true, workflow: this.present(result.workflow) };
+  }
+
+  /**
+   * Reference §2.6. Only the creator deletes; members who can see the workflow are told so (403)
+   * instead of the reference's confusing 404 (SPEC §9 item 15).
+   */
+  async delete(caller: AuthPrincipal, id: string, workspace?: string): Promise<SuccessResponse> {
+    const { workflow } = await this.view(caller, id, workspace);
+    if (workflow.userId !== caller.userId)
+      throw new AppError(ErrorCode.Forbidden, 'Only the creator can delete this workflow.');
+    const fanOut = workflow.workspaceId
+      ? {
+          workspaceId: workflow.workspaceId,
+          userId: caller.userId,
+          diffs: [await this.actorEntry(caller), { path: 'workflow.deleted', from: workflow.name, to: workflow.id }],
+        }
+      : undefined;
+    if (!(await this.workflows.delete(id, fanOut, this.clock.now())))
+      throw new AppError(ErrorCode.NotFound, 'Workflow not found');
+    this.events.emit('workflow.deleted', { workflowId: id, workspaceId: workflow.workspaceId, actorId: caller.userId });
+    return { success: true };
+  }
+
+  /** Reference §2.7: the creator locks; `updated_at` moves (it is the concurrency token). */
+  async lock(caller: AuthPrincipal, id: string, workspace?: string): Promise<WorkflowEnvelope> {
+    const view = await this.view(caller, id, workspace);
+    if (view.workflow.userId !== caller.userId)
+      throw new AppError(ErrorCode.Forbidden, 'Only the creator can lock this workflow.');
+    const now = this.clock.now();
+    const result = await this.workflows.updateChecked(id, now, async () => ({
+      changes: { lockedBy: caller.userId, lockedAt: now },
+    }));
+    if (!result) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
+    this.events.emit('workflow.updated', this.changedEvent(result.workflow, caller));
+    return { success: true, workflow: this.present(result.workflow) };
+  }
+
+  /** Reference §2.7: unlocking an unlocked workflow is a no-op; else the creator or an admin. */
+  async unlock(caller: AuthPrincipal, id: string, workspace?: string): Promise<WorkflowEnvelope> {
+    const view = await this.view(caller, id, workspace);
+    if (!view.workflow.lockedBy) return { success: true, workflow: this.present(view.workflow) };
+    const mayUnlock = view.workflow.userId === caller.userId || view.role === 'admin' || view.role === 'owner';
+    if (!mayUnlock) throw new AppError(ErrorCode.Forbidden, 'Only the creator or an admin can unlock this workflow.');
+    const result = await this.workflows.updateChecked(id, this.clock.now(), async () => ({
+      changes: { lockedBy: null, lockedAt: null },
+    }));
+    if (!result) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
+    this.events.emit('workflow.updated', this.changedEvent(result.workflow, caller));
+    return { success: true, workflow: this.present(result.workflow) };
+  }
+
+  /** Reference §2.14: newest 200 from every actor; a Solo caller sees the last 24 hours. */
+  async listLogs(caller: AuthPrincipal, id: string): Promise<WorkflowLogsResponse> {
+    const { workflow } = await this.member(caller, id);
+    const since =
+      (await this.tier(caller)) === 'solo' ? new Date(this.clock.now().getTime() - SOLO_LOG_WINDOW_MS) : undefined;
+    const logs = await this.logs.listForWorkflow(id, LOG_LIMIT, since);
+    return this.secrets.redactor.redact({
+      success: true as const,
+      logs: logs.map(toWorkflowLogResponse),
+      workflow: { id: workflow.id, name: workflow.name },
+    });
+  }
+
+  async deleteLog(caller: AuthPrincipal, id: string, logId: string): Promise<SuccessResponse> {
+    await this.member(caller, id);
+    if (!(await this.logs.deleteOwn(id, logId, caller.userId))) throw new AppError(ErrorCode.NotFound, 'Log not found');
+    return { success: true };
+  }
+
+  async clearLogs(caller: AuthPrincipal, id: string): Promise<SuccessResponse> {
+    await this.member(caller, id);
+    await this.logs.deleteAllOwn(id, caller.userId);
+    return { success: true };
+  }
+
+  // --- shared checks -------------------------------------------------------------------------
+
+  /** The membership lookup of reference §2: owner or workspace member, else 404. */
+  private async member(caller: AuthPrincipal, id: string) {
+    const found = await this.workflows.findForMember(id, caller.userId);
+    if (!found) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
+    return found;
+  }
+
+  /** Membership lookup, then the workspace-param and plan-context checks (reference §2.4). */
+  private async view(
+    caller: AuthPrincipal,
+    id: string,
+    workspace: string | undefined,
+    options: { checkContextLater?: boolean } = {},
+  ): Promise<CallerView> {
+    const { workflow, role } = await this.member(caller, id);
+    const memberships = await this.membershipsOf(caller);
+    const context = computePlanContext(caller.claimsPlan, memberships, workspace ?? null);
+    const view = { workflow, role, memberships, context };
+    if (!options.checkContextLater) this.assertInContext(view, workspace, workflow);
+    return view;
+  }
+
+  private assertInContext(view: CallerView, workspace: string | undefined, workflow: WorkflowEntity): void {
+    if (workspace && view.context.kind !== 'owned' && view.context.kind !== 'member') {
+      throw new AppError(ErrorCode.Forbidden, NO_WORKSPACE_ACCESS);
+    }
+    if (!workflowAccessible(view.context, workflow, view.memberships))
+      throw new AppError(ErrorCode.Forbidden, NOT_IN_CONTEXT);
+  }
+
+  /** Optimistic concurrency (reference §2.5): a stale or (for workspace workflows) missing token is a 409 with the current copy. */
+  private assertFresh(current: WorkflowEntity, expected: Date | undefined): void {
+    const stale = expected ? expected.getTime() !== current.updatedAt.getTime() : current.workspaceId !== null;
+    if (stale) {
+      throw new AppError(ErrorCode.WorkflowConflict, CONFLICT_MESSAGE, { workflow: this.present(current) });
+    }
+  }
+
+  private assertUnlockedFor(caller: AuthPrincipal, workflow: WorkflowEntity, role: CallerView['role']): void {
+    if (!workflow.lockedBy || workflow.lockedBy === caller.userId) return;
+    if (role === 'admin' || role === 'owner') return;
+    throw new AppError(
+      ErrorCode.Forbidden,
+      'This workflow is locked and can only be modified by the creator or an admin.',
+    );
+  }
+
+  /** Solo keeps the three oldest personal workflows usable; the others are locked (reference §2.4). */
+  private async assertNotSoloLocked(caller: AuthPrincipal, workflow: WorkflowEntity, tier: PlanTier): Promise<void> {
+    if (tier !== 'solo' || workflow.userId !== caller.userId || workflow.workspaceId !== null) return;
+    const usable = (await this.workflows.personalIdsOldestFirst(caller.userId)).slice(0, SOLO_WORKFLOW_LIMIT);
+    if (!usable.includes(workflow.id)) {
+      throw new PlanViolationError([{ code: 'workflow-limit', message: WORKFLOW_LOCKED_MESSAGE }]);
+    }
+  }
+
+  private assertSoloGraph(data: unknown): void {
+    const violations = assessSoloGraph(data);
+    if (violations.length) throw new PlanViolationError(violations);
+  }
+
+  private async saveOrConflict<T>(save: () => Promise<T>): Promise<T> {
+    try {
+      return await save();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AppError(ErrorCode.Conflict, NAME_TAKEN);
+      throw error;
+    }
+  }
+
+  private tier(caller: AuthPrincipal): Promise<PlanTier> {
+    return this.plans.resolvePlanTier(caller.userId, caller.claimsPlan);
+  }
+
+  private async membershipsOf(caller: AuthPrincipal): Promise<MembershipRef[]> {
+    const memberships = await this.workspaces.membershipsForUser(caller.userId);
+    return memberships.map((m) => ({ workspaceId: m.workspace.id, role: m.role }));
+  }
+
+  private async actorEntry(caller: AuthPrincipal) {
+    const user = await this.users.findById(caller.userId);
+    const to = user ? `${user.firstName} ${user.lastName} <${user.email}>` : caller.email;
+    return { path: 'actor', from: null, to };
+  }
+
+  private changedEvent(workflow: WorkflowEntity, caller: AuthPrincipal) {
+    return {
+      workflowId: workflow.id,
+      workspaceId: workflow.workspaceId,
+      actorId: caller.userId,
+      updatedAt: toWorkflowResponse(workflow).updated_at,
+    };
+  }
+
+  /** Change logs are stored: credential fields are masked before they are written. */
+  private maskDiffs(diffs: DiffEntry[]): DiffEntry[] {
+    return diffs.map((d) => {
+      const key = /([A-Za-z0-9_]+)(?:\[\d+\])*$/.exec(d.path)?.[1];
+      if (!key || !this.secrets.redactor.isSensitiveKey(key)) return d;
+      return {
+        path: d.path,
+        from: this.secrets.redactor.redact({ [key]: d.from })[key],
+        to: this.secrets.redactor.redact({ [key]: d.to })[key],
+      };
+    });
+  }
+
+  /** Every workflow leaves through the redactor (credential fields masked). */
+  private present(workflow: WorkflowEntity): WorkflowResponse {
+    return this.secrets.redactor.redact(toWorkflowResponse(workflow));
+  }
+}

@@ -1,0 +1,563 @@
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import request from 'supertest';
+import { WorkflowRepository } from '../src/database/repositories/workflow.repository';
+import { ScheduleRepository } from '../src/database/repositories/schedule.repository';
+import { createTestApp, TestApp } from './utils/app';
+import {
+  Actor,
+  actor,
+  addMember,
+  graph,
+  http,
+  simpleGraph,
+  trigger,
+  uniqueName,
+  upgrade,
+} from './factories/workflow.factory';
+
+describe('workflows (reference §2.1–2.7, §2.14, §3, §8.3–8.4, §10.2)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  const create = (a: Actor, body: Record<string, unknown>) =>
+    request(t.url).post('/api/workflows').set(a.auth).send(body);
+  const put = (a: Actor, id: string, body: Record<string, unknown>, workspace?: string) =>
+    request(t.url)
+      .put(`/api/workflows/${id}${workspace ? `?workspace=${workspace}` : ''}`)
+      .set(a.auth)
+      .send(body);
+
+  /** A workspace-plan workspace with an owner, an admin, a user and a viewer. */
+  async function team() {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const [admin, user, viewer, outsider] = await Promise.all([actor(t.url), actor(t.url), actor(t.url), actor(t.url)]);
+    await addMember(t.url, owner, ws, admin, 'admin');
+    await addMember(t.url, owner, ws, user, 'user');
+    await addMember(t.url, owner, ws, viewer, 'viewer');
+    return { owner, admin, user, viewer, outsider, ws };
+  }
+
+  describe('create', () => {
+    it('201 with the workflow object of reference §2.1 (no webhook_salt)', async () => {
+      const a = await actor(t.url);
+      const res = await create(a, { name: '  Order sync ', description: 'd', data: simpleGraph() }).expect(201);
+      expect(res.body).toEqual({
+        success: true,
+        workflow: {
+          id: expect.any(String),
+          user_id: a.userId,
+          workspace_id: null,
+          name: 'Order sync',
+          description: 'd',
+          data: simpleGraph(),
+          concurrency_limit: 1,
+          egress_allowlist: [],
+          require_hmac: false,
+          hmac_replay_window_sec: 300,
+          locked_by: null,
+          locked_at: null,
+          created_at: expect.stringMatching(/Z$/),
+          updated_at: res.body.workflow.created_at,
+        },
+      });
+      expect(JSON.stringify(res.body)).not.toContain('webhook_salt');
+    });
+
+    it('defaults to the workspace of the plan context and checks the caller role there', async () => {
+      const { owner, viewer, outsider, ws } = await team();
+      const res = await create(owner, { name: uniqueName(), data: simpleGraph(), workspace_id: ws }).expect(201);
+      expect(res.body.workflow.workspace_id).toBe(ws);
+      const viewerRes = await create(viewer, { name: uniqueName(), data: simpleGraph(), workspace_id: ws }).expect(403);
+      expect(viewerRes.body.message).toBe('Workspace viewers cannot create workflows.');
+      const outsiderRes = await create(outsider, { name: uniqueName(), data: simpleGraph(), workspace_id: ws }).expect(
+        403,
+      );
+      expect(outsiderRes.body.message).toBe('You do not have access to this workspace.');
+    });
+
+    it('validates the graph and persists nothing on 400', async () => {
+      const a = await actor(t.url);
+      const bad = {
+        nodes: [
+          { id: 'a', type: 'trigger' },
+          { id: 'a', type: 'condition' },
+        ],
+        edges: [{ id: 'e1', source: 'a', target: 'ghost' }],
+      };
+      const res = await create(a, { name: 'Bad graph', data: bad }).expect(400);
+      expect(res.body).toMatchObject({ success: false, status: 'error', code: 'invalid_request' });
+      expect(res.body.message).toMatch(/duplicate node ids a/);
+      expect(res.body.problems).toEqual({
+        invalid_nodes: [],
+        duplicate_node_ids: ['a'],
+        invalid_edges: [],
+        dangling_edges: ['e1: a → ghost'],
+      });
+      await create(a, { name: 'Bad graph', data: 'nodes' }).expect(400);
+      await create(a, { name: 'Bad graph' }).expect(400);
+      await create(a, { name: '', data: simpleGraph() }).expect(400);
+      const list = await request(t.url).get('/api/workflows').set(a.auth).expect(200);
+      expect(list.body.workflows).toEqual([]);
+    });
+
+    it('names are unique per scope, case-insensitively (409)', async () => {
+      const a = await actor(t.url);
+      await create(a, { name: 'Daily Report', data: simpleGraph() }).expect(201);
+      const dup = await create(a, { name: ' daily report', data: simpleGraph() }).expect(409);
+      expect(dup.body).toEqual({
+        success: false,
+        status: 'error',
+        message: 'A workflow with this name already exists',
+        code: 'conflict',
+      });
+      // Another scope (the actor's solo workspace) may reuse the name.
+      await create(a, { name: 'Daily Report', data: simpleGraph(), workspace_id: a.soloWorkspaceId }).expect(201);
+      const b = await actor(t.url);
+      await create(b, { name: 'Daily Report', data: simpleGraph() }).expect(201);
+    });
+  });
+
+  describe('Solo plan limits (reference §8.3–8.4)', () => {
+    it('the 4th personal workflow is refused with a workflow-limit violation', async () => {
+      const a = await actor(t.url);
+      for (let i = 0; i < 3; i += 1) await create(a, { name: uniqueName(), data: simpleGraph() }).expect(201);
+      const res = await create(a, { name: uniqueName(), data: simpleGraph() }).expect(403);
+      expect(res.body).toEqual({
+        success: false,
+        status: 'error',
+        message: 'Solo accounts can save up to 3 workflows. Delete an existing workflow or upgrade in Settings → Plan.',
+        violations: [{ code: 'workflow-limit', message: res.body.message }],
+      });
+    });
+
+    it('assesses the graph in the solo context: premium integrations, schedule triggers, node count', async () => {
+      const a = await actor(t.url);
+      const nodes = [
+        trigger('t1', { label: 'Every morning', triggerType: 'Schedule', scheduleConfig: { startDate: '2030-01-01' } }),
+        { id: 'sheet', type: 'actionSheets', data: { label: 'Append row', actionType: 'sheets', params: {} } },
+        ...Array.from({ length: 10 }, (_, i) => http(`h${i}`)),
+      ];
+      const res = await create(a, { name: uniqueName(), data: graph(nodes) }).expect(403);
+      expect(res.body.message).toBe(
+        'Solo plan restrictions prevent this workflow from running. Upgrade in Settings → Plan or adjust the nodes listed below.',
+      );
+      expect(res.body.violations.map((v: { code: string }) => v.code)).toEqual([
+        'premium-integration',
+        'premium-trigger',
+        'node-limit',
+      ]);
+      expect(res.body.violations[0]).toEqual({
+        code: 'premium-integration',
+        message: expect.stringMatching(/^Google Sheets/),
+        nodeLabel: 'Append row',
+      });
+      expect(res.body.violations[2].message).toMatch(/Remove 2 nodes/);
+      // Inside the solo *workspace* the reference skips the assessment (kept for compatibility).
+      await create(a, { name: uniqueName(), data: graph(nodes), workspace_id: a.soloWorkspaceId }).expect(201);
+    });
+
+    it('hides personal workflows beyond the 3 oldest after a downgrade, and locks them', async () => {
+      const a = await actor(t.url);
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i += 1)
+        ids.push((await create(a, { name: `old ${i}`, data: simpleGraph() }).expect(201)).body.workflow.id);
+      await upgrade(t.url, a);
+      const extra = (await create(a, { name: 'newest', data: simpleGraph() }).expect(201)).body.workflow;
+      const asWorkspace = await request(t.url).get('/api/workflows').set(a.auth).expect(200);
+      expect(asWorkspace.body.hidden_count).toBeUndefined();
+      expect(asWorkspace.body.workflows).toHaveLength(4);
+
+      await request(t.url).post('/api/workspaces/plan').set(a.auth).send({ plan_tier: 'solo' }).expect(200);
+      const list = await request(t.url).get('/api/workflows').set(a.auth).expect(200);
+      expect(list.body.hidden_count).toBe(1);
+      expect(list.body.workflows.map((w: { id: string }) => w.id).sort()).toEqual([...ids].sort());
+
+      const locked = await request(t.url).get(`/api/workflows/${extra.id}`).set(a.auth).expect(403);
+      expect(locked.body.violations).toEqual([
+        {
+          code: 'workflow-limit',
+          message: 'This workflow is locked on the solo plan. Upgrade in Settings → Plan to edit or run it.',
+        },
+      ]);
+      // The reference persisted the update and then answered 403; here nothing is written.
+      await put(a, extra.id, { name: 'renamed', data: simpleGraph(), updated_at: extra.updated_at }).expect(403);
+      const stored = await t.app.get(WorkflowRepository).findById(extra.id);
+      expect(stored!.name).toBe('newest');
+    });
+  });
+
+  describe('list and get with plan context (reference §3)', () => {
+    it('lists own and workspace workflows newest first; ?workspace= needs membership', async () => {
+      const { owner, user, outsider, ws } = await team();
+      const w1 = (await create(owner, { name: uniqueName(), data: simpleGraph(), workspace_id: ws }).expect(201)).body
+        .workflow;
+      const w2 = (await create(user, { name: uniqueName(), data: simpleGraph(), workspace_id: ws }).expect(201)).body
+        .workflow;
+      const mine = (await create(user, { name: uniqueName(), data: simpleGraph() }).expect(201)).body.workflow;
+
+      const inWs = await request(t.url).get(`/api/workflows?workspace=${ws}`).set(user.auth).expect(200);
+      // A member context shows only that workspace (no personal workflows).
+      expect(inWs.body.workflows.map((w: { id: string }) => w.id)).toEqual([w2.id, w1.id]);
+      // Without ?workspace= a solo-plan session is in the Solo context: workspaces it merely belongs to stay out.
+      const all = await request(t.url).get('/api/workflows').set(user.auth).expect(200);
+      expect(all.body.workflows.map((w: { id: string }) => w.id)).toEqual([mine.id]);
+      const ownerAll = await request(t.url).get('/api/workflows').set(owner.auth).expect(200);
+      expect(ownerAll.body.workflows.map((w: { id: string }) => w.id)).toEqual([w2.id, w1.id]);
+
+      const denied = await request(t.url).get(`/api/workflows?workspace=${ws}`).set(outsider.auth).expect(403);
+      expect(denied.body.message).toBe('You do not have access to this workspace.');
+      await request(t.url).get('/api/workflows?workspace=nope').set(owner.auth).expect(400);
+    });
+
+    it('get: 404 for non-members, 403 outside the plan context, 400 for a bad id', async () => {
+      const { owner, user, outsider, ws } = await team();
+      const w = (await create(owner, { name: uniqueName(), data: simpleGraph(), workspace_id: ws }).expect(201)).body
+        .workflow;
+      await request(t.url).get(`/api/workflows/${w.id}?workspace=${ws}`).set(user.auth).expect(200);
+      const solo = await request(t.url).get(`/api/workflows/${w.id}`).set(user.auth).expect(403);
+      expect(solo.body.message).toBe('This workflow is not available in the current plan context.');
+      const missing = await request(t.url).get(`/api/workflows/${w.id}`).set(outsider.auth).expect(404);
+      expect(missing.body.message).toBe('Workflow not found');
+      const personal = (await create(user, { name: uniqueName(), data: simpleGraph() }).expect(201)).body.workflow;
+      const ctx = await request(t.url).get(`/api/workflows/${personal.id}?workspace=${ws}`).set(user.auth).expect(403);
+      expect(ctx.body.message).toBe('This workflow is not available in the current plan context.');
+      await request(t.url).get(`/api/workflows/${outsider.soloWorkspaceId}`).set(owner.auth).expect(404);
+      await request(t.url).get('/api/workflows/not-a-uuid').set(owner.auth).expect(400);
+    });
+  });
+
+  describe('update (reference §2.5)', () => {
+    it('optimistic concurrency: stale or missing updated_at → 409 with the current workflow; nothing persisted', async () => {
+      const { owner, user, ws } = await team();
+      const w = (await create(owner, { name: uniqueName(), data: simpleGraph(), workspace_id: ws }).expect(201)).body
+        .workflow;
+      const missing = await put(user, w.id, { name: 'x', data: simpleGraph() }, ws).expect(409);
+      expect(missing.body).toEqual({
+        success: false,
+        status: 'error',
+        message: 'This workflow was updated by someone else. Reload to continue editing.',
+        code: 'workflow_conflict',
+        workflow: w,
+      });
+      const ok = await put(user, w.id, { name: 'renamed', data: simpleGraph(), updated_at: w.updated_at }, ws).expect(
+        200,
+      );
+      expect(ok.body.workflow.name).toBe('renamed');
+      expect(ok.body.workflow.updated_at).not.toBe(w.updated_at);
+      const stale = await put(owner, w.id, {
+        name: 'lost update',
+        data: simpleGraph(),
+        updated_at: w.updated_at,
+      }).expect(409);
+      expect(stale.body.workflow.name).toBe('renamed');
+      expect((await t.app.get(WorkflowRepository).findById(w.id))!.name).toBe('renamed');
+    });
+
+    it('personal workflows may omit updated_at; a bad timestamp is a 400', async () => {
+      const a = await actor(t.url);
+      const w = (await create(a, { name: uniqueName(), data: simpleGraph() }).expect(201)).body.workflow;
+      await put(a, w.id, { name: w.name, data: simpleGraph() }).expect(200);
+      const bad = await put(a, w.id, { name: w.name, data: simpleGraph(), updated_at: 'yesterday' }).expect(400);
+      expect(bad.body.message).toMatch(/updated_at/);
+    });
+
+    it('of two concurrent saves with the same token exactly one wins', async () => {
+      const a = await actor(t.url);
+      const w = (await create(a, { name: uniqueName(), data: simpleGraph() }).expect(201)).body.workflow;
+      const results = await Promise.all(
+        ['first', 'second', 'third'].map((name) =>
+          put(a, w.id, { name, data: simpleGraph(), updated_at: w.updated_at }),
+        ),
+      );
+      expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409]);
+    });
+
+    it('viewers cannot modify; a duplicate name is 409; an invalid graph is 400', async () => {
+      const { owner, viewer, ws } = await team();
+      const w = (await create(owner, { name: uniqueName(), data: simpleGraph(), workspace_id: ws }).expect(201)).body
+        .workflow;
+      const other = (await create(owner, { name: uniqueName(), data: simpleGraph(), workspace_id: ws }).expect(201))
+        .body.workflow;
+      const res = await put(viewer, w.id, { name: 'x', data: simpleGraph(), updated_at: w.updated_at }, ws).expect(403);
+      expect(res.body.message).toBe('Workspace viewers cannot modify workflows.');
+      await put(owner, w.id, { name: other.name.toUpperCase(), data: simpleGraph(), updated_at: w.updated_at }).expect(
+        409,
+      );
+      await put(owner, w.id, {
+        name: 'x',
+        data: { nodes: [], edges: [{ source: 'a', target: 'b' }] },
+        updated_at: w.updated_at,
+      }).expect(400);
+      await put(owner, w.id, { name: 'x' }).expect(400);
+    });
+
+    it('writes one change-log entry per update with the node diff, actor = caller', async () => {
+      const { owner, user, ws } = await team();
+      const w = (await create(owner, { name: uniqueName(), data: simpleGraph(), workspace_id: ws }).expect(201)).body
+        .workflow;
+      const changed = graph(
+        [trigger(), http('http-1', { url: 'https://changed.example.com' })],
+        [['trigger-1', 'http-1']],
+      );
+      const updated = (await put(user, w.id, { name: w.name, data: changed, updated_at: w.updated_at }, ws).expect(200))
+        .body.workflow;
+      await put(user, w.id, { name: w.name, data: changed, updated_at: updated.updated_at }, ws).expect(200);
+      const logs = await request(t.url).get(`/api/workflows/${w.id}/logs`).set(owner.auth).expect(200);
+      expect(logs.body).toEqual({
+        success: true,
+        workflow: { id: w.id, name: w.name },
+        logs: [
+          {
+            id: expect.any(String),
+            user_id: user.userId,
+            workflow_id: w.id,
+            created_at: expect.any(String),
+            diffs: [],
+          },
+          {
+            id: expect.any(String),
+            user_id: user.userId,
+            workflow_id: w.id,
+            created_at: expect.any(String),
+            diffs: [
+              { path: 'nodes[1].data.params.url', from: 'https://example.com', to: 'https://changed.example.com' },
+            ],
+          },
+        ],
+      });
+      // Only one's own entries can be deleted.
+      const [latest, first] = logs.body.logs;
+      const notMine = await request(t.url)
+        .delete(`/api/workflows/${w.id}/logs/${first.id}`)
+        .set(owner.auth)
+        .expect(404);
+      expect(notMine.body.message).toBe('Log not found');
+      await request(t.url).delete(`/api/workflows/${w.id}/logs/${latest.id}`).set(user.auth).expect(200);
+      await request(t.url).delete(`/api/workflows/${w.id}/logs`).set(owner.auth).expect(200);
+      expect((await request(t.url).get(`/api/workflows/${w.id}/logs`).set(owner.auth)).body.logs).toHaveLength(1);
+      await request(t.url).delete(`/api/workflows/${w.id}/logs`).set(user.auth).expect(200);
+      expect((await request(t.url).get(`/api/workflows/${w.id}/logs`).set(owner.auth)).body.logs).toEqual([]);
+    });
+  });
+
+  describe('locks (reference §2.7)', () => {
+    it('creator locks; members cannot edit a locked workflow, admins can; unlock rules', async () => {
+      const { owner, admin, user, ws } = await team();
+      const w = (await create(user, { name: uniqueName(), data: simpleGraph(), workspace_id: ws }).expect(201)).body
+        .workflow;
+      const notCreator = await request(t.url).post(`/api/workflows/${w.id}/lock`).set(owner.auth).expect(403);
+      expect(notCreator.body.message).toBe('Only the creator can lock this workflow.');
+      const unlockedNoop = await request(t.url)
+        .delete(`/api/workflows/${w.id}/lock?workspace=${ws}`)
+        .set(admin.auth)
+        .expect(200);
+      expect(unlockedNoop.body.workflow.updated_at).toBe(w.updated_at);
+
+      const locked = (
+        await request(t.url).post(`/api/workflows/${w.id}/lock?workspace=${ws}`).set(user.auth).expect(200)
+      ).body.workflow;
+      expect(locked).toMatchObject({ locked_by: user.userId, locked_at: expect.any(String) });
+      expect(locked.updated_at).not.toBe(w.updated_at);
+      // The creator still edits; another plain member could not (we only have admin/owner/viewer here besides the creator).
+      const byAdmin = await put(
+        admin,
+        w.id,
+        { name: 'admin edit', data: simpleGraph(), updated_at: locked.updated_at },
+        ws,
+      ).expect(200);
+
+      const other = await actor(t.url);
+      await addMember(t.url, owner, ws, other, 'user');
+      const denied = await put(
+        other,
+        w.id,
+        { name: 'member edit', data: simpleGraph(), updated_at: byAdmin.body.workflow.updated_at },
+        ws,
+      ).expect(403);
+      expect(denied.body.message).toBe('This workflow is locked and can only be modified by the creator or an admin.');
+      const cannotUnlock = await request(t.url)
+        .delete(`/api/workflows/${w.id}/lock?workspace=${ws}`)
+        .set(other.auth)
+        .expect(403);
+      expect(cannotUnlock.body.message).toBe('Only the creator or an admin can unlock this workflow.');
+      const unlocked = await request(t.url).delete(`/api/workflows/${w.id}/lock`).set(owner.auth).expect(200);
+      expect(unlocked.body.workflow).toMatchObject({ locked_by: null, locked_at: null });
+    });
+  });
+
+  describe('delete (reference §2.6)', () => {
+    it('only the creator deletes (members get 403); a history entry reaches the other workflows', async () => {
+      const { owner, admin, outsider, ws } = await team();
+      const w = (await create(owner, { name: 'Doomed', data: simpleGraph(), workspace_id: ws }).expect(201)).body
+        .workflow;
+      const survivor = (await create(owner, { name: uniqueName(), data: simpleGraph(), workspace_id: ws }).expect(201))
+        .body.workflow;
+      const byAdmin = await request(t.url).delete(`/api/workflows/${w.id}?workspace=${ws}`).set(admin.auth).expect(403);
+      expect(byAdmin.body.message).toBe('Only the creator can delete this workflow.');
+      await request(t.url).delete(`/api/workflows/${w.id}`).set(outsider.auth).expect(404);
+      expect((await request(t.url).delete(`/api/workflows/${w.id}`).set(owner.auth).expect(200)).body).toEqual({
+        success: true,
+      });
+      await request(t.url).get(`/api/workflows/${w.id}`).set(owner.auth).expect(404);
+      const logs = await request(t.url).get(`/api/workflows/${survivor.id}/logs`).set(admin.auth).expect(200);
+      expect(logs.body.logs[0].diffs).toEqual([
+        { path: 'actor', from: null, to: expect.stringMatching(/^Ada Lovelace <.+@example\.com>$/) },
+        { path: 'workflow.deleted', from: 'Doomed', to: w.id },
+      ]);
+    });
+  });
+
+  describe('secrets in saved workflows (reference §9.3, SPEC §9 items 8 and 10)', () => {
+    it('moves credentials into the owner’s store and keeps only references in the workflow', async () => {
+      const { owner, user, ws } = await team();
+      const sendgrid = {
+        id: 'mail',
+        type: 'actionEmailSendgrid',
+        data: {
+          label: 'Mail',
+          actionType: 'email',
+          params: { service: 'sendgrid', apiKey: 'SG.super-secret-key', from: 'a@b.co' },
+        },
+      };
+      const w = (
+        await create(owner, {
+          name: uniqueName(),
+          data: graph([trigger(), sendgrid, http('h', { authType: 'bearer', token: 'tok-123456' })]),
+          workspace_id: ws,
+        }).expect(201)
+      ).body.workflow;
+      expect(JSON.stringify(w)).not.toMatch(/SG\.super-secret-key|tok-123456/);
+      expect(w.data.nodes[1].data.params.apiKey).toBe('email:sendgrid:auto-sendgrid-1');
+      expect(w.data.nodes[2].data.params.token).toBe('http:bearer_token:auto-bearertoken-1');
+      const stored = await t.app.get(WorkflowRepository).findById(w.id);
+      expect(JSON.stringify(stored!.data)).not.toContain('SG.super-secret-key');
+
+      // A member saves the same key again: no duplicate; a new key gets the next name, in the owner's store.
+      const again = graph([
+        trigger(),
+        { ...sendgrid, data: { ...sendgrid.data, params: { ...sendgrid.data.params, apiKey: 'SG.super-secret-key' } } },
+      ]);
+      const u1 = (await put(user, w.id, { name: w.name, data: again, updated_at: w.updated_at }, ws).expect(200)).body
+        .workflow;
+      expect(u1.data.nodes[1].data.params.apiKey).toBe('email:sendgrid:auto-sendgrid-1');
+      const rotated = graph([
+        trigger(),
+        { ...sendgrid, data: { ...sendgrid.data, params: { ...sendgrid.data.params, apiKey: 'SG.rotated-key' } } },
+      ]);
+      const u2 = (await put(user, w.id, { name: w.name, data: rotated, updated_at: u1.updated_at }, ws).expect(200))
+        .body.workflow;
+      expect(u2.data.nodes[1].data.params.apiKey).toBe('email:sendgrid:auto-sendgrid-2');
+      const ownerSecrets = await request(t.url).get('/api/options/secrets').set(owner.auth).expect(200);
+      expect(Object.keys(ownerSecrets.body.secrets.email.sendgrid).sort()).toEqual([
+        'auto-sendgrid-1',
+        'auto-sendgrid-2',
+      ]);
+      const userSecrets = await request(t.url).get('/api/options/secrets').set(user.auth).expect(200);
+      expect(userSecrets.body.secrets).toEqual({});
+      // The change log never stores the plaintext either.
+      const logs = await request(t.url).get(`/api/workflows/${w.id}/logs`).set(owner.auth).expect(200);
+      expect(JSON.stringify(logs.body)).not.toMatch(/SG\.|tok-123456/);
+    });
+
+    it('masks credential fields it cannot sync, and a client echoing the mask keeps the stored value', async () => {
+      const a = await actor(t.url);
+      const custom = {
+        id: 'c',
+        type: 'actionCustom',
+        data: { label: 'Custom', actionType: 'custom', params: { password: 'hunter2-hunter2', url: 'https://x.io' } },
+      };
+      const w = (await create(a, { name: uniqueName(), data: graph([trigger(), custom]) }).expect(201)).body.workflow;
+      expect(w.data.nodes[1].data.params).toEqual({ password: '********', url: 'https://x.io' });
+      const edited = w.data;
+      edited.nodes[1].data.params.url = 'https://y.io';
+      await put(a, w.id, { name: w.name, data: edited, updated_at: w.updated_at }).expect(200);
+      const stored = await t.app.get(WorkflowRepository).findById(w.id);
+      expect((stored!.data as { nodes: { data: { params: Record<string, string> } }[] }).nodes[1].data.params).toEqual({
+        password: 'hunter2-hunter2',
+        url: 'https://y.io',
+      });
+    });
+  });
+
+  describe('schedule sync (reference §10.2)', () => {
+    it('stores the next run of the first schedule trigger in its time zone, and disables a bad one', async () => {
+      const { owner, ws } = await team();
+      const schedule = trigger('sched', {
+        triggerType: 'Schedule',
+        scheduleConfig: {
+          startDate: '2030-03-01',
+          startTime: '09:00',
+          timezone: 'Europe/Paris',
+          repeat: { every: 1, unit: 'days' },
+        },
+      });
+      const w = (
+        await create(owner, {
+          name: uniqueName(),
+          data: graph([schedule, http()], [['sched', 'http-1']]),
+          workspace_id: ws,
+        }).expect(201)
+      ).body.workflow;
+      const schedules = t.app.get(ScheduleRepository);
+      const row = await schedules.findForWorkflow(w.id);
+      expect(row).toMatchObject({ enabled: true, triggerNodeId: 'sched', userId: owner.userId, lastError: null });
+      expect(row!.nextRunAt!.toISOString()).toBe('2030-03-01T08:00:00.000Z');
+
+      const broken = trigger('sched', {
+        triggerType: 'Schedule',
+        scheduleConfig: { startDate: '2030-03-01', timezone: 'Mars/Olympus' },
+      });
+      const u1 = (await put(owner, w.id, { name: w.name, data: graph([broken]), updated_at: w.updated_at }).expect(200))
+        .body.workflow;
+      const disabled = await schedules.findForWorkflow(w.id);
+      expect(disabled).toMatchObject({
+        enabled: false,
+        nextRunAt: null,
+        lastError: expect.stringMatching(/time zone|timezone/i),
+      });
+
+      await put(owner, w.id, { name: w.name, data: simpleGraph(), updated_at: u1.updated_at }).expect(200);
+      expect(await schedules.findForWorkflow(w.id)).toBeNull();
+    });
+
+    it('accepts cron + timezone', async () => {
+      const { owner, ws } = await team();
+      const cron = trigger('c', {
+        triggerType: 'Schedule',
+        scheduleConfig: { cron: '30 9 * * 1-5', timezone: 'America/New_York' },
+      });
+      const w = (await create(owner, { name: uniqueName(), data: graph([cron]), workspace_id: ws }).expect(201)).body
+        .workflow;
+      const row = await t.app.get(ScheduleRepository).findForWorkflow(w.id);
+      expect(row!.enabled).toBe(true);
+      const local = new Intl.DateTimeFormat('en-US', {
+        timeZone: 'America/New_York',
+        hour: '2-digit',
+        minute: '2-digit',
+        hour12: false,
+      }).format(row!.nextRunAt!);
+      expect(local).toBe('09:30');
+    });
+  });
+
+  describe('events', () => {
+    it('emits typed workflow.created / updated / deleted events', async () => {
+      const seen: { name: string; payload: { workflowId: string } }[] = [];
+      const emitter = t.app.get(EventEmitter2);
+      const listener = (name: string) => (payload: { workflowId: string }) => seen.push({ name, payload });
+      const names = ['workflow.created', 'workflow.updated', 'workflow.deleted'];
+      const handlers = names.map((name) => [name, listener(name)] as const);
+      handlers.forEach(([name, fn]) => emitter.on(name, fn));
+      const a = await actor(t.url);
+      const w = (await create(a, { name: uniqueName(), data: simpleGraph() }).expect(201)).body.workflow;
+      await put(a, w.id, { name: 'changed', data: simpleGraph(), updated_at: w.updated_at }).expect(200);
+      await request(t.url).delete(`/api/workflows/${w.id}`).set(a.auth).expect(200);
+      handlers.forEach(([name, fn]) => emitter.off(name, fn));
+      expect(seen.filter((e) => e.payload.workflowId === w.id).map((e) => e.name)).toEqual(names);
+    });
+  });
+});
