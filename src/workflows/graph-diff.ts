@@ -7,11 +7,9 @@
  * `null`, ordered by plain string comparison of the path. Inputs are untrusted: never throws.
  */
 
-export interface DiffEntry {
-  path: string;
-  from: unknown;
-  to: unknown;
-}
+import type { DiffEntry } from '../database/entities/workflow-log.entity';
+
+export type { DiffEntry };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
