@@ -48,6 +48,25 @@ export class AppConfig {
     generatedAt: string | null;
   };
   readonly workspaces: { memberLimit: number; monthlyRunLimit: number };
+  readonly runs: {
+    overage: 'block' | 'allow';
+    soloMonthlyLimit: number;
+    runawayLimit5Min: number;
+    retentionDays: number;
+  };
+  readonly worker: {
+    leaseMs: number;
+    heartbeatMs: number;
+    maxInflight: number;
+    pollMs: number;
+    deadlineMs: number;
+    shutdownGraceMs: number;
+  };
+  readonly engine: {
+    httpMaxResponseBytes: number;
+    codeTimeoutMs: number;
+    codeMemoryBytes: number;
+  };
 
   constructor(values: AppConfig) {
     Object.assign(this, values);
@@ -169,6 +188,25 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     workspaces: {
       memberLimit: env.WORKSPACE_MEMBER_LIMIT,
       monthlyRunLimit: env.WORKSPACE_MONTHLY_RUN_LIMIT,
+    },
+    runs: {
+      overage: env.WORKSPACE_RUN_OVERAGE,
+      soloMonthlyLimit: env.SOLO_MONTHLY_RUN_LIMIT,
+      runawayLimit5Min: env.RUNAWAY_LIMIT_5MIN,
+      retentionDays: env.RUN_RETENTION_DAYS,
+    },
+    worker: {
+      leaseMs: env.WORKER_LEASE_SECONDS * 1000,
+      heartbeatMs: Math.min(env.WORKER_HEARTBEAT_INTERVAL_MS, (env.WORKER_LEASE_SECONDS * 1000) / 3),
+      maxInflight: env.WORKER_MAX_INFLIGHT_RUNS,
+      pollMs: env.WORKER_POLL_INTERVAL_MS,
+      deadlineMs: env.WORKER_RUN_DEADLINE_SECONDS * 1000,
+      shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
+    },
+    engine: {
+      httpMaxResponseBytes: env.HTTP_MAX_RESPONSE_BYTES,
+      codeTimeoutMs: env.CODE_NODE_TIMEOUT_MS,
+      codeMemoryBytes: env.CODE_NODE_MEMORY_MB * 1024 * 1024,
     },
   } as AppConfig);
 }

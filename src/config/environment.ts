@@ -176,4 +176,93 @@ export class Environment {
   @IsInt()
   @Min(1)
   WORKSPACE_MONTHLY_RUN_LIMIT = 10000;
+
+  /** Allow runs past WORKSPACE_MONTHLY_RUN_LIMIT, counted as overage (`allow`), or refuse them with 429 (`block`). */
+  @IsOptional()
+  @IsIn(['block', 'allow'])
+  WORKSPACE_RUN_OVERAGE: 'block' | 'allow' = 'block';
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SOLO_MONTHLY_RUN_LIMIT = 250;
+
+  /** Runaway protection: more runs than this in a workspace within 5 minutes blocks new ones. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  RUNAWAY_LIMIT_5MIN = 500;
+
+  /** A worker's claim on a run lasts this long unless renewed by heartbeats. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(3600)
+  WORKER_LEASE_SECONDS = 30;
+
+  /** Heartbeat cadence while a run executes (also how fast a cancel from another process is seen). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(50)
+  WORKER_HEARTBEAT_INTERVAL_MS = 2000;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  WORKER_MAX_INFLIGHT_RUNS = 8;
+
+  /** How often an idle worker looks for due runs (new runs in the same process wake it at once). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  WORKER_POLL_INTERVAL_MS = 250;
+
+  /** Wall-clock cap on one execution of a run (delays excluded); 0 disables. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  WORKER_RUN_DEADLINE_SECONDS = 300;
+
+  /** On SIGTERM, in-flight runs get this long to finish before they are handed back to the queue. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  WORKER_SHUTDOWN_GRACE_SECONDS = 10;
+
+  /** Finished runs older than this are deleted (with their node runs and dead letters). 0 keeps them. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  RUN_RETENTION_DAYS = 30;
+
+  /** Largest HTTP response body a node reads. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  HTTP_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
+
+  /** Code node sandbox limits. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  CODE_NODE_TIMEOUT_MS = 5000;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  CODE_NODE_MEMORY_MB = 32;
 }

@@ -4,6 +4,8 @@ import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
 import { Db } from './db.service';
 import { ApiKeyRepository } from './repositories/api-key.repository';
+import { RunUsageRepository } from './repositories/run-usage.repository';
+import { RunRepository } from './repositories/run.repository';
 import { ScheduleRepository } from './repositories/schedule.repository';
 import { SecretRepository } from './repositories/secret.repository';
 import { SessionRepository } from './repositories/session.repository';
@@ -22,6 +24,8 @@ const REPOSITORIES = [
   WorkflowLogRepository,
   ScheduleRepository,
   SecretRepository,
+  RunRepository,
+  RunUsageRepository,
 ];
 
 /** The data source (migrations applied at start unless DB_MIGRATIONS_RUN=false) and every repository. */

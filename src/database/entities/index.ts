@@ -1,4 +1,9 @@
 import { ApiKeyEntity } from './api-key.entity';
+import { DeadLetterEntity } from './dead-letter.entity';
+import { NodeRunEntity } from './node-run.entity';
+import { RunEventEntity } from './run-event.entity';
+import { RunUsageEntity } from './run-usage.entity';
+import { RunEntity } from './run.entity';
 import { SecretEntity } from './secret.entity';
 import { SessionEntity } from './session.entity';
 import { UserEntity } from './user.entity';
@@ -19,4 +24,9 @@ export const ENTITIES = [
   WorkflowLogEntity,
   WorkflowScheduleEntity,
   SecretEntity,
+  RunEntity,
+  NodeRunEntity,
+  DeadLetterEntity,
+  RunEventEntity,
+  RunUsageEntity,
 ];

@@ -1,0 +1,99 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { JsonColumn, TimestampColumn } from '../columns';
+import { WorkflowEntity } from './workflow.entity';
+
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const ACTIVE_RUN_STATUSES: RunStatus[] = ['queued', 'running'];
+
+/**
+ * A run, and its place in the queue (DESIGN §4): `queued` rows with `resume_at <= now` are claimed
+ * by workers under a lease (`leased_by`, `lease_expires_at`), renewed by heartbeats.
+ */
+@Entity('workflow_runs')
+@Index('workflow_runs_workflow_created_idx', ['workflowId', 'createdAt'])
+@Index('workflow_runs_workflow_status_idx', ['workflowId', 'status', 'createdAt'])
+@Index('workflow_runs_queue_idx', ['status', 'resumeAt'])
+@Index('workflow_runs_workspace_created_idx', ['workspaceId', 'createdAt'])
+@Index('workflow_runs_user_created_idx', ['userId', 'createdAt'])
+// Reference §4.8: a key is unique per (workspace or owner, workflow).
+@Index('workflow_runs_idempotency_key', ['idempotencyScope', 'workflowId', 'idempotencyKey'], {
+  unique: true,
+  where: 'idempotency_key IS NOT NULL',
+})
+export class RunEntity {
+  @PrimaryColumn('uuid')
+  id: string;
+
+  /** Always the workflow owner, whoever started the run (reference §4.1). */
+  @Column('uuid', { name: 'user_id' })
+  userId: string;
+
+  @Column('uuid', { name: 'workflow_id' })
+  workflowId: string;
+
+  @ManyToOne(() => WorkflowEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'workflow_id' })
+  workflow?: WorkflowEntity;
+
+  @Column('uuid', { name: 'workspace_id', nullable: true })
+  workspaceId: string | null;
+
+  /** The graph plus control keys (`_trigger_context`, `_start_from_node`…). Secrets stay references. */
+  @JsonColumn()
+  snapshot: Record<string, unknown>;
+
+  @Column('varchar', { length: 16, default: 'queued' })
+  status: RunStatus;
+
+  @Column('text', { nullable: true })
+  error: string | null;
+
+  @Column('varchar', { name: 'idempotency_key', length: 255, nullable: true })
+  idempotencyKey: string | null;
+
+  /** `workspace_id ?? user_id`, for the idempotency index. */
+  @Column('uuid', { name: 'idempotency_scope' })
+  idempotencyScope: string;
+
+  /** Who or what started it: `user:<id>`, `webhook`, `schedule:<id>`, `dead_letter:<id>`, `rerun:<id>`. */
+  @Column('varchar', { name: 'triggered_by', length: 100 })
+  triggeredBy: string;
+
+  @Column('int', { name: 'queue_priority', default: 0 })
+  queuePriority: number;
+
+  @Column('varchar', { name: 'leased_by', length: 100, nullable: true })
+  leasedBy: string | null;
+
+  @TimestampColumn({ name: 'lease_expires_at', nullable: true })
+  leaseExpiresAt: Date | null;
+
+  @TimestampColumn({ name: 'heartbeat_at', nullable: true })
+  heartbeatAt: Date | null;
+
+  /** Claims so far (not exposed). */
+  @Column('int', { default: 0 })
+  attempt: number;
+
+  /** Insert time, as the reference exposes it. */
+  @TimestampColumn({ name: 'started_at' })
+  startedAt: Date;
+
+  /** Not claimable before this instant (delays, requeues). */
+  @TimestampColumn({ name: 'resume_at' })
+  resumeAt: Date;
+
+  /** When a worker first picked the run up: queue→start latency is `first_claimed_at - created_at`. */
+  @TimestampColumn({ name: 'first_claimed_at', nullable: true })
+  firstClaimedAt: Date | null;
+
+  @TimestampColumn({ name: 'finished_at', nullable: true })
+  finishedAt: Date | null;
+
+  @TimestampColumn({ name: 'created_at' })
+  createdAt: Date;
+
+  @TimestampColumn({ name: 'updated_at' })
+  updatedAt: Date;
+}

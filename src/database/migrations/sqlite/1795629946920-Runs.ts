@@ -1,0 +1,107 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+
+export class Runs1795629946920 implements MigrationInterface {
+  name = 'Runs1795629946920';
+
+  public async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`CREATE TABLE "workflow_runs" ("id" varchar PRIMARY KEY NOT NULL, "user_id" varchar NOT NULL, "workflow_id" varchar NOT NULL, "workspace_id" varchar, "snapshot" text NOT NULL, "status" varchar(16) NOT NULL DEFAULT ('queued'), "error" text, "idempotency_key" varchar(255), "idempotency_scope" varchar NOT NULL, "triggered_by" varchar(100) NOT NULL, "queue_priority" integer NOT NULL DEFAULT (0), "leased_by" varchar(100), "lease_expires_at" datetime, "heartbeat_at" datetime, "attempt" integer NOT NULL DEFAULT (0), "started_at" datetime NOT NULL, "resume_at" datetime NOT NULL, "first_claimed_at" datetime, "finished_at" datetime, "created_at" datetime NOT NULL, "updated_at" datetime NOT NULL)`);
+    await queryRunner.query(`CREATE UNIQUE INDEX "workflow_runs_idempotency_key" ON "workflow_runs" ("idempotency_scope", "workflow_id", "idempotency_key") WHERE idempotency_key IS NOT NULL`);
+    await queryRunner.query(`CREATE INDEX "workflow_runs_user_created_idx" ON "workflow_runs" ("user_id", "created_at") `);
+    await queryRunner.query(`CREATE INDEX "workflow_runs_workspace_created_idx" ON "workflow_runs" ("workspace_id", "created_at") `);
+    await queryRunner.query(`CREATE INDEX "workflow_runs_queue_idx" ON "workflow_runs" ("status", "resume_at") `);
+    await queryRunner.query(`CREATE INDEX "workflow_runs_workflow_status_idx" ON "workflow_runs" ("workflow_id", "status", "created_at") `);
+    await queryRunner.query(`CREATE INDEX "workflow_runs_workflow_created_idx" ON "workflow_runs" ("workflow_id", "created_at") `);
+    await queryRunner.query(`CREATE TABLE "workflow_dead_letters" ("id" varchar PRIMARY KEY NOT NULL, "user_id" varchar NOT NULL, "workflow_id" varchar NOT NULL, "run_id" varchar NOT NULL, "error" text NOT NULL, "snapshot" text NOT NULL, "created_at" datetime NOT NULL)`);
+    await queryRunner.query(`CREATE INDEX "workflow_dead_letters_workflow_created_idx" ON "workflow_dead_letters" ("workflow_id", "created_at") `);
+    await queryRunner.query(`CREATE TABLE "workflow_node_runs" ("id" varchar PRIMARY KEY NOT NULL, "run_id" varchar NOT NULL, "node_id" varchar(200) NOT NULL, "name" varchar(300) NOT NULL, "node_type" varchar(100) NOT NULL, "inputs" text, "outputs" text, "status" varchar(16) NOT NULL, "error" text, "started_at" datetime NOT NULL, "finished_at" datetime, "created_at" datetime NOT NULL, "updated_at" datetime NOT NULL)`);
+    await queryRunner.query(`CREATE UNIQUE INDEX "workflow_node_runs_run_node_key" ON "workflow_node_runs" ("run_id", "node_id") `);
+    await queryRunner.query(`CREATE TABLE "workflow_run_events" ("id" varchar PRIMARY KEY NOT NULL, "workflow_run_id" varchar NOT NULL, "workflow_id" varchar NOT NULL, "workspace_id" varchar, "triggered_by" varchar(100) NOT NULL, "connection_type" varchar(64), "connection_id" varchar, "recorded_at" datetime NOT NULL)`);
+    await queryRunner.query(`CREATE INDEX "workflow_run_events_run_idx" ON "workflow_run_events" ("workflow_run_id") `);
+    await queryRunner.query(`CREATE TABLE "workspace_run_usage" ("workspace_id" varchar NOT NULL, "period_start" varchar(32) NOT NULL, "run_count" integer NOT NULL DEFAULT (0), "overage_count" integer NOT NULL DEFAULT (0), "updated_at" datetime NOT NULL, PRIMARY KEY ("workspace_id", "period_start"))`);
+    await queryRunner.query(`DROP INDEX "workflow_runs_idempotency_key"`);
+    await queryRunner.query(`DROP INDEX "workflow_runs_user_created_idx"`);
+    await queryRunner.query(`DROP INDEX "workflow_runs_workspace_created_idx"`);
+    await queryRunner.query(`DROP INDEX "workflow_runs_queue_idx"`);
+    await queryRunner.query(`DROP INDEX "workflow_runs_workflow_status_idx"`);
+    await queryRunner.query(`DROP INDEX "workflow_runs_workflow_created_idx"`);
+    await queryRunner.query(`CREATE TABLE "temporary_workflow_runs" ("id" varchar PRIMARY KEY NOT NULL, "user_id" varchar NOT NULL, "workflow_id" varchar NOT NULL, "workspace_id" varchar, "snapshot" text NOT NULL, "status" varchar(16) NOT NULL DEFAULT ('queued'), "error" text, "idempotency_key" varchar(255), "idempotency_scope" varchar NOT NULL, "triggered_by" varchar(100) NOT NULL, "queue_priority" integer NOT NULL DEFAULT (0), "leased_by" varchar(100), "lease_expires_at" datetime, "heartbeat_at" datetime, "attempt" integer NOT NULL DEFAULT (0), "started_at" datetime NOT NULL, "resume_at" datetime NOT NULL, "first_claimed_at" datetime, "finished_at" datetime, "created_at" datetime NOT NULL, "updated_at" datetime NOT NULL, CONSTRAINT "FK_a2995918456c0a612cf1e5ba22a" FOREIGN KEY ("workflow_id") REFERENCES "workflows" ("id") ON DELETE CASCADE ON UPDATE NO ACTION)`);
+    await queryRunner.query(`INSERT INTO "temporary_workflow_runs"("id", "user_id", "workflow_id", "workspace_id", "snapshot", "status", "error", "idempotency_key", "idempotency_scope", "triggered_by", "queue_priority", "leased_by", "lease_expires_at", "heartbeat_at", "attempt", "started_at", "resume_at", "first_claimed_at", "finished_at", "created_at", "updated_at") SELECT "id", "user_id", "workflow_id", "workspace_id", "snapshot", "status", "error", "idempotency_key", "idempotency_scope", "triggered_by", "queue_priority", "leased_by", "lease_expires_at", "heartbeat_at", "attempt", "started_at", "resume_at", "first_claimed_at", "finished_at", "created_at", "updated_at" FROM "workflow_runs"`);
+    await queryRunner.query(`DROP TABLE "workflow_runs"`);
+    await queryRunner.query(`ALTER TABLE "temporary_workflow_runs" RENAME TO "workflow_runs"`);
+    await queryRunner.query(`CREATE UNIQUE INDEX "workflow_runs_idempotency_key" ON "workflow_runs" ("idempotency_scope", "workflow_id", "idempotency_key") WHERE idempotency_key IS NOT NULL`);
+    await queryRunner.query(`CREATE INDEX "workflow_runs_user_created_idx" ON "workflow_runs" ("user_id", "created_at") `);
+    await queryRunner.query(`CREATE INDEX "workflow_runs_workspace_created_idx" ON "workflow_runs" ("workspace_id", "created_at") `);
+    await queryRunner.query(`CREATE INDEX "workflow_runs_queue_idx" ON "workflow_runs" ("status", "resume_at") `);
+    await queryRunner.query(`CREATE INDEX "workflow_runs_workflow_status_idx" ON "workflow_runs" ("workflow_id", "status", "created_at") `);
+    await queryRunner.query(`CREATE INDEX "workflow_runs_workflow_created_idx" ON "workflow_runs" ("workflow_id", "created_at") `);
+    await queryRunner.query(`DROP INDEX "workflow_dead_letters_workflow_created_idx"`);
+    await queryRunner.query(`CREATE TABLE "temporary_workflow_dead_letters" ("id" varchar PRIMARY KEY NOT NULL, "user_id" varchar NOT NULL, "workflow_id" varchar NOT NULL, "run_id" varchar NOT NULL, "error" text NOT NULL, "snapshot" text NOT NULL, "created_at" datetime NOT NULL, CONSTRAINT "FK_88d6b8ff9f5fbcaad83fb88e3b6" FOREIGN KEY ("workflow_id") REFERENCES "workflows" ("id") ON DELETE CASCADE ON UPDATE NO ACTION, CONSTRAINT "FK_3fa16d85f45552d8272cec79739" FOREIGN KEY ("run_id") REFERENCES "workflow_runs" ("id") ON DELETE CASCADE ON UPDATE NO ACTION)`);
+    await queryRunner.query(`INSERT INTO "temporary_workflow_dead_letters"("id", "user_id", "workflow_id", "run_id", "error", "snapshot", "created_at") SELECT "id", "user_id", "workflow_id", "run_id", "error", "snapshot", "created_at" FROM "workflow_dead_letters"`);
+    await queryRunner.query(`DROP TABLE "workflow_dead_letters"`);
+    await queryRunner.query(`ALTER TABLE "temporary_workflow_dead_letters" RENAME TO "workflow_dead_letters"`);
+    await queryRunner.query(`CREATE INDEX "workflow_dead_letters_workflow_created_idx" ON "workflow_dead_letters" ("workflow_id", "created_at") `);
+    await queryRunner.query(`DROP INDEX "workflow_node_runs_run_node_key"`);
+    await queryRunner.query(`CREATE TABLE "temporary_workflow_node_runs" ("id" varchar PRIMARY KEY NOT NULL, "run_id" varchar NOT NULL, "node_id" varchar(200) NOT NULL, "name" varchar(300) NOT NULL, "node_type" varchar(100) NOT NULL, "inputs" text, "outputs" text, "status" varchar(16) NOT NULL, "error" text, "started_at" datetime NOT NULL, "finished_at" datetime, "created_at" datetime NOT NULL, "updated_at" datetime NOT NULL, CONSTRAINT "FK_bfee85664efbcb9e23c97dbfbb4" FOREIGN KEY ("run_id") REFERENCES "workflow_runs" ("id") ON DELETE CASCADE ON UPDATE NO ACTION)`);
+    await queryRunner.query(`INSERT INTO "temporary_workflow_node_runs"("id", "run_id", "node_id", "name", "node_type", "inputs", "outputs", "status", "error", "started_at", "finished_at", "created_at", "updated_at") SELECT "id", "run_id", "node_id", "name", "node_type", "inputs", "outputs", "status", "error", "started_at", "finished_at", "created_at", "updated_at" FROM "workflow_node_runs"`);
+    await queryRunner.query(`DROP TABLE "workflow_node_runs"`);
+    await queryRunner.query(`ALTER TABLE "temporary_workflow_node_runs" RENAME TO "workflow_node_runs"`);
+    await queryRunner.query(`CREATE UNIQUE INDEX "workflow_node_runs_run_node_key" ON "workflow_node_runs" ("run_id", "node_id") `);
+    await queryRunner.query(`DROP INDEX "workflow_run_events_run_idx"`);
+    await queryRunner.query(`CREATE TABLE "temporary_workflow_run_events" ("id" varchar PRIMARY KEY NOT NULL, "workflow_run_id" varchar NOT NULL, "workflow_id" varchar NOT NULL, "workspace_id" varchar, "triggered_by" varchar(100) NOT NULL, "connection_type" varchar(64), "connection_id" varchar, "recorded_at" datetime NOT NULL, CONSTRAINT "FK_2c840f71b3792ff3f122b995e73" FOREIGN KEY ("workflow_run_id") REFERENCES "workflow_runs" ("id") ON DELETE CASCADE ON UPDATE NO ACTION)`);
+    await queryRunner.query(`INSERT INTO "temporary_workflow_run_events"("id", "workflow_run_id", "workflow_id", "workspace_id", "triggered_by", "connection_type", "connection_id", "recorded_at") SELECT "id", "workflow_run_id", "workflow_id", "workspace_id", "triggered_by", "connection_type", "connection_id", "recorded_at" FROM "workflow_run_events"`);
+    await queryRunner.query(`DROP TABLE "workflow_run_events"`);
+    await queryRunner.query(`ALTER TABLE "temporary_workflow_run_events" RENAME TO "workflow_run_events"`);
+    await queryRunner.query(`CREATE INDEX "workflow_run_events_run_idx" ON "workflow_run_events" ("workflow_run_id") `);
+  }
+
+  public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX "workflow_run_events_run_idx"`);
+    await queryRunner.query(`ALTER TABLE "workflow_run_events" RENAME TO "temporary_workflow_run_events"`);
+    await queryRunner.query(`CREATE TABLE "workflow_run_events" ("id" varchar PRIMARY KEY NOT NULL, "workflow_run_id" varchar NOT NULL, "workflow_id" varchar NOT NULL, "workspace_id" varchar, "triggered_by" varchar(100) NOT NULL, "connection_type" varchar(64), "connection_id" varchar, "recorded_at" datetime NOT NULL)`);
+    await queryRunner.query(`INSERT INTO "workflow_run_events"("id", "workflow_run_id", "workflow_id", "workspace_id", "triggered_by", "connection_type", "connection_id", "recorded_at") SELECT "id", "workflow_run_id", "workflow_id", "workspace_id", "triggered_by", "connection_type", "connection_id", "recorded_at" FROM "temporary_workflow_run_events"`);
+    await queryRunner.query(`DROP TABLE "temporary_workflow_run_events"`);
+    await queryRunner.query(`CREATE INDEX "workflow_run_events_run_idx" ON "workflow_run_events" ("workflow_run_id") `);
+    await queryRunner.query(`DROP INDEX "workflow_node_runs_run_node_key"`);
+    await queryRunner.query(`ALTER TABLE "workflow_node_runs" RENAME TO "temporary_workflow_node_runs"`);
+    await queryRunner.query(`CREATE TABLE "workflow_node_runs" ("id" varchar PRIMARY KEY NOT NULL, "run_id" varchar NOT NULL, "node_id" varchar(200) NOT NULL, "name" varchar(300) NOT NULL, "node_type" varchar(100) NOT NULL, "inputs" text, "outputs" text, "status" varchar(16) NOT NULL, "error" text, "started_at" datetime NOT NULL, "finished_at" datetime, "created_at" datetime NOT NULL, "updated_at" datetime NOT NULL)`);
+    await queryRunner.query(`INSERT INTO "workflow_node_runs"("id", "run_id", "node_id", "name", "node_type", "inputs", "outputs", "status", "error", "started_at", "finished_at", "created_at", "updated_at") SELECT "id", "run_id", "node_id", "name", "node_type", "inputs", "outputs", "status", "error", "started_at", "finished_at", "created_at", "updated_at" FROM "temporary_workflow_node_runs"`);
+    await queryRunner.query(`DROP TABLE "temporary_workflow_node_runs"`);
+    await queryRunner.query(`CREATE UNIQUE INDEX "workflow_node_runs_run_node_key" ON "workflow_node_runs" ("run_id", "node_id") `);
+    await queryRunner.query(`DROP INDEX "workflow_dead_letters_workflow_created_idx"`);
+    await queryRunner.query(`ALTER TABLE "workflow_dead_letters" RENAME TO "temporary_workflow_dead_letters"`);
+    await queryRunner.query(`CREATE TABLE "workflow_dead_letters" ("id" varchar PRIMARY KEY NOT NULL, "user_id" varchar NOT NULL, "workflow_id" varchar NOT NULL, "run_id" varchar NOT NULL, "error" text NOT NULL, "snapshot" text NOT NULL, "created_at" datetime NOT NULL)`);
+    await queryRunner.query(`INSERT INTO "workflow_dead_letters"("id", "user_id", "workflow_id", "run_id", "error", "snapshot", "created_at") SELECT "id", "user_id", "workflow_id", "run_id", "error", "snapshot", "created_at" FROM "temporary_workflow_dead_letters"`);
+    await queryRunner.query(`DROP TABLE "temporary_workflow_dead_letters"`);
+    await queryRunner.query(`CREATE INDEX "workflow_dead_letters_workflow_created_idx" ON "workflow_dead_letters" ("workflow_id", "created_at") `);
+    await queryRunner.query(`DROP INDEX "workflow_runs_workflow_created_idx"`);
+    await queryRunner.query(`DROP INDEX "workflow_runs_workflow_status_idx"`);
+    await queryRunner.query(`DROP INDEX "workflow_runs_queue_idx"`);
+    await queryRunner.query(`DROP INDEX "workflow_runs_workspace_created_idx"`);
+    await queryRunner.query(`DROP INDEX "workflow_runs_user_created_idx"`);
+    await queryRunner.query(`DROP INDEX "workflow_runs_idempotency_key"`);
+    await queryRunner.query(`ALTER TABLE "workflow_runs" RENAME TO "temporary_workflow_runs"`);
+    await queryRunner.query(`CREATE TABLE "workflow_runs" ("id" varchar PRIMARY KEY NOT NULL, "user_id" varchar NOT NULL, "workflow_id" varchar NOT NULL, "workspace_id" varchar, "snapshot" text NOT NULL, "status" varchar(16) NOT NULL DEFAULT ('queued'), "error" text, "idempotency_key" varchar(255), "idempotency_scope" varchar NOT NULL, "triggered_by" varchar(100) NOT NULL, "queue_priority" integer NOT NULL DEFAULT (0), "leased_by" varchar(100), "lease_expires_at" datetime, "heartbeat_at" datetime, "attempt" integer NOT NULL DEFAULT (0), "started_at" datetime NOT NULL, "resume_at" datetime NOT NULL, "first_claimed_at" datetime, "finished_at" datetime, "created_at" datetime NOT NULL, "updated_at" datetime NOT NULL)`);
+    await queryRunner.query(`INSERT INTO "workflow_runs"("id", "user_id", "workflow_id", "workspace_id", "snapshot", "status", "error", "idempotency_key", "idempotency_scope", "triggered_by", "queue_priority", "leased_by", "lease_expires_at", "heartbeat_at", "attempt", "started_at", "resume_at", "first_claimed_at", "finished_at", "created_at", "updated_at") SELECT "id", "user_id", "workflow_id", "workspace_id", "snapshot", "status", "error", "idempotency_key", "idempotency_scope", "triggered_by", "queue_priority", "leased_by", "lease_expires_at", "heartbeat_at", "attempt", "started_at", "resume_at", "first_claimed_at", "finished_at", "created_at", "updated_at" FROM "temporary_workflow_runs"`);
+    await queryRunner.query(`DROP TABLE "temporary_workflow_runs"`);
+    await queryRunner.query(`CREATE INDEX "workflow_runs_workflow_created_idx" ON "workflow_runs" ("workflow_id", "created_at") `);
+    await queryRunner.query(`CREATE INDEX "workflow_runs_workflow_status_idx" ON "workflow_runs" ("workflow_id", "status", "created_at") `);
+    await queryRunner.query(`CREATE INDEX "workflow_runs_queue_idx" ON "workflow_runs" ("status", "resume_at") `);
+    await queryRunner.query(`CREATE INDEX "workflow_runs_workspace_created_idx" ON "workflow_runs" ("workspace_id", "created_at") `);
+    await queryRunner.query(`CREATE INDEX "workflow_runs_user_created_idx" ON "workflow_runs" ("user_id", "created_at") `);
+    await queryRunner.query(`CREATE UNIQUE INDEX "workflow_runs_idempotency_key" ON "workflow_runs" ("idempotency_scope", "workflow_id", "idempotency_key") WHERE idempotency_key IS NOT NULL`);
+    await queryRunner.query(`DROP TABLE "workspace_run_usage"`);
+    await queryRunner.query(`DROP INDEX "workflow_run_events_run_idx"`);
+    await queryRunner.query(`DROP TABLE "workflow_run_events"`);
+    await queryRunner.query(`DROP INDEX "workflow_node_runs_run_node_key"`);
+    await queryRunner.query(`DROP TABLE "workflow_node_runs"`);
+    await queryRunner.query(`DROP INDEX "workflow_dead_letters_workflow_created_idx"`);
+    await queryRunner.query(`DROP TABLE "workflow_dead_letters"`);
+    await queryRunner.query(`DROP INDEX "workflow_runs_workflow_created_idx"`);
+    await queryRunner.query(`DROP INDEX "workflow_runs_workflow_status_idx"`);
+    await queryRunner.query(`DROP INDEX "workflow_runs_queue_idx"`);
+    await queryRunner.query(`DROP INDEX "workflow_runs_workspace_created_idx"`);
+    await queryRunner.query(`DROP INDEX "workflow_runs_user_created_idx"`);
+    await queryRunner.query(`DROP INDEX "workflow_runs_idempotency_key"`);
+    await queryRunner.query(`DROP TABLE "workflow_runs"`);
+  }
+}

@@ -1,0 +1,73 @@
+import { Injectable } from '@nestjs/common';
+import { DateUtils } from 'typeorm/util/DateUtils';
+import { Db } from '../db.service';
+import { RunUsageEntity } from '../entities/run-usage.entity';
+
+export interface QuotaTicket {
+  workspaceId: string;
+  periodStart: string;
+  /** This ticket took a run beyond the limit (overage mode only). */
+  overage: boolean;
+}
+
+/**
+ * Workspace run quota counters (reference §8.6, SPEC §4). One atomic upsert per ticket: N
+ * concurrent starts against R remaining slots get exactly min(N, R) tickets, and the first ticket
+ * of a period cannot race into a duplicate-key error.
+ */
+@Injectable()
+export class RunUsageRepository {
+  constructor(private readonly db: Db) {}
+
+  /** A ticket, or null when the limit is reached (never null with `allowOverage`). */
+  async consume(workspaceId: string, periodStart: string, limit: number, allowOverage: boolean, now: Date): Promise<QuotaTicket | null> {
+    const pg = this.db.dialect === 'postgres';
+    const p = pg ? (i: number) => `$${i}` : () => '?';
+    const sql = `
+      INSERT INTO workspace_run_usage (workspace_id, period_start, run_count, overage_count, updated_at)
+      VALUES (${p(1)}, ${p(2)}, 1, CASE WHEN 1 > ${p(3)} THEN 1 ELSE 0 END, ${p(4)})
+      ON CONFLICT (workspace_id, period_start) DO UPDATE SET
+        run_count = workspace_run_usage.run_count + 1,
+        overage_count = workspace_run_usage.overage_count + CASE WHEN workspace_run_usage.run_count + 1 > ${p(5)} THEN 1 ELSE 0 END,
+        updated_at = ${p(6)}
+      WHERE ${p(7)} OR workspace_run_usage.run_count < ${p(8)}
+      RETURNING run_count, overage_count`;
+    const time = pg ? now : DateUtils.mixedDateToUtcDatetimeString(now);
+    const flag = pg ? allowOverage : allowOverage ? 1 : 0;
+    if (!allowOverage && limit < 1) return null;
+    const rows: { run_count: number | string }[] = await this.db.write((em) =>
+      em.query(sql, [workspaceId, periodStart, limit, time, limit, time, flag, limit]),
+    );
+    // PostgreSQL's driver answers [rows, count] for some statements; normalise.
+    const list = Array.isArray(rows[0]) ? (rows[0] as unknown as { run_count: number | string }[]) : rows;
+    if (!list.length) return null;
+    return { workspaceId, periodStart, overage: Number(list[0].run_count) > limit };
+  }
+
+  /** Gives a ticket back (idempotent duplicate, failed insert); the row goes when it reaches zero. */
+  async release(ticket: QuotaTicket, now: Date): Promise<void> {
+    await this.db.transaction(async (em) => {
+      const repo = em.getRepository(RunUsageEntity);
+      const row = await repo.findOneBy({ workspaceId: ticket.workspaceId, periodStart: ticket.periodStart });
+      if (!row) return;
+      const runCount = Math.max(0, row.runCount - 1);
+      const overageCount = ticket.overage ? Math.max(0, row.overageCount - 1) : row.overageCount;
+      if (runCount === 0 && overageCount === 0) {
+        await repo.delete({ workspaceId: ticket.workspaceId, periodStart: ticket.periodStart, runCount: row.runCount });
+      } else {
+        await repo.update(
+          { workspaceId: ticket.workspaceId, periodStart: ticket.periodStart },
+          {
+            runCount: () => 'CASE WHEN run_count > 0 THEN run_count - 1 ELSE 0 END',
+            overageCount: ticket.overage ? () => 'CASE WHEN overage_count > 0 THEN overage_count - 1 ELSE 0 END' : undefined,
+            updatedAt: now,
+          },
+        );
+      }
+    });
+  }
+
+  find(workspaceId: string, periodStart: string): Promise<RunUsageEntity | null> {
+    return this.db.manager.getRepository(RunUsageEntity).findOneBy({ workspaceId, periodStart });
+  }
+}

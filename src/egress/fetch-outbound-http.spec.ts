@@ -1,0 +1,246 @@
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { FetchOutboundHttp } from './fetch-outbound-http';
+import { OutboundError, OutboundRequest } from './outbound-http';
+
+type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+}
+
+async function rejection(promise: Promise<unknown>): Promise<OutboundError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(OutboundError);
+  return err as OutboundError;
+}
+
+describe('FetchOutboundHttp', () => {
+  const routes: Record<string, Handler> = {
+    '/echo': (req, body, res) => {
+      res.setHeader('Content-Type', 'application/json');
+      res.setHeader('X-Custom', 'Yes');
+      res.setHeader('Set-Cookie', ['a=1', 'b=2']);
+      res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body }));
+    },
+    '/relative': (_req, _body, res) => res.writeHead(302, { Location: 'echo?from=relative' }).end(),
+    '/chain/1': (_req, _body, res) => res.writeHead(301, { Location: '/chain/2' }).end(),
+    '/chain/2': (_req, _body, res) => res.writeHead(307, { Location: '/chain/3' }).end('moved'),
+    '/chain/3': (_req, _body, res) => res.writeHead(308, { Location: '/echo?from=chain' }).end(),
+    '/loop': (_req, _body, res) => res.writeHead(302, { Location: '/loop' }).end(),
+    '/see-other': (_req, _body, res) => res.writeHead(303, { Location: '/echo' }).end(),
+    '/temporary': (_req, _body, res) => res.writeHead(307, { Location: '/echo' }).end(),
+    '/found': (_req, _body, res) => res.writeHead(302, { Location: '/echo' }).end(),
+    '/hang': () => undefined,
+    '/slow-body': (_req, _body, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.write('partial');
+    },
+    '/big': (_req, _body, res) => res.end('x'.repeat(2048)),
+    '/big-chunked': (_req, _body, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      for (let i = 0; i < 8; i++) res.write('y'.repeat(256));
+      res.end();
+    },
+    '/exact': (_req, _body, res) => res.end('z'.repeat(1024)),
+  };
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const handler = routes[new URL(req.url ?? '/', 'http://x').pathname];
+      if (handler) handler(req, Buffer.concat(chunks).toString('utf8'), res);
+      else res.writeHead(404).end('not found');
+    });
+  });
+  let base: string;
+  let closedPort: number;
+  const sut = new FetchOutboundHttp({ maxResponseBytes: 1024 });
+
+  const send = (over: Partial<OutboundRequest> & { path?: string }) => {
+    const { path, ...rest } = over;
+    return sut.request({ method: 'GET', url: `${base}${path ?? '/echo'}`, timeoutMs: 5000, ...rest });
+  };
+  const echoed = (body: Buffer) =>
+    JSON.parse(body.toString('utf8')) as {
+      method: string;
+      url: string;
+      headers: Record<string, string>;
+      body: string;
+    };
+
+  beforeAll(async () => {
+    base = `http://127.0.0.1:${await listen(server)}`;
+    const probe = createServer();
+    closedPort = await listen(probe);
+    await new Promise((resolve) => probe.close(resolve));
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('sends a GET and returns status, lower-cased headers, body and final URL', async () => {
+    const res = await send({ headers: { 'X-Trace': 'abc' } });
+    expect(res.status).toBe(200);
+    expect(res.url).toBe(`${base}/echo`);
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(res.headers['x-custom']).toBe('Yes');
+    expect(res.headers['set-cookie']).toBe('a=1, b=2');
+    const seen = echoed(res.body);
+    expect(seen.method).toBe('GET');
+    expect(seen.headers['x-trace']).toBe('abc');
+  });
+
+  it('sends a POST body as a string or a Buffer', async () => {
+    const res = await send({ method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'hello' });
+    expect(echoed(res.body)).toMatchObject({ method: 'POST', body: 'hello', headers: { 'content-type': 'text/plain' } });
+    const put = await send({ method: 'PUT', body: Buffer.from('bytes') });
+    expect(echoed(put.body)).toMatchObject({ method: 'PUT', body: 'bytes' });
+  });
+
+  it('returns a non-2xx status as a response', async () => {
+    const res = await send({ path: '/missing' });
+    expect(res.status).toBe(404);
+    expect(res.body.toString()).toBe('not found');
+  });
+
+  it('follows a relative redirect', async () => {
+    const res = await send({ path: '/relative' });
+    expect(res.status).toBe(200);
+    expect(res.url).toBe(`${base}/echo?from=relative`);
+    expect(echoed(res.body).url).toBe('/echo?from=relative');
+  });
+
+  it('follows a chain of 301/307/308 and keeps the method and body on 307/308', async () => {
+    const res = await send({ path: '/chain/1' });
+    expect(echoed(res.body).url).toBe('/echo?from=chain');
+    const post = await send({ path: '/temporary', method: 'POST', body: 'kept' });
+    expect(echoed(post.body)).toMatchObject({ method: 'POST', body: 'kept' });
+  });
+
+  it('switches to GET without a body on 303, and on 302 for a POST', async () => {
+    for (const path of ['/see-other', '/found']) {
+      const res = await send({ path, method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'dropped' });
+      const seen = echoed(res.body);
+      expect(seen).toMatchObject({ method: 'GET', body: '' });
+      expect(seen.headers['content-type']).toBeUndefined();
+    }
+    const put = await send({ path: '/see-other', method: 'PUT', body: 'dropped' });
+    expect(echoed(put.body).method).toBe('GET');
+  });
+
+  it('returns the 3xx itself when followRedirects is false', async () => {
+    const res = await send({ path: '/relative', followRedirects: false });
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe('echo?from=relative');
+  });
+
+  it('fails a redirect loop after maxRedirects hops', async () => {
+    const err = await rejection(send({ path: '/loop' }));
+    expect(err.kind).toBe('redirects');
+    const short = new FetchOutboundHttp({ maxResponseBytes: 1024, maxRedirects: 2 });
+    const hops: string[] = [];
+    class Recording extends FetchOutboundHttp {
+      protected override async checkUrl(url: URL): Promise<void> {
+        hops.push(url.pathname);
+      }
+    }
+    await expect(short.request({ method: 'GET', url: `${base}/chain/1`, timeoutMs: 5000 })).rejects.toMatchObject({
+      kind: 'redirects',
+    });
+    const recording = new Recording({ maxResponseBytes: 1024, maxRedirects: 3 });
+    await recording.request({ method: 'GET', url: `${base}/chain/1`, timeoutMs: 5000 });
+    expect(hops).toEqual(['/chain/1', '/chain/2', '/chain/3', '/echo']);
+  });
+
+  it('lets checkUrl stop a hop before it is contacted', async () => {
+    class Blocking extends FetchOutboundHttp {
+      protected override async checkUrl(url: URL): Promise<void> {
+        if (url.pathname === '/echo') throw new OutboundError('blocked', 'blocked');
+      }
+    }
+    const blocking = new Blocking({ maxResponseBytes: 1024 });
+    const err = await rejection(blocking.request({ method: 'GET', url: `${base}/relative`, timeoutMs: 5000 }));
+    expect(err.kind).toBe('blocked');
+  });
+
+  it('drops credentials when a redirect changes origin', async () => {
+    const other = createServer((req, res) => res.end(JSON.stringify(req.headers)));
+    const otherPort = await listen(other);
+    routes['/elsewhere'] = (_req, _body, res) =>
+      res.writeHead(302, { Location: `http://127.0.0.1:${otherPort}/x` }).end();
+    try {
+      const res = await send({ path: '/elsewhere', headers: { Authorization: 'Bearer s3cret', 'X-Keep': '1' } });
+      const headers = JSON.parse(res.body.toString()) as Record<string, string>;
+      expect(headers.authorization).toBeUndefined();
+      expect(headers['x-keep']).toBe('1');
+    } finally {
+      other.closeAllConnections();
+      await new Promise((resolve) => other.close(resolve));
+    }
+  });
+
+  it('times out a server that never answers', async () => {
+    const started = Date.now();
+    const err = await rejection(send({ path: '/hang', timeoutMs: 150 }));
+    expect(err.kind).toBe('timeout');
+    expect(err.message).toBe('Request timed out after 150 ms');
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('counts the body read against the timeout', async () => {
+    const err = await rejection(send({ path: '/slow-body', timeoutMs: 150 }));
+    expect(err.kind).toBe('timeout');
+  });
+
+  it('aborts through the caller signal', async () => {
+    const controller = new AbortController();
+    const pending = send({ path: '/hang', signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    const err = await rejection(pending);
+    expect(err).toMatchObject({ kind: 'aborted', message: 'Request aborted' });
+
+    const err2 = await rejection(send({ signal: AbortSignal.abort() }));
+    expect(err2.kind).toBe('aborted');
+  });
+
+  it('cuts off a body larger than maxResponseBytes', async () => {
+    for (const path of ['/big', '/big-chunked']) {
+      const err = await rejection(send({ path }));
+      expect(err.kind).toBe('too_large');
+    }
+    const exact = await send({ path: '/exact' });
+    expect(exact.body.length).toBe(1024);
+  });
+
+  it('reports a refused connection with its code and without request details', async () => {
+    const err = await rejection(
+      sut.request({
+        method: 'POST',
+        url: `http://127.0.0.1:${closedPort}/x?key=s3cret`,
+        headers: { Authorization: 'Bearer s3cret' },
+        body: 's3cret',
+        timeoutMs: 5000,
+      }),
+    );
+    expect(err.kind).toBe('network');
+    expect(err.message).toContain('ECONNREFUSED');
+    expect(err.message).not.toContain('s3cret');
+  });
+
+  it('rejects schemes other than http and https', async () => {
+    for (const url of ['ftp://127.0.0.1/x', 'file:///etc/passwd', 'data:text/plain,hi']) {
+      const err = await rejection(sut.request({ method: 'GET', url, timeoutMs: 1000 }));
+      expect(err).toMatchObject({ kind: 'network', message: 'Unsupported URL scheme' });
+    }
+    routes['/to-file'] = (_req, _body, res) => res.writeHead(302, { Location: 'file:///etc/passwd' }).end();
+    const err = await rejection(send({ path: '/to-file' }));
+    expect(err.message).toBe('Unsupported URL scheme');
+  });
+});

@@ -1,0 +1,185 @@
+/**
+ * `OutboundHttp` over Node's global `fetch`. Redirects are followed here, hop by hop, so that
+ * `checkUrl` (the egress policy hook) sees every URL before it is contacted; one deadline covers the
+ * whole exchange, body included, and the body is read in chunks so an oversized response is cut off
+ * instead of buffered.
+ */
+import { OutboundError, OutboundHttp, OutboundRequest, OutboundResponse } from './outbound-http';
+
+export interface FetchOutboundHttpOptions {
+  maxResponseBytes: number;
+  /** Hops followed before failing with kind `redirects` (default 10). */
+  maxRedirects?: number;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** Headers that describe the request body or carry credentials, dropped when a hop changes them. */
+const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'];
+const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie'];
+
+const NETWORK_CODES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EPIPE: 'connection closed',
+  UND_ERR_SOCKET: 'connection closed',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_HEADERS_TIMEOUT: 'no response headers',
+  UND_ERR_BODY_TIMEOUT: 'response body stalled',
+};
+
+export class FetchOutboundHttp extends OutboundHttp {
+  private readonly maxResponseBytes: number;
+  private readonly maxRedirects: number;
+
+  constructor(options: FetchOutboundHttpOptions) {
+    super();
+    this.maxResponseBytes = options.maxResponseBytes;
+    this.maxRedirects = options.maxRedirects ?? 10;
+  }
+
+  /** Called before the first request and before every redirect hop; throw an `OutboundError` to stop. */
+  protected async checkUrl(_url: URL, _req: OutboundRequest): Promise<void> {}
+
+  async request(req: OutboundRequest): Promise<OutboundResponse> {
+    if (req.signal?.aborted) throw new OutboundError('Request aborted', 'aborted');
+
+    const controller = new AbortController();
+    let stopped: 'timeout' | 'aborted' | undefined;
+    const stop = (why: 'timeout' | 'aborted') => {
+      stopped ??= why;
+      controller.abort();
+    };
+    const onAbort = () => stop('aborted');
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => stop('timeout'), req.timeoutMs);
+    // Racing against the abort keeps a slow `checkUrl` (DNS) or a stuck body read from outliving the deadline.
+    const interrupted = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => reject(new Error('stopped')), { once: true });
+    });
+
+    try {
+      const exchange = this.exchange(req, controller.signal);
+      exchange.catch(() => undefined);
+      return await Promise.race([exchange, interrupted]);
+    } catch (err) {
+      if (stopped === 'timeout') throw new OutboundError(`Request timed out after ${req.timeoutMs} ms`, 'timeout');
+      if (stopped === 'aborted') throw new OutboundError('Request aborted', 'aborted');
+      if (err instanceof OutboundError) throw err;
+      throw networkError(err);
+    } finally {
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
+      controller.abort();
+    }
+  }
+
+  private async exchange(req: OutboundRequest, signal: AbortSignal): Promise<OutboundResponse> {
+    let url = parseHttpUrl(req.url);
+    let method: string = req.method;
+    let body: string | Uint8Array | undefined = req.body === undefined ? undefined : toBody(req.body);
+    let headers: Record<string, string> = { ...(req.headers ?? {}) };
+
+    for (let hop = 0; ; hop++) {
+      await this.checkUrl(url, req);
+      const res = await fetch(url, { method, headers, body, redirect: 'manual', signal });
+      const location = res.headers.get('location');
+
+      if (req.followRedirects === false || !REDIRECT_STATUSES.has(res.status) || !location) {
+        return { status: res.status, headers: collectHeaders(res.headers), body: await this.readBody(res), url: url.href };
+      }
+
+      void res.body?.cancel().catch(() => undefined);
+      if (hop >= this.maxRedirects) {
+        throw new OutboundError(`Too many redirects (more than ${this.maxRedirects})`, 'redirects');
+      }
+      const next = parseHttpUrl(location, url);
+      if ((res.status === 303 && method !== 'HEAD') || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+        method = 'GET';
+        body = undefined;
+        headers = withoutHeaders(headers, BODY_HEADERS);
+      }
+      // As browsers do: credentials meant for one origin are not replayed to another.
+      if (next.origin !== url.origin) headers = withoutHeaders(headers, CREDENTIAL_HEADERS);
+      url = next;
+    }
+  }
+
+  private async readBody(res: Response): Promise<Buffer> {
+    const declared = Number(res.headers.get('content-length'));
+    if (Number.isFinite(declared) && declared > this.maxResponseBytes) {
+      void res.body?.cancel().catch(() => undefined);
+      throw this.tooLarge();
+    }
+    if (!res.body) return Buffer.alloc(0);
+
+    const reader = res.body.getReader();
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > this.maxResponseBytes) {
+        void reader.cancel().catch(() => undefined);
+        throw this.tooLarge();
+      }
+      chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+    }
+    return Buffer.concat(chunks, total);
+  }
+
+  private tooLarge(): OutboundError {
+    return new OutboundError(`Response body exceeds ${this.maxResponseBytes} bytes`, 'too_large');
+  }
+}
+
+function parseHttpUrl(raw: string, base?: URL): URL {
+  let url: URL;
+  try {
+    url = new URL(raw, base);
+  } catch {
+    throw new OutboundError('Invalid URL', 'network');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new OutboundError('Unsupported URL scheme', 'network');
+  }
+  return url;
+}
+
+function toBody(body: string | Buffer): string | Uint8Array {
+  return typeof body === 'string' ? body : new Uint8Array(body);
+}
+
+function withoutHeaders(headers: Record<string, string>, names: string[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !names.includes(name.toLowerCase())));
+}
+
+/** `Headers` iterates `set-cookie` once per value; everything is joined with ", " as the contract says. */
+function collectHeaders(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    out[name] = name in out ? `${out[name]}, ${value}` : value;
+  });
+  return out;
+}
+
+/** Only the error code reaches the message: undici texts can quote header values. */
+function networkError(err: unknown): OutboundError {
+  const code = errorCode(err);
+  if (!code) return new OutboundError('Network error', 'network');
+  const text = NETWORK_CODES[code];
+  return new OutboundError(text ? `Network error: ${text} (${code})` : `Network error (${code})`, 'network');
+}
+
+function errorCode(err: unknown, depth = 0): string | undefined {
+  if (depth > 4 || err === null || typeof err !== 'object') return undefined;
+  const { code, cause, errors } = err as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code)) return code;
+  return errorCode(cause, depth + 1) ?? (Array.isArray(errors) ? errorCode(errors[0], depth + 1) : undefined);
+}

@@ -1,0 +1,59 @@
+/**
+ * The contract between the executor and node types (DESIGN §2: one class per node type,
+ * registered in one place). Nodes are pure with respect to persistence: they read the context,
+ * may call out through `ctx.http`, and return outputs; the executor records node runs, follows
+ * edges, pauses, heartbeats and cancels.
+ */
+import type { OutboundHttp } from '../egress/outbound-http';
+
+/** A node as stored in the graph (React Flow shape; only these fields matter to the engine). */
+export interface GraphNode {
+  id: string;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+export interface GraphEdge {
+  id?: string;
+  source: string;
+  target: string;
+  sourceHandle?: string | null;
+}
+
+export interface RunInfo {
+  runId: string;
+  workflowId: string;
+  /** The workflow owner: secrets and plan gates are theirs. */
+  ownerId: string;
+  workspaceId: string | null;
+}
+
+export interface NodeContext {
+  /** Outputs of earlier nodes by label, plus the trigger payload (reference §5.3). Read-only. */
+  readonly context: Readonly<Record<string, unknown>>;
+  readonly run: RunInfo;
+  /** Aborted when the run is canceled, the worker shuts down or the run deadline passes. */
+  readonly signal: AbortSignal;
+  /** The one outbound HTTP client (egress policy and SSRF guard live behind it). */
+  readonly http: OutboundHttp;
+  /** The engine's clock (tests move time). */
+  now(): Date;
+}
+
+export interface NodeResult {
+  /** Stored on the node run and in the context under the node's label. */
+  outputs: unknown;
+  /** A successor chosen by the node (an id among its targets); otherwise edges decide. */
+  selectedNext?: string;
+  /** Condition nodes: which `sourceHandle` to follow (`cond-true` / `cond-false`). */
+  branch?: boolean;
+  /** Delay nodes: pause the run until this instant, then continue with the node's successors. */
+  pauseUntil?: Date;
+}
+
+/** A failure the node reports as its error text (kept on the node run and the run). */
+export class NodeError extends Error {}
+
+export interface NodeExecutor {
+  execute(node: GraphNode, ctx: NodeContext): Promise<NodeResult>;
+}

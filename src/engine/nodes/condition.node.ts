@@ -1,0 +1,218 @@
+import { NodeError, type GraphNode, type NodeContext, type NodeExecutor, type NodeResult } from '../node-types';
+import { flexibleParse, renderTemplate, resolvePath } from '../templating';
+
+/**
+ * Condition node (reference §5.5, with SPEC §9 item 21 fixed: arrays/objects compare by deep equality).
+ *
+ * `data.expression` (trimmed; non-string = empty). The operator is the first of ` contains `, `>=`,
+ * `<=`, `==`, `!=`, `>`, `<` that occurs anywhere in the expression (tried in that order), split at its
+ * first occurrence. No operator → `Unsupported condition expression`. Empty expression → legacy mode:
+ * `data.field` (a non-empty string, else `Missing condition field`), `data.operator` (`equals` by
+ * default; `not equals`, `contains`, `greater than`, `less than`; anything else → false) and
+ * `data.value` (a string is resolved like an operand; any other JSON value is used as is; absent → null).
+ *
+ * Output `{ result }`; `branch` = result (the executor follows `cond-true` / `cond-false`).
+ */
+export class ConditionNode implements NodeExecutor {
+  async execute(node: GraphNode, ctx: NodeContext): Promise<NodeResult> {
+    const result = evaluateCondition(node.data ?? {}, ctx.context);
+    return { outputs: { result }, branch: result };
+  }
+}
+
+type Operator = 'contains' | '>=' | '<=' | '==' | '!=' | '>' | '<';
+
+const OPERATORS: readonly [string, Operator][] = [
+  [' contains ', 'contains'],
+  ['>=', '>='],
+  ['<=', '<='],
+  ['==', '=='],
+  ['!=', '!='],
+  ['>', '>'],
+  ['<', '<'],
+];
+
+const LEGACY_OPERATORS: Readonly<Record<string, Operator>> = {
+  equals: '==',
+  'not equals': '!=',
+  contains: 'contains',
+  'greater than': '>',
+  'less than': '<',
+};
+
+type Context = Readonly<Record<string, unknown>>;
+
+export function evaluateCondition(data: Record<string, unknown>, context: Context): boolean {
+  const expression = typeof data.expression === 'string' ? data.expression.trim() : '';
+  if (expression !== '') {
+    const parsed = parseExpression(expression);
+    if (!parsed) throw new NodeError('Unsupported condition expression');
+    return applyOperator(parsed.op, resolveOperand(parsed.left, context), resolveOperand(parsed.right, context));
+  }
+
+  const field = typeof data.field === 'string' ? data.field.trim() : '';
+  if (field === '') throw new NodeError('Missing condition field');
+  const operatorName = typeof data.operator === 'string' ? data.operator : 'equals';
+  const op = Object.prototype.hasOwnProperty.call(LEGACY_OPERATORS, operatorName)
+    ? LEGACY_OPERATORS[operatorName]
+    : undefined;
+  if (!op) return false;
+  const raw = data.value;
+  const expected = typeof raw === 'string' ? resolveOperand(raw, context) : raw === undefined ? null : raw;
+  return applyOperator(op, resolveOperand(field, context), expected);
+}
+
+function parseExpression(expression: string): { op: Operator; left: string; right: string } | null {
+  for (const [pattern, op] of OPERATORS) {
+    const at = expression.indexOf(pattern);
+    if (at !== -1) {
+      return { op, left: expression.slice(0, at).trim(), right: expression.slice(at + pattern.length).trim() };
+    }
+  }
+  return null;
+}
+
+function applyOperator(op: Operator, left: unknown, right: unknown): boolean {
+  switch (op) {
+    case '==':
+      return valuesEqual(left, right);
+    case '!=':
+      return !valuesEqual(left, right);
+    case '>':
+      return compareOrder(left, right, 'greater');
+    case '<':
+      return compareOrder(left, right, 'less');
+    case '>=':
+      return compareOrder(left, right, 'equal') || compareOrder(left, right, 'greater');
+    case '<=':
+      return compareOrder(left, right, 'equal') || compareOrder(left, right, 'less');
+    case 'contains': {
+      const l = stringForm(left);
+      const r = stringForm(right);
+      return l !== undefined && r !== undefined && l.includes(r);
+    }
+  }
+}
+
+/**
+ * Operand resolution (each side trimmed): empty → null; a dot path into the context (§5.3 rules);
+ * else a key with exactly that name inside a top-level context object (first match in sorted key
+ * order, as the reference's serde_json map iterates); else template-expand, then parse flexibly.
+ */
+export function resolveOperand(raw: string, context: Context): unknown {
+  const trimmed = raw.trim();
+  if (trimmed === '') return null;
+
+  const byPath = resolvePath(context, trimmed);
+  if (byPath !== undefined) return byPath;
+
+  for (const key of Object.keys(context).sort()) {
+    const value = context[key];
+    if (isPlainObject(value) && Object.prototype.hasOwnProperty.call(value, trimmed)) return value[trimmed];
+  }
+
+  return flexibleParse(renderTemplate(trimmed, context));
+}
+
+/**
+ * Equality: arrays/objects compare by deep equality (SPEC §9 item 21: arrays order-sensitive,
+ * objects key-order-insensitive, nested scalars strictly); a structured value never equals a scalar.
+ * Same-type scalars compare directly; otherwise equal when their string forms match (compatibility:
+ * `"1" == 1`, `null == ""`, `true == "true"`).
+ */
+export function valuesEqual(left: unknown, right: unknown): boolean {
+  if (isStructured(left) || isStructured(right)) return deepEqual(left, right);
+  if (scalarType(left) === scalarType(right)) return left === right;
+  return stringForm(left) === stringForm(right);
+}
+
+type Ordering = 'greater' | 'less' | 'equal';
+
+/** Numeric when both sides convert to numbers, else byte-wise on string forms, else false. */
+function compareOrder(left: unknown, right: unknown, ordering: Ordering): boolean {
+  const a = numberForm(left);
+  const b = numberForm(right);
+  if (a !== undefined && b !== undefined) {
+    if (ordering === 'greater') return a > b;
+    if (ordering === 'less') return a < b;
+    return Math.abs(a - b) < Number.EPSILON;
+  }
+  const sa = stringForm(left);
+  const sb = stringForm(right);
+  if (sa === undefined || sb === undefined) return false;
+  // UTF-8 byte order, like the reference's Rust string comparison.
+  const cmp = Buffer.compare(Buffer.from(sa, 'utf8'), Buffer.from(sb, 'utf8'));
+  if (ordering === 'greater') return cmp > 0;
+  if (ordering === 'less') return cmp < 0;
+  return cmp === 0;
+}
+
+// Rust's f64 parser: decimal/exponent forms, optional sign, and inf/infinity/nan in any case.
+const NUMERIC = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)$/i;
+
+function numberForm(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'string') {
+    const s = value.trim();
+    if (!NUMERIC.test(s)) return undefined;
+    const lower = s.toLowerCase().replace(/^\+/, '');
+    if (lower.endsWith('nan')) return NaN;
+    if (lower.endsWith('inf') || lower.endsWith('infinity')) return lower.startsWith('-') ? -Infinity : Infinity;
+    return Number(s);
+  }
+  return undefined;
+}
+
+/** String forms: strings as is, numbers as their float text, bools as true/false, null as ""; none for arrays/objects. */
+function stringForm(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return floatText(value);
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (value === null || value === undefined) return '';
+  return undefined;
+}
+
+/** Rust's `f64` Display: shortest round-trip digits, never in exponent notation (1e21 → "1000000000000000000000"). */
+export function floatText(n: number): string {
+  if (Number.isNaN(n)) return 'NaN';
+  if (n === Infinity) return 'inf';
+  if (n === -Infinity) return '-inf';
+  if (Object.is(n, -0)) return '-0';
+  const text = String(n);
+  const match = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
+  if (!match) return text;
+  const [, sign, lead, fraction = '', exp] = match;
+  const digits = lead + fraction;
+  const point = 1 + Number(exp);
+  if (point >= digits.length) return sign + digits + '0'.repeat(point - digits.length);
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, i) => deepEqual(item, b[i]));
+  }
+  if (isPlainObject(a) || isPlainObject(b)) {
+    if (!isPlainObject(a) || !isPlainObject(b)) return false;
+    const keysA = Object.keys(a).filter((k) => a[k] !== undefined);
+    const keysB = Object.keys(b).filter((k) => b[k] !== undefined);
+    if (keysA.length !== keysB.length) return false;
+    return keysA.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
+  }
+  return a === b;
+}
+
+function scalarType(value: unknown): string {
+  return value === null || value === undefined ? 'null' : typeof value;
+}
+
+function isStructured(value: unknown): value is object {
+  return value !== null && typeof value === 'object';
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return isStructured(value) && !Array.isArray(value);
+}
