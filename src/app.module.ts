@@ -19,6 +19,8 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { PlanGuard } from './plans/plan.guard';
 import { PlansModule } from './plans/plans.module';
+import { EgressModule } from './egress/egress.module';
+import { RunsModule } from './runs/runs.module';
 import { WorkflowsModule } from './workflows/workflows.module';
 import { WorkspacesModule } from './workspaces/workspaces.module';
 
@@ -39,6 +41,9 @@ export class AppModule implements NestModule {
         PlansModule,
         AuthModule,
         WorkspacesModule,
+        EgressModule,
+        // Before WorkflowsModule: its static routes (/api/workflows/runs) must precede `/:id`.
+        RunsModule,
         WorkflowsModule,
       ],
       providers: [

@@ -19,6 +19,7 @@ async function rejection(promise: Promise<unknown>): Promise<OutboundError> {
 }
 
 describe('FetchOutboundHttp', () => {
+  let hangArrived: () => void = () => undefined;
   const routes: Record<string, Handler> = {
     '/echo': (req, body, res) => {
       res.setHeader('Content-Type', 'application/json');
@@ -34,7 +35,7 @@ describe('FetchOutboundHttp', () => {
     '/see-other': (_req, _body, res) => res.writeHead(303, { Location: '/echo' }).end(),
     '/temporary': (_req, _body, res) => res.writeHead(307, { Location: '/echo' }).end(),
     '/found': (_req, _body, res) => res.writeHead(302, { Location: '/echo' }).end(),
-    '/hang': () => undefined,
+    '/hang': () => hangArrived(),
     '/slow-body': (_req, _body, res) => {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       res.write('partial');
@@ -99,7 +100,11 @@ describe('FetchOutboundHttp', () => {
 
   it('sends a POST body as a string or a Buffer', async () => {
     const res = await send({ method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'hello' });
-    expect(echoed(res.body)).toMatchObject({ method: 'POST', body: 'hello', headers: { 'content-type': 'text/plain' } });
+    expect(echoed(res.body)).toMatchObject({
+      method: 'POST',
+      body: 'hello',
+      headers: { 'content-type': 'text/plain' },
+    });
     const put = await send({ method: 'PUT', body: Buffer.from('bytes') });
     expect(echoed(put.body)).toMatchObject({ method: 'PUT', body: 'bytes' });
   });
@@ -201,8 +206,10 @@ describe('FetchOutboundHttp', () => {
 
   it('aborts through the caller signal', async () => {
     const controller = new AbortController();
+    const arrived = new Promise<void>((resolve) => (hangArrived = resolve));
     const pending = send({ path: '/hang', signal: controller.signal });
-    setTimeout(() => controller.abort(), 50);
+    await arrived;
+    controller.abort();
     const err = await rejection(pending);
     expect(err).toMatchObject({ kind: 'aborted', message: 'Request aborted' });
 

@@ -91,7 +91,12 @@ export class FetchOutboundHttp extends OutboundHttp {
       const location = res.headers.get('location');
 
       if (req.followRedirects === false || !REDIRECT_STATUSES.has(res.status) || !location) {
-        return { status: res.status, headers: collectHeaders(res.headers), body: await this.readBody(res), url: url.href };
+        return {
+          status: res.status,
+          headers: collectHeaders(res.headers),
+          body: await this.readBody(res),
+          url: url.href,
+        };
       }
 
       void res.body?.cancel().catch(() => undefined);
@@ -99,7 +104,10 @@ export class FetchOutboundHttp extends OutboundHttp {
         throw new OutboundError(`Too many redirects (more than ${this.maxRedirects})`, 'redirects');
       }
       const next = parseHttpUrl(location, url);
-      if ((res.status === 303 && method !== 'HEAD') || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+      if (
+        (res.status === 303 && method !== 'HEAD') ||
+        ((res.status === 301 || res.status === 302) && method === 'POST')
+      ) {
         method = 'GET';
         body = undefined;
         headers = withoutHeaders(headers, BODY_HEADERS);

@@ -85,7 +85,10 @@ export function flexibleParse(text: string): unknown {
   try {
     return JSON.parse(trimmed);
   } catch {
-    if (trimmed.length >= 2 && ((trimmed.startsWith("'") && trimmed.endsWith("'")) || (trimmed.startsWith('"') && trimmed.endsWith('"')))) {
+    if (
+      trimmed.length >= 2 &&
+      ((trimmed.startsWith("'") && trimmed.endsWith("'")) || (trimmed.startsWith('"') && trimmed.endsWith('"')))
+    ) {
       return trimmed.slice(1, -1);
     }
     return text;

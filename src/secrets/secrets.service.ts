@@ -77,6 +77,20 @@ export class SecretsService {
     return { graph: replaceGraphSecrets(graph, replacements), inserts };
   }
 
+  /**
+   * The owner's store decrypted, keyed by reference, for hydration at execution. Throws when a value
+   * cannot be decrypted (the run fails with a clear error rather than running with a bad secret).
+   */
+  async decryptedStore(ownerId: string): Promise<Map<string, string>> {
+    const rows = await this.secrets.listForUsers([ownerId]);
+    return new Map(
+      rows.map((row) => [
+        formatSecretReference({ group: row.group, service: row.service, name: row.name }),
+        this.crypto.decrypt(row.ciphertext, `${row.userId}:${row.group}:${row.service}:${row.name}`),
+      ]),
+    );
+  }
+
   async list(caller: AuthPrincipal, workspaceId?: string): Promise<SecretsResponse> {
     return { success: true, secrets: await this.tree(caller, workspaceId) };
   }

@@ -103,3 +103,12 @@ export class PlanViolationError extends Error {
     super(violations.length === 1 ? violations[0].message : PLAN_VIOLATION_SUMMARY);
   }
 }
+
+/** Reference §1.4: runaway protection answers 429 with exactly `{"error":"runaway_protection_triggered"}`. */
+export class RunawayProtectionError extends Error {
+  readonly status = 429;
+
+  constructor() {
+    super('runaway_protection_triggered');
+  }
+}

@@ -1,4 +1,4 @@
-import { AppError, ErrorCode, PlanViolationError } from './app-error';
+import { AppError, ErrorCode, PlanViolationError, RunawayProtectionError } from './app-error';
 
 export interface ErrorEnvelope {
   success: false;
@@ -32,6 +32,9 @@ export function codeForStatus(status: number): ErrorCode {
 
 /** The body for a known error; `null` when the error is unexpected (a 500 with an error id). */
 export function envelopeFor(error: unknown): { status: number; body: Record<string, unknown> } | null {
+  if (error instanceof RunawayProtectionError) {
+    return { status: 429, body: { error: 'runaway_protection_triggered' } };
+  }
   if (error instanceof PlanViolationError) {
     return {
       status: error.status,

@@ -9,6 +9,15 @@ export interface AppEventMap {
   'workflow.created': WorkflowChangedEvent;
   'workflow.updated': WorkflowChangedEvent;
   'workflow.deleted': { workflowId: string; workspaceId: string | null; actorId: string };
+  /** Run lifecycle (DESIGN §4); payloads are small, clients fetch bodies by id. */
+  'run.queued': RunEvent;
+  'run.started': RunEvent & { attempt: number };
+  'run.paused': RunEvent & { resumeAt: string };
+  'run.finished': RunEvent & { status: 'succeeded' | 'failed' | 'canceled'; error: string | null };
+  /** Asks the worker executing the run (in this process) to stop it now. */
+  'run.cancel_requested': RunEvent;
+  'node.started': RunEvent & { nodeId: string; nodeType: string };
+  'node.finished': RunEvent & { nodeId: string; status: 'succeeded' | 'failed' };
   /** A member added a secret in workspace mode: a history event on every workflow of the workspace. */
   'workspace.secret_created': { workspaceId: string; actorId: string; reference: string };
 }
@@ -21,3 +30,10 @@ export interface WorkflowChangedEvent {
 }
 
 export type AppEventName = keyof AppEventMap;
+
+export interface RunEvent {
+  runId: string;
+  workflowId: string;
+  workspaceId: string | null;
+  ownerId: string;
+}

@@ -20,7 +20,13 @@ export class RunUsageRepository {
   constructor(private readonly db: Db) {}
 
   /** A ticket, or null when the limit is reached (never null with `allowOverage`). */
-  async consume(workspaceId: string, periodStart: string, limit: number, allowOverage: boolean, now: Date): Promise<QuotaTicket | null> {
+  async consume(
+    workspaceId: string,
+    periodStart: string,
+    limit: number,
+    allowOverage: boolean,
+    now: Date,
+  ): Promise<QuotaTicket | null> {
     const pg = this.db.dialect === 'postgres';
     const p = pg ? (i: number) => `$${i}` : () => '?';
     const sql = `
@@ -59,7 +65,9 @@ export class RunUsageRepository {
           { workspaceId: ticket.workspaceId, periodStart: ticket.periodStart },
           {
             runCount: () => 'CASE WHEN run_count > 0 THEN run_count - 1 ELSE 0 END',
-            overageCount: ticket.overage ? () => 'CASE WHEN overage_count > 0 THEN overage_count - 1 ELSE 0 END' : undefined,
+            overageCount: ticket.overage
+              ? () => 'CASE WHEN overage_count > 0 THEN overage_count - 1 ELSE 0 END'
+              : undefined,
             updatedAt: now,
           },
         );

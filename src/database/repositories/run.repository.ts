@@ -8,7 +8,10 @@ import { RunEventEntity } from '../entities/run-event.entity';
 import { ACTIVE_RUN_STATUSES, RunEntity, RunStatus } from '../entities/run.entity';
 import { WorkflowEntity } from '../entities/workflow.entity';
 
-export type NewRun = Pick<RunEntity, 'userId' | 'workflowId' | 'workspaceId' | 'snapshot' | 'idempotencyKey' | 'triggeredBy' | 'queuePriority'> & {
+export type NewRun = Pick<
+  RunEntity,
+  'userId' | 'workflowId' | 'workspaceId' | 'snapshot' | 'idempotencyKey' | 'triggeredBy' | 'queuePriority'
+> & {
   resumeAt?: Date;
 };
 
@@ -29,7 +32,11 @@ export class RunRepository {
    * Inserts a queued run. With an idempotency key that is already used in the scope, returns the
    * most recent run for it instead (`duplicate: true`), as reference §4.8 does.
    */
-  async insert(values: NewRun, now: Date, events: { triggeredBy: string }[] = []): Promise<{ run: RunEntity; duplicate: boolean }> {
+  async insert(
+    values: NewRun,
+    now: Date,
+    events: { triggeredBy: string }[] = [],
+  ): Promise<{ run: RunEntity; duplicate: boolean }> {
     const scope = values.workspaceId ?? values.userId;
     try {
       const run = await this.db.transaction(async (em) => {
@@ -169,7 +176,8 @@ export class RunRepository {
         .addOrderBy('r.created_at', 'ASC')
         .limit(20);
       // SQLite has no row locks; the Db writer lock already serialises this transaction.
-      if (this.db.dialect === 'postgres') query.setLock('pessimistic_write', undefined, ['r']).setOnLocked('skip_locked');
+      if (this.db.dialect === 'postgres')
+        query.setLock('pessimistic_write', undefined, ['r']).setOnLocked('skip_locked');
       const candidates: { id: string; workflow_id: string }[] = await query.getRawMany();
       const tried = new Set<string>();
       for (const candidate of candidates) {
@@ -178,8 +186,12 @@ export class RunRepository {
         if (this.db.dialect === 'postgres') {
           await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 4242))', [candidate.workflow_id]);
         }
-        const running = await em.getRepository(RunEntity).countBy({ workflowId: candidate.workflow_id, status: 'running' });
-        const workflow = await em.getRepository(WorkflowEntity).findOne({ select: { concurrencyLimit: true }, where: { id: candidate.workflow_id } });
+        const running = await em
+          .getRepository(RunEntity)
+          .countBy({ workflowId: candidate.workflow_id, status: 'running' });
+        const workflow = await em
+          .getRepository(WorkflowEntity)
+          .findOne({ select: { concurrencyLimit: true }, where: { id: candidate.workflow_id } });
         if (!workflow || running >= workflow.concurrencyLimit) continue;
         const result = await em
           .getRepository(RunEntity)
@@ -221,7 +233,10 @@ export class RunRepository {
   requeueExpired(now: Date): Promise<string[]> {
     return this.db.transaction(async (em) => {
       const repo = em.getRepository(RunEntity);
-      const expired = await repo.find({ select: { id: true }, where: { status: 'running', leaseExpiresAt: LessThan(now) } });
+      const expired = await repo.find({
+        select: { id: true },
+        where: { status: 'running', leaseExpiresAt: LessThan(now) },
+      });
       const ids = expired.map((r) => r.id);
       if (ids.length) {
         await repo
@@ -236,7 +251,13 @@ export class RunRepository {
   }
 
   /** The terminal write: only the lease holder of a running run; a canceled run stays canceled. */
-  async finish(runId: string, workerId: string, status: 'succeeded' | 'failed' | 'canceled', error: string | null, now: Date): Promise<boolean> {
+  async finish(
+    runId: string,
+    workerId: string,
+    status: 'succeeded' | 'failed' | 'canceled',
+    error: string | null,
+    now: Date,
+  ): Promise<boolean> {
     const result = await this.db.write((em) =>
       em
         .getRepository(RunEntity)
@@ -249,7 +270,13 @@ export class RunRepository {
   }
 
   /** Finishes a run with a dead letter in one transaction (reference §5.7). */
-  failWithDeadLetter(run: RunEntity, workerId: string, error: string, snapshot: Record<string, unknown>, now: Date): Promise<boolean> {
+  failWithDeadLetter(
+    run: RunEntity,
+    workerId: string,
+    error: string,
+    snapshot: Record<string, unknown>,
+    now: Date,
+  ): Promise<boolean> {
     return this.db.transaction(async (em) => {
       const result = await em
         .getRepository(RunEntity)
@@ -274,13 +301,26 @@ export class RunRepository {
   }
 
   /** A delay: back to the queue until `resumeAt`, with the resume state in the snapshot. */
-  async pause(runId: string, workerId: string, resumeAt: Date, snapshot: Record<string, unknown>, now: Date): Promise<boolean> {
+  async pause(
+    runId: string,
+    workerId: string,
+    resumeAt: Date,
+    snapshot: Record<string, unknown>,
+    now: Date,
+  ): Promise<boolean> {
     const result = await this.db.write((em) =>
       em
         .getRepository(RunEntity)
         .update(
           { id: runId, leasedBy: workerId, status: 'running' },
-          asRow<RunEntity>({ status: 'queued', resumeAt, snapshot, leasedBy: null, leaseExpiresAt: null, updatedAt: now }),
+          asRow<RunEntity>({
+            status: 'queued',
+            resumeAt,
+            snapshot,
+            leasedBy: null,
+            leaseExpiresAt: null,
+            updatedAt: now,
+          }),
         ),
     );
     return (result.affected ?? 0) > 0;
@@ -291,7 +331,10 @@ export class RunRepository {
     const result = await this.db.write((em) =>
       em
         .getRepository(RunEntity)
-        .update({ id: runId, leasedBy: workerId, status: 'running' }, { status: 'queued', leasedBy: null, leaseExpiresAt: null, resumeAt: now, updatedAt: now }),
+        .update(
+          { id: runId, leasedBy: workerId, status: 'running' },
+          { status: 'queued', leasedBy: null, leaseExpiresAt: null, resumeAt: now, updatedAt: now },
+        ),
     );
     return (result.affected ?? 0) > 0;
   }
@@ -318,40 +361,82 @@ export class RunRepository {
   // --- node runs ------------------------------------------------------------------------------
 
   nodeRuns(runId: string): Promise<NodeRunEntity[]> {
-    return this.db.manager.getRepository(NodeRunEntity).find({ where: { runId }, order: { startedAt: 'ASC', createdAt: 'ASC' } });
+    return this.db.manager
+      .getRepository(NodeRunEntity)
+      .find({ where: { runId }, order: { startedAt: 'ASC', createdAt: 'ASC' } });
   }
 
   /** Upserts the node run as `running`, keeping the first `started_at` (reference §5.2). */
-  async startNode(runId: string, node: { nodeId: string; name: string; nodeType: string; inputs: unknown }, now: Date): Promise<void> {
+  async startNode(
+    runId: string,
+    node: { nodeId: string; name: string; nodeType: string; inputs: unknown },
+    now: Date,
+  ): Promise<void> {
     await this.db.transaction(async (em) => {
       const repo = em.getRepository(NodeRunEntity);
       const existing = await repo.findOneBy({ runId, nodeId: node.nodeId });
       if (existing) {
         await repo.update(
           { id: existing.id },
-          asRow<NodeRunEntity>({ ...node, status: 'running', error: null, outputs: null, finishedAt: null, updatedAt: now }),
+          asRow<NodeRunEntity>({
+            ...node,
+            status: 'running',
+            error: null,
+            outputs: null,
+            finishedAt: null,
+            updatedAt: now,
+          }),
         );
       } else {
         await repo.insert(
-          asRow<NodeRunEntity>({ ...node, id: randomUUID(), runId, outputs: null, status: 'running', error: null, startedAt: now, finishedAt: null, createdAt: now, updatedAt: now }),
+          asRow<NodeRunEntity>({
+            ...node,
+            id: randomUUID(),
+            runId,
+            outputs: null,
+            status: 'running',
+            error: null,
+            startedAt: now,
+            finishedAt: null,
+            createdAt: now,
+            updatedAt: now,
+          }),
         );
       }
     });
   }
 
-  async finishNode(runId: string, nodeId: string, status: NodeRunStatus, outputs: unknown, error: string | null, now: Date): Promise<void> {
+  async finishNode(
+    runId: string,
+    nodeId: string,
+    status: NodeRunStatus,
+    outputs: unknown,
+    error: string | null,
+    now: Date,
+  ): Promise<void> {
     await this.db.write((em) =>
-      em.getRepository(NodeRunEntity).update({ runId, nodeId }, asRow<NodeRunEntity>({ status, outputs, error, finishedAt: now, updatedAt: now })),
+      em
+        .getRepository(NodeRunEntity)
+        .update({ runId, nodeId }, asRow<NodeRunEntity>({ status, outputs, error, finishedAt: now, updatedAt: now })),
     );
   }
 
   // --- run events and dead letters ------------------------------------------------------------
 
-  async recordEvents(run: RunEntity, events: { triggeredBy: string; connectionType?: string | null }[], now: Date): Promise<void> {
+  async recordEvents(
+    run: RunEntity,
+    events: { triggeredBy: string; connectionType?: string | null }[],
+    now: Date,
+  ): Promise<void> {
     await this.db.transaction((em) => this.insertEvents(em, run, events, now));
   }
 
-  private async insertEvents(em: EntityManager, run: RunEntity, events: { triggeredBy: string; connectionType?: string | null }[], now: Date) {
+  private async insertEvents(
+    em: EntityManager,
+    run: RunEntity,
+    events: { triggeredBy: string; connectionType?: string | null }[],
+    now: Date,
+  ) {
     if (!events.length) return;
     await em.getRepository(RunEventEntity).insert(
       events.map((e) => ({

@@ -81,8 +81,7 @@ function parseConfig(raw: unknown): DelayConfig {
   let waitForSeconds: number | undefined;
   if (waitFor != null) {
     if (!isPlainObject(waitFor)) throw invalid();
-    waitForSeconds =
-      count(waitFor.minutes) * 60 + count(waitFor.hours) * 3600 + count(waitFor.days) * 86_400;
+    waitForSeconds = count(waitFor.minutes) * 60 + count(waitFor.hours) * 3600 + count(waitFor.days) * 86_400;
     if (!Number.isSafeInteger(waitForSeconds)) throw new NodeError('Delay duration is too large');
   }
 

@@ -55,7 +55,10 @@ const OPERATIONS = new Map<string, Operation>([
   ['string.trim', (input) => input.trim()],
   ['string.lowercase', (input) => input.toLowerCase()],
   ['string.uppercase', (input) => input.toUpperCase()],
-  ['string.replace', (input, f) => input.split(f.requiredString('search_for', false)).join(f.string('replace_with') ?? '')],
+  [
+    'string.replace',
+    (input, f) => input.split(f.requiredString('search_for', false)).join(f.string('replace_with') ?? ''),
+  ],
   [
     'string.split',
     (input, f) => {
@@ -414,8 +417,12 @@ export function formatRfc3339(date: DateTime): string {
   return `${date.toFormat("yyyy-MM-dd'T'HH:mm:ss")}${ms}${offset(date, ':')}`;
 }
 
-function utcDate(year: string, month: string, day: string, hour = '0', minute = '0', second = '0'): DateTime | null {
-  const date = DateTime.utc(+year, +month, +day, +hour, +minute, +second);
+/** Matches `pattern` and builds a UTC date from the captures listed in year, month, day, h, m, s order. */
+function utcDate(text: string, pattern: RegExp, order: number[]): DateTime | null {
+  const match = pattern.exec(text);
+  if (!match) return null;
+  const [year, month, day, hour = 0, minute = 0, second = 0] = order.map((i) => Number(match[i]));
+  const date = DateTime.utc(year, month, day, hour, minute, second);
   return date.isValid ? date : null;
 }
 
@@ -426,7 +433,6 @@ function fromEpoch(text: string, scale: number): DateTime | null {
 }
 
 function parseDateAs(text: string, format: DateFormat): DateTime | null {
-  let m: RegExpExecArray | null;
   switch (format) {
     case 'rfc3339':
       return parseRfc3339(text);
@@ -435,11 +441,11 @@ function parseDateAs(text: string, format: DateFormat): DateTime | null {
       return date.isValid ? date.toUTC() : null;
     }
     case 'date_only':
-      return (m = DATE_ONLY.exec(text)) ? utcDate(m[1], m[2], m[3]) : null;
+      return utcDate(text, DATE_ONLY, [1, 2, 3]);
     case 'datetime':
-      return (m = DATETIME.exec(text)) ? utcDate(m[1], m[2], m[3], m[4], m[5], m[6]) : null;
+      return utcDate(text, DATETIME, [1, 2, 3, 4, 5, 6]);
     case 'us_short':
-      return (m = US_SHORT.exec(text)) ? utcDate(m[3], m[1], m[2]) : null;
+      return utcDate(text, US_SHORT, [3, 1, 2]);
     case 'unix_seconds':
       return fromEpoch(text, 1000);
     case 'unix_milliseconds':

@@ -1,0 +1,104 @@
+import { Injectable } from '@nestjs/common';
+import { AppError, ErrorCode, PlanViolationError, RunawayProtectionError } from '../common/errors/app-error';
+import { AppConfig } from '../config/app-config';
+import { RunRepository } from '../database/repositories/run.repository';
+import { QuotaTicket, RunUsageRepository } from '../database/repositories/run-usage.repository';
+import { UserRepository } from '../database/repositories/user.repository';
+import { WorkspaceRepository } from '../database/repositories/workspace.repository';
+import { PlanTier } from './plan-tier';
+import { PlansService } from './plans.service';
+import { runawayProtectionEnabled } from './runaway-setting';
+
+const FIVE_MINUTES_MS = 5 * 60_000;
+
+/** First day of the UTC month: the quota period (no billing cycles without a payment provider). */
+export function periodStart(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+}
+
+/**
+ * The gates a run passes before it is queued (reference §8.5–8.7, SPEC §4): runaway protection,
+ * the workspace run quota (atomic tickets), the Solo monthly cap. Used by the runs API, webhooks,
+ * the scheduler and the worker, so every path applies the same rules.
+ */
+@Injectable()
+export class RunQuotaService {
+  constructor(
+    private readonly runs: RunRepository,
+    private readonly usage: RunUsageRepository,
+    private readonly users: UserRepository,
+    private readonly workspaces: WorkspaceRepository,
+    private readonly plans: PlansService,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** True when the workspace started more runs than allowed in 5 minutes and its owner's toggle is on. */
+  async runawayBlocked(workflow: { workspaceId: string | null; userId: string }, now: Date): Promise<boolean> {
+    if (!workflow.workspaceId) return false;
+    const owner = await this.users.findById(workflow.userId);
+    if (!runawayProtectionEnabled(owner?.settings, workflow.workspaceId)) return false;
+    const recent = await this.runs.countCreatedSince(
+      { workspaceId: workflow.workspaceId },
+      new Date(now.getTime() - FIVE_MINUTES_MS),
+    );
+    return recent > this.config.runs.runawayLimit5Min;
+  }
+
+  async assertNotRunaway(workflow: { workspaceId: string | null; userId: string }, now: Date): Promise<void> {
+    if (await this.runawayBlocked(workflow, now)) throw new RunawayProtectionError();
+  }
+
+  /**
+   * The workspace ticket (reference §8.6 with SPEC §4): workspace plans consume one atomically and
+   * get 429 `workspace_run_limit` when the period is exhausted (unless overage is allowed); solo-plan
+   * workspaces take no ticket and are gated as solo. Personal workflows: the caller's tier.
+   */
+  async takeTicket(
+    workflow: { workspaceId: string | null },
+    caller: { userId: string; claimsPlan: string | null } | null,
+    now: Date,
+  ): Promise<{ ticket: QuotaTicket | null; tier: PlanTier }> {
+    if (!workflow.workspaceId) {
+      return {
+        ticket: null,
+        tier: caller ? await this.plans.resolvePlanTier(caller.userId, caller.claimsPlan) : 'workspace',
+      };
+    }
+    const workspace = await this.workspaces.findActive(workflow.workspaceId);
+    if (!workspace) throw new AppError(ErrorCode.NotFound, 'Workspace not found');
+    if (this.plans.workspaceTier(workspace) === 'solo') return { ticket: null, tier: 'solo' };
+    const limit = this.config.workspaces.monthlyRunLimit;
+    const ticket = await this.usage.consume(
+      workspace.id,
+      periodStart(now).toISOString(),
+      limit,
+      this.config.runs.overage === 'allow',
+      now,
+    );
+    if (!ticket) {
+      throw new AppError(
+        ErrorCode.WorkspaceRunLimit,
+        `This workspace has used its ${limit} runs for this billing period. Upgrade or wait for the next period to run more workflows.`,
+      );
+    }
+    return { ticket, tier: 'workspace' };
+  }
+
+  async release(ticket: QuotaTicket | null, now: Date): Promise<void> {
+    if (ticket) await this.usage.release(ticket, now);
+  }
+
+  /** Reference §8.5: the owner's runs since the start of the UTC month; at the cap → 403 `run-limit`. */
+  async assertSoloMonthlyLimit(ownerId: string, now: Date): Promise<void> {
+    const limit = this.config.runs.soloMonthlyLimit;
+    const used = await this.runs.countCreatedSince({ userId: ownerId }, periodStart(now));
+    if (used >= limit) {
+      throw new PlanViolationError([
+        {
+          code: 'run-limit',
+          message: `Solo accounts can run workflows ${limit} times per month. You have reached this month's limit; upgrade in Settings → Plan to keep running workflows.`,
+        },
+      ]);
+    }
+  }
+}

@@ -1,0 +1,219 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Clock } from '../common/clock';
+import type { AppEventMap } from '../common/events/app-events';
+import { OnAppEvent } from '../common/events/event-bus';
+import { AppConfig } from '../config/app-config';
+import { RunEntity } from '../database/entities/run.entity';
+import { RunRepository } from '../database/repositories/run.repository';
+import { ExecutionOutcome, RunExecutor, StopReason } from '../engine/run-executor';
+import { RunQuotaService } from '../plans/run-quota.service';
+
+const REQUEUE_EVERY_MS = 2_000;
+const PURGE_EVERY_MS = 600_000;
+const ERROR_BACKOFF_MS = 1_000;
+
+interface InFlight {
+  run: RunEntity;
+  controller: AbortController;
+  reason: StopReason | null;
+  done: Promise<ExecutionOutcome | 'error'>;
+}
+
+/**
+ * The worker role (DESIGN §1, §4): claims due runs under a lease and executes them, up to
+ * WORKER_MAX_INFLIGHT_RUNS at once. Heartbeats renew the lease while a run executes (also during a
+ * long node) and notice cancels made elsewhere; expired leases of dead workers are put back in the
+ * queue. On shutdown it stops claiming, lets in-flight runs finish for the grace period, then
+ * hands the rest back. Errors never stop the loop (SPEC §9 item 1).
+ */
+@Injectable()
+export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(RunWorker.name);
+  readonly workerId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly inflight = new Map<string, InFlight>();
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wakeUp: (() => void) | null = null;
+  private lastRequeue = 0;
+  private lastPurge = 0;
+
+  constructor(
+    private readonly runs: RunRepository,
+    private readonly executor: RunExecutor,
+    private readonly quota: RunQuotaService,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.roles.has('worker')) this.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stop claiming; give in-flight runs the grace period, then abort them (they are handed back). */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wake();
+    await this.loop;
+    const all = () => Promise.all([...this.inflight.values()].map((f) => f.done));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      all(),
+      new Promise((resolve) => (timer = setTimeout(resolve, this.config.worker.shutdownGraceMs))),
+    ]);
+    clearTimeout(timer);
+    for (const flight of this.inflight.values()) this.abort(flight, 'shutdown');
+    await all();
+  }
+
+  get inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  /** A run was queued in this process: look now instead of at the next poll. */
+  @OnAppEvent('run.queued')
+  onQueued(): void {
+    this.wake();
+  }
+
+  /** A cancel in this process stops the execution at once (other processes notice on heartbeat). */
+  @OnAppEvent('run.cancel_requested')
+  onCancel(event: AppEventMap['run.cancel_requested']): void {
+    const flight = this.inflight.get(event.runId);
+    if (flight) this.abort(flight, 'canceled');
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let claimed = 0;
+      try {
+        await this.housekeeping();
+        while (this.running && this.inflight.size < this.config.worker.maxInflight) {
+          const run = await this.runs.claimNext(this.workerId, this.config.worker.leaseMs, this.clock.now());
+          if (!run) break;
+          claimed += 1;
+          this.spawn(run);
+        }
+      } catch (error) {
+        this.logger.error(
+          { err: { name: (error as Error).name, message: (error as Error).message } },
+          'worker loop error',
+        );
+        await this.sleep(ERROR_BACKOFF_MS);
+        continue;
+      }
+      if (!claimed) await this.sleep(this.config.worker.pollMs);
+    }
+  }
+
+  private async housekeeping(): Promise<void> {
+    const now = this.clock.now().getTime();
+    if (now - this.lastRequeue >= REQUEUE_EVERY_MS) {
+      this.lastRequeue = now;
+      const requeued = await this.runs.requeueExpired(this.clock.now());
+      if (requeued.length) this.logger.warn({ runs: requeued }, 'requeued runs whose lease expired');
+    }
+    if (this.config.runs.retentionDays > 0 && now - this.lastPurge >= PURGE_EVERY_MS) {
+      this.lastPurge = now;
+      await this.runs.purgeFinishedBefore(new Date(now - this.config.runs.retentionDays * 86_400_000));
+    }
+  }
+
+  private spawn(run: RunEntity): void {
+    const controller = new AbortController();
+    const flight: InFlight = { run, controller, reason: null, done: Promise.resolve('error') };
+    flight.done = this.process(flight).finally(() => {
+      this.inflight.delete(run.id);
+      this.wake();
+    });
+    this.inflight.set(run.id, flight);
+  }
+
+  private async process(flight: InFlight): Promise<ExecutionOutcome | 'error'> {
+    const { run } = flight;
+    const heartbeat = setInterval(() => void this.heartbeat(flight), this.config.worker.heartbeatMs);
+    const deadline =
+      this.config.worker.deadlineMs > 0
+        ? setTimeout(() => this.abort(flight, 'deadline'), this.config.worker.deadlineMs)
+        : null;
+    try {
+      // Reference §4.3: runaway protection is checked again by the worker, for workspace runs.
+      if (run.workspaceId && (await this.quota.runawayBlocked(run, this.clock.now()))) {
+        await this.runs.recordEvents(
+          run,
+          [{ triggeredBy: `worker:${this.workerId}`, connectionType: 'runaway_protection_triggered' }],
+          this.clock.now(),
+        );
+        await this.runs.finish(run.id, this.workerId, 'failed', 'runaway_protection_triggered', this.clock.now());
+        return 'failed';
+      }
+      return await this.executor.execute(run, {
+        workerId: this.workerId,
+        signal: flight.controller.signal,
+        stopReason: () => flight.reason,
+      });
+    } catch (error) {
+      this.logger.error(
+        { runId: run.id, err: { name: (error as Error).name, message: (error as Error).message } },
+        'run execution failed',
+      );
+      return 'error';
+    } finally {
+      clearInterval(heartbeat);
+      if (deadline) clearTimeout(deadline);
+    }
+  }
+
+  /** Renews the lease; a run that is no longer ours (canceled, or requeued after a stall) is stopped. */
+  private async heartbeat(flight: InFlight): Promise<void> {
+    if (flight.controller.signal.aborted) return;
+    try {
+      const renewed = await this.runs.renewLease(
+        flight.run.id,
+        this.workerId,
+        this.config.worker.leaseMs,
+        this.clock.now(),
+      );
+      if (renewed) return;
+      const status = await this.runs.statusOf(flight.run.id);
+      this.abort(flight, status === 'canceled' ? 'canceled' : 'lease_lost');
+    } catch (error) {
+      this.logger.warn({ runId: flight.run.id, err: { message: (error as Error).message } }, 'heartbeat failed');
+    }
+  }
+
+  private abort(flight: InFlight, reason: StopReason): void {
+    if (flight.controller.signal.aborted) return;
+    flight.reason = reason;
+    flight.controller.abort(new Error(reason));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  private wake(): void {
+    const wake = this.wakeUp;
+    this.wakeUp = null;
+    wake?.();
+  }
+}

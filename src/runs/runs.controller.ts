@@ -1,0 +1,204 @@
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiQuery,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
+import { Authenticated, CurrentUser } from '../common/auth/decorators';
+import type { AuthPrincipal } from '../common/auth/principal';
+import { ApiErrors } from '../common/http/openapi';
+import { UuidPipe } from '../common/http/uuid.pipe';
+import { PlanViolationResponse } from '../workflows/workflows.dto';
+import {
+  ActiveRunsQuery,
+  CancelAllResponse,
+  CancelResponse,
+  ConcurrencyDto,
+  ConcurrencyResponse,
+  DeadLetterPageResponse,
+  DeletedResponse,
+  PagingQuery,
+  RerunDto,
+  RunDetailResponse,
+  RunDownload,
+  RunEnvelope,
+  RunListResponse,
+  RunPageResponse,
+  StartRunDto,
+} from './runs.dto';
+import { clampPaging, parseStatuses, RunsService } from './runs.service';
+
+const RUNAWAY = {
+  description:
+    '`{"error":"runaway_protection_triggered"}`, or `workspace_run_limit` in the envelope when the quota is used up.',
+};
+
+@ApiTags('runs')
+@Authenticated()
+@Controller('api/workflows')
+export class RunsController {
+  constructor(private readonly runs: RunsService) {}
+
+  /** Static segment: registered before the workflows module's `:id` routes. */
+  @Get('runs')
+  @ApiOkResponse({ type: RunListResponse, description: 'Queued and running runs, oldest first.' })
+  @ApiErrors(400, 401, 404)
+  active(@CurrentUser() user: AuthPrincipal, @Query() query: ActiveRunsQuery): Promise<RunListResponse> {
+    return this.runs.listActive(user, query.workflow_id);
+  }
+
+  @Post(':id/run')
+  @HttpCode(202)
+  @ApiBody({ type: StartRunDto, required: false })
+  @ApiAcceptedResponse({ type: RunEnvelope })
+  @ApiForbiddenResponse({
+    type: PlanViolationResponse,
+    description: 'Solo plan: locked workflow, plan violations, `run-limit`.',
+  })
+  @ApiTooManyRequestsResponse(RUNAWAY)
+  @ApiErrors(400, 401, 404, 415)
+  start(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('id', UuidPipe) id: string,
+    @Body() dto: StartRunDto | undefined,
+  ): Promise<RunEnvelope> {
+    return this.runs.start(user, id, dto);
+  }
+
+  @Get(':id/runs')
+  @ApiQuery({
+    name: 'status',
+    required: false,
+    isArray: true,
+    description: 'Repeat or comma-separate: queued, running, succeeded, failed, canceled.',
+  })
+  @ApiOkResponse({ type: RunPageResponse })
+  @ApiErrors(400, 401, 404)
+  list(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('id', UuidPipe) id: string,
+    @Query() paging: PagingQuery,
+    @Query('status') status?: unknown,
+    @Query('status[]') statusArray?: unknown,
+  ): Promise<RunPageResponse> {
+    return this.runs.list(user, id, clampPaging(paging.page, paging.per_page), parseStatuses(status, statusArray));
+  }
+
+  @Post(':id/runs/cancel-all')
+  @HttpCode(200)
+  @ApiOkResponse({ type: CancelAllResponse })
+  @ApiErrors(400, 401, 404)
+  cancelAll(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string): Promise<CancelAllResponse> {
+    return this.runs.cancelAll(user, id);
+  }
+
+  @Get(':id/runs/:runId')
+  @ApiOkResponse({ type: RunDetailResponse })
+  @ApiErrors(400, 401, 404)
+  get(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('id', UuidPipe) id: string,
+    @Param('runId', UuidPipe) runId: string,
+  ): Promise<RunDetailResponse> {
+    return this.runs.get(user, id, runId);
+  }
+
+  @Get(':id/runs/:runId/download')
+  @Header('Content-Disposition', 'attachment; filename=run.json')
+  @ApiOkResponse({ type: RunDownload, description: 'The run and its node runs as an attachment (no `success` key).' })
+  @ApiErrors(400, 401, 404)
+  download(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('id', UuidPipe) id: string,
+    @Param('runId', UuidPipe) runId: string,
+  ): Promise<RunDownload> {
+    return this.runs.download(user, id, runId);
+  }
+
+  @Post(':id/runs/:runId/cancel')
+  @HttpCode(200)
+  @ApiOkResponse({ type: CancelResponse })
+  @ApiErrors(400, 401, 404)
+  cancel(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('id', UuidPipe) id: string,
+    @Param('runId', UuidPipe) runId: string,
+  ): Promise<CancelResponse> {
+    return this.runs.cancel(user, id, runId);
+  }
+
+  @Post(':id/runs/:runId/rerun')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: RunEnvelope })
+  @ApiTooManyRequestsResponse(RUNAWAY)
+  @ApiErrors(400, 401, 404, 415)
+  rerun(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('id', UuidPipe) id: string,
+    @Param('runId', UuidPipe) runId: string,
+    @Body() dto: RerunDto,
+  ): Promise<RunEnvelope> {
+    return this.runs.rerun(user, id, runId, dto);
+  }
+
+  @Post(':id/runs/:runId/rerun-from-failed')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: RunEnvelope })
+  @ApiTooManyRequestsResponse(RUNAWAY)
+  @ApiErrors(400, 401, 404, 415)
+  rerunFromFailed(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('id', UuidPipe) id: string,
+    @Param('runId', UuidPipe) runId: string,
+    @Body() dto: RerunDto,
+  ): Promise<RunEnvelope> {
+    return this.runs.rerunFromFailed(user, id, runId, dto);
+  }
+
+  @Post(':id/concurrency')
+  @HttpCode(200)
+  @ApiOkResponse({ type: ConcurrencyResponse })
+  @ApiForbiddenResponse({ type: PlanViolationResponse, description: '`concurrency-limit` on the Solo plan.' })
+  @ApiErrors(400, 401, 404, 415)
+  concurrency(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('id', UuidPipe) id: string,
+    @Body() dto: ConcurrencyDto,
+  ): Promise<ConcurrencyResponse> {
+    return this.runs.setConcurrency(user, id, dto.limit);
+  }
+
+  @Get(':id/dead-letters')
+  @ApiOkResponse({ type: DeadLetterPageResponse })
+  @ApiErrors(400, 401, 403, 404)
+  deadLetters(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('id', UuidPipe) id: string,
+    @Query() paging: PagingQuery,
+  ): Promise<DeadLetterPageResponse> {
+    return this.runs.listDeadLetters(user, id, clampPaging(paging.page, paging.per_page));
+  }
+
+  @Delete(':id/dead-letters')
+  @ApiOkResponse({ type: DeletedResponse })
+  @ApiErrors(400, 401, 403, 404)
+  clearDeadLetters(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string): Promise<DeletedResponse> {
+    return this.runs.clearDeadLetters(user, id);
+  }
+
+  @Post(':id/dead-letters/:deadId/requeue')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: RunEnvelope })
+  @ApiErrors(400, 401, 403, 404)
+  requeue(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('id', UuidPipe) id: string,
+    @Param('deadId', UuidPipe) deadId: string,
+  ): Promise<RunEnvelope> {
+    return this.runs.requeueDeadLetter(user, id, deadId);
+  }
+}

@@ -1,0 +1,236 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { toRfc3339 } from '../common/clock';
+import { OptionalBody } from '../common/http/validation.pipe';
+import { DeadLetterEntity } from '../database/entities/dead-letter.entity';
+import { NodeRunEntity } from '../database/entities/node-run.entity';
+import { RunEntity, RUN_STATUSES } from '../database/entities/run.entity';
+
+/** Reference §2.8: the body is optional (no content type = no body). */
+@OptionalBody()
+export class StartRunDto {
+  @ApiPropertyOptional({ description: 'Repeating a key returns the run it created (reference §4.8).', maxLength: 255 })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  idempotency_key?: string;
+
+  @ApiPropertyOptional({
+    description: 'The trigger payload, addressable as `{{<trigger label>.…}}`.',
+    example: { order: { id: 42 } },
+  })
+  @IsOptional()
+  context?: unknown;
+
+  @ApiPropertyOptional({ description: 'Higher runs first.', minimum: -1000, maximum: 1000 })
+  @IsOptional()
+  @IsInt()
+  @Min(-1000)
+  @Max(1000)
+  priority?: number;
+
+  @ApiPropertyOptional({
+    description: 'A trigger node to start from (other node ids are ignored, as in the reference).',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  start_from_node_id?: string;
+}
+
+/** Reference §2.11: rerun bodies are required (send `{}`). */
+export class RerunDto {
+  @ApiPropertyOptional({ maxLength: 255 })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  idempotency_key?: string;
+
+  @ApiPropertyOptional({ description: 'Replaces the trigger payload of the base run.' })
+  @IsOptional()
+  context?: unknown;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  start_from_node_id?: string;
+}
+
+export class ConcurrencyDto {
+  @ApiProperty({ minimum: 1, example: 2 })
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer' })
+  limit: number;
+}
+
+export class PagingQuery {
+  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'page must be an integer' })
+  page?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'per_page must be an integer' })
+  per_page?: number;
+}
+
+export class ActiveRunsQuery {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID(undefined, { message: 'workflow_id must be a UUID' })
+  workflow_id?: string;
+}
+
+export class RunResponse {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid', description: 'The workflow owner.' }) user_id: string;
+  @ApiProperty({ format: 'uuid' }) workflow_id: string;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) workspace_id: string | null;
+  @ApiProperty({
+    type: Object,
+    description: 'The graph and control keys; secrets appear as references, credentials masked.',
+  })
+  snapshot: Record<string, unknown>;
+  @ApiProperty({ enum: RUN_STATUSES }) status: string;
+  @ApiProperty({ nullable: true, type: String }) error: string | null;
+  @ApiProperty({ nullable: true, type: String }) idempotency_key: string | null;
+  @ApiProperty({ format: 'date-time', description: 'Insert time.' }) started_at: string;
+  @ApiProperty({ format: 'date-time' }) resume_at: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) finished_at: string | null;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+  @ApiProperty({ format: 'date-time' }) updated_at: string;
+}
+
+export function toRunResponse(r: RunEntity): RunResponse {
+  return {
+    id: r.id,
+    user_id: r.userId,
+    workflow_id: r.workflowId,
+    workspace_id: r.workspaceId,
+    snapshot: r.snapshot,
+    status: r.status,
+    error: r.error,
+    idempotency_key: r.idempotencyKey,
+    started_at: toRfc3339(r.startedAt)!,
+    resume_at: toRfc3339(r.resumeAt)!,
+    finished_at: toRfc3339(r.finishedAt),
+    created_at: toRfc3339(r.createdAt)!,
+    updated_at: toRfc3339(r.updatedAt)!,
+  };
+}
+
+export class NodeRunResponse {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) run_id: string;
+  @ApiProperty() node_id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() node_type: string;
+  @ApiProperty({ nullable: true, description: 'The node data as saved (secret references).' }) inputs: unknown;
+  @ApiProperty({ nullable: true }) outputs: unknown;
+  @ApiProperty({ enum: ['running', 'succeeded', 'failed'] }) status: string;
+  @ApiProperty({ nullable: true, type: String }) error: string | null;
+  @ApiProperty({ format: 'date-time' }) started_at: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) finished_at: string | null;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+  @ApiProperty({ format: 'date-time' }) updated_at: string;
+}
+
+export function toNodeRunResponse(n: NodeRunEntity): NodeRunResponse {
+  return {
+    id: n.id,
+    run_id: n.runId,
+    node_id: n.nodeId,
+    name: n.name,
+    node_type: n.nodeType,
+    inputs: n.inputs,
+    outputs: n.outputs,
+    status: n.status,
+    error: n.error,
+    started_at: toRfc3339(n.startedAt)!,
+    finished_at: toRfc3339(n.finishedAt),
+    created_at: toRfc3339(n.createdAt)!,
+    updated_at: toRfc3339(n.updatedAt)!,
+  };
+}
+
+export class DeadLetterResponse {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) user_id: string;
+  @ApiProperty({ format: 'uuid' }) workflow_id: string;
+  @ApiProperty({ format: 'uuid' }) run_id: string;
+  @ApiProperty() error: string;
+  @ApiProperty({ type: Object }) snapshot: Record<string, unknown>;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+}
+
+export function toDeadLetterResponse(d: DeadLetterEntity): DeadLetterResponse {
+  return {
+    id: d.id,
+    user_id: d.userId,
+    workflow_id: d.workflowId,
+    run_id: d.runId,
+    error: d.error,
+    snapshot: d.snapshot,
+    created_at: toRfc3339(d.createdAt)!,
+  };
+}
+
+export class RunEnvelope {
+  @ApiProperty({ example: true }) success: true;
+  @ApiProperty({ type: RunResponse }) run: RunResponse;
+}
+
+export class RunListResponse {
+  @ApiProperty({ example: true }) success: true;
+  @ApiProperty({ type: [RunResponse] }) runs: RunResponse[];
+}
+
+export class RunPageResponse extends RunListResponse {
+  @ApiProperty({ example: 1 }) page: number;
+  @ApiProperty({ example: 20 }) per_page: number;
+}
+
+export class RunDetailResponse {
+  @ApiProperty({ example: true }) success: true;
+  @ApiProperty({ type: RunResponse }) run: RunResponse;
+  @ApiProperty({ type: [NodeRunResponse] }) node_runs: NodeRunResponse[];
+}
+
+export class RunDownload {
+  @ApiProperty({ type: RunResponse }) run: RunResponse;
+  @ApiProperty({ type: [NodeRunResponse] }) node_runs: NodeRunResponse[];
+}
+
+export class CancelResponse {
+  @ApiProperty({ example: true }) success: true;
+  @ApiProperty({ example: 'canceled' }) status: 'canceled';
+}
+
+export class CancelAllResponse {
+  @ApiProperty({ example: true }) success: true;
+  @ApiProperty({ example: 2 }) canceled: number;
+}
+
+export class ConcurrencyResponse {
+  @ApiProperty({ example: true }) success: true;
+  @ApiProperty({ example: 2 }) limit: number;
+}
+
+export class DeadLetterPageResponse {
+  @ApiProperty({ example: true }) success: true;
+  @ApiProperty({ type: [DeadLetterResponse] }) dead_letters: DeadLetterResponse[];
+  @ApiProperty({ example: 1 }) page: number;
+  @ApiProperty({ example: 20 }) per_page: number;
+}
+
+export class DeletedResponse {
+  @ApiProperty({ example: true }) success: true;
+  @ApiProperty({ example: 3 }) deleted: number;
+}

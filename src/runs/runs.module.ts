@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { EngineModule } from '../engine/engine.module';
+import { PlansModule } from '../plans/plans.module';
+import { SecretsModule } from '../secrets/secrets.module';
+import { RunWorker } from './run-worker';
+import { RunsController } from './runs.controller';
+import { RunsService } from './runs.service';
+
+@Module({
+  imports: [PlansModule, SecretsModule, EngineModule],
+  controllers: [RunsController],
+  providers: [RunsService, RunWorker],
+  exports: [RunsService, RunWorker],
+})
+export class RunsModule {}

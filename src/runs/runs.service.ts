@@ -1,0 +1,367 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { AuthPrincipal } from '../common/auth/principal';
+import { AppError, ErrorCode, PlanViolationError } from '../common/errors/app-error';
+import { EventBus } from '../common/events/event-bus';
+import { RunEntity, RUN_STATUSES, RunStatus } from '../database/entities/run.entity';
+import { WorkflowEntity } from '../database/entities/workflow.entity';
+import { QuotaTicket } from '../database/repositories/run-usage.repository';
+import { NewRun, RunRepository } from '../database/repositories/run.repository';
+import { WorkflowRepository } from '../database/repositories/workflow.repository';
+import { WorkspaceRepository } from '../database/repositories/workspace.repository';
+import { assessSoloGraph, SOLO_WORKFLOW_LIMIT } from '../plans/plan-assessment';
+import { PlansService } from '../plans/plans.service';
+import { RunQuotaService } from '../plans/run-quota.service';
+import { SecretsService } from '../secrets/secrets.service';
+import {
+  CancelAllResponse,
+  CancelResponse,
+  ConcurrencyResponse,
+  DeadLetterPageResponse,
+  DeletedResponse,
+  RerunDto,
+  RunDetailResponse,
+  RunDownload,
+  RunEnvelope,
+  RunListResponse,
+  RunPageResponse,
+  StartRunDto,
+  toDeadLetterResponse,
+  toNodeRunResponse,
+  toRunResponse,
+} from './runs.dto';
+import { buildSnapshot, rerunSnapshot, resumeFromFailedSnapshot, SNAPSHOT_KEYS } from './snapshot';
+
+const SOLO_LOCKED_RUN = 'This workflow is locked on the solo plan. Upgrade in Settings → Plan to run it.';
+
+export function clampPaging(page?: number, perPage?: number): { page: number; perPage: number } {
+  return { page: Math.max(1, page ?? 1), perPage: Math.min(100, Math.max(1, perPage ?? 20)) };
+}
+
+/** `status=a&status=b`, `status=a,b` or the client's `status[]=a` (SPEC §9 item 18). */
+export function parseStatuses(...raw: unknown[]): RunStatus[] {
+  const values = raw
+    .flat()
+    .filter((v): v is string => typeof v === 'string')
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim().toLowerCase())
+    .filter(Boolean);
+  const invalid = values.filter((v) => !(RUN_STATUSES as readonly string[]).includes(v));
+  if (invalid.length) {
+    throw new AppError(
+      ErrorCode.InvalidRequest,
+      `Invalid status filter: ${invalid.join(', ')} (expected ${RUN_STATUSES.join(', ')})`,
+    );
+  }
+  return [...new Set(values)] as RunStatus[];
+}
+
+/** The runs API (reference §2.8–2.13): start, list, inspect, cancel, rerun, concurrency, dead letters. */
+@Injectable()
+export class RunsService {
+  constructor(
+    private readonly runs: RunRepository,
+    private readonly workflows: WorkflowRepository,
+    private readonly workspaces: WorkspaceRepository,
+    private readonly quota: RunQuotaService,
+    private readonly plans: PlansService,
+    private readonly secrets: SecretsService,
+    private readonly events: EventBus,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Reference §2.8 with SPEC §4: runaway → quota ticket → Solo gates → snapshot → idempotent insert. */
+  async start(caller: AuthPrincipal, workflowId: string, dto: StartRunDto | undefined): Promise<RunEnvelope> {
+    const { workflow } = await this.member(caller, workflowId);
+    const now = this.clock.now();
+    await this.quota.assertNotRunaway(workflow, now);
+    const { ticket, tier } = await this.quota.takeTicket(workflow, caller, now);
+    return this.withTicket(ticket, now, async () => {
+      if (tier === 'solo') {
+        if (!workflow.workspaceId && workflow.userId === caller.userId) {
+          const usable = (await this.workflows.personalIdsOldestFirst(caller.userId)).slice(0, SOLO_WORKFLOW_LIMIT);
+          if (!usable.includes(workflow.id))
+            throw new PlanViolationError([{ code: 'workflow-limit', message: SOLO_LOCKED_RUN }]);
+          const violations = assessSoloGraph(workflow.data);
+          if (violations.length) throw new PlanViolationError(violations);
+        }
+        await this.quota.assertSoloMonthlyLimit(workflow.userId, now);
+      }
+      const snapshot = buildSnapshot(workflow.data, {
+        triggerContext: dto?.context,
+        startFromNodeId: dto?.start_from_node_id,
+        egressAllowlist: workflow.egressAllowlist,
+      });
+      return this.enqueue(
+        workflow,
+        snapshot,
+        { idempotencyKey: dto?.idempotency_key, priority: dto?.priority, triggeredBy: `user:${caller.userId}` },
+        ticket,
+        now,
+      );
+    });
+  }
+
+  /** Queued and running runs: of one workflow, or of every workflow the caller can see (SPEC §9 item 14). */
+  async listActive(caller: AuthPrincipal, workflowId?: string): Promise<RunListResponse> {
+    let ids: string[];
+    if (workflowId) {
+      ids = [(await this.member(caller, workflowId)).workflow.id];
+    } else {
+      const memberships = await this.workspaces.membershipsForUser(caller.userId);
+      ids = (
+        await this.workflows.listOwnedOrIn(
+          caller.userId,
+          memberships.map((m) => m.workspace.id),
+        )
+      ).map((w) => w.id);
+    }
+    const runs = await this.runs.listActive(ids);
+    return { success: true, runs: runs.map((r) => this.presentRun(r)) };
+  }
+
+  async list(
+    caller: AuthPrincipal,
+    workflowId: string,
+    paging: { page: number; perPage: number },
+    statuses: RunStatus[],
+  ): Promise<RunPageResponse> {
+    await this.member(caller, workflowId);
+    const runs = await this.runs.listForWorkflow(workflowId, paging.page, paging.perPage, statuses);
+    return { success: true, runs: runs.map((r) => this.presentRun(r)), page: paging.page, per_page: paging.perPage };
+  }
+
+  async get(caller: AuthPrincipal, workflowId: string, runId: string): Promise<RunDetailResponse> {
+    const { run, nodeRuns } = await this.runWithNodes(caller, workflowId, runId);
+    return { success: true, ...this.presentDetail(run, nodeRuns) };
+  }
+
+  async download(caller: AuthPrincipal, workflowId: string, runId: string): Promise<RunDownload> {
+    const { run, nodeRuns } = await this.runWithNodes(caller, workflowId, runId);
+    return this.presentDetail(run, nodeRuns);
+  }
+
+  /** Cancel wins (SPEC §9 item 3): the row flips at once and an executing worker is told to stop. */
+  async cancel(caller: AuthPrincipal, workflowId: string, runId: string): Promise<CancelResponse> {
+    await this.member(caller, workflowId);
+    const run = await this.runs.findForWorkflow(workflowId, runId);
+    if (!run || !(await this.runs.cancel(workflowId, runId, this.clock.now()))) {
+      throw new AppError(ErrorCode.InvalidRequest, 'Run is not cancelable or not found');
+    }
+    this.announceCanceled(run);
+    return { success: true, status: 'canceled' };
+  }
+
+  async cancelAll(caller: AuthPrincipal, workflowId: string): Promise<CancelAllResponse> {
+    const { workflow } = await this.member(caller, workflowId);
+    const ids = await this.runs.cancelAllActive(workflowId, this.clock.now());
+    for (const runId of ids) {
+      this.announceCanceled({ id: runId, workflowId, workspaceId: workflow.workspaceId, userId: workflow.userId });
+    }
+    return { success: true, canceled: ids.length };
+  }
+
+  /** Reference §2.11, fixed: current allowlist, no stale resume state; runaway and quota apply. */
+  async rerun(caller: AuthPrincipal, workflowId: string, runId: string, dto: RerunDto): Promise<RunEnvelope> {
+    const { workflow } = await this.member(caller, workflowId);
+    const base = await this.runs.findForWorkflow(workflowId, runId);
+    if (!base) throw new AppError(ErrorCode.NotFound, 'Run not found');
+    const snapshot = rerunSnapshot(base.snapshot, {
+      triggerContext: dto.context,
+      startFromNodeId: dto.start_from_node_id,
+      egressAllowlist: workflow.egressAllowlist,
+    });
+    return this.gatedEnqueue(workflow, snapshot, {
+      idempotencyKey: dto.idempotency_key,
+      triggeredBy: `user:${caller.userId}`,
+    });
+  }
+
+  /** Resumes at the last failed node, reusing the outputs recorded before it (SPEC §9 item 6). */
+  async rerunFromFailed(caller: AuthPrincipal, workflowId: string, runId: string, dto: RerunDto): Promise<RunEnvelope> {
+    const { workflow } = await this.member(caller, workflowId);
+    const base = await this.runs.findForWorkflow(workflowId, runId);
+    const nodeRuns = base ? await this.runs.nodeRuns(base.id) : [];
+    const failed = nodeRuns
+      .filter((n) => n.status === 'failed')
+      .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())[0];
+    if (!base || !failed) throw new AppError(ErrorCode.InvalidRequest, 'No failed node found for this run');
+    const snapshot = resumeFromFailedSnapshot(base.snapshot, nodeRuns, failed.nodeId, {
+      triggerContext: dto.context,
+      egressAllowlist: workflow.egressAllowlist,
+    });
+    return this.gatedEnqueue(workflow, snapshot, {
+      idempotencyKey: dto.idempotency_key,
+      triggeredBy: `user:${caller.userId}`,
+    });
+  }
+
+  /** Reference §2.12: any member; Solo (personal or solo-plan workspace) stays at 1. */
+  async setConcurrency(caller: AuthPrincipal, workflowId: string, limit: number): Promise<ConcurrencyResponse> {
+    const { workflow } = await this.member(caller, workflowId);
+    if (limit < 1) throw new AppError(ErrorCode.InvalidRequest, 'limit must be >= 1');
+    let solo = !workflow.workspaceId;
+    if (workflow.workspaceId) {
+      const workspace = await this.workspaces.findActive(workflow.workspaceId);
+      solo = !workspace || this.plans.workspaceTier(workspace) === 'solo';
+    }
+    if (solo && limit > 1) {
+      throw new PlanViolationError([
+        {
+          code: 'concurrency-limit',
+          message: 'Solo plan workflows run one job at a time. Upgrade in Settings → Plan to increase concurrency.',
+        },
+      ]);
+    }
+    const result = await this.workflows.updateChecked(workflowId, this.clock.now(), async () => ({
+      changes: { concurrencyLimit: limit },
+    }));
+    if (!result) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
+    this.events.emit('workflow.updated', {
+      workflowId,
+      workspaceId: workflow.workspaceId,
+      actorId: caller.userId,
+      updatedAt: result.workflow.updatedAt.toISOString(),
+    });
+    return { success: true, limit };
+  }
+
+  async listDeadLetters(
+    caller: AuthPrincipal,
+    workflowId: string,
+    paging: { page: number; perPage: number },
+  ): Promise<DeadLetterPageResponse> {
+    await this.creator(caller, workflowId);
+    const items = await this.runs.listDeadLetters(workflowId, paging.page, paging.perPage);
+    return {
+      success: true,
+      dead_letters: items.map((d) => this.secrets.redactor.redact(toDeadLetterResponse(d))),
+      page: paging.page,
+      per_page: paging.perPage,
+    };
+  }
+
+  async clearDeadLetters(caller: AuthPrincipal, workflowId: string): Promise<DeletedResponse> {
+    await this.creator(caller, workflowId);
+    return { success: true, deleted: await this.runs.clearDeadLetters(workflowId) };
+  }
+
+  /** Reference §2.13: a new run from the snapshot with the current allowlist; no quota, no plan checks. */
+  async requeueDeadLetter(caller: AuthPrincipal, workflowId: string, deadLetterId: string): Promise<RunEnvelope> {
+    const workflow = await this.creator(caller, workflowId);
+    const deadLetter = await this.runs.findDeadLetter(workflowId, deadLetterId);
+    if (!deadLetter) throw new AppError(ErrorCode.NotFound, 'Dead letter not found');
+    const snapshot = { ...deadLetter.snapshot, [SNAPSHOT_KEYS.egressAllowlist]: [...workflow.egressAllowlist] };
+    const now = this.clock.now();
+    const run = await this.runs.requeueDeadLetter(
+      deadLetter.id,
+      this.newRun(workflow, snapshot, { triggeredBy: `dead_letter:${deadLetter.id}` }),
+      now,
+    );
+    if (!run) throw new AppError(ErrorCode.NotFound, 'Dead letter not found');
+    this.events.emit('run.queued', this.runEvent(run));
+    return { success: true, run: this.presentRun(run) };
+  }
+
+  // --- helpers --------------------------------------------------------------------------------
+
+  /** Workspace runs: runaway check and a quota ticket; then insert (reruns skip the Solo checks). */
+  private async gatedEnqueue(
+    workflow: WorkflowEntity,
+    snapshot: Record<string, unknown>,
+    options: { idempotencyKey?: string; triggeredBy: string },
+  ): Promise<RunEnvelope> {
+    const now = this.clock.now();
+    await this.quota.assertNotRunaway(workflow, now);
+    const { ticket } = workflow.workspaceId ? await this.quota.takeTicket(workflow, null, now) : { ticket: null };
+    return this.withTicket(ticket, now, () => this.enqueue(workflow, snapshot, options, ticket, now));
+  }
+
+  private async enqueue(
+    workflow: WorkflowEntity,
+    snapshot: Record<string, unknown>,
+    options: { idempotencyKey?: string; priority?: number; triggeredBy: string },
+    ticket: QuotaTicket | null,
+    now: Date,
+  ): Promise<RunEnvelope> {
+    const { run, duplicate } = await this.runs.insert(this.newRun(workflow, snapshot, options), now, [
+      { triggeredBy: options.triggeredBy },
+    ]);
+    if (duplicate) {
+      // An idempotent replay consumes nothing: give the ticket back, record who asked (reference §4.8).
+      await this.quota.release(ticket, now);
+      await this.runs.recordEvents(run, [{ triggeredBy: options.triggeredBy }], now);
+    }
+    if (options.priority !== undefined) {
+      await this.runs.setPriority(run.id, options.priority);
+      run.queuePriority = options.priority;
+    }
+    if (!duplicate) this.events.emit('run.queued', this.runEvent(run));
+    return { success: true, run: this.presentRun(run) };
+  }
+
+  /** Releases the quota ticket when anything after taking it fails (SPEC §4). */
+  private async withTicket<T>(ticket: QuotaTicket | null, now: Date, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      await this.quota.release(ticket, now);
+      throw error;
+    }
+  }
+
+  private newRun(
+    workflow: WorkflowEntity,
+    snapshot: Record<string, unknown>,
+    options: { idempotencyKey?: string; priority?: number; triggeredBy: string },
+  ): NewRun {
+    return {
+      userId: workflow.userId,
+      workflowId: workflow.id,
+      workspaceId: workflow.workspaceId,
+      snapshot,
+      idempotencyKey: options.idempotencyKey ?? null,
+      triggeredBy: options.triggeredBy,
+      queuePriority: options.priority ?? 0,
+    };
+  }
+
+  private async member(caller: AuthPrincipal, workflowId: string) {
+    const found = await this.workflows.findForMember(workflowId, caller.userId);
+    if (!found) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
+    return found;
+  }
+
+  /** Dead letters are the creator's (reference **O**); members get a 403 instead of a 404 (SPEC §9 item 15). */
+  private async creator(caller: AuthPrincipal, workflowId: string): Promise<WorkflowEntity> {
+    const { workflow } = await this.member(caller, workflowId);
+    if (workflow.userId !== caller.userId)
+      throw new AppError(ErrorCode.Forbidden, 'Only the creator can manage dead letters.');
+    return workflow;
+  }
+
+  private async runWithNodes(caller: AuthPrincipal, workflowId: string, runId: string) {
+    await this.member(caller, workflowId);
+    const run = await this.runs.findForWorkflow(workflowId, runId);
+    if (!run) throw new AppError(ErrorCode.NotFound, 'Run not found');
+    return { run, nodeRuns: await this.runs.nodeRuns(run.id) };
+  }
+
+  private announceCanceled(run: Pick<RunEntity, 'id' | 'workflowId' | 'workspaceId' | 'userId'>): void {
+    const event = this.runEvent(run);
+    this.events.emit('run.cancel_requested', event);
+    this.events.emit('run.finished', { ...event, status: 'canceled', error: null });
+  }
+
+  private runEvent(run: Pick<RunEntity, 'id' | 'workflowId' | 'workspaceId' | 'userId'>) {
+    return { runId: run.id, workflowId: run.workflowId, workspaceId: run.workspaceId, ownerId: run.userId };
+  }
+
+  private presentRun(run: RunEntity) {
+    return this.secrets.redactor.redact(toRunResponse(run));
+  }
+
+  private presentDetail(run: RunEntity, nodeRuns: Awaited<ReturnType<RunRepository['nodeRuns']>>): RunDownload {
+    return this.secrets.redactor.redact({ run: toRunResponse(run), node_runs: nodeRuns.map(toNodeRunResponse) });
+  }
+}

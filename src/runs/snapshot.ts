@@ -1,0 +1,99 @@
+import { initialContext, withNodeOutputs } from '../engine/execution-context';
+import { NodeRunEntity } from '../database/entities/node-run.entity';
+
+/** Control keys of a run snapshot (reference §4.6). Everything else is the workflow graph. */
+export const SNAPSHOT_KEYS = {
+  triggerContext: '_trigger_context',
+  startFromNode: '_start_from_node',
+  startTriggerLabel: '_start_trigger_label',
+  egressAllowlist: '_egress_allowlist',
+  resumeContext: '_resume_context',
+  resumeFromNodes: '_resume_from_nodes',
+  resumeAt: '_resume_at',
+} as const;
+
+type Graph = Record<string, unknown>;
+
+function nodesOf(graph: Graph): { id: string; type: string; data: Record<string, unknown> }[] {
+  const nodes = Array.isArray(graph.nodes) ? graph.nodes : [];
+  return nodes
+    .filter(
+      (n): n is { id: string; type: string; data?: unknown } =>
+        !!n && typeof n === 'object' && typeof n.id === 'string' && typeof n.type === 'string',
+    )
+    .map((n) => ({
+      id: n.id,
+      type: n.type,
+      data: n.data && typeof n.data === 'object' ? (n.data as Record<string, unknown>) : {},
+    }));
+}
+
+/** True when `nodeId` names a trigger node of the graph (only those may be start nodes, reference §2.8). */
+export function isTriggerNode(graph: Graph, nodeId: string | undefined): nodeId is string {
+  return !!nodeId && nodesOf(graph).some((n) => n.id === nodeId && n.type === 'trigger');
+}
+
+/** A fresh snapshot of the workflow graph (control keys of the saved graph are dropped). */
+export function buildSnapshot(
+  data: Graph,
+  options: { triggerContext?: unknown; startFromNodeId?: string; egressAllowlist: string[] },
+): Record<string, unknown> {
+  const snapshot: Record<string, unknown> = Object.fromEntries(
+    Object.entries(structuredClone(data)).filter(([key]) => !key.startsWith('_')),
+  );
+  if (options.triggerContext !== undefined) snapshot[SNAPSHOT_KEYS.triggerContext] = options.triggerContext;
+  if (isTriggerNode(snapshot, options.startFromNodeId)) snapshot[SNAPSHOT_KEYS.startFromNode] = options.startFromNodeId;
+  snapshot[SNAPSHOT_KEYS.egressAllowlist] = [...options.egressAllowlist];
+  return snapshot;
+}
+
+/**
+ * The snapshot of a rerun (SPEC §9 item 6): the base run's graph and trigger payload, the
+ * workflow's *current* allowlist, no stale resume state; a new payload or trigger start when given.
+ */
+export function rerunSnapshot(
+  base: Record<string, unknown>,
+  options: { triggerContext?: unknown; startFromNodeId?: string; egressAllowlist: string[] },
+): Record<string, unknown> {
+  const snapshot = structuredClone(base);
+  for (const key of [SNAPSHOT_KEYS.resumeContext, SNAPSHOT_KEYS.resumeFromNodes, SNAPSHOT_KEYS.resumeAt])
+    delete snapshot[key];
+  const start = snapshot[SNAPSHOT_KEYS.startFromNode];
+  if (typeof start !== 'string' || !isTriggerNode(snapshot, start)) delete snapshot[SNAPSHOT_KEYS.startFromNode];
+  if (options.triggerContext !== undefined) snapshot[SNAPSHOT_KEYS.triggerContext] = options.triggerContext;
+  if (isTriggerNode(snapshot, options.startFromNodeId)) snapshot[SNAPSHOT_KEYS.startFromNode] = options.startFromNodeId;
+  snapshot[SNAPSHOT_KEYS.egressAllowlist] = [...options.egressAllowlist];
+  return snapshot;
+}
+
+/**
+ * Rerun from the failed node (SPEC §9 item 6): resume at `failedNodeId` with the context rebuilt
+ * from the base run's succeeded node outputs, so the nodes before it are not executed again.
+ */
+export function resumeFromFailedSnapshot(
+  base: Record<string, unknown>,
+  nodeRuns: NodeRunEntity[],
+  failedNodeId: string,
+  options: { triggerContext?: unknown; egressAllowlist: string[] },
+): Record<string, unknown> {
+  const snapshot = rerunSnapshot(base, {
+    triggerContext: options.triggerContext,
+    egressAllowlist: options.egressAllowlist,
+  });
+  const nodes = nodesOf(snapshot);
+  const start = snapshot[SNAPSHOT_KEYS.startFromNode];
+  let context = initialContext({
+    nodes,
+    startNodeId: typeof start === 'string' ? start : null,
+    triggerContext: snapshot[SNAPSHOT_KEYS.triggerContext],
+  });
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  for (const nodeRun of nodeRuns) {
+    const node = byId.get(nodeRun.nodeId);
+    if (node && nodeRun.status === 'succeeded' && nodeRun.nodeId !== failedNodeId)
+      context = withNodeOutputs(context, node, nodeRun.outputs);
+  }
+  snapshot[SNAPSHOT_KEYS.resumeContext] = context;
+  snapshot[SNAPSHOT_KEYS.resumeFromNodes] = [failedNodeId];
+  return snapshot;
+}
