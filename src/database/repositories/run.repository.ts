@@ -309,19 +309,17 @@ export class RunRepository {
     now: Date,
   ): Promise<boolean> {
     const result = await this.db.write((em) =>
-      em
-        .getRepository(RunEntity)
-        .update(
-          { id: runId, leasedBy: workerId, status: 'running' },
-          asRow<RunEntity>({
-            status: 'queued',
-            resumeAt,
-            snapshot,
-            leasedBy: null,
-            leaseExpiresAt: null,
-            updatedAt: now,
-          }),
-        ),
+      em.getRepository(RunEntity).update(
+        { id: runId, leasedBy: workerId, status: 'running' },
+        asRow<RunEntity>({
+          status: 'queued',
+          resumeAt,
+          snapshot,
+          leasedBy: null,
+          leaseExpiresAt: null,
+          updatedAt: now,
+        }),
+      ),
     );
     return (result.affected ?? 0) > 0;
   }
