@@ -29,10 +29,19 @@ async function bootstrap(): Promise<void> {
       `WEBHOOK_SECRET / API_SECRETS_ENCRYPTION_KEY not set: using generated values stored in ${config.secrets.generatedAt}. Set them explicitly in production.`,
     );
   }
-  await app.listen(config.port, config.host);
-  logger.log(
-    `Runloom listening on http://localhost:${config.port} (database: ${config.database.type}, roles: ${[...config.roles].join(',')})`,
-  );
+  const roles = [...config.roles].join(',');
+  if (config.roles.has('api')) {
+    await app.listen(config.port, config.host);
+    logger.log(
+      `Runloom listening on http://localhost:${config.port} (database: ${config.database.type}, roles: ${roles})`,
+    );
+  } else {
+    // Worker/scheduler-only processes serve no HTTP; they run until SIGTERM.
+    await app.init();
+    // listen() flushes the logs buffered during start-up; init() does not.
+    app.flushLogs();
+    logger.log(`Runloom started without HTTP (database: ${config.database.type}, roles: ${roles})`);
+  }
 }
 
 void bootstrap();

@@ -19,6 +19,8 @@ export const TEST_SECRETS = {
 export interface TestApp {
   app: NestExpressApplication;
   url: string;
+  /** The database this app uses (for extra processes in multi-process tests). */
+  databaseUrl: string;
   /** Every log line written while the app ran (JSON strings). */
   logs: string[];
   close(): Promise<void>;
@@ -82,6 +84,7 @@ export async function createTestApp(
   return {
     app,
     url: `http://127.0.0.1:${address.port}`,
+    databaseUrl: db.url,
     logs,
     close: async () => {
       await app.close();

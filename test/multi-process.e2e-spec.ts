@@ -1,0 +1,162 @@
+import request from 'supertest';
+import { createTestApp, TestApp } from './utils/app';
+import { AppProcess, startWorker } from './utils/processes';
+import { TargetServer } from './utils/target-server';
+import { waitFor } from './utils/wait';
+import { actor, graph, trigger, uniqueName, upgrade } from './factories/workflow.factory';
+
+// Several processes sharing one database is the PostgreSQL deployment (DESIGN §1).
+const onPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
+jest.setTimeout(120_000);
+
+const hold = (id: string, key: string, url: string) => ({
+  id,
+  type: 'actionHttp',
+  data: { label: id, actionType: 'http', params: { url: `${url}/hold/${key}`, method: 'GET' }, timeout: 60_000 },
+});
+const call = (id: string, path: string, url: string) => ({
+  id,
+  type: 'actionHttp',
+  data: { label: id, actionType: 'http', params: { url: `${url}${path}`, method: 'GET' } },
+});
+
+onPostgres('separate API and worker processes on PostgreSQL', () => {
+  let t: TestApp;
+  let target: TargetServer;
+  const workers: AppProcess[] = [];
+  beforeAll(async () => {
+    target = await new TargetServer().start();
+    t = await createTestApp({ RUNLOOM_ROLES: 'api' });
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.kill('SIGKILL')));
+    await target.stop();
+    await t.close();
+  });
+
+  async function setup(data: unknown, concurrency?: number) {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const wf = (
+      await request(t.url)
+        .post('/api/workflows')
+        .set(owner.auth)
+        .send({ name: uniqueName(), data, workspace_id: ws })
+        .expect(201)
+    ).body.workflow;
+    if (concurrency)
+      await request(t.url)
+        .post(`/api/workflows/${wf.id}/concurrency`)
+        .set(owner.auth)
+        .send({ limit: concurrency })
+        .expect(200);
+    return { owner, wf };
+  }
+
+  it('two worker processes never run more than the workflow concurrency limit', async () => {
+    workers.push(await startWorker(t.databaseUrl), await startWorker(t.databaseUrl));
+    const { owner, wf } = await setup(graph([trigger(), hold('h', 'limit', target.url)], [['trigger-1', 'h']]), 2);
+    const runIds: string[] = [];
+    for (let i = 0; i < 8; i += 1)
+      runIds.push((await request(t.url).post(`/api/workflows/${wf.id}/run`).set(owner.auth).expect(202)).body.run.id);
+    for (let released = 0; released < 8;) {
+      await waitFor(() => target.heldCount('limit') === Math.min(2, 8 - released), 'the next runs to be held');
+      // Give a third claim every chance to appear before releasing (measured, not assumed).
+      const active = await request(t.url).get(`/api/workflows/runs?workflow_id=${wf.id}`).set(owner.auth).expect(200);
+      expect(active.body.runs.filter((r: { status: string }) => r.status === 'running').length).toBeLessThanOrEqual(2);
+      released += target.release('limit');
+    }
+    for (const id of runIds) {
+      await waitFor(
+        async () =>
+          (await request(t.url).get(`/api/workflows/${wf.id}/runs/${id}`).set(owner.auth)).body.run.status ===
+          'succeeded',
+        `run ${id}`,
+      );
+    }
+    expect(target.maxInFlight).toBe(2);
+    await Promise.all(workers.splice(0).map((w) => w.kill('SIGTERM')));
+  });
+
+  it('a worker killed with SIGKILL mid-run: another worker finishes it from the checkpoint', async () => {
+    const env = { WORKER_LEASE_SECONDS: '2', WORKER_HEARTBEAT_INTERVAL_MS: '200' };
+    const first = await startWorker(t.databaseUrl, env);
+    workers.push(first);
+    const { owner, wf } = await setup(
+      graph(
+        [
+          trigger(),
+          call('one', '/crash/one', target.url),
+          hold('two', 'crash', target.url),
+          call('three', '/crash/three', target.url),
+        ],
+        [
+          ['trigger-1', 'one'],
+          ['one', 'two'],
+          ['two', 'three'],
+        ],
+      ),
+    );
+    const run = (await request(t.url).post(`/api/workflows/${wf.id}/run`).set(owner.auth).expect(202)).body.run;
+    await waitFor(() => target.heldCount('crash') === 1, 'the first worker to reach node two');
+    expect(await first.kill('SIGKILL')).toBe('SIGKILL');
+
+    const second = await startWorker(t.databaseUrl, env);
+    workers.push(second);
+    // The lease runs out, the run goes back to the queue, the second worker resumes at node two.
+    await waitFor(() => target.heldCount('crash') === 1, 'the second worker to reach node two', 30_000);
+    target.release('crash');
+    const done = await waitFor(
+      async () => {
+        const res = await request(t.url).get(`/api/workflows/${wf.id}/runs/${run.id}`).set(owner.auth);
+        return res.body.run.status === 'succeeded' ? res.body : undefined;
+      },
+      'the run to complete',
+      30_000,
+    );
+    expect(target.count('/crash/one')).toBe(1);
+    expect(target.count('/crash/three')).toBe(1);
+    expect(target.count('/hold/crash')).toBe(2);
+    expect(done.node_runs.map((n: { node_id: string; status: string }) => `${n.node_id}:${n.status}`)).toEqual([
+      'trigger-1:succeeded',
+      'one:succeeded',
+      'two:succeeded',
+      'three:succeeded',
+    ]);
+  });
+
+  it('SIGTERM hands an in-flight run back; another worker completes it', async () => {
+    const env = { WORKER_SHUTDOWN_GRACE_SECONDS: '0' };
+    const first = await startWorker(t.databaseUrl, env);
+    workers.push(first);
+    const { owner, wf } = await setup(
+      graph(
+        [trigger(), hold('h', 'drain', target.url), call('after', '/drain/after', target.url)],
+        [
+          ['trigger-1', 'h'],
+          ['h', 'after'],
+        ],
+      ),
+    );
+    const run = (await request(t.url).post(`/api/workflows/${wf.id}/run`).set(owner.auth).expect(202)).body.run;
+    await waitFor(() => target.heldCount('drain') === 1, 'the run to be held');
+    await first.kill('SIGTERM');
+    // Handed back at once (no lease expiry to wait for): queued again.
+    await waitFor(
+      async () =>
+        (await request(t.url).get(`/api/workflows/${wf.id}/runs/${run.id}`).set(owner.auth)).body.run.status ===
+        'queued',
+      'the hand-back',
+    );
+    workers.push(await startWorker(t.databaseUrl));
+    await waitFor(() => target.heldCount('drain') === 1, 'the second worker');
+    target.release('drain');
+    await waitFor(
+      async () =>
+        (await request(t.url).get(`/api/workflows/${wf.id}/runs/${run.id}`).set(owner.auth)).body.run.status ===
+        'succeeded',
+      'completion',
+    );
+    expect(target.count('/drain/after')).toBe(1);
+  });
+});
