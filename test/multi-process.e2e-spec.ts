@@ -123,6 +123,7 @@ onPostgres('separate API and worker processes on PostgreSQL', () => {
       'two:succeeded',
       'three:succeeded',
     ]);
+    await Promise.all(workers.splice(0).map((w) => w.kill('SIGTERM')));
   });
 
   it('SIGTERM hands an in-flight run back; another worker completes it', async () => {
@@ -140,7 +141,8 @@ onPostgres('separate API and worker processes on PostgreSQL', () => {
     );
     const run = (await request(t.url).post(`/api/workflows/${wf.id}/run`).set(owner.auth).expect(202)).body.run;
     await waitFor(() => target.heldCount('drain') === 1, 'the run to be held');
-    await first.kill('SIGTERM');
+    expect(workers).toEqual([first]);
+    expect(await first.kill('SIGTERM')).toBe('SIGTERM');
     // Handed back at once (no lease expiry to wait for): queued again.
     await waitFor(
       async () =>

@@ -345,7 +345,33 @@ describe('runs and the engine (reference §2.8–2.13, §4, §5)', () => {
     const { owner, ws } = await workspaceOwner();
     const member = await actor(t.url);
     await addMember(t.url, owner, ws, member, 'admin');
-    const wf = await createWorkflow(owner, graph([trigger(), httpNode('bad', 'Bad', {})], [['trigger-1', 'bad']]), ws);
+    // Fails until the test flips the flag on the target server: then a requeued run succeeds for real.
+    const gate: Node = {
+      id: 'gate',
+      type: 'actionCode',
+      data: {
+        label: 'Gate',
+        actionType: 'code',
+        params: { code: 'if (!context.Flag.body.on) throw new Error("not yet"); return { ok: true };' },
+      },
+    };
+    const wf = await createWorkflow(
+      owner,
+      graph(
+        [
+          trigger(),
+          httpNode('flag', 'Flag', { url: `${target.url}/flag/requeue` }),
+          gate,
+          httpNode('done', 'Done', { url: `${target.url}/requeued-ok` }),
+        ],
+        [
+          ['trigger-1', 'flag'],
+          ['flag', 'gate'],
+          ['gate', 'done'],
+        ],
+      ),
+      ws,
+    );
     for (let i = 0; i < 2; i += 1) await finished(owner, wf.id, (await start(owner, wf.id).expect(202)).body.run.id);
     const list = await request(t.url).get(`/api/workflows/${wf.id}/dead-letters`).set(owner.auth).expect(200);
     expect(list.body.dead_letters).toHaveLength(2);
@@ -358,14 +384,24 @@ describe('runs and the engine (reference §2.8–2.13, §4, §5)', () => {
       .expect(202);
     expect(requeued.body.run).toMatchObject({ status: 'queued', workflow_id: wf.id });
     expect((await finished(owner, wf.id, requeued.body.run.id)).run.status).toBe('failed');
+    target.flags.add('requeue');
     const missing = await request(t.url)
       .post(`/api/workflows/${wf.id}/dead-letters/${list.body.dead_letters[0].id}/requeue`)
       .set(owner.auth)
       .expect(404);
     expect(missing.body.message).toBe('Dead letter not found');
+    // Now the flag is on: the requeued run executes end to end.
+    const remaining = (await request(t.url).get(`/api/workflows/${wf.id}/dead-letters`).set(owner.auth).expect(200))
+      .body.dead_letters;
+    expect(remaining).toHaveLength(2);
+    const second = await request(t.url)
+      .post(`/api/workflows/${wf.id}/dead-letters/${remaining[0].id}/requeue`)
+      .set(owner.auth)
+      .expect(202);
+    expect((await finished(owner, wf.id, second.body.run.id)).run.status).toBe('succeeded');
+    expect(target.count('/requeued-ok')).toBe(1);
     const cleared = await request(t.url).delete(`/api/workflows/${wf.id}/dead-letters`).set(owner.auth).expect(200);
-    // One left from the two originals plus the one the requeued (still failing) run wrote.
-    expect(cleared.body).toEqual({ success: true, deleted: 2 });
+    expect(cleared.body).toEqual({ success: true, deleted: 1 });
   });
 
   it('rerun reuses the snapshot with a new payload; rerun-from-failed resumes at the failed node', async () => {

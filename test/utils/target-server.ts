@@ -11,7 +11,8 @@ export interface SeenRequest {
 /**
  * A real HTTP server on 127.0.0.1 for workflows to call. Every request is recorded; `/hold/<key>`
  * requests wait until `release(key)` (or the client goes away), so tests can catch a node
- * mid-flight without sleeping; `/status/<code>` answers that status; everything else echoes.
+ * mid-flight without sleeping; `/flag/<key>` reports a switch the test flips; `/status/<code>`
+ * answers that status; everything else echoes.
  */
 export class TargetServer {
   readonly seen: SeenRequest[] = [];
@@ -19,6 +20,8 @@ export class TargetServer {
   private held = new Map<string, http.ServerResponse[]>();
   private inFlight = 0;
   maxInFlight = 0;
+  /** `/flag/<key>` answers `{"on": true}` once the key is in here. */
+  readonly flags = new Set<string>();
   url = '';
 
   async start(): Promise<this> {
@@ -43,6 +46,12 @@ export class TargetServer {
       list.push(res);
       this.held.set(hold[1], list);
       res.on('close', () => (this.inFlight -= 1));
+      return;
+    }
+    const flag = /^\/flag\/([^/]+)/.exec(path);
+    if (flag) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ on: this.flags.has(flag[1]) }));
       return;
     }
     const status = /^\/status\/(\d{3})/.exec(path);
