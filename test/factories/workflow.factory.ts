@@ -44,7 +44,7 @@ export function graph(nodes: Node[], edges: [string, string][] = []) {
       id: `e${i + 1}`,
       source,
       target,
-      sourceHandle: null,
+      sourceHandle: null as string | null,
       type: 'nodeEdge',
     })),
   };
