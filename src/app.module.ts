@@ -21,6 +21,7 @@ import { PlanGuard } from './plans/plan.guard';
 import { PlansModule } from './plans/plans.module';
 import { EgressModule } from './egress/egress.module';
 import { RunsModule } from './runs/runs.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { WorkflowsModule } from './workflows/workflows.module';
 import { WorkspacesModule } from './workspaces/workspaces.module';
 
@@ -44,6 +45,7 @@ export class AppModule implements NestModule {
         EgressModule,
         // Before WorkflowsModule: its static routes (/api/workflows/runs) must precede `/:id`.
         RunsModule,
+        WebhooksModule,
         WorkflowsModule,
       ],
       providers: [

@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import * as path from 'node:path';
 import { Environment, LogLevel, Role } from './environment';
+import { webhookSecretProblems } from '../webhooks/webhook-crypto';
 import { loadOrCreateDevSecrets } from './dev-secrets';
 
 export type DatabaseConfig =
@@ -25,6 +26,7 @@ export class AppConfig {
   readonly logLevel: LogLevel;
   readonly http: {
     bodyLimit: string;
+    webhookBodyLimit: string;
     trustProxy: boolean | number | string;
     corsOrigins: string[];
   };
@@ -129,6 +131,9 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       if (!input[name]) problems.push(`${name} is required in production`);
     }
   }
+  // Reference §6.1: webhook URLs and signing keys are only as strong as this secret.
+  if (input.WEBHOOK_SECRET)
+    problems.push(...webhookSecretProblems(input.WEBHOOK_SECRET).map((p) => `WEBHOOK_SECRET ${p}`));
   if (problems.length) throw new ConfigValidationError(problems);
 
   const dataDir = path.resolve(env.DATA_DIR);
@@ -164,6 +169,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     logLevel: env.LOG_LEVEL,
     http: {
       bodyLimit: env.BODY_LIMIT,
+      webhookBodyLimit: env.WEBHOOK_BODY_LIMIT,
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       corsOrigins: [...splitList(env.FRONTEND_ORIGIN), ...splitList(env.ADMIN_ORIGIN)],
     },

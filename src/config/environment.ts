@@ -120,6 +120,11 @@ export class Environment {
   @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must look like 512kb or 2mb' })
   BODY_LIMIT = '2mb';
 
+  /** Largest body accepted on the public webhook trigger. */
+  @IsOptional()
+  @Matches(/^\d+(b|kb|mb)$/i, { message: 'WEBHOOK_BODY_LIMIT must look like 256kb or 1mb' })
+  WEBHOOK_BODY_LIMIT = '1mb';
+
   /** Secure flag on session and CSRF cookies. Default: on in production, off otherwise. */
   @Transform(toBoolean)
   @IsOptional()

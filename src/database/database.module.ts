@@ -10,6 +10,7 @@ import { ScheduleRepository } from './repositories/schedule.repository';
 import { SecretRepository } from './repositories/secret.repository';
 import { SessionRepository } from './repositories/session.repository';
 import { UserRepository } from './repositories/user.repository';
+import { WebhookReplayRepository } from './repositories/webhook-replay.repository';
 import { WorkflowLogRepository } from './repositories/workflow-log.repository';
 import { WorkflowRepository } from './repositories/workflow.repository';
 import { WorkspaceRepository } from './repositories/workspace.repository';
@@ -26,6 +27,7 @@ const REPOSITORIES = [
   SecretRepository,
   RunRepository,
   RunUsageRepository,
+  WebhookReplayRepository,
 ];
 
 /** The data source (migrations applied at start unless DB_MIGRATIONS_RUN=false) and every repository. */

@@ -28,15 +28,21 @@ function hasBody(req: Request): boolean {
  * JSON body parsing with errors in the envelope: Nest's own parser is off so that a malformed
  * body, an oversized body or a foreign content type never reaches express's HTML error page.
  */
+/** The public webhook trigger: its body is kept as bytes, because senders sign what they sent. */
+const WEBHOOK_PATH = /^\/api\/workflows\/[^/]+\/trigger\/[^/?]+/;
+
+export type RawBodyRequest = Request & { rawBody?: Buffer };
+
 @Injectable()
 export class JsonBodyMiddleware implements NestMiddleware {
   private readonly parse: express.RequestHandler;
+  private readonly parseRaw: express.RequestHandler;
 
   constructor(config: AppConfig) {
-    this.parse = express.json({
-      limit: config.http.bodyLimit,
-      type: (req) => isJsonContentType(req.headers['content-type']),
-    });
+    const type = (req: { headers: Record<string, string | string[] | undefined> }) =>
+      isJsonContentType(req.headers['content-type'] as string | undefined);
+    this.parse = express.json({ limit: config.http.bodyLimit, type });
+    this.parseRaw = express.raw({ limit: config.http.webhookBodyLimit, type });
   }
 
   async use(req: Request, res: Response, next: NextFunction): Promise<void> {
@@ -44,6 +50,14 @@ export class JsonBodyMiddleware implements NestMiddleware {
     const contentType = req.headers['content-type'];
     if (contentType && !isJsonContentType(contentType) && hasBody(req)) {
       throw new AppError(ErrorCode.UnsupportedMediaType);
+    }
+    if (WEBHOOK_PATH.test(req.originalUrl)) {
+      await new Promise<void>((resolve, reject) =>
+        this.parseRaw(req, res, (err?: unknown) => (err ? reject(mapParserError(err)) : resolve())),
+      );
+      if (Buffer.isBuffer(req.body) && req.body.length) (req as RawBodyRequest).rawBody = req.body;
+      req.body = new MissingBody(isJsonContentType(contentType) ? 'empty' : 'no_content_type');
+      return next();
     }
     await new Promise<void>((resolve, reject) =>
       this.parse(req, res, (err?: unknown) => (err ? reject(mapParserError(err)) : resolve())),

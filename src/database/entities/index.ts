@@ -7,6 +7,7 @@ import { RunEntity } from './run.entity';
 import { SecretEntity } from './secret.entity';
 import { SessionEntity } from './session.entity';
 import { UserEntity } from './user.entity';
+import { WebhookReplayEntity } from './webhook-replay.entity';
 import { WorkflowLogEntity } from './workflow-log.entity';
 import { WorkflowScheduleEntity } from './workflow-schedule.entity';
 import { WorkflowEntity } from './workflow.entity';
@@ -29,4 +30,5 @@ export const ENTITIES = [
   DeadLetterEntity,
   RunEventEntity,
   RunUsageEntity,
+  WebhookReplayEntity,
 ];

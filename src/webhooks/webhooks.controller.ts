@@ -1,0 +1,129 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiConsumes,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
+import { Authenticated, CurrentUser, Public } from '../common/auth/decorators';
+import type { AuthPrincipal } from '../common/auth/principal';
+import type { RawBodyRequest } from '../common/http/json-body.middleware';
+import { ApiErrors } from '../common/http/openapi';
+import { UuidPipe } from '../common/http/uuid.pipe';
+import {
+  WebhookConfigDto,
+  WebhookConfigResponse,
+  WebhookRegeneratedResponse,
+  WebhookRunResponse,
+  WebhookUrlResponse,
+} from './webhooks.dto';
+import { WebhooksService } from './webhooks.service';
+
+const header = (req: RawBodyRequest, name: string) => {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(' ') : value;
+};
+
+@ApiTags('webhooks')
+@Controller('api/workflows')
+export class WebhooksController {
+  constructor(private readonly webhooks: WebhooksService) {}
+
+  @Public()
+  @Post(':id/trigger/:token')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Public webhook trigger (the only webhook trigger of the workflow).' })
+  @ApiConsumes('application/json')
+  @ApiBody({ required: false, schema: { type: 'object', example: { order: { id: 42 } } } })
+  @ApiAcceptedResponse({ type: WebhookRunResponse })
+  @ApiTooManyRequestsResponse({ description: '`{"error":"runaway_protection_triggered"}` or `workspace_run_limit`.' })
+  @ApiErrors(400, 401, 403, 404, 413, 415)
+  trigger(
+    @Param('id', UuidPipe) id: string,
+    @Param('token') token: string,
+    @Req() req: RawBodyRequest,
+  ): Promise<WebhookRunResponse> {
+    return this.webhooks.trigger(id, token, undefined, this.request(req));
+  }
+
+  @Public()
+  @Post(':id/trigger/:token/:label')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Public webhook trigger, selecting the webhook trigger node by label (case-insensitive).' })
+  @ApiConsumes('application/json')
+  @ApiBody({ required: false, schema: { type: 'object' } })
+  @ApiAcceptedResponse({ type: WebhookRunResponse })
+  @ApiErrors(400, 401, 403, 404, 413, 415, 429)
+  triggerLabel(
+    @Param('id', UuidPipe) id: string,
+    @Param('token') token: string,
+    @Param('label') label: string,
+    @Req() req: RawBodyRequest,
+  ): Promise<WebhookRunResponse> {
+    return this.webhooks.trigger(id, token, label, this.request(req));
+  }
+
+  @Get(':id/webhook-url')
+  @Authenticated()
+  @ApiOkResponse({ type: WebhookUrlResponse })
+  @ApiErrors(400, 401, 404)
+  url(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string): Promise<WebhookUrlResponse> {
+    return this.webhooks.url(user, id);
+  }
+
+  @Get(':id/webhook/config')
+  @Authenticated()
+  @ApiOkResponse({ type: WebhookConfigResponse })
+  @ApiErrors(400, 401, 404)
+  getConfig(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string): Promise<WebhookConfigResponse> {
+    return this.webhooks.getConfig(user, id);
+  }
+
+  @Post(':id/webhook/config')
+  @HttpCode(200)
+  @Authenticated()
+  @ApiOkResponse({ schema: { example: { success: true } } })
+  @ApiErrors(400, 401, 403, 404, 415)
+  setConfig(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('id', UuidPipe) id: string,
+    @Body() dto: WebhookConfigDto,
+  ): Promise<{ success: true }> {
+    return this.webhooks.setConfig(user, id, dto.require_hmac, dto.replay_window_sec);
+  }
+
+  @Post(':id/webhook/regenerate')
+  @HttpCode(200)
+  @Authenticated()
+  @ApiOkResponse({ type: WebhookRegeneratedResponse })
+  @ApiErrors(400, 401, 403, 404)
+  regenerate(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('id', UuidPipe) id: string,
+  ): Promise<WebhookRegeneratedResponse> {
+    return this.webhooks.regenerate(user, id);
+  }
+
+  @Post(':id/webhook/signing-key/regenerate')
+  @HttpCode(200)
+  @Authenticated()
+  @ApiOkResponse({ type: WebhookRegeneratedResponse })
+  @ApiErrors(400, 401, 403, 404)
+  regenerateSigningKey(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('id', UuidPipe) id: string,
+  ): Promise<WebhookRegeneratedResponse> {
+    return this.webhooks.regenerateSigningKey(user, id);
+  }
+
+  private request(req: RawBodyRequest) {
+    return {
+      timestampHeader: header(req, 'x-dsentr-timestamp'),
+      signatureHeader: header(req, 'x-dsentr-signature'),
+      rawBody: req.rawBody,
+    };
+  }
+}

@@ -1,0 +1,332 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Clock } from '../common/clock';
+import type { AuthPrincipal } from '../common/auth/principal';
+import { AppError, ErrorCode } from '../common/errors/app-error';
+import { EventBus } from '../common/events/event-bus';
+import { AppConfig } from '../config/app-config';
+import { WorkflowEntity } from '../database/entities/workflow.entity';
+import { RunRepository } from '../database/repositories/run.repository';
+import { WebhookReplayRepository } from '../database/repositories/webhook-replay.repository';
+import { WorkflowChanges, WorkflowRepository } from '../database/repositories/workflow.repository';
+import { WorkspaceRepository } from '../database/repositories/workspace.repository';
+import { PlansService } from '../plans/plans.service';
+import { RunQuotaService } from '../plans/run-quota.service';
+import { toRunResponse } from '../runs/runs.dto';
+import { buildSnapshot, SNAPSHOT_KEYS } from '../runs/snapshot';
+import { SecretsService } from '../secrets/secrets.service';
+import { CanonicalJsonError, canonicalJson, parseBody, splitLegacySignature } from './canonical-json';
+import {
+  deriveSigningKey,
+  deriveWebhookToken,
+  matchSignature,
+  safeEqual,
+  signWebhook,
+  timestampFresh,
+} from './webhook-crypto';
+import {
+  WebhookConfigResponse,
+  WebhookRegeneratedResponse,
+  WebhookRunResponse,
+  WebhookUrlResponse,
+} from './webhooks.dto';
+
+const HMAC_PLAN_MESSAGE = 'HMAC verification is available on workspace plans. Upgrade your plan to enable it.';
+const SIGNING_PLAN_MESSAGE = 'Webhook signing requires the Workspace plan.';
+
+/** What a sender presented: the signature headers and the body bytes exactly as received. */
+export interface WebhookRequest {
+  timestampHeader?: string;
+  signatureHeader?: string;
+  rawBody?: Buffer;
+}
+
+interface WebhookTrigger {
+  id: string;
+  label: string;
+}
+
+/** Reference §6.2: trigger nodes whose `triggerType` is `webhook`; label = trimmed label or the id. */
+export function webhookTriggers(data: Record<string, unknown>): WebhookTrigger[] {
+  const nodes = Array.isArray(data.nodes) ? data.nodes : [];
+  return nodes
+    .filter(
+      (n): n is { id: string; type: string; data?: Record<string, unknown> } =>
+        !!n && typeof n === 'object' && typeof n.id === 'string',
+    )
+    .filter(
+      (n) =>
+        n.type === 'trigger' &&
+        typeof n.data?.triggerType === 'string' &&
+        n.data.triggerType.toLowerCase() === 'webhook',
+    )
+    .map((n) => {
+      const label = typeof n.data?.label === 'string' ? n.data.label.trim() : '';
+      return { id: n.id, label: label || n.id };
+    });
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Strict UTF-8, as the reference's parser: invalid bytes are a 400, not silently replaced. */
+function decodeBody(body: Buffer | undefined): string {
+  if (!body?.length) return '';
+  try {
+    return utf8.decode(body);
+  } catch {
+    throw new AppError(ErrorCode.InvalidJson, 'Request body is not valid UTF-8');
+  }
+}
+
+/** RFC 3986: unreserved characters stay, everything else is percent-encoded (reference §2.12). */
+export function encodeLabel(label: string): string {
+  return [...Buffer.from(label, 'utf8')]
+    .map((byte) => {
+      const ch = String.fromCharCode(byte);
+      return /[A-Za-z0-9\-._~]/.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    })
+    .join('');
+}
+
+/**
+ * The public webhook trigger and its configuration routes (reference §6, §2.12, SPEC §6): tokens
+ * and signing keys derived from WEBHOOK_SECRET, HMAC in header or legacy body mode over the
+ * canonical JSON of the body, replay dedupe within the window, then the same gates as a manual run.
+ */
+@Injectable()
+export class WebhooksService {
+  constructor(
+    private readonly workflows: WorkflowRepository,
+    private readonly workspaces: WorkspaceRepository,
+    private readonly runs: RunRepository,
+    private readonly replays: WebhookReplayRepository,
+    private readonly quota: RunQuotaService,
+    private readonly plans: PlansService,
+    private readonly secrets: SecretsService,
+    private readonly events: EventBus,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  async trigger(
+    workflowId: string,
+    token: string,
+    label: string | undefined,
+    request: WebhookRequest,
+  ): Promise<WebhookRunResponse> {
+    const workflow = await this.workflows.findById(workflowId);
+    if (!workflow) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
+    const target = this.selectTrigger(workflow, label);
+    if (!target) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
+    if (!safeEqual(token, this.token(workflow))) throw new AppError(ErrorCode.Unauthorized, 'Invalid token');
+
+    if (workflow.workspaceId) {
+      const workspace = await this.workspaces.findActive(workflow.workspaceId);
+      if (!workspace) throw new AppError(ErrorCode.NotFound, 'Workspace not found');
+      if (workflow.requireHmac && this.plans.workspaceTier(workspace) === 'solo')
+        throw new AppError(ErrorCode.Forbidden, SIGNING_PLAN_MESSAGE);
+    }
+    const payload = workflow.requireHmac ? await this.verified(workflow, request) : this.plainPayload(request.rawBody);
+
+    const now = this.clock.now();
+    await this.quota.assertNotRunaway(workflow, now);
+    const { ticket } = workflow.workspaceId ? await this.quota.takeTicket(workflow, null, now) : { ticket: null };
+    try {
+      const snapshot = buildSnapshot(workflow.data, {
+        triggerContext: payload,
+        egressAllowlist: workflow.egressAllowlist,
+      });
+      snapshot[SNAPSHOT_KEYS.startFromNode] = target.id;
+      snapshot[SNAPSHOT_KEYS.startTriggerLabel] = target.label;
+      const { run } = await this.runs.insert(
+        {
+          userId: workflow.userId,
+          workflowId: workflow.id,
+          workspaceId: workflow.workspaceId,
+          snapshot,
+          idempotencyKey: null,
+          triggeredBy: 'webhook',
+          queuePriority: 0,
+        },
+        now,
+        [{ triggeredBy: 'webhook' }],
+      );
+      this.events.emit('run.queued', {
+        runId: run.id,
+        workflowId: run.workflowId,
+        workspaceId: run.workspaceId,
+        ownerId: run.userId,
+      });
+      return { success: true, run: this.secrets.redactor.redact(toRunResponse(run)) };
+    } catch (error) {
+      await this.quota.release(ticket, now);
+      throw error;
+    }
+  }
+
+  async url(caller: AuthPrincipal, workflowId: string): Promise<WebhookUrlResponse> {
+    const { workflow } = await this.member(caller, workflowId);
+    return { success: true, ...this.urls(workflow) };
+  }
+
+  /** Readable by every member, viewers included (reference §1.4b). */
+  async getConfig(caller: AuthPrincipal, workflowId: string): Promise<WebhookConfigResponse> {
+    const { workflow } = await this.member(caller, workflowId);
+    return {
+      success: true,
+      require_hmac: workflow.requireHmac,
+      replay_window_sec: workflow.hmacReplayWindowSec,
+      signing_key: this.signingKey(workflow),
+    };
+  }
+
+  async setConfig(
+    caller: AuthPrincipal,
+    workflowId: string,
+    requireHmac: boolean,
+    windowSec: number,
+  ): Promise<{ success: true }> {
+    const workflow = await this.creator(caller, workflowId, 'Only the creator can change webhook settings.');
+    if (requireHmac && !(await this.onWorkspacePlan(workflow)))
+      throw new AppError(ErrorCode.Forbidden, HMAC_PLAN_MESSAGE);
+    const window = Math.min(3600, Math.max(60, windowSec));
+    await this.update(workflow, caller, { requireHmac, hmacReplayWindowSec: window });
+    return { success: true };
+  }
+
+  /** New salt: both the URL token and the signing key change (reference §6.1). */
+  async regenerate(caller: AuthPrincipal, workflowId: string): Promise<WebhookRegeneratedResponse> {
+    const workflow = await this.creator(caller, workflowId, 'Only the creator can regenerate the webhook URL.');
+    return this.rotate(workflow, caller);
+  }
+
+  async regenerateSigningKey(caller: AuthPrincipal, workflowId: string): Promise<WebhookRegeneratedResponse> {
+    const { workflow } = await this.member(caller, workflowId);
+    if (!workflow.workspaceId) throw new AppError(ErrorCode.NotFound, 'Workflow not in a workspace');
+    const workspace = await this.workspaces.findActive(workflow.workspaceId);
+    if (!workspace) throw new AppError(ErrorCode.NotFound, 'Workspace not found');
+    if (this.plans.workspaceTier(workspace) === 'solo') throw new AppError(ErrorCode.Forbidden, SIGNING_PLAN_MESSAGE);
+    if (workflow.userId !== caller.userId)
+      throw new AppError(ErrorCode.Forbidden, 'Only the creator can regenerate the signing key.');
+    return this.rotate(workflow, caller);
+  }
+
+  // --- verification ---------------------------------------------------------------------------
+
+  /** Reference §6.4 (SPEC §6): header mode preferred, legacy body fields otherwise; then replay dedupe. */
+  private async verified(workflow: WorkflowEntity, request: WebhookRequest): Promise<unknown> {
+    const raw = decodeBody(request.rawBody);
+    let ts: string;
+    let header: string;
+    let canonical: string;
+    let payload: unknown;
+    try {
+      if (request.timestampHeader && request.signatureHeader) {
+        ts = request.timestampHeader.trim();
+        header = request.signatureHeader;
+        canonical = canonicalJson(raw);
+        payload = raw.trim() ? parseBody(raw) : undefined;
+      } else if (raw.trim()) {
+        const legacy = splitLegacySignature(raw);
+        ts = legacy.ts;
+        header = legacy.sig;
+        canonical = legacy.canonical;
+        payload = legacy.payload;
+      } else {
+        ts = '';
+        header = '';
+        canonical = '';
+      }
+    } catch (error) {
+      if (error instanceof CanonicalJsonError) throw new AppError(ErrorCode.InvalidJson);
+      throw error;
+    }
+    if (!ts || !header.trim()) throw new AppError(ErrorCode.Unauthorized, 'Missing HMAC signature');
+    const now = this.clock.now();
+    if (!timestampFresh(ts, now.getTime(), workflow.hmacReplayWindowSec))
+      throw new AppError(ErrorCode.Unauthorized, 'Stale or invalid timestamp');
+    const matched = matchSignature(header, signWebhook(this.signingKey(workflow), ts, canonical));
+    if (!matched) throw new AppError(ErrorCode.Unauthorized, 'Invalid HMAC signature');
+    if (!(await this.replays.remember(workflow.id, matched, workflow.hmacReplayWindowSec, now))) {
+      throw new AppError(ErrorCode.Unauthorized, 'Replay detected');
+    }
+    return payload;
+  }
+
+  private plainPayload(rawBody: Buffer | undefined): unknown {
+    const raw = decodeBody(rawBody);
+    if (!raw.trim()) return undefined;
+    try {
+      return parseBody(raw);
+    } catch (error) {
+      if (error instanceof CanonicalJsonError) throw new AppError(ErrorCode.InvalidJson);
+      throw error;
+    }
+  }
+
+  // --- helpers --------------------------------------------------------------------------------
+
+  /** Reference §6.3 step 2: by label (case-insensitive) when given, else the only webhook trigger. */
+  private selectTrigger(workflow: WorkflowEntity, label: string | undefined): WebhookTrigger | null {
+    const triggers = webhookTriggers(workflow.data);
+    const wanted = label?.trim().toLowerCase();
+    if (wanted) return triggers.find((t) => t.label.toLowerCase() === wanted) ?? null;
+    return triggers.length === 1 ? triggers[0] : null;
+  }
+
+  private token(workflow: WorkflowEntity): string {
+    return deriveWebhookToken(this.config.secrets.webhookSecret, workflow.userId, workflow.id, workflow.webhookSalt);
+  }
+
+  private signingKey(workflow: WorkflowEntity): string {
+    return deriveSigningKey(this.config.secrets.webhookSecret, workflow.userId, workflow.id, workflow.webhookSalt);
+  }
+
+  private urls(workflow: WorkflowEntity): { url: string; triggers: { label: string; url: string }[] } {
+    const url = `/api/workflows/${workflow.id}/trigger/${this.token(workflow)}`;
+    return {
+      url,
+      triggers: webhookTriggers(workflow.data).map((t) => ({ label: t.label, url: `${url}/${encodeLabel(t.label)}` })),
+    };
+  }
+
+  private async rotate(workflow: WorkflowEntity, caller: AuthPrincipal): Promise<WebhookRegeneratedResponse> {
+    const updated = await this.update(workflow, caller, { webhookSalt: randomUUID() });
+    return { success: true, ...this.urls(updated), signing_key: this.signingKey(updated) };
+  }
+
+  private async update(
+    workflow: WorkflowEntity,
+    caller: AuthPrincipal,
+    changes: WorkflowChanges,
+  ): Promise<WorkflowEntity> {
+    const result = await this.workflows.updateChecked(workflow.id, this.clock.now(), async () => ({ changes }));
+    if (!result) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
+    this.events.emit('workflow.updated', {
+      workflowId: workflow.id,
+      workspaceId: workflow.workspaceId,
+      actorId: caller.userId,
+      updatedAt: result.workflow.updatedAt.toISOString(),
+    });
+    return result.workflow;
+  }
+
+  private async onWorkspacePlan(workflow: WorkflowEntity): Promise<boolean> {
+    if (!workflow.workspaceId) return false;
+    const workspace = await this.workspaces.findActive(workflow.workspaceId);
+    return !!workspace && this.plans.workspaceTier(workspace) === 'workspace';
+  }
+
+  private async member(caller: AuthPrincipal, workflowId: string) {
+    const found = await this.workflows.findForMember(workflowId, caller.userId);
+    if (!found) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
+    return found;
+  }
+
+  /** Owner-only writes (reference **O**), but members who can see the workflow get a 403 (SPEC §9 item 15). */
+  private async creator(caller: AuthPrincipal, workflowId: string, message: string): Promise<WorkflowEntity> {
+    const { workflow } = await this.member(caller, workflowId);
+    if (workflow.userId !== caller.userId) throw new AppError(ErrorCode.Forbidden, message);
+    return workflow;
+  }
+}

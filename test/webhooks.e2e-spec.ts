@@ -1,0 +1,338 @@
+import { execFile } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { promisify } from 'node:util';
+import request from 'supertest';
+import { RunRepository } from '../src/database/repositories/run.repository';
+import { createTestApp, TestApp } from './utils/app';
+import { Actor, actor, addMember, graph, trigger, uniqueName, upgrade } from './factories/workflow.factory';
+
+const run = promisify(execFile);
+
+const webhookTrigger = (id: string, label: string) => trigger(id, { label, triggerType: 'Webhook' });
+
+describe('webhooks (reference §6, SPEC §6)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ RUNLOOM_ROLES: 'api', WEBHOOK_BODY_LIMIT: '2kb' });
+  });
+  afterAll(() => t.close());
+
+  async function setup(options: { hmac?: boolean; labels?: string[]; personal?: boolean } = {}) {
+    const owner = await actor(t.url);
+    const ws = options.personal ? undefined : await upgrade(t.url, owner);
+    const labels = options.labels ?? ['Hook'];
+    const data = graph(labels.map((label, i) => webhookTrigger(`wh-${i + 1}`, label)));
+    const wf = (
+      await request(t.url)
+        .post('/api/workflows')
+        .set(owner.auth)
+        .send({ name: uniqueName(), data, ...(ws ? { workspace_id: ws } : {}) })
+        .expect(201)
+    ).body.workflow;
+    if (options.hmac) {
+      await request(t.url)
+        .post(`/api/workflows/${wf.id}/webhook/config`)
+        .set(owner.auth)
+        .send({ require_hmac: true, replay_window_sec: 300 })
+        .expect(200);
+    }
+    const urls = (await request(t.url).get(`/api/workflows/${wf.id}/webhook-url`).set(owner.auth).expect(200)).body;
+    const config = (await request(t.url).get(`/api/workflows/${wf.id}/webhook/config`).set(owner.auth).expect(200))
+      .body;
+    return { owner, ws, wf, url: urls.url as string, urls, key: config.signing_key as string };
+  }
+
+  const runsOf = (workflowId: string) => t.app.get(RunRepository).listForWorkflow(workflowId, 1, 100, []);
+
+  const sign = (key: string, ts: string, body: string) =>
+    createHmac('sha256', Buffer.from(key, 'base64url')).update(`${ts}.${body}`).digest('hex');
+  const now = () => Math.floor(Date.now() / 1000).toString();
+
+  it('a sender following the README guide (curl + openssl) triggers a run', async () => {
+    const { wf, url, key } = await setup({ hmac: true });
+    // The exact commands of the README's sender guide.
+    const script = `
+      BODY='{"event":"created","order":{"id":"o-1"}}'
+      TS=$(date +%s)
+      KEYHEX=$(printf '%s' "$KEY" | tr '_-' '/+' | sed -e 's/$/=/' | base64 -d | od -An -tx1 | tr -d ' \\n')
+      SIG=$(printf '%s.%s' "$TS" "$BODY" | openssl dgst -sha256 -mac HMAC -macopt hexkey:$KEYHEX | awk '{print $NF}')
+      curl -s -o /dev/null -w '%{http_code}' -X POST "$URL" -H 'Content-Type: application/json' \\
+        -H "X-DSentr-Timestamp: $TS" -H "X-DSentr-Signature: v1=$SIG" -d "$BODY"`;
+    const { stdout } = await run('bash', ['-c', script], { env: { ...process.env, URL: `${t.url}${url}`, KEY: key } });
+    expect(stdout).toBe('202');
+    const runs = await runsOf(wf.id);
+    expect(runs).toHaveLength(1);
+    expect(runs[0].snapshot._trigger_context).toEqual({ event: 'created', order: { id: 'o-1' } });
+  });
+
+  it('a sender following the README guide (Node) triggers a run', async () => {
+    const { wf, url, key } = await setup({ hmac: true });
+    const snippet = `
+      const crypto = require('node:crypto');
+      const canonical = (v) => Array.isArray(v) ? '[' + v.map(canonical).join(',') + ']'
+        : v && typeof v === 'object' ? '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + canonical(v[k])).join(',') + '}'
+        : JSON.stringify(v);
+      const body = canonical({ order: { items: [{ sku: 'A', qty: 2 }], id: 'o-2' }, event: 'created', note: 'Zoë "quoted"' });
+      const ts = Math.floor(Date.now() / 1000).toString();
+      const sig = crypto.createHmac('sha256', Buffer.from(process.env.KEY, 'base64url')).update(ts + '.' + body).digest('hex');
+      fetch(process.env.URL, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-dsentr-timestamp': ts, 'x-dsentr-signature': 'v1=' + sig } })
+        .then((res) => console.log(res.status));`;
+    const { stdout } = await run(process.execPath, ['-e', snippet], {
+      env: { ...process.env, URL: `${t.url}${url}`, KEY: key },
+    });
+    expect(stdout.trim()).toBe('202');
+    expect(await runsOf(wf.id)).toHaveLength(1);
+  });
+
+  it('every bad signature gets its 401 and creates no run', async () => {
+    const { wf, url, key } = await setup({ hmac: true });
+    const body = '{"b":2,"a":1}';
+    const canonical = '{"a":1,"b":2}';
+    const post = (headers: Record<string, string>, path = url, payload = body) =>
+      request(t.url)
+        .post(path)
+        .set({ 'Content-Type': 'application/json', ...headers })
+        .send(payload);
+    const ts = now();
+    const good = sign(key, ts, canonical);
+
+    const cases: [string, Promise<request.Response>][] = [
+      [
+        'Invalid token',
+        post(
+          { 'X-DSentr-Timestamp': ts, 'X-DSentr-Signature': `v1=${good}` },
+          url.replace(/\/trigger\/.+$/, '/trigger/not-the-token'),
+        ),
+      ],
+      ['Missing HMAC signature', post({})],
+      [
+        'Stale or invalid timestamp',
+        post({
+          'X-DSentr-Timestamp': String(Number(ts) - 301),
+          'X-DSentr-Signature': `v1=${sign(key, String(Number(ts) - 301), canonical)}`,
+        }),
+      ],
+      [
+        'Stale or invalid timestamp',
+        post({
+          'X-DSentr-Timestamp': String(Number(ts) + 301),
+          'X-DSentr-Signature': `v1=${sign(key, String(Number(ts) + 301), canonical)}`,
+        }),
+      ],
+      ['Stale or invalid timestamp', post({ 'X-DSentr-Timestamp': 'yesterday', 'X-DSentr-Signature': `v1=${good}` })],
+      ['Invalid HMAC signature', post({ 'X-DSentr-Timestamp': ts, 'X-DSentr-Signature': `v1=${'0'.repeat(64)}` })],
+      ['Invalid HMAC signature', post({ 'X-DSentr-Timestamp': ts, 'X-DSentr-Signature': `v1=${good.toUpperCase()}` })],
+      // Signed over the bytes as sent rather than the canonical (sorted) form.
+      ['Invalid HMAC signature', post({ 'X-DSentr-Timestamp': ts, 'X-DSentr-Signature': `v1=${sign(key, ts, body)}` })],
+    ];
+    for (const [message, pending] of cases) {
+      const res = await pending;
+      expect([res.status, res.body.message]).toEqual([401, message]);
+    }
+    expect(await runsOf(wf.id)).toHaveLength(0);
+
+    // The good one passes once; the same signature again is a replay.
+    await post({ 'X-DSentr-Timestamp': ts, 'X-DSentr-Signature': `v1=${good}` }).expect(202);
+    const replay = await post({ 'X-DSentr-Timestamp': ts, 'X-DSentr-Signature': `v1=${good}` }).expect(401);
+    expect(replay.body.message).toBe('Replay detected');
+    expect(await runsOf(wf.id)).toHaveLength(1);
+  });
+
+  it('accepts several signatures in one header (any match) and the legacy body fields', async () => {
+    const { wf, url, key } = await setup({ hmac: true });
+    const ts = now();
+    const body = '{"z":true,"a":[1,2.5,"x"]}';
+    const sig = sign(key, ts, '{"a":[1,2.5,"x"],"z":true}');
+    await request(t.url)
+      .post(url)
+      .set({
+        'Content-Type': 'application/json',
+        'X-DSentr-Timestamp': ts,
+        'X-DSentr-Signature': `v1=${'f'.repeat(64)} v1=${sig}`,
+      })
+      .send(body)
+      .expect(202);
+
+    const legacyTs = String(Number(ts) - 1);
+    const legacySig = sign(key, legacyTs, '{"order":42}');
+    await request(t.url)
+      .post(url)
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ order: 42, _dsentr_ts: legacyTs, _dsentr_sig: legacySig }))
+      .expect(202);
+    const runs = await runsOf(wf.id);
+    expect(runs.map((r) => r.snapshot._trigger_context)).toEqual(
+      expect.arrayContaining([{ order: 42 }, { z: true, a: [1, 2.5, 'x'] }]),
+    );
+  });
+
+  it('selects the trigger by label; several triggers without a label → 404', async () => {
+    const { wf, url, urls } = await setup({ labels: ['First', 'Second one'] });
+    expect(urls.triggers).toEqual([
+      { label: 'First', url: `${url}/First` },
+      { label: 'Second one', url: `${url}/Second%20one` },
+    ]);
+    const none = await request(t.url).post(url).expect(404);
+    expect(none.body.message).toBe('Workflow not found');
+    const res = await request(t.url)
+      .post(`${url}/second%20ONE`)
+      .set('Content-Type', 'application/json')
+      .send({ x: 1 })
+      .expect(202);
+    expect(res.body).toEqual({ success: true, run: expect.objectContaining({ status: 'queued', workflow_id: wf.id }) });
+    const stored = (await runsOf(wf.id))[0];
+    expect(stored.snapshot).toMatchObject({
+      _start_from_node: 'wh-2',
+      _start_trigger_label: 'Second one',
+      _trigger_context: { x: 1 },
+      _egress_allowlist: [],
+    });
+    await request(t.url).post(`${url}/Third`).expect(404);
+    const events = await t.app.get(RunRepository).eventsFor(stored.id);
+    expect(events.map((e) => e.triggeredBy)).toEqual(['webhook']);
+  });
+
+  it('personal workflows can be triggered (SPEC §9 item 13); no body is fine', async () => {
+    const { wf, url } = await setup({ personal: true });
+    await request(t.url).post(url).expect(202);
+    const runs = await runsOf(wf.id);
+    expect(runs).toHaveLength(1);
+    expect(runs[0].snapshot._trigger_context).toBeUndefined();
+  });
+
+  it('bodies: malformed JSON 400, too large 413, foreign content type 415; unknown workflow 404', async () => {
+    const { url } = await setup();
+    expect(
+      (await request(t.url).post(url).set('Content-Type', 'application/json').send('{"a":').expect(400)).body.code,
+    ).toBe('invalid_json');
+    const big = JSON.stringify({ blob: 'x'.repeat(4096) });
+    expect(
+      (await request(t.url).post(url).set('Content-Type', 'application/json').send(big).expect(413)).body.code,
+    ).toBe('payload_too_large');
+    expect((await request(t.url).post(url).set('Content-Type', 'text/plain').send('hi').expect(415)).body.code).toBe(
+      'unsupported_media_type',
+    );
+    await request(t.url).post('/api/workflows/6f1c1b9e-3f7a-4d33-9c55-1b0e2f0a9a10/trigger/abc').expect(404);
+    await request(t.url).post('/api/workflows/nope/trigger/abc').expect(400);
+  });
+
+  it('config: members read it, only the creator writes; HMAC needs a workspace plan; window clamped', async () => {
+    const { owner, ws, wf } = await setup();
+    const viewer: Actor = await actor(t.url);
+    await addMember(t.url, owner, ws!, viewer, 'viewer');
+    const read = await request(t.url).get(`/api/workflows/${wf.id}/webhook/config`).set(viewer.auth).expect(200);
+    expect(read.body).toEqual({
+      success: true,
+      require_hmac: false,
+      replay_window_sec: 300,
+      signing_key: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    });
+    const denied = await request(t.url)
+      .post(`/api/workflows/${wf.id}/webhook/config`)
+      .set(viewer.auth)
+      .send({ require_hmac: true, replay_window_sec: 10 })
+      .expect(403);
+    expect(denied.body.message).toBe('Only the creator can change webhook settings.');
+    await request(t.url)
+      .post(`/api/workflows/${wf.id}/webhook/config`)
+      .set(owner.auth)
+      .send({ require_hmac: true, replay_window_sec: 10 })
+      .expect(200);
+    expect(
+      (await request(t.url).get(`/api/workflows/${wf.id}/webhook/config`).set(owner.auth)).body.replay_window_sec,
+    ).toBe(60);
+    await request(t.url)
+      .post(`/api/workflows/${wf.id}/webhook/config`)
+      .set(owner.auth)
+      .send({ require_hmac: true, replay_window_sec: 99999 })
+      .expect(200);
+    expect(
+      (await request(t.url).get(`/api/workflows/${wf.id}/webhook/config`).set(owner.auth)).body.replay_window_sec,
+    ).toBe(3600);
+    const missing = await request(t.url)
+      .post(`/api/workflows/${wf.id}/webhook/config`)
+      .set(owner.auth)
+      .send({ require_hmac: true })
+      .expect(400);
+    expect(missing.body.message).toBe('Invalid request: replay_window_sec is required');
+
+    const solo = await setup({ personal: true });
+    const soloRes = await request(t.url)
+      .post(`/api/workflows/${solo.wf.id}/webhook/config`)
+      .set(solo.owner.auth)
+      .send({ require_hmac: true, replay_window_sec: 300 })
+      .expect(403);
+    expect(soloRes.body.message).toBe(
+      'HMAC verification is available on workspace plans. Upgrade your plan to enable it.',
+    );
+  });
+
+  it('regenerate rotates token and key together; signing-key regenerate needs a workspace plan', async () => {
+    const { owner, wf, url, key } = await setup({ hmac: true });
+    const rotated = await request(t.url).post(`/api/workflows/${wf.id}/webhook/regenerate`).set(owner.auth).expect(200);
+    expect(rotated.body).toEqual({
+      success: true,
+      url: expect.any(String),
+      triggers: [{ label: 'Hook', url: `${rotated.body.url}/Hook` }],
+      signing_key: expect.any(String),
+    });
+    expect(rotated.body.url).not.toBe(url);
+    expect(rotated.body.signing_key).not.toBe(key);
+    expect((await request(t.url).post(url).expect(401)).body.message).toBe('Invalid token');
+    const again = await request(t.url)
+      .post(`/api/workflows/${wf.id}/webhook/signing-key/regenerate`)
+      .set(owner.auth)
+      .expect(200);
+    expect(again.body.signing_key).not.toBe(rotated.body.signing_key);
+
+    const personal = await setup({ personal: true });
+    const notWs = await request(t.url)
+      .post(`/api/workflows/${personal.wf.id}/webhook/signing-key/regenerate`)
+      .set(personal.owner.auth)
+      .expect(404);
+    expect(notWs.body.message).toBe('Workflow not in a workspace');
+    const soloWsOwner = await actor(t.url);
+    const soloWf = (
+      await request(t.url)
+        .post('/api/workflows')
+        .set(soloWsOwner.auth)
+        .send({
+          name: uniqueName(),
+          data: graph([webhookTrigger('w', 'Hook')]),
+          workspace_id: soloWsOwner.soloWorkspaceId,
+        })
+        .expect(201)
+    ).body.workflow;
+    const planned = await request(t.url)
+      .post(`/api/workflows/${soloWf.id}/webhook/signing-key/regenerate`)
+      .set(soloWsOwner.auth)
+      .expect(403);
+    expect(planned.body.message).toBe('Webhook signing requires the Workspace plan.');
+  });
+});
+
+describe('webhook quota edge', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ RUNLOOM_ROLES: 'api', WORKSPACE_MONTHLY_RUN_LIMIT: '2' });
+  });
+  afterAll(() => t.close());
+
+  it('answers 429 workspace_run_limit when the workspace quota is used up', async () => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const wf = (
+      await request(t.url)
+        .post('/api/workflows')
+        .set(owner.auth)
+        .send({ name: uniqueName(), data: graph([webhookTrigger('w', 'Hook')]), workspace_id: ws })
+        .expect(201)
+    ).body.workflow;
+    const { url } = (await request(t.url).get(`/api/workflows/${wf.id}/webhook-url`).set(owner.auth).expect(200)).body;
+    const results = await Promise.all(Array.from({ length: 5 }, () => request(t.url).post(url)));
+    expect(results.filter((r) => r.status === 202)).toHaveLength(2);
+    const refused = results.filter((r) => r.status === 429);
+    expect(refused).toHaveLength(3);
+    expect(refused[0].body.code).toBe('workspace_run_limit');
+  });
+});
