@@ -5,7 +5,7 @@ import { ConfigValidationError, loadConfig } from './app-config';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'runloom-config-'));
 const secrets = {
-  WEBHOOK_SECRET: 'x'.repeat(40),
+  WEBHOOK_SECRET: 'a-strong-test-secret-0123456789-abcdefgh',
   API_SECRETS_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
 };
 
@@ -63,6 +63,14 @@ describe('loadConfig', () => {
     }
     expect(message).not.toContain('short-secret-value');
     expect((error as ConfigValidationError).problems).toHaveLength(7);
+  });
+
+  it('rejects weak webhook secrets (reference §6.1) without echoing them', () => {
+    const weak = (secret: string) => () => loadConfig({ DATA_DIR: tmp(), ...secrets, WEBHOOK_SECRET: secret });
+    expect(weak('ab'.repeat(20))).toThrow(/WEBHOOK_SECRET .*8 distinct/);
+    expect(weak('please-changeme-0123456789abcdefghij')).toThrow(/WEBHOOK_SECRET .*changeme/i);
+    expect(weak('short')).toThrow(/WEBHOOK_SECRET/);
+    expect(weak('short')).not.toThrow(/short/);
   });
 
   it('requires the secrets in production', () => {

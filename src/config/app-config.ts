@@ -132,8 +132,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     }
   }
   // Reference §6.1: webhook URLs and signing keys are only as strong as this secret.
-  if (input.WEBHOOK_SECRET)
-    problems.push(...webhookSecretProblems(input.WEBHOOK_SECRET).map((p) => `WEBHOOK_SECRET ${p}`));
+  if (input.WEBHOOK_SECRET) problems.push(...webhookSecretProblems(input.WEBHOOK_SECRET));
   if (problems.length) throw new ConfigValidationError(problems);
 
   const dataDir = path.resolve(env.DATA_DIR);

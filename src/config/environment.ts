@@ -159,8 +159,9 @@ export class Environment {
   PASSWORD_SCRYPT_LOG_N = 17;
 
   /** Required in production (checked in loadConfig); generated into DATA_DIR otherwise. */
+  // Strength rules (length, variety, known defaults) are checked in loadConfig (reference §6.1).
   @IsOptional()
-  @Matches(/^.{32,}$/s, { message: 'WEBHOOK_SECRET must be at least 32 characters' })
+  @IsString()
   WEBHOOK_SECRET?: string;
 
   /** Required in production (checked in loadConfig); generated into DATA_DIR otherwise. */

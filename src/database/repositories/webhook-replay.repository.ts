@@ -25,12 +25,4 @@ export class WebhookReplayRepository {
       }
     });
   }
-
-  /** Global sweep of rows older than the largest window (one hour). */
-  async purgeOlderThan(before: Date): Promise<number> {
-    const result = await this.db.write((em) =>
-      em.getRepository(WebhookReplayEntity).delete({ createdAt: LessThan(before) }),
-    );
-    return result.affected ?? 0;
-  }
 }
