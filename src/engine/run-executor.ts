@@ -281,32 +281,28 @@ export class RunExecutor {
     const done = await this.withRetry('complete run', () =>
       this.runs.finish(run.id, lease.workerId, status, error, this.clock.now()),
     );
-    if (!done) return lease.stopReason() === 'canceled' ? 'canceled' : 'lost';
-    this.events.emit('run.finished', {
-      runId: run.id,
-      workflowId: run.workflowId,
-      workspaceId: run.workspaceId,
-      ownerId: run.userId,
-      status,
-      error,
-    });
-    return status;
+    return this.finished(run, lease, done, status, error);
   }
 
   private async failWithDeadLetter(run: RunEntity, lease: ExecutionLease, error: string): Promise<ExecutionOutcome> {
     const done = await this.withRetry('insert dead letter', () =>
       this.runs.failWithDeadLetter(run, lease.workerId, error, run.snapshot, this.clock.now()),
     );
-    if (!done) return lease.stopReason() === 'canceled' ? 'canceled' : 'lost';
-    this.events.emit('run.finished', {
-      runId: run.id,
-      workflowId: run.workflowId,
-      workspaceId: run.workspaceId,
-      ownerId: run.userId,
-      status: 'failed',
-      error,
-    });
-    return 'failed';
+    return this.finished(run, lease, done, 'failed', error);
+  }
+
+  /** A terminal write that did not apply means the run was canceled or taken over meanwhile. */
+  private finished(
+    run: RunEntity,
+    lease: ExecutionLease,
+    written: boolean,
+    status: 'succeeded' | 'failed',
+    error: string | null,
+  ): ExecutionOutcome {
+    if (!written) return lease.stopReason() === 'canceled' ? 'canceled' : 'lost';
+    const event = { runId: run.id, workflowId: run.workflowId, workspaceId: run.workspaceId, ownerId: run.userId };
+    this.events.emit('run.finished', { ...event, status, error });
+    return status;
   }
 
   /** Persistence errors are retried (3 attempts, 100 ms ×2 backoff); then they fail this run only (SPEC §9 item 1). */

@@ -37,27 +37,9 @@ export class RunRepository {
     now: Date,
     events: { triggeredBy: string }[] = [],
   ): Promise<{ run: RunEntity; duplicate: boolean }> {
-    const scope = values.workspaceId ?? values.userId;
     try {
       const run = await this.db.transaction(async (em) => {
-        const row = em.getRepository(RunEntity).create({
-          ...values,
-          id: randomUUID(),
-          idempotencyScope: scope,
-          status: 'queued',
-          error: null,
-          leasedBy: null,
-          leaseExpiresAt: null,
-          heartbeatAt: null,
-          attempt: 0,
-          startedAt: now,
-          resumeAt: values.resumeAt ?? now,
-          firstClaimedAt: null,
-          finishedAt: null,
-          createdAt: now,
-          updatedAt: now,
-        });
-        await em.getRepository(RunEntity).insert(asRow<RunEntity>(row));
+        const row = await this.insertQueued(em, values, now);
         await this.insertEvents(em, row, events, now);
         return row;
       });
@@ -65,12 +47,38 @@ export class RunRepository {
     } catch (error) {
       if (!values.idempotencyKey || !isUniqueViolation(error)) throw error;
       const existing = await this.runs.findOne({
-        where: { idempotencyScope: scope, workflowId: values.workflowId, idempotencyKey: values.idempotencyKey },
+        where: {
+          idempotencyScope: values.workspaceId ?? values.userId,
+          workflowId: values.workflowId,
+          idempotencyKey: values.idempotencyKey,
+        },
         order: { createdAt: 'DESC' },
       });
       if (!existing) throw error;
       return { run: existing, duplicate: true };
     }
+  }
+
+  private async insertQueued(em: EntityManager, values: NewRun, now: Date): Promise<RunEntity> {
+    const row = em.getRepository(RunEntity).create({
+      ...values,
+      id: randomUUID(),
+      idempotencyScope: values.workspaceId ?? values.userId,
+      status: 'queued',
+      error: null,
+      leasedBy: null,
+      leaseExpiresAt: null,
+      heartbeatAt: null,
+      attempt: 0,
+      startedAt: now,
+      resumeAt: values.resumeAt ?? now,
+      firstClaimedAt: null,
+      finishedAt: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await em.getRepository(RunEntity).insert(asRow<RunEntity>(row));
+    return row;
   }
 
   async setPriority(runId: string, priority: number): Promise<void> {
@@ -477,24 +485,7 @@ export class RunRepository {
     return this.db.transaction(async (em) => {
       const deleted = await em.getRepository(DeadLetterEntity).delete({ id: deadLetterId });
       if (!deleted.affected) return null;
-      const row = em.getRepository(RunEntity).create({
-        ...values,
-        id: randomUUID(),
-        idempotencyScope: values.workspaceId ?? values.userId,
-        status: 'queued',
-        error: null,
-        leasedBy: null,
-        leaseExpiresAt: null,
-        heartbeatAt: null,
-        attempt: 0,
-        startedAt: now,
-        resumeAt: now,
-        firstClaimedAt: null,
-        finishedAt: null,
-        createdAt: now,
-        updatedAt: now,
-      });
-      await em.getRepository(RunEntity).insert(asRow<RunEntity>(row));
+      const row = await this.insertQueued(em, values, now);
       await this.insertEvents(em, row, [{ triggeredBy: values.triggeredBy }], now);
       return row;
     });
