@@ -64,6 +64,18 @@ export class AppConfig {
     deadlineMs: number;
     shutdownGraceMs: number;
   };
+  readonly egress: {
+    allowedDomains: string[];
+    disallowedDomains: string[];
+    defaultDeny: boolean;
+    allowPrivateNetworks: boolean;
+  };
+  readonly providers: {
+    sendgridBaseUrl: string;
+    mailgunBaseUrl: string;
+    mailgunEuBaseUrl: string;
+    sesBaseUrl: string;
+  };
   readonly engine: {
     httpMaxResponseBytes: number;
     codeTimeoutMs: number;
@@ -208,12 +220,28 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       deadlineMs: env.WORKER_RUN_DEADLINE_SECONDS * 1000,
       shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
     },
+    egress: {
+      allowedDomains: hostList(env.ALLOWED_HTTP_DOMAINS),
+      disallowedDomains: hostList(env.DISALLOWED_HTTP_DOMAINS),
+      defaultDeny: env.EGRESS_DEFAULT_DENY,
+      allowPrivateNetworks: env.EGRESS_ALLOW_PRIVATE_NETWORKS,
+    },
+    providers: {
+      sendgridBaseUrl: env.SENDGRID_API_BASE.replace(/\/$/, ''),
+      mailgunBaseUrl: env.MAILGUN_API_BASE.replace(/\/$/, ''),
+      mailgunEuBaseUrl: env.MAILGUN_EU_API_BASE.replace(/\/$/, ''),
+      sesBaseUrl: env.SES_API_BASE.replace(/\/$/, ''),
+    },
     engine: {
       httpMaxResponseBytes: env.HTTP_MAX_RESPONSE_BYTES,
       codeTimeoutMs: env.CODE_NODE_TIMEOUT_MS,
       codeMemoryBytes: env.CODE_NODE_MEMORY_MB * 1024 * 1024,
     },
   } as AppConfig);
+}
+
+function hostList(raw: string | undefined): string[] {
+  return [...new Set(splitList(raw).map((h) => h.toLowerCase()))];
 }
 
 function resolveSqlitePath(p: string): string {

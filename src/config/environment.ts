@@ -271,4 +271,43 @@ export class Environment {
   @Min(1)
   @Max(1024)
   CODE_NODE_MEMORY_MB = 32;
+
+  /** Deployment allowlist for outbound calls (hosts or `*.suffix`), comma-separated; intersected with each workflow's. */
+  @IsOptional()
+  @IsString()
+  ALLOWED_HTTP_DOMAINS?: string;
+
+  /** Hosts outbound calls may never reach (comma-separated). */
+  @IsOptional()
+  @IsString()
+  DISALLOWED_HTTP_DOMAINS?: string;
+
+  /** Refuse outbound calls unless an allowlist matches. */
+  @Transform(toBoolean)
+  @IsOptional()
+  @IsBoolean()
+  EGRESS_DEFAULT_DENY = false;
+
+  /** Turn the SSRF guard off (local development and tests that call 127.0.0.1 on purpose). */
+  @Transform(toBoolean)
+  @IsOptional()
+  @IsBoolean()
+  EGRESS_ALLOW_PRIVATE_NETWORKS = false;
+
+  /** Provider API bases (tests point them at local servers). `{region}` is replaced for SES. */
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'SENDGRID_API_BASE must be an http(s) URL' })
+  SENDGRID_API_BASE = 'https://api.sendgrid.com';
+
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'MAILGUN_API_BASE must be an http(s) URL' })
+  MAILGUN_API_BASE = 'https://api.mailgun.net';
+
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'MAILGUN_EU_API_BASE must be an http(s) URL' })
+  MAILGUN_EU_API_BASE = 'https://api.eu.mailgun.net';
+
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'SES_API_BASE must be an http(s) URL' })
+  SES_API_BASE = 'https://email.{region}.amazonaws.com';
 }

@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
 import { Db } from './db.service';
 import { ApiKeyRepository } from './repositories/api-key.repository';
+import { EgressBlockRepository } from './repositories/egress-block.repository';
 import { RunUsageRepository } from './repositories/run-usage.repository';
 import { RunRepository } from './repositories/run.repository';
 import { ScheduleRepository } from './repositories/schedule.repository';
@@ -28,6 +29,7 @@ const REPOSITORIES = [
   RunRepository,
   RunUsageRepository,
   WebhookReplayRepository,
+  EgressBlockRepository,
 ];
 
 /** The data source (migrations applied at start unless DB_MIGRATIONS_RUN=false) and every repository. */

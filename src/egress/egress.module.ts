@@ -1,17 +1,55 @@
 import { Global, Module } from '@nestjs/common';
+import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
-import { FetchOutboundHttp } from './fetch-outbound-http';
+import { EgressBlockRepository } from '../database/repositories/egress-block.repository';
+import { EgressController } from './egress.controller';
+import { EgressService } from './egress.service';
+import { EgressBlock, GuardedOutboundHttp } from './guarded-outbound-http';
 import { OutboundHttp } from './outbound-http';
 
-/** The outbound HTTP client every workflow call goes through (the egress policy plugs in here). */
+/** Scheme, host and path only: query strings and user info may carry credentials. */
+export function loggableUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    return `${url.protocol}//${url.host}${url.pathname}`;
+  } catch {
+    return '[unparsable url]';
+  }
+}
+
+/**
+ * The one outbound HTTP client every workflow call goes through (SPEC §7): the egress policy and
+ * the SSRF guard, with every block written to `egress_block_events`.
+ */
 @Global()
 @Module({
+  controllers: [EgressController],
   providers: [
+    EgressService,
     {
       provide: OutboundHttp,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) =>
-        new FetchOutboundHttp({ maxResponseBytes: config.engine.httpMaxResponseBytes }),
+      inject: [AppConfig, EgressBlockRepository, Clock],
+      useFactory: (config: AppConfig, blocks: EgressBlockRepository, clock: Clock) =>
+        new GuardedOutboundHttp({
+          maxResponseBytes: config.engine.httpMaxResponseBytes,
+          settings: config.egress,
+          onBlocked: async (block: EgressBlock) => {
+            if (!block.origin) return;
+            await blocks.record(
+              {
+                userId: block.origin.ownerId,
+                workflowId: block.origin.workflowId,
+                runId: block.origin.runId,
+                nodeId: block.origin.nodeId,
+                url: loggableUrl(block.url),
+                host: block.host,
+                rule: block.rule,
+                message: block.message,
+              },
+              clock.now(),
+            );
+          },
+        }),
     },
   ],
   exports: [OutboundHttp],

@@ -46,6 +46,11 @@ export class FetchOutboundHttp extends OutboundHttp {
   /** Called before the first request and before every redirect hop; throw an `OutboundError` to stop. */
   protected async checkUrl(_url: URL, _req: OutboundRequest): Promise<void> {}
 
+  /** Sends one hop (redirects are always `manual`); subclasses swap the transport, e.g. a guarded dispatcher. */
+  protected doFetch(url: URL, init: RequestInit, _req: OutboundRequest): Promise<Response> {
+    return fetch(url, init);
+  }
+
   async request(req: OutboundRequest): Promise<OutboundResponse> {
     if (req.signal?.aborted) throw new OutboundError('Request aborted', 'aborted');
 
@@ -87,7 +92,7 @@ export class FetchOutboundHttp extends OutboundHttp {
 
     for (let hop = 0; ; hop++) {
       await this.checkUrl(url, req);
-      const res = await fetch(url, { method, headers, body, redirect: 'manual', signal });
+      const res = await this.doFetch(url, { method, headers, body, redirect: 'manual', signal }, req);
       const location = res.headers.get('location');
 
       if (req.followRedirects === false || !REDIRECT_STATUSES.has(res.status) || !location) {

@@ -13,7 +13,7 @@ export interface OutboundRequest {
   /** Follow 3xx responses (at most 10 hops). */
   followRedirects?: boolean;
   /** Context for policy decisions and block records. */
-  origin?: { workflowId: string; runId: string; nodeId: string; ownerId: string };
+  origin?: { workflowId: string; runId: string; nodeId: string; ownerId: string; egressAllowlist?: string[] };
 }
 
 export interface OutboundResponse {

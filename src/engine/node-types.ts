@@ -26,6 +26,8 @@ export interface RunInfo {
   /** The workflow owner: secrets and plan gates are theirs. */
   ownerId: string;
   workspaceId: string | null;
+  /** The workflow's allowlist as snapshotted for this run (egress policy input). */
+  egressAllowlist?: string[];
 }
 
 export interface NodeContext {

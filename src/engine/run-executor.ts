@@ -181,11 +181,19 @@ export class RunExecutor {
     );
     this.events.emit('node.started', { ...event, nodeId: node.id, nodeType: node.type });
     const known = [...store.values()];
+    const allowlist = run.snapshot[SNAPSHOT_KEYS.egressAllowlist];
+    const egressAllowlist = Array.isArray(allowlist) ? allowlist.filter((e): e is string => typeof e === 'string') : [];
     const hydrated: GraphNode = { ...node, data: { ...node.data, params: hydrateParams(node.data.params, store) } };
     if (node.data.params === undefined) delete hydrated.data.params;
     const ctx: NodeContext = {
       context,
-      run: { runId: run.id, workflowId: run.workflowId, ownerId: run.userId, workspaceId: run.workspaceId },
+      run: {
+        runId: run.id,
+        workflowId: run.workflowId,
+        ownerId: run.userId,
+        workspaceId: run.workspaceId,
+        egressAllowlist,
+      },
       signal: lease.signal,
       http: this.http,
       now: () => this.clock.now(),

@@ -63,6 +63,8 @@ export async function createTestApp(
     RATE_LIMIT_PER_SECOND: '0',
     AUTH_RATE_LIMIT_PER_MINUTE: '0',
     PASSWORD_SCRYPT_LOG_N: '10',
+    // Workflows in tests call servers on 127.0.0.1 on purpose; the egress tests turn the guard back on.
+    EGRESS_ALLOW_PRIVATE_NETWORKS: 'true',
     ...TEST_SECRETS,
     ...env,
   });

@@ -29,6 +29,7 @@ export async function startProcess(env: Record<string, string>, readyLine: RegEx
       DATA_DIR: dataDir,
       LOG_LEVEL: 'info',
       PASSWORD_SCRYPT_LOG_N: '10',
+      EGRESS_ALLOW_PRIVATE_NETWORKS: 'true',
       ...TEST_SECRETS,
       ...env,
     },

@@ -1,5 +1,6 @@
 import { ApiKeyEntity } from './api-key.entity';
 import { DeadLetterEntity } from './dead-letter.entity';
+import { EgressBlockEntity } from './egress-block.entity';
 import { NodeRunEntity } from './node-run.entity';
 import { RunEventEntity } from './run-event.entity';
 import { RunUsageEntity } from './run-usage.entity';
@@ -31,4 +32,5 @@ export const ENTITIES = [
   RunEventEntity,
   RunUsageEntity,
   WebhookReplayEntity,
+  EgressBlockEntity,
 ];

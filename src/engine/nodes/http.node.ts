@@ -27,6 +27,7 @@ export class HttpNode implements NodeExecutor {
       runId: ctx.run.runId,
       nodeId: node.id,
       ownerId: ctx.run.ownerId,
+      egressAllowlist: ctx.run.egressAllowlist ?? [],
     };
 
     const response = await sendWithRetries(ctx, request, retryCount(data.retries));

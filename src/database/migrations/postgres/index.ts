@@ -3,5 +3,6 @@ import { Init1795628440385 } from './1795628440385-Init';
 import { Workflows1795629220361 } from './1795629220361-Workflows';
 import { Runs1795629949968 } from './1795629949968-Runs';
 import { WebhookReplays1795632700185 } from './1795632700185-WebhookReplays';
+import { EgressBlocks1795633234678 } from './1795633234678-EgressBlocks';
 
-export const POSTGRES_MIGRATIONS = [Init1795628440385, Workflows1795629220361, Runs1795629949968, WebhookReplays1795632700185];
+export const POSTGRES_MIGRATIONS = [Init1795628440385, Workflows1795629220361, Runs1795629949968, WebhookReplays1795632700185, EgressBlocks1795633234678];

@@ -3,5 +3,6 @@ import { Init1795628439389 } from './1795628439389-Init';
 import { Workflows1795629219096 } from './1795629219096-Workflows';
 import { Runs1795629946920 } from './1795629946920-Runs';
 import { WebhookReplays1795632696813 } from './1795632696813-WebhookReplays';
+import { EgressBlocks1795633233139 } from './1795633233139-EgressBlocks';
 
-export const SQLITE_MIGRATIONS = [Init1795628439389, Workflows1795629219096, Runs1795629946920, WebhookReplays1795632696813];
+export const SQLITE_MIGRATIONS = [Init1795628439389, Workflows1795629219096, Runs1795629946920, WebhookReplays1795632696813, EgressBlocks1795633233139];

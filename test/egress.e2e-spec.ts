@@ -1,0 +1,156 @@
+import request from 'supertest';
+import { createTestApp, TestApp } from './utils/app';
+import { TargetServer } from './utils/target-server';
+import { waitFor } from './utils/wait';
+import { Actor, actor, addMember, graph, trigger, uniqueName, upgrade } from './factories/workflow.factory';
+
+const httpTo = (url: string) => ({
+  id: 'call',
+  type: 'actionHttp',
+  data: { label: 'Call', actionType: 'http', params: { url, method: 'GET' } },
+});
+
+async function runToEnd(t: TestApp, a: Actor, workflowId: string) {
+  const run = (await request(t.url).post(`/api/workflows/${workflowId}/run`).set(a.auth).expect(202)).body.run;
+  return waitFor(async () => {
+    const res = await request(t.url).get(`/api/workflows/${workflowId}/runs/${run.id}`).set(a.auth).expect(200);
+    return ['succeeded', 'failed', 'canceled'].includes(res.body.run.status) ? res.body : undefined;
+  }, 'the run to finish');
+}
+
+async function workflowCalling(t: TestApp, a: Actor, ws: string, url: string): Promise<string> {
+  const data = graph([trigger(), httpTo(url)], [['trigger-1', 'call']]);
+  return (
+    await request(t.url)
+      .post('/api/workflows')
+      .set(a.auth)
+      .send({ name: uniqueName(), data, workspace_id: ws })
+      .expect(201)
+  ).body.workflow.id;
+}
+
+describe('SSRF guard on by default (SPEC §7)', () => {
+  let t: TestApp;
+  let target: TargetServer;
+  beforeAll(async () => {
+    target = await new TargetServer().start();
+    t = await createTestApp({ EGRESS_ALLOW_PRIVATE_NETWORKS: 'false', WORKER_POLL_INTERVAL_MS: '20' });
+  });
+  afterAll(async () => {
+    await t.close();
+    await target.stop();
+  });
+
+  it.each([
+    ['a loopback address', () => `${target.url}/secret`],
+    ['the metadata address', () => 'http://169.254.169.254/latest/meta-data'],
+    ['IPv6 loopback', () => `http://[::1]:${new URL(target.url).port}/`],
+    ['a hex-encoded loopback address', () => `http://0x7f000001:${new URL(target.url).port}/`],
+    ['a hostname that resolves to loopback', () => `http://localhost:${new URL(target.url).port}/`],
+  ])('blocks %s and records it', async (_name, url) => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const id = await workflowCalling(t, owner, ws, url());
+    const before = target.seen.length;
+    const done = await runToEnd(t, owner, id);
+    expect(done.run.status).toBe('failed');
+    const error = JSON.parse(done.run.error);
+    expect(error).toMatchObject({ error: 'egress_blocked', rule: 'ssrf', message: expect.stringMatching(/SSRF/) });
+    expect(target.seen.length).toBe(before);
+    const blocks = await request(t.url).get(`/api/workflows/${id}/egress/blocks`).set(owner.auth).expect(200);
+    expect(blocks.body).toMatchObject({ success: true, page: 1, per_page: 20 });
+    expect(blocks.body.blocks).toEqual([
+      {
+        id: expect.any(String),
+        user_id: owner.userId,
+        workflow_id: id,
+        run_id: done.run.id,
+        node_id: 'call',
+        url: expect.any(String),
+        host: error.host,
+        rule: 'ssrf',
+        message: error.message,
+        created_at: expect.any(String),
+      },
+    ]);
+    expect(
+      (await request(t.url).delete(`/api/workflows/${id}/egress/blocks`).set(owner.auth).expect(200)).body,
+    ).toEqual({ success: true, deleted: 1 });
+  });
+});
+
+describe('egress allowlists', () => {
+  let t: TestApp;
+  let target: TargetServer;
+  beforeAll(async () => {
+    target = await new TargetServer().start();
+    // Private networks allowed so the allowlist alone decides (the target is on 127.0.0.1).
+    t = await createTestApp({ WORKER_POLL_INTERVAL_MS: '20' });
+  });
+  afterAll(async () => {
+    await t.close();
+    await target.stop();
+  });
+
+  it('validates and normalises entries; only the creator writes', async () => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const member = await actor(t.url);
+    await addMember(t.url, owner, ws, member, 'admin');
+    const id = await workflowCalling(t, owner, ws, `${target.url}/x`);
+    expect((await request(t.url).get(`/api/workflows/${id}/egress`).set(member.auth).expect(200)).body).toEqual({
+      success: true,
+      allowlist: [],
+    });
+    const saved = await request(t.url)
+      .post(`/api/workflows/${id}/egress`)
+      .set(owner.auth)
+      .send({ allowlist: [' API.Example.com ', '*.hooks.example.org', 'api.example.com'] })
+      .expect(200);
+    expect(saved.body).toEqual({ success: true, allowlist: ['api.example.com', '*.hooks.example.org'] });
+    const bad = await request(t.url)
+      .post(`/api/workflows/${id}/egress`)
+      .set(owner.auth)
+      .send({ allowlist: ['ok.example.com', 'https://x.example.com/path', 'bad host'] })
+      .expect(400);
+    expect(bad.body.message).toMatch(/Invalid allowlist entries: https:\/\/x\.example\.com\/path, bad host/);
+    await request(t.url)
+      .post(`/api/workflows/${id}/egress`)
+      .set(owner.auth)
+      .send({ allowlist: 'api.example.com' })
+      .expect(400);
+    const denied = await request(t.url)
+      .post(`/api/workflows/${id}/egress`)
+      .set(member.auth)
+      .send({ allowlist: [] })
+      .expect(403);
+    expect(denied.body.message).toBe('Only the creator can manage egress settings.');
+    await request(t.url).get(`/api/workflows/${id}/egress/blocks`).set(member.auth).expect(403);
+  });
+
+  it('a host outside the allowlist is blocked; an allowlisted host passes', async () => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const id = await workflowCalling(t, owner, ws, `${target.url}/allowlisted`);
+    await request(t.url)
+      .post(`/api/workflows/${id}/egress`)
+      .set(owner.auth)
+      .send({ allowlist: ['api.example.com'] })
+      .expect(200);
+    const blocked = await runToEnd(t, owner, id);
+    expect(JSON.parse(blocked.run.error)).toEqual({
+      error: 'egress_blocked',
+      host: '127.0.0.1',
+      message: 'Outbound HTTP not allowed: 127.0.0.1',
+      rule: 'allowlist_miss',
+    });
+    await request(t.url)
+      .post(`/api/workflows/${id}/egress`)
+      .set(owner.auth)
+      .send({ allowlist: ['127.0.0.1'] })
+      .expect(200);
+    const passed = await runToEnd(t, owner, id);
+    expect(passed.run.status).toBe('succeeded');
+    expect(target.count('/allowlisted')).toBe(1);
+  });
+});
