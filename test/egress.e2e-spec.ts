@@ -154,3 +154,110 @@ describe('egress allowlists', () => {
     expect(target.count('/allowlisted')).toBe(1);
   });
 });
+
+describe('email and chat nodes deliver through the egress client', () => {
+  let t: TestApp;
+  let target: TargetServer;
+  beforeAll(async () => {
+    target = await new TargetServer().start();
+    t = await createTestApp({ WORKER_POLL_INTERVAL_MS: '20', SENDGRID_API_BASE: target.url });
+  });
+  afterAll(async () => {
+    await t.close();
+    await target.stop();
+  });
+
+  it('sends a SendGrid email and a Google Chat message to local servers; Slack without a workspace plan is refused', async () => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const nodes = [
+      trigger('t', { label: 'In' }),
+      {
+        id: 'mail',
+        type: 'actionEmailSendgrid',
+        data: {
+          label: 'Mail',
+          actionType: 'email',
+          emailProvider: 'sendgrid',
+          params: {
+            service: 'sendgrid',
+            apiKey: 'SG.e2e-key-123456',
+            from: 'bot@example.com',
+            to: 'ada@example.com',
+            subject: 'Order {{In.id}}',
+            body: 'Thanks!',
+          },
+        },
+      },
+      {
+        id: 'chat',
+        type: 'actionGoogleChat',
+        data: {
+          label: 'Chat',
+          actionType: 'messaging',
+          params: { platform: 'Google Chat', webhookUrl: `${target.url}/chat-hook`, message: 'Order {{In.id}} mailed' },
+        },
+      },
+    ];
+    const data = graph(nodes, [
+      ['t', 'mail'],
+      ['mail', 'chat'],
+    ]);
+    const wf = (
+      await request(t.url)
+        .post('/api/workflows')
+        .set(owner.auth)
+        .send({ name: uniqueName(), data, workspace_id: ws })
+        .expect(201)
+    ).body.workflow;
+    const run = (
+      await request(t.url)
+        .post(`/api/workflows/${wf.id}/run`)
+        .set(owner.auth)
+        .send({ context: { id: 7 } })
+        .expect(202)
+    ).body.run;
+    const done = await waitFor(async () => {
+      const res = await request(t.url).get(`/api/workflows/${wf.id}/runs/${run.id}`).set(owner.auth).expect(200);
+      return ['succeeded', 'failed'].includes(res.body.run.status) ? res.body : undefined;
+    }, 'the run');
+    expect(done.run).toMatchObject({ status: 'succeeded', error: null });
+    const mail = target.seen.find((r) => r.path === '/v3/mail/send')!;
+    expect(mail.headers.authorization).toBe('Bearer SG.e2e-key-123456');
+    expect(JSON.stringify(JSON.parse(mail.body))).toContain('Order 7');
+    const chat = target.seen.find((r) => r.path === '/chat-hook')!;
+    expect(JSON.parse(chat.body)).toEqual({ text: 'Order 7 mailed' });
+    expect(JSON.stringify(done)).not.toContain('SG.e2e-key-123456');
+
+    const solo = await actor(t.url);
+    const slack = graph(
+      [
+        trigger('t'),
+        {
+          id: 'slack',
+          type: 'actionSlack',
+          data: {
+            label: 'Slack',
+            actionType: 'messaging',
+            params: { platform: 'Slack', webhookUrl: `${target.url}/slack-hook`, message: 'hi' },
+          },
+        },
+      ],
+      [['t', 'slack']],
+    );
+    const soloWf = (
+      await request(t.url)
+        .post('/api/workflows')
+        .set(solo.auth)
+        .send({ name: uniqueName(), data: slack, workspace_id: solo.soloWorkspaceId })
+        .expect(201)
+    ).body.workflow;
+    const soloRun = (await request(t.url).post(`/api/workflows/${soloWf.id}/run`).set(solo.auth).expect(202)).body.run;
+    const refused = await waitFor(async () => {
+      const res = await request(t.url).get(`/api/workflows/${soloWf.id}/runs/${soloRun.id}`).set(solo.auth).expect(200);
+      return res.body.run.status === 'failed' ? res.body : undefined;
+    }, 'the refusal');
+    expect(refused.run.error).toMatch(/^Forbidden: Slack actions are available on workspace plans/);
+    expect(target.count('/slack-hook')).toBe(0);
+  });
+});

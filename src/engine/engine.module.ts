@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
+import { PlansModule } from '../plans/plans.module';
 import { SecretsModule } from '../secrets/secrets.module';
+import { IntegrationGates } from './integration-gates';
 import { NodeRegistry } from './node-registry';
 import { RunExecutor } from './run-executor';
 
 @Module({
-  imports: [SecretsModule],
-  providers: [NodeRegistry, RunExecutor],
+  imports: [SecretsModule, PlansModule],
+  providers: [NodeRegistry, RunExecutor, IntegrationGates],
   exports: [RunExecutor],
 })
 export class EngineModule {}

@@ -1,11 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { GraphNode, NodeExecutor } from './node-types';
+import { IntegrationGates } from './integration-gates';
 import { CodeNode } from './nodes/code.node';
 import { ConditionNode } from './nodes/condition.node';
 import { DelayNode } from './nodes/delay.node';
+import { EmailNode } from './nodes/email.node';
 import { FormatterNode } from './nodes/formatter.node';
 import { HttpNode } from './nodes/http.node';
+import { MessagingNode } from './nodes/messaging.node';
 import { TriggerNode } from './nodes/trigger.node';
 import { SkippedNode, UnavailableIntegrationNode } from './nodes/unavailable.node';
 
@@ -32,13 +35,8 @@ const ACTION_FROM_TYPE: [RegExp, string][] = [
   [/^actionasana/i, 'asana'],
 ];
 
+/** OAuth-connected apps: pluggable providers that this server does not have yet (SPEC §5). */
 const INTEGRATION_NAMES: Record<string, string> = {
-  email: 'Email',
-  messaging: 'Messaging',
-  slack: 'Slack',
-  teams: 'Microsoft Teams',
-  microsoftteams: 'Microsoft Teams',
-  googlechat: 'Google Chat',
   sheets: 'Google Sheets',
   notion: 'Notion',
   asana: 'Asana',
@@ -56,16 +54,28 @@ export class NodeRegistry {
   private readonly skipped = new SkippedNode();
   private readonly unsupportedAction = new SkippedNode('unsupported actionType');
 
-  constructor(config: AppConfig) {
+  constructor(config: AppConfig, gates: IntegrationGates) {
     this.byNodeType = {
       trigger: new TriggerNode(),
       condition: new ConditionNode(),
       delay: new DelayNode(),
       formatter: new FormatterNode(),
     };
+    // No OAuth connection provider yet: Slack bot and Teams delegated posts fail clearly (SPEC §5).
+    const messaging = new MessagingNode({ gate: (run, platform) => gates.messaging(run, platform), connections: null });
     this.byAction = {
       http: new HttpNode(),
       code: new CodeNode({ timeoutMs: config.engine.codeTimeoutMs, memoryBytes: config.engine.codeMemoryBytes }),
+      email: new EmailNode({
+        sendgridBaseUrl: config.providers.sendgridBaseUrl,
+        mailgunBaseUrl: config.providers.mailgunBaseUrl,
+        mailgunEuBaseUrl: config.providers.mailgunEuBaseUrl,
+        sesEndpoint: (region) => config.providers.sesBaseUrl.replace('{region}', region),
+        smtpGuard: (host) => gates.smtpHost(host),
+      }),
+      ...Object.fromEntries(
+        ['messaging', 'slack', 'teams', 'microsoftteams', 'googlechat'].map((kind) => [kind, messaging]),
+      ),
       ...Object.fromEntries(
         Object.entries(INTEGRATION_NAMES).map(([key, name]) => [key, new UnavailableIntegrationNode(name)]),
       ),
