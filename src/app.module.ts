@@ -20,6 +20,7 @@ import { DatabaseModule } from './database/database.module';
 import { PlanGuard } from './plans/plan.guard';
 import { PlansModule } from './plans/plans.module';
 import { EgressModule } from './egress/egress.module';
+import { EventsModule } from './events/events.module';
 import { RunsModule } from './runs/runs.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { WorkflowsModule } from './workflows/workflows.module';
@@ -43,7 +44,8 @@ export class AppModule implements NestModule {
         AuthModule,
         WorkspacesModule,
         EgressModule,
-        // Before WorkflowsModule: its static routes (/api/workflows/runs) must precede `/:id`.
+        // Static routes (/api/workflows/runs…) must precede the `/:id` routes: streams, runs, then workflows.
+        EventsModule,
         RunsModule,
         WebhooksModule,
         WorkflowsModule,

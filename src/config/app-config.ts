@@ -27,6 +27,7 @@ export class AppConfig {
   readonly http: {
     bodyLimit: string;
     webhookBodyLimit: string;
+    sseKeepaliveMs: number;
     trustProxy: boolean | number | string;
     corsOrigins: string[];
   };
@@ -181,6 +182,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     http: {
       bodyLimit: env.BODY_LIMIT,
       webhookBodyLimit: env.WEBHOOK_BODY_LIMIT,
+      sseKeepaliveMs: env.SSE_KEEPALIVE_MS,
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       corsOrigins: [...splitList(env.FRONTEND_ORIGIN), ...splitList(env.ADMIN_ORIGIN)],
     },

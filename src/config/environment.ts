@@ -310,4 +310,11 @@ export class Environment {
   @IsOptional()
   @Matches(/^https?:\/\/\S+$/, { message: 'SES_API_BASE must be an http(s) URL' })
   SES_API_BASE = 'https://email.{region}.amazonaws.com';
+
+  /** `: keepalive` comment interval on live streams (SSE), in milliseconds. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  SSE_KEEPALIVE_MS = 10_000;
 }

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { SecretsModule } from '../secrets/secrets.module';
+import { RunStreamsService } from './run-streams.service';
+import { StreamsController } from './streams.controller';
+
+/**
+ * The event bridge and the SSE controllers. WorkflowsService is resolved at run time (ModuleRef)
+ * rather than imported: importing WorkflowsModule here would register its `/:id` routes before
+ * the static `/runs…` routes of the runs module.
+ */
+@Module({
+  imports: [SecretsModule],
+  controllers: [StreamsController],
+  providers: [RunStreamsService],
+})
+export class EventsModule {}

@@ -1,0 +1,206 @@
+import { Injectable, MessageEvent } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { concat, defer, from, fromEvent, interval, merge, Observable, of } from 'rxjs';
+import { concatMap, filter, map, takeWhile, throttleTime } from 'rxjs/operators';
+import type { AuthPrincipal } from '../common/auth/principal';
+import { AppError, ErrorCode } from '../common/errors/app-error';
+import type { AppEventMap, AppEventName, RunEvent } from '../common/events/app-events';
+import { AppConfig } from '../config/app-config';
+import { NodeRunEntity } from '../database/entities/node-run.entity';
+import { RunRepository } from '../database/repositories/run.repository';
+import { WorkflowRepository } from '../database/repositories/workflow.repository';
+import { WorkspaceRepository } from '../database/repositories/workspace.repository';
+import { toNodeRunResponse, toRunResponse } from '../runs/runs.dto';
+import { SecretsService } from '../secrets/secrets.service';
+import { WorkflowsService } from '../workflows/workflows.service';
+
+const RUN_EVENTS: AppEventName[] = ['run.queued', 'run.started', 'run.paused', 'run.finished'];
+const NODE_EVENTS: AppEventName[] = ['node.started', 'node.finished'];
+/** Bursts of lifecycle events (a fast run emits many) become at most one refresh per window. */
+const COALESCE_MS = 50;
+
+/**
+ * Live streams (reference §11, SPEC §8): typed lifecycle events from the event emitter are
+ * bridged into rxjs and drive each stream; a stream re-reads state only when something it shows
+ * changed (push, not poll). Every payload passes the shared Redactor; every event has an id.
+ */
+@Injectable()
+export class RunStreamsService {
+  private sequence = 0;
+
+  constructor(
+    private readonly emitter: EventEmitter2,
+    private readonly runs: RunRepository,
+    private readonly workflows: WorkflowRepository,
+    private readonly workspaces: WorkspaceRepository,
+    private readonly secrets: SecretsService,
+    private readonly moduleRef: ModuleRef,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** `GET /api/workflows/runs/events`: `status` when has_running/has_queued change, `tick` otherwise. */
+  async globalStatus(caller: AuthPrincipal): Promise<Observable<MessageEvent>> {
+    const memberOf = new Set((await this.workspaces.membershipsForUser(caller.userId)).map((m) => m.workspace.id));
+    let last = '';
+    const changes = this.on<RunEvent>(RUN_EVENTS).pipe(
+      filter((e) => e.ownerId === caller.userId || (e.workspaceId !== null && memberOf.has(e.workspaceId))),
+    );
+    const state = this.refreshOn(changes, async () => {
+      const active = await this.runs.listActive([...(await this.visibleWorkflowIds(caller))]);
+      return {
+        has_running: active.some((r) => r.status === 'running'),
+        has_queued: active.some((r) => r.status === 'queued'),
+      };
+    }).pipe(
+      filter((status) => {
+        const key = JSON.stringify(status);
+        if (key === last) return false;
+        last = key;
+        return true;
+      }),
+      map((status) => this.message('status', status)),
+    );
+    const ticks = interval(this.config.http.sseKeepaliveMs).pipe(map(() => this.message('tick', {})));
+    return merge(state, ticks, this.keepalive());
+  }
+
+  /** `GET /:id/runs/events-stream`: `runs` (the active runs) whenever that list changes. */
+  async activeRuns(caller: AuthPrincipal, workflowId: string): Promise<Observable<MessageEvent>> {
+    await this.member(caller, workflowId);
+    let last: string | null = null;
+    const changes = this.on<RunEvent>(RUN_EVENTS).pipe(filter((e) => e.workflowId === workflowId));
+    const runs = this.refreshOn(changes, () => this.runs.listActive([workflowId])).pipe(
+      filter((list) => {
+        const key = list.map((r) => `${r.id}:${r.status}`).join(',');
+        if (key === last) return false;
+        last = key;
+        return true;
+      }),
+      map((list) =>
+        this.message(
+          'runs',
+          list.map((r) => this.secrets.redactor.redact(toRunResponse(r))),
+        ),
+      ),
+    );
+    return merge(runs, this.keepalive());
+  }
+
+  /**
+   * `GET /:id/runs/:run/events`: `run` when the run changed, `node_runs` when a node run did. The
+   * event id is the state version (`<run ms>.<node runs ms>`), so a reconnect with Last-Event-ID
+   * gets exactly what changed since (SPEC §8), and nothing twice.
+   */
+  async runDetail(
+    caller: AuthPrincipal,
+    workflowId: string,
+    runId: string,
+    lastEventId?: string,
+  ): Promise<Observable<MessageEvent>> {
+    await this.member(caller, workflowId);
+    const run = await this.runs.findForWorkflow(workflowId, runId);
+    if (!run) throw new AppError(ErrorCode.NotFound, 'Run not found');
+    const [lastRun, lastNodes] = (lastEventId ?? '').split('.').map((v) => Number(v) || 0);
+    let runVersion = lastRun ?? 0;
+    let nodeVersion = lastNodes ?? 0;
+    const changes = this.on<RunEvent>([...RUN_EVENTS, ...NODE_EVENTS, 'run.cancel_requested']).pipe(
+      filter((e) => e.runId === runId),
+    );
+    const updates = this.refreshOn(changes, async () => {
+      const current = await this.runs.findById(runId);
+      return { current, nodeRuns: current ? await this.runs.nodeRuns(runId) : [] };
+    }).pipe(
+      concatMap(({ current, nodeRuns }) => {
+        if (!current) return of<MessageEvent>();
+        const out: MessageEvent[] = [];
+        const runMs = current.updatedAt.getTime();
+        const nodesMs = latest(nodeRuns);
+        if (runMs > runVersion) {
+          runVersion = runMs;
+          out.push(
+            this.message('run', this.secrets.redactor.redact(toRunResponse(current)), `${runVersion}.${nodeVersion}`),
+          );
+        }
+        if (nodesMs > nodeVersion) {
+          nodeVersion = nodesMs;
+          out.push(
+            this.message(
+              'node_runs',
+              this.secrets.redactor.redact(nodeRuns.map(toNodeRunResponse)),
+              `${runVersion}.${nodeVersion}`,
+            ),
+          );
+        }
+        return from(out);
+      }),
+    );
+    return merge(updates, this.keepalive());
+  }
+
+  /** `GET /:id/events`: the workflow now and on every change; `error` and the end when it is deleted. */
+  async workflow(caller: AuthPrincipal, workflowId: string, workspace?: string): Promise<Observable<MessageEvent>> {
+    // The same checks (404/403) as GET /api/workflows/:id, answered before the stream opens.
+    const workflows = this.moduleRef.get(WorkflowsService, { strict: false });
+    await workflows.get(caller, workflowId, workspace);
+    const changes = merge(
+      this.on<AppEventMap['workflow.updated']>(['workflow.updated']).pipe(filter((e) => e.workflowId === workflowId)),
+      this.on<AppEventMap['workflow.deleted']>(['workflow.deleted']).pipe(filter((e) => e.workflowId === workflowId)),
+    );
+    const updates = this.refreshOn(changes, async () => {
+      try {
+        return (await workflows.get(caller, workflowId, workspace)).workflow;
+      } catch (error) {
+        if (error instanceof AppError && error.status === 404) return null;
+        throw error;
+      }
+    }).pipe(
+      takeWhile((wf) => wf !== null, true),
+      map((wf) => (wf ? this.message('workflow', wf) : this.message('error', { error: 'workflow_not_found' }))),
+    );
+    return merge(updates, this.keepalive()).pipe(takeWhile((m) => m.type !== 'error', true));
+  }
+
+  // --- plumbing -------------------------------------------------------------------------------
+
+  /** The emitter's typed events as an observable; the listener goes when the stream is closed. */
+  private on<T>(names: AppEventName[]): Observable<T> {
+    return merge(...names.map((name) => fromEvent(this.emitter, name) as Observable<T>));
+  }
+
+  /** Loads once at subscription, then again (coalesced) after each change. */
+  private refreshOn<T>(changes: Observable<unknown>, load: () => Promise<T>): Observable<T> {
+    return concat(of(null), changes.pipe(throttleTime(COALESCE_MS, undefined, { leading: true, trailing: true }))).pipe(
+      concatMap(() => defer(load)),
+    );
+  }
+
+  private keepalive(): Observable<MessageEvent> {
+    return interval(this.config.http.sseKeepaliveMs).pipe(map(() => ({ comment: 'keepalive' }) as MessageEvent));
+  }
+
+  private message(type: string, data: unknown, id?: string): MessageEvent {
+    this.sequence += 1;
+    return { type, data: data as object, id: id ?? `${Date.now()}-${this.sequence}` };
+  }
+
+  private async member(caller: AuthPrincipal, workflowId: string) {
+    const found = await this.workflows.findForMember(workflowId, caller.userId);
+    if (!found) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
+    return found;
+  }
+
+  /** Workflows the caller owns or can see through a membership (SPEC §9 item 14). */
+  private async visibleWorkflowIds(caller: AuthPrincipal): Promise<Set<string>> {
+    const memberships = await this.workspaces.membershipsForUser(caller.userId);
+    const workflows = await this.workflows.listOwnedOrIn(
+      caller.userId,
+      memberships.map((m) => m.workspace.id),
+    );
+    return new Set(workflows.map((w) => w.id));
+  }
+}
+
+function latest(nodeRuns: NodeRunEntity[]): number {
+  return nodeRuns.reduce((max, n) => Math.max(max, n.updatedAt.getTime()), 0);
+}
