@@ -1,3 +1,4 @@
+import { EventSource } from 'eventsource';
 import request from 'supertest';
 import { createTestApp, TestApp } from './utils/app';
 import { AppProcess, startWorker } from './utils/processes';
@@ -160,5 +161,35 @@ onPostgres('separate API and worker processes on PostgreSQL', () => {
       'completion',
     );
     expect(target.count('/drain/after')).toBe(1);
+  });
+
+  it('streams a run executed by a worker process live through the API process (LISTEN/NOTIFY), and cancels reach the worker at once', async () => {
+    workers.push(await startWorker(t.databaseUrl, { WORKER_HEARTBEAT_INTERVAL_MS: '60000' }));
+    const { owner, wf } = await setup(graph([trigger(), hold('h', 'remote', target.url)], [['trigger-1', 'h']]));
+    const run = (await request(t.url).post(`/api/workflows/${wf.id}/run`).set(owner.auth).expect(202)).body.run;
+    const statuses: string[] = [];
+    const source = new EventSource(`${t.url}/api/workflows/${wf.id}/runs/${run.id}/events`, {
+      fetch: (input, init) =>
+        fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...owner.auth } }),
+    });
+    source.addEventListener('run', (e) => statuses.push(JSON.parse(e.data).status));
+    try {
+      await waitFor(() => target.heldCount('remote') === 1, 'the worker process to hold the node');
+      await waitFor(() => statuses.includes('running'), 'the running state, pushed from the worker process');
+      target.release('remote');
+      await waitFor(() => statuses.includes('succeeded'), 'the succeeded state');
+    } finally {
+      source.close();
+    }
+
+    // Cancel in the API process; the worker process aborts the in-flight call without waiting for a heartbeat (60 s here).
+    const second = (await request(t.url).post(`/api/workflows/${wf.id}/run`).set(owner.auth).expect(202)).body.run;
+    await waitFor(() => target.heldCount('remote') === 1, 'the second run to be held');
+    await request(t.url).post(`/api/workflows/${wf.id}/runs/${second.id}/cancel`).set(owner.auth).expect(200);
+    await waitFor(() => target.heldCount('remote') === 0, 'the worker to abort the call', 5_000);
+    expect(
+      (await request(t.url).get(`/api/workflows/${wf.id}/runs/${second.id}`).set(owner.auth)).body.run.status,
+    ).toBe('canceled');
+    await Promise.all(workers.splice(0).map((w) => w.kill('SIGTERM')));
   });
 });

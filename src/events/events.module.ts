@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { SecretsModule } from '../secrets/secrets.module';
+import { PgEventRelay } from './pg-event-relay';
 import { RunStreamsService } from './run-streams.service';
 import { StreamsController } from './streams.controller';
 
@@ -11,6 +12,6 @@ import { StreamsController } from './streams.controller';
 @Module({
   imports: [SecretsModule],
   controllers: [StreamsController],
-  providers: [RunStreamsService],
+  providers: [RunStreamsService, PgEventRelay],
 })
 export class EventsModule {}
