@@ -2,7 +2,7 @@ import { Injectable, MessageEvent } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { concat, defer, from, fromEvent, interval, merge, Observable, of } from 'rxjs';
-import { concatMap, filter, map, takeWhile, throttleTime } from 'rxjs/operators';
+import { concatMap, filter, finalize, map, share, shareReplay, takeWhile, throttleTime } from 'rxjs/operators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode } from '../common/errors/app-error';
 import type { AppEventMap, AppEventName, RunEvent } from '../common/events/app-events';
@@ -18,7 +18,7 @@ import { WorkflowsService } from '../workflows/workflows.service';
 const RUN_EVENTS: AppEventName[] = ['run.queued', 'run.started', 'run.paused', 'run.finished'];
 const NODE_EVENTS: AppEventName[] = ['node.started', 'node.finished'];
 /** Bursts of lifecycle events (a fast run emits many) become at most one refresh per window. */
-const COALESCE_MS = 50;
+const COALESCE_MS = 10;
 
 /**
  * Live streams (reference §11, SPEC §8): typed lifecycle events from the event emitter are
@@ -28,6 +28,11 @@ const COALESCE_MS = 50;
 @Injectable()
 export class RunStreamsService {
   private sequence = 0;
+  /** One listener per event name for all streams, however many clients are connected. */
+  private readonly bus$: Observable<{ name: AppEventName; payload: unknown }>;
+  /** One state loader per watched run, shared by every client of that run (refcounted). */
+  private readonly runStates = new Map<string, Observable<RunState>>();
+  private keepalive$: Observable<MessageEvent> | null = null;
 
   constructor(
     private readonly emitter: EventEmitter2,
@@ -37,7 +42,18 @@ export class RunStreamsService {
     private readonly secrets: SecretsService,
     private readonly moduleRef: ModuleRef,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    const names: AppEventName[] = [
+      ...RUN_EVENTS,
+      ...NODE_EVENTS,
+      'run.cancel_requested',
+      'workflow.updated',
+      'workflow.deleted',
+    ];
+    this.bus$ = merge(
+      ...names.map((name) => fromEvent(this.emitter, name).pipe(map((payload) => ({ name, payload })))),
+    ).pipe(share());
+  }
 
   /** `GET /api/workflows/runs/events`: `status` when has_running/has_queued change, `tick` otherwise. */
   async globalStatus(caller: AuthPrincipal): Promise<Observable<MessageEvent>> {
@@ -104,38 +120,52 @@ export class RunStreamsService {
     const [lastRun, lastNodes] = (lastEventId ?? '').split('.').map((v) => Number(v) || 0);
     let runVersion = lastRun ?? 0;
     let nodeVersion = lastNodes ?? 0;
-    const changes = this.on<RunEvent>([...RUN_EVENTS, ...NODE_EVENTS, 'run.cancel_requested']).pipe(
-      filter((e) => e.runId === runId),
-    );
-    const updates = this.refreshOn(changes, async () => {
-      const current = await this.runs.findById(runId);
-      return { current, nodeRuns: current ? await this.runs.nodeRuns(runId) : [] };
-    }).pipe(
-      concatMap(({ current, nodeRuns }) => {
-        if (!current) return of<MessageEvent>();
+    const updates = this.runState(runId).pipe(
+      concatMap((state) => {
         const out: MessageEvent[] = [];
-        const runMs = current.updatedAt.getTime();
-        const nodesMs = latest(nodeRuns);
-        if (runMs > runVersion) {
-          runVersion = runMs;
-          out.push(
-            this.message('run', this.secrets.redactor.redact(toRunResponse(current)), `${runVersion}.${nodeVersion}`),
-          );
+        if (state.runVersion > runVersion) {
+          runVersion = state.runVersion;
+          out.push({ type: 'run', data: state.runJson, id: `${runVersion}.${nodeVersion}` });
         }
-        if (nodesMs > nodeVersion) {
-          nodeVersion = nodesMs;
-          out.push(
-            this.message(
-              'node_runs',
-              this.secrets.redactor.redact(nodeRuns.map(toNodeRunResponse)),
-              `${runVersion}.${nodeVersion}`,
-            ),
-          );
+        if (state.nodeVersion > nodeVersion) {
+          nodeVersion = state.nodeVersion;
+          out.push({ type: 'node_runs', data: state.nodeRunsJson, id: `${runVersion}.${nodeVersion}` });
         }
         return from(out);
       }),
     );
     return merge(updates, this.keepalive());
+  }
+
+  /**
+   * The current state of a run, loaded once per change for all its watchers and serialised once
+   * (redacted), so N clients cost one query and one JSON encoding per change, not N.
+   */
+  private runState(runId: string): Observable<RunState> {
+    let state = this.runStates.get(runId);
+    if (!state) {
+      const changes = this.on<RunEvent>([...RUN_EVENTS, ...NODE_EVENTS, 'run.cancel_requested']).pipe(
+        filter((e) => e.runId === runId),
+      );
+      state = this.refreshOn(changes, async () => {
+        const current = await this.runs.findById(runId);
+        const nodeRuns = current ? await this.runs.nodeRuns(runId) : [];
+        return current
+          ? {
+              runVersion: current.updatedAt.getTime(),
+              nodeVersion: latest(nodeRuns),
+              runJson: JSON.stringify(this.secrets.redactor.redact(toRunResponse(current))),
+              nodeRunsJson: JSON.stringify(this.secrets.redactor.redact(nodeRuns.map(toNodeRunResponse))),
+            }
+          : null;
+      }).pipe(
+        filter((s): s is RunState => s !== null),
+        finalize(() => this.runStates.delete(runId)),
+        shareReplay({ bufferSize: 1, refCount: true }),
+      );
+      this.runStates.set(runId, state);
+    }
+    return state;
   }
 
   /** `GET /:id/events`: the workflow now and on every change; `error` and the end when it is deleted. */
@@ -165,7 +195,10 @@ export class RunStreamsService {
 
   /** The emitter's typed events as an observable; the listener goes when the stream is closed. */
   private on<T>(names: AppEventName[]): Observable<T> {
-    return merge(...names.map((name) => fromEvent(this.emitter, name) as Observable<T>));
+    return this.bus$.pipe(
+      filter((e) => names.includes(e.name)),
+      map((e) => e.payload as T),
+    );
   }
 
   /** Loads once at subscription, then again (coalesced) after each change. */
@@ -175,8 +208,13 @@ export class RunStreamsService {
     );
   }
 
+  /** One timer for every connection's keepalive comments. */
   private keepalive(): Observable<MessageEvent> {
-    return interval(this.config.http.sseKeepaliveMs).pipe(map(() => ({ comment: 'keepalive' }) as MessageEvent));
+    this.keepalive$ ??= interval(this.config.http.sseKeepaliveMs).pipe(
+      map(() => ({ comment: 'keepalive' }) as MessageEvent),
+      share(),
+    );
+    return this.keepalive$;
   }
 
   private message(type: string, data: unknown, id?: string): MessageEvent {
@@ -199,6 +237,13 @@ export class RunStreamsService {
     );
     return new Set(workflows.map((w) => w.id));
   }
+}
+
+interface RunState {
+  runVersion: number;
+  nodeVersion: number;
+  runJson: string;
+  nodeRunsJson: string;
 }
 
 function latest(nodeRuns: NodeRunEntity[]): number {
