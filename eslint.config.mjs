@@ -28,6 +28,9 @@ export default tseslint.config(
       ],
     },
   },
-  { files: ['src/config/**', 'scripts/**', 'test/**', 'ormconfig.ts'], rules: { 'no-restricted-properties': 'off' } },
+  {
+    files: ['src/config/**', 'scripts/**', 'test/**', 'bench/**', 'ormconfig.ts'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
   { files: ['**/*.spec.ts', 'test/**'], rules: { '@typescript-eslint/no-non-null-assertion': 'off' } },
 );

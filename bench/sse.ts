@@ -38,7 +38,13 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms: 
   }
 }
 
-async function json(base: string, method: string, p: string, body?: unknown, token?: string): Promise<any> {
+async function json(
+  base: string,
+  method: string,
+  p: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ res: Response; body: Record<string, { id: string }> }> {
   const res = await fetch(`${base}${p}`, {
     method,
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -93,7 +99,7 @@ async function main(): Promise<void> {
       accepted_terms_version: '1',
     });
     const login = await json(base, 'POST', '/api/auth/login', { email, password: 'bench-password-1' });
-    const token = /dsentr_session=([^;]+)/.exec(login.res.headers.get('set-cookie'))![1];
+    const token = /dsentr_session=([^;]+)/.exec(login.res.headers.get('set-cookie') ?? '')![1];
     const formatters = Array.from({ length: 5 }, (_, i) => ({
       id: `f${i}`,
       type: 'formatter',
