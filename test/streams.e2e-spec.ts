@@ -167,6 +167,8 @@ describe('live streams over SSE (reference §11, SPEC §8)', () => {
           ),
         'the running run',
       );
+      // The run is `running` before its HTTP call reaches the server: release only once it is held.
+      await waitFor(() => target.heldCount('status') === 1, 'the held call');
       target.release('status');
       await waitFor(
         () => active.received.some((e, i) => i > 0 && e.type === 'runs' && (e.data as unknown[]).length === 0),

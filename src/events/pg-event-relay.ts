@@ -37,6 +37,7 @@ export class PgEventRelay implements OnApplicationBootstrap, OnApplicationShutdo
   private listener: Client | null = null;
   private sender: Client | null = null;
   private stopped = false;
+  private sending: Promise<void> = Promise.resolve();
   private readonly forward = (name: string | string[], payload: unknown) => void this.send(name, payload);
 
   constructor(
@@ -86,14 +87,17 @@ export class PgEventRelay implements OnApplicationBootstrap, OnApplicationShutdo
   private async send(name: string | string[], payload: unknown): Promise<void> {
     if (typeof name !== 'string' || !RELAYED.has(name as AppEventName) || !this.sender) return;
     if (payload && typeof payload === 'object' && this.relayed.has(payload)) return;
-    try {
-      await this.sender.query('SELECT pg_notify($1, $2)', [
-        CHANNEL,
-        JSON.stringify({ origin: this.origin, name, payload }),
-      ]);
-    } catch (error) {
-      this.logger.warn({ event: name, err: { message: (error as Error).message } }, 'event relay notify failed');
-    }
+    const sender = this.sender;
+    const text = JSON.stringify({ origin: this.origin, name, payload });
+    // One query at a time on the connection (pg 9 refuses overlapping queries), in emit order.
+    this.sending = this.sending
+      .then(() => sender.query('SELECT pg_notify($1, $2)', [CHANNEL, text]))
+      .then(
+        () => undefined,
+        (error: Error) =>
+          this.logger.warn({ event: name, err: { message: error.message } }, 'event relay notify failed'),
+      );
+    await this.sending;
   }
 
   private receive(raw: string | undefined): void {
