@@ -11,7 +11,7 @@ const TREE_EXAMPLE = {
 };
 
 export class PutSecretDto {
-  @ApiProperty({ example: 'SG.xxxxx', description: 'Trimmed; `********` leaves the stored value unchanged.' })
+  @ApiProperty({ example: 'SG.example-key', description: 'Trimmed; `********` leaves the stored value unchanged.' })
   @IsString()
   value: string;
 }

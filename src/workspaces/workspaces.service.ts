@@ -149,13 +149,13 @@ export class WorkspacesService {
       });
       return this.withMemberships(caller, workspace.id);
     }
-    const toDowngrade = owned.filter((w) => this.plans.workspaceTier(w) !== 'solo');
+    const paidOwned = owned.filter((w) => this.plans.workspaceTier(w) !== 'solo');
     await this.workspaces.setPlanForAll(
-      toDowngrade.map((w) => w.id),
+      paidOwned.map((w) => w.id),
       'solo',
     );
     await this.users.setPlan(caller.userId, 'solo');
-    for (const w of toDowngrade) {
+    for (const w of paidOwned) {
       this.events.emit('workspace.plan_changed', { workspaceId: w.id, plan: 'solo', actorId: caller.userId });
     }
     const target = owned[0] ?? (await this.ensureSomeWorkspace(caller.userId));

@@ -398,6 +398,7 @@ async function call(
         runId: s.ctx.run.runId,
         nodeId: s.node.id,
         ownerId: s.ctx.run.ownerId,
+        egressAllowlist: s.ctx.run.egressAllowlist ?? [],
       },
     });
   } catch (err) {

@@ -326,6 +326,7 @@ async function post(
         runId: d.ctx.run.runId,
         nodeId: d.node.id,
         ownerId: d.ctx.run.ownerId,
+        egressAllowlist: d.ctx.run.egressAllowlist ?? [],
       },
     });
   } catch (err) {
