@@ -108,15 +108,15 @@ describe('webhooks (reference §6, SPEC §6)', () => {
       [
         'Stale or invalid timestamp',
         post({
-          'X-DSentr-Timestamp': String(Number(ts) - 301),
-          'X-DSentr-Signature': `v1=${sign(key, String(Number(ts) - 301), canonical)}`,
+          'X-DSentr-Timestamp': String(Number(ts) - 310),
+          'X-DSentr-Signature': `v1=${sign(key, String(Number(ts) - 310), canonical)}`,
         }),
       ],
       [
         'Stale or invalid timestamp',
         post({
-          'X-DSentr-Timestamp': String(Number(ts) + 301),
-          'X-DSentr-Signature': `v1=${sign(key, String(Number(ts) + 301), canonical)}`,
+          'X-DSentr-Timestamp': String(Number(ts) + 310),
+          'X-DSentr-Signature': `v1=${sign(key, String(Number(ts) + 310), canonical)}`,
         }),
       ],
       ['Stale or invalid timestamp', post({ 'X-DSentr-Timestamp': 'yesterday', 'X-DSentr-Signature': `v1=${good}` })],
