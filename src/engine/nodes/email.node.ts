@@ -1,3 +1,4 @@
+import { callProvider } from '../outbound';
 import { createHash, createHmac } from 'node:crypto';
 import { createTransport } from 'nodemailer';
 import { OutboundError, type OutboundRequest, type OutboundResponse } from '../../egress/outbound-http';
@@ -381,32 +382,12 @@ function smtpError(err: unknown, signal: AbortSignal): NodeError {
   return new NodeError(`SMTP ${reason}${code}${reply !== '' ? `: ${reply}` : ''}`);
 }
 
-async function call(
+function call(
   s: Delivery,
   service: string,
   req: Pick<OutboundRequest, 'method' | 'url' | 'headers' | 'body'>,
 ): Promise<OutboundResponse> {
-  let response: OutboundResponse;
-  try {
-    response = await s.ctx.http.request({
-      ...req,
-      timeoutMs: s.timeoutMs,
-      signal: s.ctx.signal,
-      followRedirects: false,
-      origin: {
-        workflowId: s.ctx.run.workflowId,
-        runId: s.ctx.run.runId,
-        nodeId: s.node.id,
-        ownerId: s.ctx.run.ownerId,
-        egressAllowlist: s.ctx.run.egressAllowlist ?? [],
-      },
-    });
-  } catch (err) {
-    if (err instanceof OutboundError) throw new NodeError(`${service} request failed: ${err.message}`);
-    throw new NodeError(`${service} request failed`);
-  }
-  if (response.status < 200 || response.status > 299) throw new NodeError(`${service} responded ${response.status}`);
-  return response;
+  return callProvider(s.ctx, s.node, service, s.timeoutMs, req);
 }
 
 /** Template variables: `[{key,value}]` rows, an object, or a JSON object text; strings templated. */

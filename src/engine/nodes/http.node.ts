@@ -1,3 +1,4 @@
+import { outboundOrigin } from '../outbound';
 import { OutboundError, type OutboundRequest, type OutboundResponse } from '../../egress/outbound-http';
 import { NodeError, type GraphNode, type NodeContext, type NodeExecutor, type NodeResult } from '../node-types';
 import { renderDeep, renderTemplate } from '../templating';
@@ -22,13 +23,7 @@ export class HttpNode implements NodeExecutor {
     const request = buildRequest(asRecord(data.params), ctx.context);
     request.timeoutMs = positiveNumber(data.timeout) ?? DEFAULT_TIMEOUT_MS;
     request.signal = ctx.signal;
-    request.origin = {
-      workflowId: ctx.run.workflowId,
-      runId: ctx.run.runId,
-      nodeId: node.id,
-      ownerId: ctx.run.ownerId,
-      egressAllowlist: ctx.run.egressAllowlist ?? [],
-    };
+    request.origin = outboundOrigin(ctx, node);
 
     const response = await sendWithRetries(ctx, request, retryCount(data.retries));
     return { outputs: toOutputs(response) };

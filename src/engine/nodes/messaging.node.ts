@@ -1,3 +1,4 @@
+import { callProvider } from '../outbound';
 import { OutboundError, type OutboundResponse } from '../../egress/outbound-http';
 import { detectMessagingPlatform } from '../../plans/plan-assessment';
 import {
@@ -304,37 +305,19 @@ async function fromProvider(call: () => Promise<Record<string, unknown>>): Promi
   }
 }
 
-async function post(
+function post(
   d: Delivery,
   service: string,
   url: string,
   payload: unknown,
   extraHeaders: Record<string, string> = {},
 ): Promise<OutboundResponse> {
-  let response: OutboundResponse;
-  try {
-    response = await d.ctx.http.request({
-      method: 'POST',
-      url,
-      headers: { 'Content-Type': 'application/json', ...extraHeaders },
-      body: JSON.stringify(payload),
-      timeoutMs: d.timeoutMs,
-      signal: d.ctx.signal,
-      followRedirects: false,
-      origin: {
-        workflowId: d.ctx.run.workflowId,
-        runId: d.ctx.run.runId,
-        nodeId: d.node.id,
-        ownerId: d.ctx.run.ownerId,
-        egressAllowlist: d.ctx.run.egressAllowlist ?? [],
-      },
-    });
-  } catch (err) {
-    if (err instanceof OutboundError) throw new NodeError(`${service} request failed: ${err.message}`);
-    throw new NodeError(`${service} request failed`);
-  }
-  if (response.status < 200 || response.status > 299) throw new NodeError(`${service} responded ${response.status}`);
-  return response;
+  return callProvider(d.ctx, d.node, service, d.timeoutMs, {
+    method: 'POST',
+    url,
+    headers: { 'Content-Type': 'application/json', ...extraHeaders },
+    body: JSON.stringify(payload),
+  });
 }
 
 function normalized(value: unknown): string {
