@@ -1,23 +1,31 @@
 /**
  * SSE benchmark (issue 7): N concurrent clients on one run stream of a server running in its own
- * process. Reports connections held, event latency from the server's state change to each client
- * (p50/p99), and server memory per idle connection. Then 10,000 connect/disconnect cycles against
- * the same stream, reporting server memory growth.
+ * process, the clients spread over BENCH_SSE_CLIENT_PROCESSES processes (bench/sse-clients.ts).
+ * Reports connections held, event latency from the state change (the version in the event id)
+ * to each client (p50/p99), CPU used by server and clients while the events go out, and server
+ * memory per idle connection (RSS and heap after a full GC). Then BENCH_SSE_CYCLES
+ * connect/disconnect cycles against the same stream: heap after GC and live handles must come
+ * back (no listener or subscription left behind).
  *
- *   npm run bench:sse                      # 10,000 clients
- *   BENCH_SSE_CLIENTS=2000 npm run bench:sse
+ *   npm run bench:sse                                  # 10,000 clients, 10,000 cycles
+ *   BENCH_SSE_CLIENTS=2000 BENCH_SSE_CYCLES=100 npm run bench:sse
+ *   BENCH_SSE_PROFILE=/tmp npm run bench:sse           # CPU profile of the event phase
+ *   BENCH_SSE_PERF=/tmp/perf.data BENCH_SSE_NODE_ARGS=--perf-basic-prof npm run bench:sse
  *
  * Everything runs on 127.0.0.1 and stops by itself. Results: bench/results/sse-<timestamp>.json.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, fork, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { ClientReport } from './sse-clients';
 
 const CLIENTS = Number(process.env.BENCH_SSE_CLIENTS ?? 10_000);
 const CYCLES = Number(process.env.BENCH_SSE_CYCLES ?? 10_000);
+/** Processes the clients are spread over (the server has its own). */
+const CLIENT_PROCESSES = Number(process.env.BENCH_SSE_CLIENT_PROCESSES ?? 2);
 const ROOT = path.join(__dirname, '..');
 
 function percentile(sorted: number[], p: number): number {
@@ -25,9 +33,55 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-function rssKb(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
+interface Probe {
+  heapUsedKB: number;
+  rssKB: number;
+  resources: Record<string, number>;
+}
+
+/** Memory after a full GC and live handles in the server (bench/server-probe.ts answers). */
+function probe(server: ChildProcess): Promise<Probe> {
+  return new Promise((resolve) => {
+    const listener = (message: { probe?: Probe }) => {
+      if (!message.probe) return;
+      server.off('message', listener);
+      resolve({ ...message.probe, resources: { TCPSocketWrap: 0, ...message.probe.resources } });
+    };
+    server.on('message', listener);
+    server.send('probe');
+  });
+}
+
+/** CPU time (ms) a process has used so far: [user, system]. */
+function cpuMs(pid: number): [number, number] {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return [Number(fields[11]) * 10, Number(fields[12]) * 10];
+}
+
+function cpuSince(pid: number, before: [number, number]): { user: number; system: number } {
+  const now = cpuMs(pid);
+  return { user: now[0] - before[0], system: now[1] - before[1] };
+}
+
+function ask(server: ChildProcess, message: string, answer: string): Promise<unknown> {
+  return new Promise((resolve) => {
+    const listener = (reply: Record<string, unknown>) => {
+      if (!(answer in reply)) return;
+      server.off('message', listener);
+      resolve(reply[answer]);
+    };
+    server.on('message', listener);
+    server.send(message);
+  });
+}
+
+function diff(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const delta = (after[key] ?? 0) - (before[key] ?? 0);
+    if (delta) out[key] = delta;
+  }
+  return out;
 }
 
 async function until(check: () => boolean | Promise<boolean>, what: string, ms: number): Promise<void> {
@@ -66,11 +120,22 @@ async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runloom-bench-sse-'));
   const server: ChildProcess = spawn(
     process.execPath,
-    ['--max-old-space-size=4096', '-r', 'ts-node/register/transpile-only', 'src/main.ts'],
+    [
+      '--max-old-space-size=4096',
+      '--expose-gc',
+      // e.g. BENCH_SSE_NODE_ARGS=--trace-gc
+      ...(process.env.BENCH_SSE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      '-r',
+      'ts-node/register/transpile-only',
+      '-r',
+      './bench/server-probe.ts',
+      'src/main.ts',
+    ],
     {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
+        ...(process.env.BENCH_SSE_PROFILE ? { BENCH_SSE_PROFILE: process.env.BENCH_SSE_PROFILE } : {}),
         TS_NODE_TRANSPILE_ONLY: 'true',
         PORT: String(port),
         HOST: '127.0.0.1',
@@ -83,11 +148,11 @@ async function main(): Promise<void> {
         WORKER_POLL_INTERVAL_MS: '10',
         SSE_KEEPALIVE_MS: '10000',
       },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );
   const base = `http://127.0.0.1:${port}`;
-  const sockets: http.ClientRequest[] = [];
+  const children: ChildProcess[] = [];
   try {
     await until(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok === true, 'server start', 60_000);
     const email = `bench-${Date.now()}@example.com`;
@@ -120,64 +185,73 @@ async function main(): Promise<void> {
       .workflow;
     const run = (await json(base, 'POST', `/api/workflows/${wf.id}/run`, {}, token)).body.run;
     await until(() => held.length === 1, 'the run to hold', 30_000);
-    const rssBefore = rssKb(server.pid!);
+    const before = await probe(server);
 
-    // N clients, each parsing the stream and recording when each node_runs state arrives.
-    const latencies: number[] = [];
-    let connected = 0;
-    let finishedClients = 0;
+    // N clients spread over a few processes, so the load generator is not one busy event loop.
     const streamPath = `/api/workflows/${wf.id}/runs/${run.id}/events`;
+    const clients = Array.from({ length: CLIENT_PROCESSES }, (_, i) => {
+      const child = fork(path.join(__dirname, 'sse-clients.ts'), [], {
+        execArgv: ['-r', 'ts-node/register/transpile-only'],
+        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' },
+      });
+      const state = { child, connected: 0, finished: 0, recording: false, latencies: null as number[] | null };
+      child.on('message', (report: ClientReport) => {
+        if (report.kind === 'progress') Object.assign(state, report);
+        else if (report.kind === 'recording') state.recording = true;
+        else state.latencies = report.values;
+      });
+      const count = Math.floor(CLIENTS / CLIENT_PROCESSES) + (i < CLIENTS % CLIENT_PROCESSES ? 1 : 0);
+      child.send({ start: { port, path: streamPath, token, count, parallel: 100 } });
+      return state;
+    });
+    children.push(...clients.map((c) => c.child));
+    const total = (key: 'connected' | 'finished') => clients.reduce((sum, c) => sum + c[key], 0);
     const connectStart = Date.now();
-    for (let i = 0; i < CLIENTS; i += 1) {
-      const req = http.get(
-        { host: '127.0.0.1', port, path: streamPath, headers: { authorization: `Bearer ${token}` }, agent: false },
-        (res) => {
-          let buffer = '';
-          let first = true;
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            const now = Date.now();
-            buffer += chunk;
-            let end: number;
-            while ((end = buffer.indexOf('\n\n')) !== -1) {
-              const frame = buffer.slice(0, end);
-              buffer = buffer.slice(end + 2);
-              if (first) {
-                first = false;
-                connected += 1;
-                continue;
-              }
-              if (!frame.includes('event: node_runs')) continue;
-              const data = JSON.parse(
-                frame
-                  .split('\n')
-                  .find((l) => l.startsWith('data: '))!
-                  .slice(6),
-              ) as { updated_at: string; status: string }[];
-              const changedAt = Math.max(...data.map((n) => Date.parse(n.updated_at)));
-              latencies.push(now - changedAt);
-              if (data.length === nodes.length && data.every((n) => n.status === 'succeeded')) finishedClients += 1;
-            }
-          });
-        },
-      );
-      req.on('error', () => undefined);
-      sockets.push(req);
-      if (i % 500 === 499) await until(() => connected >= i - 1000, 'connections to settle', 120_000);
-    }
-    await until(() => connected === CLIENTS, `${CLIENTS} clients to connect`, 300_000);
+    await until(() => total('connected') === CLIENTS, `${CLIENTS} clients to connect`, 300_000);
     const connectSeconds = (Date.now() - connectStart) / 1000;
     await new Promise((r) => setTimeout(r, 2000));
-    const rssIdle = rssKb(server.pid!);
+    const idle = await probe(server);
+    const connectionsHeld = total('connected');
 
+    // BENCH_SSE_PROFILE=<dir>: a CPU profile of the server while the events go out.
+    const profiling = process.env.BENCH_SSE_PROFILE ? await ask(server, 'profile-start', 'profiling') : null;
+    for (const c of clients) c.child.send({ go: true });
+    await until(() => clients.every((c) => c.recording), 'clients to record', 10_000);
+    // BENCH_SSE_PERF=<file>: `perf record` of the server while the events go out (with
+    // BENCH_SSE_NODE_ARGS=--perf-basic-prof for JavaScript names).
+    const perf = process.env.BENCH_SSE_PERF
+      ? spawn('perf', ['record', '-F', '2000', '-g', '-p', String(server.pid), '-o', process.env.BENCH_SSE_PERF], {
+          stdio: 'ignore',
+        })
+      : null;
+    if (perf) await new Promise((r) => setTimeout(r, 1000));
+    const cpuBefore = [server.pid!, ...clients.map((c) => c.child.pid!)].map(cpuMs);
+    const releasedAt = Date.now();
     held.forEach((res) => res.end('{}'));
-    await until(() => finishedClients === CLIENTS, 'every client to see the run finish', 300_000);
-    latencies.sort((a, b) => a - b);
-    for (const s of sockets) s.destroy();
+    await until(() => total('finished') === CLIENTS, 'every client to see the run finish', 300_000);
+    if (perf) {
+      perf.kill('SIGINT');
+      await new Promise((r) => perf.once('exit', r));
+    }
+    const eventPhase = {
+      wallMs: Date.now() - releasedAt,
+      serverCpuMs: cpuSince(server.pid!, cpuBefore[0]),
+      clientsCpuMs: clients.map((c, i) => cpuSince(c.child.pid!, cpuBefore[i + 1])),
+    };
+    if (profiling) console.log(`profile: ${String(await ask(server, 'profile-stop', 'profiled'))}`);
+    for (const c of clients) c.child.send({ collect: true });
+    await until(() => clients.every((c) => c.latencies !== null), 'latencies', 60_000);
+    const latencies = clients.flatMap((c) => c.latencies!).sort((a, b) => a - b);
+    for (const c of clients) c.child.disconnect();
+    await until(
+      async () => (await probe(server)).resources.TCPSocketWrap <= before.resources.TCPSocketWrap,
+      'server to see every client leave',
+      60_000,
+    );
+    const afterClients = await probe(server);
 
-    // 10,000 connect/disconnect cycles: memory must come back (listeners and subscriptions released).
-    await new Promise((r) => setTimeout(r, 2000));
-    const rssAfterClients = rssKb(server.pid!);
+    // 10,000 connect/disconnect cycles: what each stream holds (subscriptions, timers, the shared
+    // run state) must be released, so heap after GC and live handles come back to where they were.
     for (let i = 0; i < CYCLES; i += 1) {
       await new Promise<void>((resolve) => {
         const req = http.get(
@@ -192,8 +266,12 @@ async function main(): Promise<void> {
         req.on('error', () => resolve());
       });
     }
-    await new Promise((r) => setTimeout(r, 2000));
-    const rssAfterCycles = rssKb(server.pid!);
+    await until(
+      async () => (await probe(server)).resources.TCPSocketWrap <= before.resources.TCPSocketWrap,
+      'server to see every cycle leave',
+      60_000,
+    );
+    const afterCycles = await probe(server);
 
     const result = {
       at: new Date().toISOString(),
@@ -204,21 +282,25 @@ async function main(): Promise<void> {
         database: 'sqlite',
       },
       clients: CLIENTS,
-      connectionsHeld: connected,
+      clientProcesses: CLIENT_PROCESSES,
+      connectionsHeld,
       connectSeconds,
       eventsMeasured: latencies.length,
+      eventPhase,
       latencyMs: {
         p50: percentile(latencies, 50),
         p99: percentile(latencies, 99),
         max: latencies[latencies.length - 1],
       },
-      memoryPerIdleConnectionKB: Math.round(((rssIdle - rssBefore) / CLIENTS) * 10) / 10,
+      memoryPerIdleConnectionKB: {
+        rss: Math.round(((idle.rssKB - before.rssKB) / CLIENTS) * 10) / 10,
+        heapAfterGc: Math.round(((idle.heapUsedKB - before.heapUsedKB) / CLIENTS) * 10) / 10,
+      },
       cycles: CYCLES,
-      rssKB: {
-        beforeClients: rssBefore,
-        idleWithClients: rssIdle,
-        afterClientsClosed: rssAfterClients,
-        afterCycles: rssAfterCycles,
+      probes: { before, idle, afterClients, afterCycles },
+      leakAfterCycles: {
+        heapAfterGcKB: afterCycles.heapUsedKB - afterClients.heapUsedKB,
+        handles: diff(afterClients.resources, afterCycles.resources),
       },
     };
     const file = path.join(ROOT, 'bench', 'results', `sse-${result.at.replace(/[:.]/g, '-')}.json`);
@@ -226,7 +308,9 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result, null, 2));
     console.log(`written ${path.relative(ROOT, file)}`);
   } finally {
-    for (const s of sockets) s.destroy();
+    for (const c of children) if (c.connected) c.disconnect();
+    if (server.connected) server.send('exit');
+    await Promise.race([new Promise((r) => server.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
     server.kill('SIGTERM');
     hold.closeAllConnections();
     hold.close();

@@ -2,6 +2,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { EventSource } from 'eventsource';
 import * as http from 'node:http';
 import request from 'supertest';
+import { RunRepository } from '../src/database/repositories/run.repository';
 import { createTestApp, TestApp } from './utils/app';
 import { TargetServer } from './utils/target-server';
 import { waitFor } from './utils/wait';
@@ -43,7 +44,11 @@ describe('live streams over SSE (reference §11, SPEC §8)', () => {
   let cookie: string;
   beforeAll(async () => {
     target = await new TargetServer().start();
-    t = await createTestApp({ WORKER_POLL_INTERVAL_MS: '20', SSE_KEEPALIVE_MS: '200' });
+    t = await createTestApp({
+      WORKER_POLL_INTERVAL_MS: '20',
+      SSE_KEEPALIVE_MS: '200',
+      WORKER_HEARTBEAT_INTERVAL_MS: '50',
+    });
     browser = await signupAndLogin(t.url);
     await browser.agent
       .post('/api/workspaces/plan')
@@ -109,6 +114,21 @@ describe('live streams over SSE (reference §11, SPEC §8)', () => {
     } finally {
       source.close();
     }
+  });
+
+  it('a heartbeat is not a change: the run version (updated_at, the event id) stays put', async () => {
+    const wf = await holdingWorkflow('heartbeat');
+    const run = (await browser.agent.post(`/api/workflows/${wf.id}/run`).set('x-csrf-token', browser.csrf).expect(202))
+      .body.run;
+    await waitFor(() => target.heldCount('heartbeat') === 1, 'the held node');
+    const runs = t.app.get(RunRepository);
+    const before = (await runs.findById(run.id))!;
+    await waitFor(
+      async () => (await runs.findById(run.id))!.heartbeatAt!.getTime() > before.heartbeatAt!.getTime(),
+      'a heartbeat',
+    );
+    expect((await runs.findById(run.id))!.updatedAt.getTime()).toBe(before.updatedAt.getTime());
+    target.release('heartbeat');
   });
 
   it('a reconnect with Last-Event-ID gets what it missed, and nothing twice', async () => {

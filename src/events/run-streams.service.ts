@@ -1,7 +1,7 @@
 import { Injectable, MessageEvent } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { concat, defer, from, fromEvent, interval, merge, Observable, of } from 'rxjs';
+import { concat, defer, fromEvent, interval, merge, Observable, of } from 'rxjs';
 import { concatMap, filter, finalize, map, share, shareReplay, takeWhile, throttleTime } from 'rxjs/operators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode } from '../common/errors/app-error';
@@ -14,6 +14,8 @@ import { WorkspaceRepository } from '../database/repositories/workspace.reposito
 import { toNodeRunResponse, toRunResponse } from '../runs/runs.dto';
 import { SecretsService } from '../secrets/secrets.service';
 import { WorkflowsService } from '../workflows/workflows.service';
+import { RunState } from './run-state';
+import { SseFrame, SseOutput } from './sse-writer';
 
 const RUN_EVENTS: AppEventName[] = ['run.queued', 'run.started', 'run.paused', 'run.finished'];
 const NODE_EVENTS: AppEventName[] = ['node.started', 'node.finished'];
@@ -113,26 +115,22 @@ export class RunStreamsService {
     workflowId: string,
     runId: string,
     lastEventId?: string,
-  ): Promise<Observable<MessageEvent>> {
+  ): Promise<Observable<SseOutput>> {
     await this.member(caller, workflowId);
     const run = await this.runs.findForWorkflow(workflowId, runId);
     if (!run) throw new AppError(ErrorCode.NotFound, 'Run not found');
     const [lastRun, lastNodes] = (lastEventId ?? '').split('.').map((v) => Number(v) || 0);
     let runVersion = lastRun ?? 0;
     let nodeVersion = lastNodes ?? 0;
+    // Synchronous steps only: this runs once per client for every change of the run.
     const updates = this.runState(runId).pipe(
-      concatMap((state) => {
-        const out: MessageEvent[] = [];
-        if (state.runVersion > runVersion) {
-          runVersion = state.runVersion;
-          out.push({ type: 'run', data: state.runJson, id: `${runVersion}.${nodeVersion}` });
-        }
-        if (state.nodeVersion > nodeVersion) {
-          nodeVersion = state.nodeVersion;
-          out.push({ type: 'node_runs', data: state.nodeRunsJson, id: `${runVersion}.${nodeVersion}` });
-        }
-        return from(out);
+      map((state) => {
+        const frame = state.framesSince(runVersion, nodeVersion);
+        runVersion = Math.max(runVersion, state.runVersion);
+        nodeVersion = Math.max(nodeVersion, state.nodeVersion);
+        return frame;
       }),
+      filter((frame): frame is SseFrame => frame !== null),
     );
     return merge(updates, this.keepalive());
   }
@@ -151,12 +149,12 @@ export class RunStreamsService {
         const current = await this.runs.findById(runId);
         const nodeRuns = current ? await this.runs.nodeRuns(runId) : [];
         return current
-          ? {
-              runVersion: current.updatedAt.getTime(),
-              nodeVersion: latest(nodeRuns),
-              runJson: JSON.stringify(this.secrets.redactor.redact(toRunResponse(current))),
-              nodeRunsJson: JSON.stringify(this.secrets.redactor.redact(nodeRuns.map(toNodeRunResponse))),
-            }
+          ? new RunState(
+              current.updatedAt.getTime(),
+              latest(nodeRuns),
+              JSON.stringify(this.secrets.redactor.redact(toRunResponse(current))),
+              JSON.stringify(this.secrets.redactor.redact(nodeRuns.map(toNodeRunResponse))),
+            )
           : null;
       }).pipe(
         filter((s): s is RunState => s !== null),
@@ -237,13 +235,6 @@ export class RunStreamsService {
     );
     return new Set(workflows.map((w) => w.id));
   }
-}
-
-interface RunState {
-  runVersion: number;
-  nodeVersion: number;
-  runJson: string;
-  nodeRunsJson: string;
 }
 
 function latest(nodeRuns: NodeRunEntity[]): number {

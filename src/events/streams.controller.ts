@@ -1,12 +1,13 @@
-import { Controller, Headers, MessageEvent, Param, Query, Sse } from '@nestjs/common';
-import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { Observable } from 'rxjs';
+import { Controller, Headers, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
 import { Authenticated, CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
 import { UuidPipe } from '../common/http/uuid.pipe';
 import { WorkspaceQuery } from '../workflows/workflows.dto';
 import { RunStreamsService } from './run-streams.service';
+import { SseRoute, writeEvents } from './sse-writer';
 
 const STREAM = { description: 'text/event-stream; `: keepalive` comments every SSE_KEEPALIVE_MS.' };
 
@@ -21,48 +22,53 @@ export class StreamsController {
   constructor(private readonly streams: RunStreamsService) {}
 
   /** Static segment: registered before the `:id` routes of the runs and workflows modules. */
-  @Sse('runs/events')
-  @ApiProduces('text/event-stream')
+  @SseRoute('runs/events')
   @ApiOkResponse({ ...STREAM, description: '`status` {"has_running","has_queued"} on change, `tick` {} periodically.' })
   @ApiErrors(401)
-  status(@CurrentUser() user: AuthPrincipal): Promise<Observable<MessageEvent>> {
-    return this.streams.globalStatus(user);
+  async status(@CurrentUser() user: AuthPrincipal, @Req() req: Request, @Res() res: Response): Promise<void> {
+    writeEvents(req, res, await this.streams.globalStatus(user));
   }
 
-  @Sse(':id/runs/events-stream')
-  @ApiProduces('text/event-stream')
+  @SseRoute(':id/runs/events-stream')
   @ApiOkResponse({ description: '`runs`: the queued and running runs, whenever that list changes.' })
   @ApiErrors(400, 401, 404)
-  activeRuns(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string): Promise<Observable<MessageEvent>> {
-    return this.streams.activeRuns(user, id);
+  async activeRuns(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('id', UuidPipe) id: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    writeEvents(req, res, await this.streams.activeRuns(user, id));
   }
 
-  @Sse(':id/runs/:runId/events')
-  @ApiProduces('text/event-stream')
+  @SseRoute(':id/runs/:runId/events')
   @ApiOkResponse({
     description: '`run` and `node_runs` as they change; reconnect with Last-Event-ID to get what was missed.',
   })
   @ApiErrors(400, 401, 404)
-  run(
+  async run(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
     @Param('runId', UuidPipe) runId: string,
+    @Req() req: Request,
+    @Res() res: Response,
     @Headers('last-event-id') lastEventId?: string,
-  ): Promise<Observable<MessageEvent>> {
-    return this.streams.runDetail(user, id, runId, lastEventId);
+  ): Promise<void> {
+    writeEvents(req, res, await this.streams.runDetail(user, id, runId, lastEventId));
   }
 
-  @Sse(':id/events')
-  @ApiProduces('text/event-stream')
+  @SseRoute(':id/events')
   @ApiOkResponse({
     description: '`workflow` now and on every change; `error` {"error":"workflow_not_found"} and the end when deleted.',
   })
   @ApiErrors(400, 401, 403, 404)
-  workflow(
+  async workflow(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
     @Query() query: WorkspaceQuery,
-  ): Promise<Observable<MessageEvent>> {
-    return this.streams.workflow(user, id, query.workspace);
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    writeEvents(req, res, await this.streams.workflow(user, id, query.workspace));
   }
 }

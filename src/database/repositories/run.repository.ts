@@ -227,12 +227,12 @@ export class RunRepository {
   /** Extends the lease if the run is still running under this worker; false = canceled or lost. */
   async renewLease(runId: string, workerId: string, leaseMs: number, now: Date): Promise<boolean> {
     const result = await this.db.write((em) =>
-      em
-        .getRepository(RunEntity)
-        .update(
-          { id: runId, leasedBy: workerId, status: 'running' },
-          { heartbeatAt: now, leaseExpiresAt: new Date(now.getTime() + leaseMs), updatedAt: now },
-        ),
+      em.getRepository(RunEntity).update(
+        { id: runId, leasedBy: workerId, status: 'running' },
+        // updated_at is the run's visible version (stream event ids): a heartbeat is not a
+        // change, so it keeps the value TypeORM would otherwise bump.
+        { heartbeatAt: now, leaseExpiresAt: new Date(now.getTime() + leaseMs), updatedAt: () => '"updated_at"' },
+      ),
     );
     return (result.affected ?? 0) > 0;
   }
