@@ -1,7 +1,8 @@
 import { EventSource } from 'eventsource';
 import request from 'supertest';
 import { createTestApp, TestApp } from './utils/app';
-import { AppProcess, startWorker } from './utils/processes';
+import { Db } from '../src/database/db.service';
+import { AppProcess, startProcess, startWorker } from './utils/processes';
 import { TargetServer } from './utils/target-server';
 import { waitFor } from './utils/wait';
 import { actor, graph, trigger, uniqueName, upgrade } from './factories/workflow.factory';
@@ -191,5 +192,60 @@ onPostgres('separate API and worker processes on PostgreSQL', () => {
       (await request(t.url).get(`/api/workflows/${wf.id}/runs/${second.id}`).set(owner.auth)).body.run.status,
     ).toBe('canceled');
     await Promise.all(workers.splice(0).map((w) => w.kill('SIGTERM')));
+  });
+});
+
+onPostgres('three scheduler processes on PostgreSQL', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ RUNLOOM_ROLES: 'api' });
+  });
+  afterAll(() => t.close());
+
+  it('fire each of 50 schedules exactly once per due time (SKIP LOCKED claims, idempotent runs)', async () => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const every = { cron: '* * * * * *', timezone: 'UTC' };
+    const workflowIds: string[] = [];
+    for (let i = 0; i < 50; i += 1) {
+      const data = graph([trigger('schedule-1', { triggerType: 'Schedule', scheduleConfig: every })]);
+      workflowIds.push(
+        (
+          await request(t.url)
+            .post('/api/workflows')
+            .set(owner.auth)
+            .send({ name: uniqueName('Every second'), data, workspace_id: ws })
+            .expect(201)
+        ).body.workflow.id,
+      );
+    }
+    const env = {
+      RUNLOOM_ROLES: 'scheduler',
+      DATABASE_URL: t.databaseUrl,
+      SCHEDULER_TICK_MS: '100',
+      RUNAWAY_LIMIT_5MIN: '100000',
+    };
+    const schedulers = await Promise.all([1, 2, 3].map(() => startProcess(env, /Runloom started without HTTP/)));
+    const firings = () =>
+      t.app.get(Db).manager.query(
+        `SELECT workflow_id, snapshot->'_trigger_context'->>'scheduledFor' AS due, COUNT(*)::int AS runs
+             FROM workflow_runs GROUP BY 1, 2`,
+      ) as Promise<{ workflow_id: string; due: string; runs: number }[]>;
+    try {
+      // Every schedule fired for at least 4 due times (seconds) while all three competed.
+      await waitFor(
+        async () => {
+          const rows = await firings();
+          return workflowIds.every((id) => rows.filter((r) => r.workflow_id === id).length >= 4);
+        },
+        'four firings of every schedule',
+        60_000,
+      );
+    } finally {
+      await Promise.all(schedulers.map((s) => s.kill('SIGTERM')));
+    }
+    const rows = await firings();
+    expect(rows.filter((r) => r.runs !== 1)).toEqual([]);
+    expect(new Set(rows.map((r) => r.workflow_id))).toEqual(new Set(workflowIds));
   });
 });

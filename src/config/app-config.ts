@@ -65,6 +65,10 @@ export class AppConfig {
     deadlineMs: number;
     shutdownGraceMs: number;
   };
+  readonly scheduler: {
+    tickMs: number;
+    catchUp: 'latest' | 'all' | 'skip';
+  };
   readonly egress: {
     allowedDomains: string[];
     disallowedDomains: string[];
@@ -221,6 +225,10 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       pollMs: env.WORKER_POLL_INTERVAL_MS,
       deadlineMs: env.WORKER_RUN_DEADLINE_SECONDS * 1000,
       shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
+    },
+    scheduler: {
+      tickMs: env.SCHEDULER_TICK_MS,
+      catchUp: env.SCHEDULE_CATCH_UP,
     },
     egress: {
       allowedDomains: hostList(env.ALLOWED_HTTP_DOMAINS),

@@ -244,6 +244,22 @@ export class Environment {
   @Min(0)
   WORKER_SHUTDOWN_GRACE_SECONDS = 10;
 
+  /** How often the scheduler looks for due schedules (it also wakes at the soonest due time). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  SCHEDULER_TICK_MS = 1000;
+
+  /**
+   * Firings missed while no scheduler ran: `latest` fires once for the most recent missed time,
+   * `all` fires every missed time, `skip` fires none (the schedule moves on to the next time).
+   */
+  @IsOptional()
+  @IsIn(['latest', 'all', 'skip'])
+  SCHEDULE_CATCH_UP: 'latest' | 'all' | 'skip' = 'latest';
+
   /** Finished runs older than this are deleted (with their node runs and dead letters). 0 keeps them. */
   @IsOptional()
   @Type(() => Number)

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '../common/clock';
+import { Clock, toRfc3339 } from '../common/clock';
 import { AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode, PlanViolationError } from '../common/errors/app-error';
 import { EventBus } from '../common/events/event-bus';
@@ -9,7 +9,7 @@ import { QuotaTicket } from '../database/repositories/run-usage.repository';
 import { NewRun, RunRepository } from '../database/repositories/run.repository';
 import { WorkflowRepository } from '../database/repositories/workflow.repository';
 import { WorkspaceRepository } from '../database/repositories/workspace.repository';
-import { assessSoloGraph, SOLO_WORKFLOW_LIMIT } from '../plans/plan-assessment';
+import { assessSoloGraph, SCHEDULE_TRIGGER_MESSAGE, SOLO_WORKFLOW_LIMIT } from '../plans/plan-assessment';
 import { PlansService } from '../plans/plans.service';
 import { RunQuotaService } from '../plans/run-quota.service';
 import { SecretsService } from '../secrets/secrets.service';
@@ -96,6 +96,46 @@ export class RunsService {
         workflow,
         snapshot,
         { idempotencyKey: dto?.idempotency_key, priority: dto?.priority, triggeredBy: `user:${caller.userId}` },
+        ticket,
+        now,
+      );
+    });
+  }
+
+  /**
+   * A schedule's run for one due time (reference §10.3 with SPEC §4): runaway protection and the
+   * workspace quota apply, and schedule triggers need the workspace plan (the owner's, or the
+   * workspace's). Idempotent on (schedule, due time): a firing retried after a crash finds the
+   * run it queued instead of queueing another. A gate that refuses throws; the scheduler records
+   * its message as the reason the due time was skipped.
+   */
+  async startScheduled(
+    workflow: WorkflowEntity,
+    schedule: { id: string; triggerNodeId: string | null; config: Record<string, unknown> | null },
+    dueAt: Date,
+    now: Date,
+  ): Promise<RunEnvelope> {
+    await this.quota.assertNotRunaway(workflow, now);
+    const { ticket, tier } = await this.quota.takeTicket(workflow, { userId: workflow.userId, claimsPlan: null }, now);
+    return this.withTicket(ticket, now, async () => {
+      if (tier === 'solo')
+        throw new PlanViolationError([{ code: 'premium-trigger', message: SCHEDULE_TRIGGER_MESSAGE }]);
+      const saved = workflow.data[SNAPSHOT_KEYS.triggerContext];
+      const snapshot = buildSnapshot(workflow.data, {
+        triggerContext: {
+          ...(saved && typeof saved === 'object' && !Array.isArray(saved) ? saved : {}),
+          scheduled: true,
+          scheduleId: schedule.id,
+          scheduledFor: toRfc3339(dueAt),
+          scheduleConfig: schedule.config,
+        },
+        startFromNodeId: schedule.triggerNodeId ?? undefined,
+        egressAllowlist: workflow.egressAllowlist,
+      });
+      return this.enqueue(
+        workflow,
+        snapshot,
+        { idempotencyKey: `schedule:${schedule.id}:${dueAt.toISOString()}`, triggeredBy: `schedule:${schedule.id}` },
         ticket,
         now,
       );

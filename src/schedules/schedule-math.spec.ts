@@ -4,6 +4,8 @@ import {
   CronScheduleConfig,
   DsentrScheduleConfig,
   findScheduleTrigger,
+  latestRunAtOrBefore,
+  nextRunAfter,
   parseScheduleConfig,
   ScheduleConfig,
 } from './schedule-math';
@@ -509,6 +511,73 @@ describe('computeNextRun (cron)', () => {
 
   it('handles sparse expressions (29 February)', () => {
     expect(next({ cron: '0 0 29 2 *' }, null, '2025-03-01T00:00:00Z')).toBe('2028-02-29T00:00:00.000Z');
+  });
+});
+
+describe('latestRunAtOrBefore and nextRunAfter (what the scheduler fires after downtime, and next)', () => {
+  const latest = (config: ScheduleConfig, at: string) => iso(latestRunAtOrBefore(config, d(at)));
+  const after = (config: ScheduleConfig, at: string) => iso(nextRunAfter(config, d(at)));
+
+  it('every 15 minutes: the most recent due time, the same one when exactly due, none before the start', () => {
+    const config = parsed({ startDate: '2025-01-31', startTime: '09:30', repeat: { every: 15, unit: 'minutes' } });
+    expect(latest(config, '2025-02-01T10:07:00Z')).toBe('2025-02-01T10:00:00.000Z');
+    expect(latest(config, '2025-02-01T10:00:00Z')).toBe('2025-02-01T10:00:00.000Z');
+    expect(latest(config, '2025-01-31T09:29:59Z')).toBeNull();
+    expect(after(config, '2025-02-01T10:00:00Z')).toBe('2025-02-01T10:15:00.000Z');
+  });
+
+  it('a one-shot: its start once due, and nothing after it has fired', () => {
+    const config = parsed({ startDate: '2025-01-31', startTime: '09:30' });
+    expect(latest(config, '2025-03-01T00:00:00Z')).toBe('2025-01-31T09:30:00.000Z');
+    expect(after(config, '2025-01-31T09:30:00Z')).toBeNull();
+  });
+
+  it('daily at 09:00 Europe/Paris stays at 09:00 local across the March and October DST changes', () => {
+    const config = parsed({
+      startDate: '2025-03-01',
+      startTime: '09:00',
+      timezone: 'Europe/Paris',
+      repeat: { every: 1, unit: 'day' },
+    });
+    // Before the change 09:00 CET = 08:00Z; after it 09:00 CEST = 07:00Z.
+    expect(latest(config, '2025-03-30T06:00:00Z')).toBe('2025-03-29T08:00:00.000Z');
+    expect(after(config, '2025-03-29T08:00:00Z')).toBe('2025-03-30T07:00:00.000Z');
+    expect(latest(config, '2025-03-30T07:00:00Z')).toBe('2025-03-30T07:00:00.000Z');
+    expect(latest(config, '2025-10-26T07:59:00Z')).toBe('2025-10-25T07:00:00.000Z');
+    expect(after(config, '2025-10-25T07:00:00Z')).toBe('2025-10-26T08:00:00.000Z');
+    for (const due of ['2025-03-29T08:00:00Z', '2025-03-30T07:00:00Z', '2025-10-26T08:00:00Z']) {
+      expect(local(latestRunAtOrBefore(config, d(due)), 'Europe/Paris').toFormat('HH:mm')).toBe('09:00');
+    }
+  });
+
+  it('hourly in absolute time across the autumn fold: 25 due times that day, none doubled or lost', () => {
+    const config = parsed({
+      startDate: '2025-10-26',
+      startTime: '00:00',
+      timezone: 'Europe/Paris',
+      repeat: { every: 1, unit: 'hour' },
+    });
+    const times: string[] = [];
+    let at: Date | null = latestRunAtOrBefore(config, d('2025-10-26T00:00:00+02:00'));
+    while (at && at < d('2025-10-27T00:00:00+01:00')) {
+      times.push(at.toISOString());
+      at = nextRunAfter(config, at);
+    }
+    expect(times).toHaveLength(25);
+    expect(new Set(times).size).toBe(25);
+  });
+
+  it('cron in a zone: the previous occurrence, across the spring gap', () => {
+    const config = parsed({ cron: '30 2 * * *', timezone: 'America/New_York' });
+    // 02:30 does not exist on 2025-03-09 in New York.
+    expect(latest(config, '2025-03-10T12:00:00Z')).toBe('2025-03-10T06:30:00.000Z');
+    expect(latest(config, '2025-03-08T12:00:00Z')).toBe('2025-03-08T07:30:00.000Z');
+    expect(after(config, '2025-03-10T06:30:00Z')).toBe('2025-03-11T06:30:00.000Z');
+  });
+
+  it('never throws on bad input', () => {
+    expect(latestRunAtOrBefore({ startDate: 'nope' } as never, d('2025-01-01T00:00:00Z'))).toBeNull();
+    expect(latestRunAtOrBefore(parsed({ cron: '* * * * *' }), new Date(NaN))).toBeNull();
   });
 });
 

@@ -363,6 +363,41 @@ export function computeNextRun(config: ScheduleConfig, lastRunAt: Date | null, n
   }
 }
 
+/** The first due time strictly after `dueAt` (what follows a firing), or null when there is none (one-shot). */
+export function nextRunAfter(config: ScheduleConfig, dueAt: Date): Date | null {
+  return computeNextRun(config, dueAt, new Date(dueAt.getTime() + 1));
+}
+
+/**
+ * The most recent due time at or before `at` (catch-up after downtime fires this one), or null when the
+ * schedule had none yet. Same series as computeNextRun: `start + k·interval`, calendar steps in the zone.
+ */
+export function latestRunAtOrBefore(config: ScheduleConfig, at: Date): Date | null {
+  try {
+    const atMs = at.getTime();
+    if (!Number.isFinite(atMs)) return null;
+    const result = validate(config);
+    if ('error' in result) return null;
+    const r = result.ok.resolved;
+    if (r.kind === 'cron') {
+      const expression = CronExpressionParser.parse(r.expression, { currentDate: new Date(atMs + 1), tz: r.timezone });
+      return toDate(expression.prev().toDate().getTime());
+    }
+    if (r.start > atMs) return null;
+    if (!r.repeat) return toDate(r.start);
+    if (r.repeat.kind === 'absolute') {
+      return toDate(r.start + Math.floor((atMs - r.start) / r.repeat.ms) * r.repeat.ms);
+    }
+    const days = r.repeat.days;
+    let k = Math.max(0, Math.floor((atMs - r.start) / (days * DAY_MS)));
+    for (let i = 0; i < 16 && calendarOccurrence(r, days, k + 1) <= atMs; i++) k++;
+    for (let i = 0; i < 16 && k > 0 && calendarOccurrence(r, days, k) > atMs; i++) k--;
+    return toDate(calendarOccurrence(r, days, k));
+  } catch {
+    return null;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Graph scan
 // ---------------------------------------------------------------------------------------------------------------

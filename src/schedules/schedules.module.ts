@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { RunsModule } from '../runs/runs.module';
 import { ScheduleSync } from './schedule-sync';
+import { Scheduler } from './scheduler';
 
-@Module({ providers: [ScheduleSync], exports: [ScheduleSync] })
+@Module({ imports: [RunsModule], providers: [ScheduleSync, Scheduler], exports: [ScheduleSync] })
 export class SchedulesModule {}

@@ -10,6 +10,7 @@ import {
   PlanViolationResponse,
   SuccessResponse,
   UpdateWorkflowDto,
+  WorkflowDetailEnvelope,
   WorkflowEnvelope,
   WorkflowListResponse,
   WorkflowLogsResponse,
@@ -43,7 +44,7 @@ export class WorkflowsController {
   }
 
   @Get(':id')
-  @ApiOkResponse({ type: WorkflowEnvelope })
+  @ApiOkResponse({ type: WorkflowDetailEnvelope })
   @ApiForbiddenResponse({
     type: PlanViolationResponse,
     description: 'Not in the plan context, or locked on the solo plan.',
@@ -53,7 +54,7 @@ export class WorkflowsController {
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
     @Query() query: WorkspaceQuery,
-  ): Promise<WorkflowEnvelope> {
+  ): Promise<WorkflowDetailEnvelope> {
     return this.workflows.get(user, id, query.workspace);
   }
 

@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsDate, IsDefined, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { toRfc3339 } from '../common/clock';
 import { WorkflowEntity } from '../database/entities/workflow.entity';
+import { WorkflowScheduleEntity } from '../database/entities/workflow-schedule.entity';
 import { WorkflowLogEntity } from '../database/entities/workflow-log.entity';
 
 const GRAPH_EXAMPLE = {
@@ -139,9 +140,41 @@ export function toWorkflowResponse(w: WorkflowEntity): WorkflowResponse {
   };
 }
 
+/** The workflow's schedule as the scheduler sees it (not in the reference; clients ignore it). */
+export class ScheduleResponse {
+  @ApiProperty() enabled: boolean;
+  @ApiProperty({ nullable: true, type: String, example: '2025-01-31T09:30:00Z' }) next_run_at: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The due time of the last firing.' })
+  last_run_at: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The schedule trigger it starts from.' })
+  trigger_node_id: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Why the schedule is disabled.' })
+  last_error: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Why the last skipped due time was skipped.' })
+  last_skip_reason: string | null;
+  @ApiProperty({ nullable: true, type: String }) last_skipped_at: string | null;
+}
+
+export function toScheduleResponse(s: WorkflowScheduleEntity): ScheduleResponse {
+  return {
+    enabled: s.enabled,
+    next_run_at: toRfc3339(s.nextRunAt),
+    last_run_at: toRfc3339(s.lastRunAt),
+    trigger_node_id: s.triggerNodeId,
+    last_error: s.lastError,
+    last_skip_reason: s.lastSkipReason,
+    last_skipped_at: toRfc3339(s.lastSkippedAt),
+  };
+}
+
 export class WorkflowEnvelope {
   @ApiProperty({ example: true }) success: true;
   @ApiProperty({ type: WorkflowResponse }) workflow: WorkflowResponse;
+}
+
+/** `GET /api/workflows/:id`: the workflow, and its schedule when it has a schedule trigger. */
+export class WorkflowDetailEnvelope extends WorkflowEnvelope {
+  @ApiProperty({ type: ScheduleResponse, nullable: true }) schedule: ScheduleResponse | null;
 }
 
 export class WorkflowListResponse {

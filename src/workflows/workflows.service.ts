@@ -29,6 +29,8 @@ import {
   toWorkflowLogResponse,
   toWorkflowResponse,
   UpdateWorkflowDto,
+  toScheduleResponse,
+  WorkflowDetailEnvelope,
   WorkflowEnvelope,
   WorkflowListResponse,
   WorkflowLogsResponse,
@@ -132,10 +134,15 @@ export class WorkflowsService {
   }
 
   /** Reference §2.4. */
-  async get(caller: AuthPrincipal, id: string, workspace?: string): Promise<WorkflowEnvelope> {
+  async get(caller: AuthPrincipal, id: string, workspace?: string): Promise<WorkflowDetailEnvelope> {
     const view = await this.view(caller, id, workspace);
     await this.assertNotSoloLocked(caller, view.workflow, await this.tier(caller));
-    return { success: true, workflow: this.present(view.workflow) };
+    const schedule = await this.schedules.existing(id);
+    return {
+      success: true,
+      workflow: this.present(view.workflow),
+      schedule: schedule ? toScheduleResponse(schedule) : null,
+    };
   }
 
   /**

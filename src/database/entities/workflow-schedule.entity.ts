@@ -44,6 +44,20 @@ export class WorkflowScheduleEntity {
   @Column('text', { name: 'last_error', nullable: true })
   lastError: string | null;
 
+  /** Why the last due time was skipped (quota, runaway protection, catch-up policy…). */
+  @Column('text', { name: 'last_skip_reason', nullable: true })
+  lastSkipReason: string | null;
+
+  @TimestampColumn({ name: 'last_skipped_at', nullable: true })
+  lastSkippedAt: Date | null;
+
+  /** The scheduler process firing this schedule now; its claim lapses at `claim_expires_at`. */
+  @Column('varchar', { name: 'claimed_by', length: 100, nullable: true })
+  claimedBy: string | null;
+
+  @TimestampColumn({ name: 'claim_expires_at', nullable: true })
+  claimExpiresAt: Date | null;
+
   @TimestampColumn({ name: 'created_at' })
   createdAt: Date;
 

@@ -30,7 +30,17 @@ export interface SaveSideEffects {
   log?: { userId: string; diffs: DiffEntry[] };
   schedule?: Omit<
     WorkflowScheduleEntity,
-    'id' | 'workflowId' | 'workflow' | 'createdAt' | 'updatedAt' | 'lastRunAt'
+    // What the scheduler owns: a save leaves its record of firings and its claim alone.
+    | 'id'
+    | 'workflowId'
+    | 'workflow'
+    | 'createdAt'
+    | 'updatedAt'
+    | 'lastRunAt'
+    | 'lastSkipReason'
+    | 'lastSkippedAt'
+    | 'claimedBy'
+    | 'claimExpiresAt'
   > | null;
   secrets?: Omit<SecretEntity, 'user' | 'createdAt' | 'updatedAt'>[];
 }

@@ -1,0 +1,211 @@
+import request from 'supertest';
+import { Db } from '../src/database/db.service';
+import { WorkflowScheduleEntity } from '../src/database/entities/workflow-schedule.entity';
+import { createTestApp, TestApp } from './utils/app';
+import { waitFor } from './utils/wait';
+import { Actor, actor, graph, trigger, uniqueName, upgrade } from './factories/workflow.factory';
+
+const MINUTE = 60_000;
+const EVERY_SECOND = { cron: '* * * * * *', timezone: 'UTC' };
+
+interface RunView {
+  id: string;
+  status: string;
+  created_at: string;
+  snapshot: { _trigger_context: Record<string, unknown>; _start_from_node?: string };
+}
+
+/** `YYYY-MM-DD` and `HH:MM` (UTC) of a minute boundary, for a DSentr scheduleConfig. */
+function dsentrStart(at: Date) {
+  const iso = at.toISOString();
+  return { startDate: iso.slice(0, 10), startTime: iso.slice(11, 16), timezone: 'UTC' };
+}
+
+const minuteFloor = (ms: number) => Math.floor(ms / MINUTE) * MINUTE;
+
+async function scheduled(t: TestApp, owner: Actor, ws: string, scheduleConfig: unknown) {
+  const data = graph([
+    trigger('manual-1'),
+    trigger('schedule-1', { label: 'Every so often', triggerType: 'Schedule', scheduleConfig }),
+  ]);
+  return (
+    await request(t.url)
+      .post('/api/workflows')
+      .set(owner.auth)
+      .send({ name: uniqueName('Scheduled'), data, workspace_id: ws })
+      .expect(201)
+  ).body.workflow as { id: string; updated_at: string };
+}
+
+async function runsOf(t: TestApp, owner: Actor, workflowId: string): Promise<RunView[]> {
+  return (await request(t.url).get(`/api/workflows/${workflowId}/runs?per_page=100`).set(owner.auth).expect(200)).body
+    .runs;
+}
+
+async function scheduleOf(t: TestApp, owner: Actor, workflowId: string) {
+  return (await request(t.url).get(`/api/workflows/${workflowId}`).set(owner.auth).expect(200)).body.schedule as {
+    enabled: boolean;
+    next_run_at: string | null;
+    last_run_at: string | null;
+    last_error: string | null;
+    last_skip_reason: string | null;
+  };
+}
+
+/** As if every scheduler had been down since `dueAt`: the schedule's stored next time is in the past. */
+async function missedSince(t: TestApp, workflowId: string, dueAt: Date): Promise<void> {
+  await t.app.get(Db).manager.getRepository(WorkflowScheduleEntity).update({ workflowId }, { nextRunAt: dueAt });
+}
+
+describe('schedules fire (reference §10.3, SPEC §4)', () => {
+  let t: TestApp;
+  let owner: Actor;
+  let ws: string;
+  beforeAll(async () => {
+    t = await createTestApp({ WORKER_POLL_INTERVAL_MS: '20', SCHEDULER_TICK_MS: '200' });
+    owner = await actor(t.url);
+    ws = await upgrade(t.url, owner);
+  });
+  afterAll(() => t.close());
+
+  it('fires a schedule created by the client at its due time, from its schedule trigger', async () => {
+    const wf = await scheduled(t, owner, ws, EVERY_SECOND);
+    const before = await scheduleOf(t, owner, wf.id);
+    expect(before).toMatchObject({ enabled: true, last_run_at: null, last_error: null });
+    expect(Date.parse(before.next_run_at!) % 1000).toBe(0);
+
+    const [run] = await waitFor(async () => {
+      const runs = await runsOf(t, owner, wf.id);
+      return runs.some((r) => r.status === 'succeeded') ? runs.filter((r) => r.status === 'succeeded') : undefined;
+    }, 'a scheduled run to succeed');
+    const context = run.snapshot._trigger_context;
+    expect(context).toMatchObject({ scheduled: true, scheduleConfig: EVERY_SECOND });
+    expect(typeof context.scheduleId).toBe('string');
+    expect(context.scheduledFor).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(run.snapshot._start_from_node).toBe('schedule-1');
+    // Never early.
+    expect(Date.parse(run.created_at)).toBeGreaterThanOrEqual(Date.parse(context.scheduledFor as string));
+
+    const after = await scheduleOf(t, owner, wf.id);
+    expect(Date.parse(after.last_run_at!)).toBeGreaterThanOrEqual(Date.parse(context.scheduledFor as string));
+    expect(Date.parse(after.next_run_at!)).toBeGreaterThan(Date.parse(after.last_run_at!));
+
+    const recorded = await t.app
+      .get(Db)
+      .manager.query(`SELECT triggered_by FROM workflow_run_events WHERE workflow_run_id = '${run.id}'`);
+    expect(recorded).toEqual([{ triggered_by: `schedule:${context.scheduleId as string}` }]);
+    // Removing the schedule trigger stops it.
+    await request(t.url)
+      .put(`/api/workflows/${wf.id}`)
+      .set(owner.auth)
+      .send({ name: uniqueName(), data: graph([trigger('manual-1')]), updated_at: wf.updated_at })
+      .expect(200);
+    expect(await scheduleOf(t, owner, wf.id)).toBeNull();
+  });
+
+  it('a one-shot schedule fires once and turns itself off', async () => {
+    const wf = await scheduled(t, owner, ws, dsentrStart(new Date(minuteFloor(Date.now()) - MINUTE)));
+    const schedule = await waitFor(async () => {
+      const s = await scheduleOf(t, owner, wf.id);
+      return s.last_run_at ? s : undefined;
+    }, 'the one-shot to fire');
+    expect(schedule).toMatchObject({
+      enabled: false,
+      next_run_at: null,
+      last_error: 'The schedule has no further runs',
+    });
+    const runs = await runsOf(t, owner, wf.id);
+    expect(runs).toHaveLength(1);
+    expect(runs[0].snapshot._trigger_context.scheduledFor).toBe(schedule.last_run_at);
+  });
+
+  it('after downtime fires once, for the most recent missed time, not a burst (default catch-up)', async () => {
+    const start = minuteFloor(Date.now()) - 10 * MINUTE;
+    const wf = await scheduled(t, owner, ws, {
+      ...dsentrStart(new Date(start)),
+      repeat: { every: 1, unit: 'minutes' },
+    });
+    await missedSince(t, wf.id, new Date(start + MINUTE));
+    const schedule = await waitFor(async () => {
+      const s = await scheduleOf(t, owner, wf.id);
+      return s.last_run_at ? s : undefined;
+    }, 'the catch-up firing');
+    const runs = await runsOf(t, owner, wf.id);
+    expect(runs).toHaveLength(1);
+    const firedFor = Date.parse(runs[0].snapshot._trigger_context.scheduledFor as string);
+    // The latest minute boundary at or before the firing, and the next one after it.
+    expect(firedFor % MINUTE).toBe(0);
+    expect(firedFor).toBeGreaterThanOrEqual(minuteFloor(Date.parse(runs[0].created_at)) - MINUTE);
+    expect(Date.parse(schedule.next_run_at!)).toBe(firedFor + MINUTE);
+  });
+
+  it('a due time the workspace quota cannot pay for is skipped with the reason, and the schedule moves on', async () => {
+    const quota = await createTestApp({ SCHEDULER_TICK_MS: '200', WORKSPACE_MONTHLY_RUN_LIMIT: '1' });
+    try {
+      const someone = await actor(quota.url);
+      const theirs = await upgrade(quota.url, someone);
+      const wf = await scheduled(quota, someone, theirs, EVERY_SECOND);
+      const schedule = await waitFor(async () => {
+        const s = await scheduleOf(quota, someone, wf.id);
+        return s.last_skip_reason ? s : undefined;
+      }, 'a skipped due time');
+      expect(schedule.last_skip_reason).toMatch(/used its 1 runs/);
+      expect(schedule.enabled).toBe(true);
+      // Exactly the one run the quota allowed; the skipped due times left no run row.
+      expect(await runsOf(quota, someone, wf.id)).toHaveLength(1);
+      const moved = await waitFor(async () => {
+        const s = await scheduleOf(quota, someone, wf.id);
+        return Date.parse(s.next_run_at!) > Date.parse(schedule.next_run_at!) ? s : undefined;
+      }, 'the schedule to move on');
+      expect(moved.enabled).toBe(true);
+    } finally {
+      await quota.close();
+    }
+  });
+
+  it('a schedule on a workflow that went back to the Solo plan is skipped with the plan message', async () => {
+    const someone = await actor(t.url);
+    const theirs = await upgrade(t.url, someone);
+    const wf = await scheduled(t, someone, theirs, EVERY_SECOND);
+    await request(t.url).post('/api/workspaces/plan').set(someone.auth).send({ plan_tier: 'solo' }).expect(200);
+    const reason = await waitFor(async () => {
+      const row = await t.app.get(Db).manager.getRepository(WorkflowScheduleEntity).findOneBy({ workflowId: wf.id });
+      return row?.lastSkipReason ?? undefined;
+    }, 'a skipped due time');
+    expect(reason).toMatch(/Scheduled triggers are available on workspace plans/);
+  });
+});
+
+describe.each([
+  ['all', 'fires every missed time in order'],
+  ['skip', 'fires none of the missed times and records why'],
+] as const)('catch-up policy %s', (policy, behaviour) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ SCHEDULER_TICK_MS: '200', SCHEDULE_CATCH_UP: policy, RUNLOOM_ROLES: 'api,scheduler' });
+  });
+  afterAll(() => t.close());
+
+  it(behaviour, async () => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const start = minuteFloor(Date.now()) - 5 * MINUTE;
+    const wf = await scheduled(t, owner, ws, { ...dsentrStart(new Date(start)), repeat: { every: 1, unit: 'minute' } });
+    await missedSince(t, wf.id, new Date(start));
+    const schedule = await waitFor(async () => {
+      const s = await scheduleOf(t, owner, wf.id);
+      return Date.parse(s.next_run_at!) > Date.now() ? s : undefined;
+    }, 'the schedule to catch up');
+    const runs = await runsOf(t, owner, wf.id);
+    const firedFor = runs.map((r) => Date.parse(r.snapshot._trigger_context.scheduledFor as string)).sort();
+    const latest = Date.parse(schedule.next_run_at!) - MINUTE;
+    if (policy === 'all') {
+      const expected = [];
+      for (let at = start; at <= latest; at += MINUTE) expected.push(at);
+      expect(firedFor).toEqual(expected);
+    } else {
+      expect(firedFor).toEqual([]);
+      expect(schedule.last_skip_reason).toMatch(/catch-up policy: skip/);
+    }
+  });
+});
