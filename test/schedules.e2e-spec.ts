@@ -1,6 +1,11 @@
 import request from 'supertest';
+import { DateTime } from 'luxon';
+import { Clock } from '../src/common/clock';
 import { Db } from '../src/database/db.service';
 import { WorkflowScheduleEntity } from '../src/database/entities/workflow-schedule.entity';
+import { RunEntity } from '../src/database/entities/run.entity';
+import { Scheduler } from '../src/schedules/scheduler';
+import { toScheduleResponse } from '../src/workflows/workflows.dto';
 import { createTestApp, TestApp } from './utils/app';
 import { waitFor } from './utils/wait';
 import { Actor, actor, graph, trigger, uniqueName, upgrade } from './factories/workflow.factory';
@@ -207,5 +212,67 @@ describe.each([
       expect(firedFor).toEqual([]);
       expect(schedule.last_skip_reason).toMatch(/catch-up policy: skip/);
     }
+  });
+});
+
+/** "Now" that the test moves by hand. */
+class FakeClock extends Clock {
+  constructor(private at: Date) {
+    super();
+  }
+  set(iso: string): void {
+    this.at = new Date(iso);
+  }
+  override now(): Date {
+    return new Date(this.at);
+  }
+}
+
+describe('firing across DST changes (a moved clock, reference §10 with the calendar fix)', () => {
+  let t: TestApp;
+  const clock = new FakeClock(new Date('2025-03-29T07:00:00Z'));
+  beforeAll(async () => {
+    // No worker: the clock jumps by months, which would look like lapsed leases to one.
+    t = await createTestApp({ RUNLOOM_ROLES: 'api,scheduler' }, { overrides: [{ provide: Clock, useValue: clock }] });
+  });
+  afterAll(() => t.close());
+
+  it('a daily 09:00 Europe/Paris schedule fires at 09:00 local before and after each change', async () => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const config = {
+      startDate: '2025-03-28',
+      startTime: '09:00',
+      timezone: 'Europe/Paris',
+      repeat: { every: 1, unit: 'day' },
+    };
+    const wf = await scheduled(t, owner, ws, config);
+    const scheduler = t.app.get(Scheduler);
+    const fired: string[] = [];
+    // [clock, due time expected to fire, next due time] — 09:00 is 08:00Z in winter, 07:00Z in summer.
+    const steps: [string, string, string][] = [
+      ['2025-03-29T08:00:00.500Z', '2025-03-29T08:00:00Z', '2025-03-30T07:00:00Z'],
+      ['2025-03-30T07:00:00.500Z', '2025-03-30T07:00:00Z', '2025-03-31T07:00:00Z'],
+      // Months later (latest catch-up): the most recent 09:00, then the first one in winter time.
+      ['2025-10-25T07:00:00.500Z', '2025-10-25T07:00:00Z', '2025-10-26T08:00:00Z'],
+      ['2025-10-26T08:00:00.500Z', '2025-10-26T08:00:00Z', '2025-10-27T08:00:00Z'],
+    ];
+    expect((await scheduleOf(t, owner, wf.id)).next_run_at).toBe('2025-03-29T08:00:00Z');
+    for (const [now, due, next] of steps) {
+      clock.set(now);
+      await scheduler.tick();
+      // Read from the database: the session would have expired by the moved clock.
+      const row = await t.app
+        .get(Db)
+        .manager.getRepository(WorkflowScheduleEntity)
+        .findOneByOrFail({ workflowId: wf.id });
+      expect(toScheduleResponse(row)).toMatchObject({ last_run_at: due, next_run_at: next, enabled: true });
+      fired.push(due);
+    }
+    const runs = await t.app.get(Db).manager.getRepository(RunEntity).findBy({ workflowId: wf.id });
+    expect(runs.map((r) => (r.snapshot._trigger_context as { scheduledFor: string }).scheduledFor).sort()).toEqual(
+      fired,
+    );
+    for (const due of fired) expect(DateTime.fromISO(due, { zone: 'Europe/Paris' }).toFormat('HH:mm')).toBe('09:00');
   });
 });

@@ -51,7 +51,7 @@ async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<voi
  */
 export async function createTestApp(
   env: Record<string, string> = {},
-  extra: { controllers?: Type<unknown>[] } = {},
+  extra: { controllers?: Type<unknown>[]; overrides?: { provide: Type<unknown>; useValue: unknown }[] } = {},
 ): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runloom-test-'));
   const db = await scratchDatabase();
@@ -75,10 +75,12 @@ export async function createTestApp(
       done();
     },
   });
-  const moduleRef = await Test.createTestingModule({
+  const builder = Test.createTestingModule({
     imports: [AppModule.register(config, { logDestination })],
     controllers: extra.controllers ?? [],
-  }).compile();
+  });
+  for (const { provide, useValue } of extra.overrides ?? []) builder.overrideProvider(provide).useValue(useValue);
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, bufferLogs: true });
   configureApp(app);
   await app.listen(0, '127.0.0.1');
