@@ -1,0 +1,568 @@
+/**
+ * `npm run bench` (issue 9): starts each server itself, seeds it, loads it with autocannon (50
+ * connections, everything on 127.0.0.1, bounded in time) and writes bench/results/<timestamp>.json
+ * plus the table in docs/benchmarks.md.
+ *
+ * Targets, interleaved round by round (medians of BENCH_ROUNDS, default 3):
+ * - ceilings: a raw node:http handler and a bare NestJS route;
+ * - Runloom all-in-one on SQLite (the embedded default) and on PostgreSQL: ingest (HMAC-signed
+ *   webhook triggers), end-to-end (webhook → formatter → condition, every run checked to succeed)
+ *   and read (GET /api/workflows with 20 workflows);
+ * - scale-out on PostgreSQL: one API process and two worker processes, end-to-end.
+ *
+ *   npm run bench                       # everything, 10 s per scenario
+ *   BENCH_DURATION_S=5 BENCH_ROUNDS=1 npm run bench
+ *   BENCH_TARGETS=sqlite npm run bench  # a subset: raw,nest,sqlite,postgres,scaleout
+ */
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+import { ChildProcess, spawn } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { format } from 'prettier';
+
+const ROOT = path.join(__dirname, '..');
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = 50;
+const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const TARGETS = new Set(
+  (process.env.BENCH_TARGETS ?? 'raw,nest,sqlite,postgres,scaleout').split(',').map((t) => t.trim()),
+);
+/** Longest wait for the runs accepted during an end-to-end scenario to finish. */
+const DRAIN_MS = 120_000;
+
+interface Load {
+  requestsPerSec: number;
+  p50: number;
+  p99: number;
+  accepted: number;
+  non2xx: number;
+  errors: number;
+}
+interface EndToEnd extends Load {
+  runs: number;
+  succeeded: number;
+  completedPerSec: number;
+  queueToStartP50: number;
+  queueToStartP99: number;
+}
+type Scenario = 'ceiling' | 'ingest' | 'endToEnd' | 'read';
+type Sample = Load | EndToEnd;
+
+// --- processes ----------------------------------------------------------------------------------
+
+let nextPort = 21_000 + Math.floor(Math.random() * 20_000);
+
+function start(args: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (ready.test(out)) {
+        // Keep draining output so a chatty process never blocks on a full pipe.
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        child.stderr!.resume();
+        resolve(child);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before it was ready:\n${out.slice(-3000)}`)));
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+const ts = ['-r', 'ts-node/register/transpile-only'];
+
+// --- load ---------------------------------------------------------------------------------------
+
+function load(options: autocannon.Options): Promise<Load> {
+  return new Promise((resolve, reject) => {
+    autocannon({ connections: CONNECTIONS, duration: DURATION_S, ...options }, (error, result) => {
+      if (error) return reject(error);
+      resolve({
+        requestsPerSec: Math.round(result.requests.average),
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        accepted: result['2xx'],
+        non2xx: result.non2xx,
+        errors: result.errors + result.timeouts,
+      });
+    });
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Canonical JSON of a flat object of strings and integers (what the server signs, see README). */
+function canonical(value: Record<string, string | number>): string {
+  return `{${Object.keys(value)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${JSON.stringify(value[k])}`)
+    .join(',')}}`;
+}
+
+/** Signed webhook requests, each with a new body so no signature is a replay. */
+function signedTriggers(url: string, signingKey: string): autocannon.Options {
+  const key = Buffer.from(signingKey, 'base64url');
+  let n = 0;
+  return {
+    url,
+    method: 'POST',
+    requests: [
+      {
+        setupRequest: (request) => {
+          n += 1;
+          const body = canonical({ kind: 'order', n, nonce: randomBytes(6).toString('hex') });
+          const timestamp = Math.floor(Date.now() / 1000).toString();
+          const signature = createHmac('sha256', key).update(`${timestamp}.${body}`).digest('hex');
+          return {
+            ...request,
+            body,
+            headers: {
+              'content-type': 'application/json',
+              'x-dsentr-timestamp': timestamp,
+              'x-dsentr-signature': `v1=${signature}`,
+            },
+          };
+        },
+      },
+    ],
+  };
+}
+
+// --- Runloom ------------------------------------------------------------------------------------
+
+interface Deployment {
+  name: string;
+  database: 'sqlite' | 'postgres';
+  base: string;
+  token: string;
+  ingest: { url: string; key: string; workflowId: string };
+  endToEnd: { url: string; key: string; workflowId: string };
+  runTimes(
+    workflowId: string,
+  ): Promise<{ status: string; created: number; claimed: number | null; finished: number | null }[]>;
+  close(): Promise<void>;
+}
+
+async function api(base: string, method: string, p: string, body?: unknown, token?: string) {
+  const res = await fetch(`${base}${p}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${p} → ${res.status} ${text}`);
+  return { res, body: text ? JSON.parse(text) : null };
+}
+
+const RUNLOOM_ENV = {
+  NODE_ENV: 'production',
+  HOST: '127.0.0.1',
+  WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
+  API_SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+  RATE_LIMIT_PER_SECOND: '0',
+  AUTH_RATE_LIMIT_PER_MINUTE: '0',
+  PASSWORD_SCRYPT_LOG_N: '12',
+  WORKSPACE_MONTHLY_RUN_LIMIT: '100000000',
+  RUNAWAY_LIMIT_5MIN: '100000000',
+  // The default (info): one JSON line per request, as a deployment would run it.
+  LOG_LEVEL: 'info',
+};
+
+async function deploy(name: string, database: 'sqlite' | 'postgres', workers: number): Promise<Deployment> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runloom-bench-'));
+  let databaseUrl = '';
+  let dropDatabase = async () => undefined;
+  if (database === 'postgres') {
+    const dbName = `runloom_bench_${randomBytes(4).toString('hex')}`;
+    const admin = new Client({ connectionString: PG_ADMIN_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    await admin.end();
+    databaseUrl = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`);
+    dropDatabase = async () => {
+      const c = new Client({ connectionString: PG_ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await c.end();
+    };
+  }
+  const port = nextPort++;
+  const env: Record<string, string> = {
+    ...RUNLOOM_ENV,
+    ...(process.env.BENCH_CPU_PROFILE
+      ? { BENCH_CPU_PROFILE: process.env.BENCH_CPU_PROFILE, TS_NODE_TRANSPILE_ONLY: 'true' }
+      : {}),
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+  };
+  const processes: ChildProcess[] = [];
+  // BENCH_CPU_PROFILE=<dir>: a V8 CPU profile of the API process, written when it stops; or
+  // BENCH_NODE_ARGS=--perf-basic-prof with BENCH_PERF=<file> for `perf` (kernel time included).
+  const nodeArgs = [
+    ...(process.env.BENCH_CPU_PROFILE ? ['-r', 'ts-node/register/transpile-only', '-r', './bench/cpu-profile.ts'] : []),
+    ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ];
+  processes.push(
+    await start(
+      [...nodeArgs, 'dist/main.js'],
+      { ...env, RUNLOOM_ROLES: workers ? 'api,scheduler' : 'api,worker,scheduler' },
+      /listening/,
+    ),
+  );
+  for (let i = 0; i < workers; i += 1) {
+    processes.push(await start(['dist/main.js'], { ...env, RUNLOOM_ROLES: 'worker' }, /started without HTTP/));
+  }
+  const base = `http://127.0.0.1:${port}`;
+  const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
+  await api(base, 'POST', '/api/auth/signup', {
+    first_name: 'Bench',
+    last_name: 'Mark',
+    email,
+    password: 'bench-password-1',
+    accepted_terms_version: '1',
+  });
+  const login = await api(base, 'POST', '/api/auth/login', { email, password: 'bench-password-1' });
+  const token = /dsentr_session=([^;]+)/.exec(login.res.headers.get('set-cookie') ?? '')![1];
+  const ws = (await api(base, 'POST', '/api/workspaces/plan', { plan_tier: 'workspace' }, token)).body.workspace.id;
+  const node = (id: string, type: string, data: Record<string, unknown>, x: number) => ({
+    id,
+    type,
+    position: { x, y: 0 },
+    data,
+  });
+  const hook = node('hook', 'trigger', { label: 'Hook', triggerType: 'Webhook', inputs: [] }, 0);
+  for (let i = 0; i < 18; i += 1) {
+    await api(
+      base,
+      'POST',
+      '/api/workflows',
+      { name: `Read ${i}`, data: { nodes: [hook], edges: [] }, workspace_id: ws },
+      token,
+    );
+  }
+  const webhook = async (workflowName: string, data: unknown) => {
+    const wf = (await api(base, 'POST', '/api/workflows', { name: workflowName, data, workspace_id: ws }, token)).body
+      .workflow;
+    await api(base, 'POST', `/api/workflows/${wf.id}/concurrency`, { limit: 64 }, token);
+    await api(
+      base,
+      'POST',
+      `/api/workflows/${wf.id}/webhook/config`,
+      { require_hmac: true, replay_window_sec: 300 },
+      token,
+    );
+    const key = (await api(base, 'GET', `/api/workflows/${wf.id}/webhook/config`, undefined, token)).body.signing_key;
+    const url = (await api(base, 'GET', `/api/workflows/${wf.id}/webhook-url`, undefined, token)).body.url;
+    return { url: `${base}${url as string}`, key: key as string, workflowId: wf.id as string };
+  };
+  const ingest = await webhook('Ingest', { nodes: [hook], edges: [] });
+  const endToEnd = await webhook('End to end', {
+    nodes: [
+      hook,
+      node(
+        'fmt',
+        'formatter',
+        { label: 'Fmt', config: { operation: 'string.uppercase', input: '{{Hook.kind}}', output_key: 'kind' } },
+        200,
+      ),
+      node('cond', 'condition', { label: 'Cond', expression: '{{Hook.n}} >= 0' }, 400),
+    ],
+    edges: [
+      { id: 'e1', source: 'hook', target: 'fmt', type: 'nodeEdge' },
+      { id: 'e2', source: 'fmt', target: 'cond', type: 'nodeEdge' },
+    ],
+  });
+
+  const runTimes =
+    database === 'sqlite'
+      ? async (workflowId: string) => {
+          const db = new Database(path.join(dataDir, 'runloom.sqlite'), { readonly: true });
+          try {
+            const rows = db
+              .prepare(
+                'SELECT status, created_at, first_claimed_at, finished_at FROM workflow_runs WHERE workflow_id = ?',
+              )
+              .all(workflowId) as {
+              status: string;
+              created_at: string;
+              first_claimed_at: string | null;
+              finished_at: string | null;
+            }[];
+            const at = (v: string | null) => (v ? Date.parse(`${v.replace(' ', 'T')}Z`) : null);
+            return rows.map((r) => ({
+              status: r.status,
+              created: at(r.created_at)!,
+              claimed: at(r.first_claimed_at),
+              finished: at(r.finished_at),
+            }));
+          } finally {
+            db.close();
+          }
+        }
+      : async (workflowId: string) => {
+          const c = new Client({ connectionString: databaseUrl });
+          await c.connect();
+          try {
+            const { rows } = await c.query(
+              'SELECT status, created_at, first_claimed_at, finished_at FROM workflow_runs WHERE workflow_id = $1',
+              [workflowId],
+            );
+            return rows.map(
+              (r: { status: string; created_at: Date; first_claimed_at: Date | null; finished_at: Date | null }) => ({
+                status: r.status,
+                created: r.created_at.getTime(),
+                claimed: r.first_claimed_at?.getTime() ?? null,
+                finished: r.finished_at?.getTime() ?? null,
+              }),
+            );
+          } finally {
+            await c.end();
+          }
+        };
+  // `perf record` of the API process from here until the deployment is closed.
+  const perf = process.env.BENCH_PERF
+    ? spawn('perf', ['record', '-F', '999', '-g', '-p', String(processes[0].pid), '-o', process.env.BENCH_PERF], {
+        stdio: 'ignore',
+      })
+    : null;
+  return {
+    name,
+    database,
+    base,
+    token,
+    ingest,
+    endToEnd,
+    runTimes,
+    close: async () => {
+      if (perf) {
+        perf.kill('SIGINT');
+        await new Promise((r) => perf.once('exit', r));
+      }
+      for (const p of processes.reverse()) await stop(p);
+      await dropDatabase();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Drives load at the end-to-end workflow, then waits for every accepted run and checks it. */
+async function endToEnd(d: Deployment): Promise<EndToEnd> {
+  const before = (await d.runTimes(d.endToEnd.workflowId)).length;
+  const startedAt = Date.now();
+  const result = await load(signedTriggers(d.endToEnd.url, d.endToEnd.key));
+  let rows = await d.runTimes(d.endToEnd.workflowId);
+  const terminal = (r: { status: string }) => ['succeeded', 'failed', 'canceled'].includes(r.status);
+  const deadline = Date.now() + DRAIN_MS;
+  while (rows.filter(terminal).length < rows.length && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    rows = await d.runTimes(d.endToEnd.workflowId);
+  }
+  const mine = rows.filter((r) => r.created >= startedAt - 1000);
+  const lastFinished = Math.max(...mine.map((r) => r.finished ?? Infinity));
+  const waits = mine
+    .filter((r) => r.claimed !== null)
+    .map((r) => r.claimed! - r.created)
+    .sort((a, b) => a - b);
+  return {
+    ...result,
+    runs: rows.length - before,
+    succeeded: mine.filter((r) => r.status === 'succeeded').length,
+    completedPerSec: Math.round(mine.length / ((lastFinished - startedAt) / 1000)),
+    queueToStartP50: percentile(waits, 50),
+    queueToStartP99: percentile(waits, 99),
+  };
+}
+
+// --- main ---------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  // BENCH_TABLE_FROM=bench/results/<file>.json: rewrite docs/benchmarks.md from earlier results.
+  if (process.env.BENCH_TABLE_FROM) {
+    await writeTable(JSON.parse(fs.readFileSync(process.env.BENCH_TABLE_FROM, 'utf8')), process.env.BENCH_TABLE_FROM);
+    return;
+  }
+  const started = Date.now();
+  const samples: Record<string, Record<string, Sample[]>> = {};
+  const add = (target: string, scenario: Scenario, sample: Sample) => {
+    ((samples[target] ??= {})[scenario] ??= []).push(sample);
+    console.log(`${target} ${scenario}: ${JSON.stringify(sample)}`);
+  };
+  for (let round = 1; round <= ROUNDS; round += 1) {
+    console.log(`--- round ${round} of ${ROUNDS}`);
+    for (const [target, script] of [
+      ['raw', 'bench/ceiling-raw.ts'],
+      ['nest', 'bench/ceiling-nest.ts'],
+    ] as const) {
+      if (!TARGETS.has(target)) continue;
+      const port = nextPort++;
+      const server = await start([...ts, script], { PORT: String(port), TS_NODE_TRANSPILE_ONLY: 'true' }, /ready/);
+      try {
+        await load({ url: `http://127.0.0.1:${port}/hello`, duration: 2 });
+        add(target, 'ceiling', await load({ url: `http://127.0.0.1:${port}/hello` }));
+      } finally {
+        await stop(server);
+      }
+    }
+    for (const [target, database, workers] of [
+      ['sqlite', 'sqlite', 0],
+      ['postgres', 'postgres', 0],
+      ['scaleout', 'postgres', 2],
+    ] as const) {
+      if (!TARGETS.has(target)) continue;
+      const d = await deploy(target, database, workers);
+      try {
+        if (target !== 'scaleout') {
+          add(
+            target,
+            'read',
+            await load({ url: `${d.base}/api/workflows`, headers: { authorization: `Bearer ${d.token}` } }),
+          );
+          add(target, 'ingest', await load(signedTriggers(d.ingest.url, d.ingest.key)));
+        }
+        add(target, 'endToEnd', await endToEnd(d));
+      } finally {
+        await d.close();
+      }
+    }
+  }
+
+  // Medians per target and scenario, each field on its own.
+  const medians: Record<string, Record<string, Record<string, number>>> = {};
+  for (const [target, scenarios] of Object.entries(samples)) {
+    for (const [scenario, list] of Object.entries(scenarios)) {
+      const fields = Object.keys(list[0]) as (keyof Sample)[];
+      (medians[target] ??= {})[scenario] = Object.fromEntries(fields.map((f) => [f, median(list.map((s) => s[f]))]));
+    }
+  }
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  };
+  const result = {
+    at: new Date().toISOString(),
+    seconds: Math.round((Date.now() - started) / 1000),
+    machine,
+    durationS: DURATION_S,
+    rounds: ROUNDS,
+    connections: CONNECTIONS,
+    medians,
+    samples,
+  };
+  fs.mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
+  const file = path.join(ROOT, 'bench', 'results', `${result.at.replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  await writeTable(result, path.relative(ROOT, file));
+  console.log(`written ${path.relative(ROOT, file)} and docs/benchmarks.md in ${result.seconds} s`);
+}
+
+async function writeTable(
+  result: {
+    at: string;
+    machine: Record<string, unknown>;
+    durationS: number;
+    rounds: number;
+    medians: Record<string, Record<string, Record<string, number>>>;
+  },
+  file: string,
+): Promise<void> {
+  const m = result.medians;
+  const nest = m.nest?.ceiling?.requestsPerSec;
+  const raw = m.raw?.ceiling?.requestsPerSec;
+  const ratio = (v: number | undefined) =>
+    v === undefined
+      ? ''
+      : `${nest ? `${Math.round((v / nest) * 100)} % of Nest` : ''}${raw ? `, ${Math.round((v / raw) * 100)} % of raw` : ''}`;
+  const rows: string[] = [];
+  const row = (what: string, v: Record<string, number> | undefined, extra = '') => {
+    if (!v) return;
+    rows.push(`| ${what} | ${v.requestsPerSec} | ${v.p50} | ${v.p99} | ${v.non2xx + v.errors} | ${extra} |`);
+  };
+  row('raw node:http GET (ceiling)', m.raw?.ceiling);
+  row('bare NestJS GET (ceiling)', m.nest?.ceiling, raw ? `${Math.round((nest! / raw) * 100)} % of raw` : '');
+  for (const [target, label] of [
+    ['sqlite', 'SQLite'],
+    ['postgres', 'PostgreSQL'],
+  ] as const) {
+    row(`ingest, ${label}`, m[target]?.ingest, ratio(m[target]?.ingest?.requestsPerSec));
+    const e = m[target]?.endToEnd;
+    row(
+      `end-to-end, ${label}`,
+      e,
+      e
+        ? `${e.completedPerSec} runs/s completed; queue→start p50 ${e.queueToStartP50} / p99 ${e.queueToStartP99} ms; ${e.succeeded} of ${e.runs} runs succeeded (${e.accepted} answers received)`
+        : '',
+    );
+    row(`read GET /api/workflows, ${label}`, m[target]?.read, ratio(m[target]?.read?.requestsPerSec));
+  }
+  const s = m.scaleout?.endToEnd;
+  const one = m.postgres?.endToEnd;
+  row(
+    'end-to-end, PostgreSQL, 1 API + 2 workers',
+    s,
+    s
+      ? `${s.completedPerSec} runs/s completed (${one ? `${(s.completedPerSec / one.completedPerSec).toFixed(2)}× all-in-one` : ''}); queue→start p50 ${s.queueToStartP50} / p99 ${s.queueToStartP99} ms; ${s.succeeded} of ${s.runs} runs succeeded (${s.accepted} answers received)`
+      : '',
+  );
+  const doc = `# Benchmarks
+
+Produced by \`npm run bench\` (bench/run.ts); the raw figures are in \`${file}\`.
+Machine: ${result.machine.cpus} cores (${String(result.machine.cpuModel)}), ${String(result.machine.memoryGiB)} GiB, Node ${String(result.machine.node)};
+the load generator (autocannon, ${CONNECTIONS} connections, ${result.durationS} s per scenario) runs on the same machine.
+Medians of ${result.rounds} interleaved round(s), ${result.at}.
+
+| scenario | req/s | p50 ms | p99 ms | non-2xx + errors | notes |
+|---|---|---|---|---|---|
+${rows.join('\n')}
+
+Ingest and end-to-end requests are HMAC-signed webhook triggers, each with a new body (no replays).
+End-to-end is webhook → formatter → condition; "completed" counts runs that reached a terminal state,
+from the start of the load until the last one finished; every run must succeed. Runs can outnumber
+the answers received: requests still in flight when the load stops are accepted by the server but
+not counted by autocannon.
+`;
+  fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
+  // Formatted as the rest of the tree, so `npm run lint` stays green after a benchmark.
+  fs.writeFileSync(
+    path.join(ROOT, 'docs', 'benchmarks.md'),
+    await format(doc, { parser: 'markdown', printWidth: 120 }),
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
