@@ -25,9 +25,10 @@ export class ApiKeyRepository {
 
   /** The unrevoked key with this hash, with its user; expiry is checked by the caller. */
   async findActiveByHash(keyHash: string): Promise<{ key: ApiKeyEntity; user: UserEntity } | null> {
-    const key = await this.db.manager
+    // find, not findOne: with a relation findOne adds a DISTINCT query for its LIMIT; the hash is unique.
+    const [key] = await this.db.manager
       .getRepository(ApiKeyEntity)
-      .findOne({ where: { keyHash, revokedAt: IsNull() }, relations: { user: true } });
+      .find({ where: { keyHash, revokedAt: IsNull() }, relations: { user: true } });
     return key?.user ? { key, user: key.user } : null;
   }
 

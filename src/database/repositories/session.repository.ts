@@ -14,9 +14,10 @@ export class SessionRepository {
 
   /** The session with its user, or null. Expiry is the caller's decision (it answers differently). */
   async findWithUser(tokenHash: string): Promise<{ session: SessionEntity; user: UserEntity } | null> {
-    const session = await this.db.manager
+    // find, not findOne: with a relation findOne adds a DISTINCT query for its LIMIT; the key is unique.
+    const [session] = await this.db.manager
       .getRepository(SessionEntity)
-      .findOne({ where: { tokenHash }, relations: { user: true } });
+      .find({ where: { tokenHash }, relations: { user: true } });
     if (!session?.user) return null;
     return { session, user: session.user };
   }

@@ -38,7 +38,8 @@ export class WorkspaceRepository {
 
   /** The caller's membership in an active workspace, or null (not found and not a member look alike). */
   async findMembership(workspaceId: string, userId: string): Promise<Membership | null> {
-    const m = await this.db.manager.getRepository(WorkspaceMemberEntity).findOne({
+    // find, not findOne: with a relation findOne adds a DISTINCT query for its LIMIT; the pair is unique.
+    const [m] = await this.db.manager.getRepository(WorkspaceMemberEntity).find({
       where: { workspaceId, userId, workspace: { deletedAt: IsNull() } },
       relations: { workspace: true },
     });
