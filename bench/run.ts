@@ -68,9 +68,12 @@ function start(args: string[], env: Record<string, string>, ready: RegExp): Prom
     const onData = (d: Buffer) => {
       out += d.toString();
       if (ready.test(out)) {
-        // Keep draining output so a chatty process never blocks on a full pipe.
+        // Keep draining output so a chatty process never blocks on a full pipe (BENCH_SERVER_LOG=<file>
+        // keeps it, e.g. for the server-side response times in the request log lines).
         child.stdout!.off('data', onData);
-        child.stdout!.resume();
+        if (process.env.BENCH_SERVER_LOG)
+          child.stdout!.pipe(fs.createWriteStream(process.env.BENCH_SERVER_LOG, { flags: 'a' }));
+        else child.stdout!.resume();
         child.stderr!.resume();
         resolve(child);
       }

@@ -260,7 +260,7 @@ export class Environment {
   @IsIn(['latest', 'all', 'skip'])
   SCHEDULE_CATCH_UP: 'latest' | 'all' | 'skip' = 'latest';
 
-  /** Finished runs older than this are deleted (with their node runs and dead letters). 0 keeps them. */
+  /** Finished runs (with their node runs and dead letters) and egress block records older than this are deleted, in chunks. 0 keeps them. */
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, QueryDeepPartialEntity } from 'typeorm';
+import {
+  DataSource,
+  EntityManager,
+  EntityTarget,
+  ObjectLiteral,
+  QueryDeepPartialEntity,
+  SelectQueryBuilder,
+} from 'typeorm';
 
 /**
  * Writes and transactions. TypeORM shares one connection for SQLite, so two interleaved async
@@ -40,6 +47,37 @@ export class Db {
     const run = this.tail.then(fn, fn);
     this.tail = run.catch(() => undefined);
     return run;
+  }
+}
+
+/** Rows per delete when pruning: small enough that one chunk is a short write. */
+export const PURGE_CHUNK = 500;
+
+/**
+ * Deletes the rows `where` selects, `chunk` at a time, each chunk its own write with a turn of
+ * the event loop between them, so pruning a large backlog never holds the SQLite writer or
+ * PostgreSQL row locks for long. Returns how many rows went.
+ */
+export async function deleteInChunks<T extends ObjectLiteral>(
+  db: Db,
+  entity: EntityTarget<T>,
+  chunk: number,
+  where: (qb: SelectQueryBuilder<T>) => SelectQueryBuilder<T>,
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await db.write(async (em) => {
+      const repo = em.getRepository(entity);
+      const rows = await where(repo.createQueryBuilder('t').select('t.id', 'id'))
+        .limit(chunk)
+        .getRawMany<{ id: string }>();
+      if (!rows.length) return 0;
+      await repo.delete(rows.map((r) => r.id));
+      return rows.length;
+    });
+    total += deleted;
+    if (deleted < chunk) return total;
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 

@@ -6,12 +6,16 @@ import type { AppEventMap } from '../common/events/app-events';
 import { OnAppEvent } from '../common/events/event-bus';
 import { AppConfig } from '../config/app-config';
 import { RunEntity } from '../database/entities/run.entity';
+import { EgressBlockRepository } from '../database/repositories/egress-block.repository';
 import { RunRepository } from '../database/repositories/run.repository';
+import { WebhookReplayRepository } from '../database/repositories/webhook-replay.repository';
 import { ExecutionOutcome, RunExecutor, StopReason } from '../engine/run-executor';
 import { RunQuotaService } from '../plans/run-quota.service';
 
 const REQUEUE_EVERY_MS = 2_000;
 const PURGE_EVERY_MS = 600_000;
+/** The longest replay window a workflow can have (webhook config clamps to 60..3600 s). */
+const MAX_REPLAY_WINDOW_MS = 3_600_000;
 const ERROR_BACKOFF_MS = 1_000;
 
 interface InFlight {
@@ -41,6 +45,8 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   constructor(
     private readonly runs: RunRepository,
+    private readonly egressBlocks: EgressBlockRepository,
+    private readonly replays: WebhookReplayRepository,
     private readonly executor: RunExecutor,
     private readonly quota: RunQuotaService,
     private readonly config: AppConfig,
@@ -125,10 +131,26 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       const requeued = await this.runs.requeueExpired(this.clock.now());
       if (requeued.length) this.logger.warn({ runs: requeued }, 'requeued runs whose lease expired');
     }
-    if (this.config.runs.retentionDays > 0 && now - this.lastPurge >= PURGE_EVERY_MS) {
+    if (now - this.lastPurge >= PURGE_EVERY_MS) {
       this.lastPurge = now;
-      await this.runs.purgeFinishedBefore(new Date(now - this.config.runs.retentionDays * 86_400_000));
+      await this.prune(now);
     }
+  }
+
+  /**
+   * Retention, in chunks (each a short write): finished runs and egress block records older than
+   * RUN_RETENTION_DAYS (0 keeps them), and webhook replay rows past the longest replay window.
+   */
+  async prune(now: number): Promise<{ runs: number; egressBlocks: number; replays: number }> {
+    const days = this.config.runs.retentionDays;
+    const before = new Date(now - days * 86_400_000);
+    const pruned = {
+      runs: days > 0 ? await this.runs.purgeFinishedBefore(before) : 0,
+      egressBlocks: days > 0 ? await this.egressBlocks.pruneOlderThan(before) : 0,
+      replays: await this.replays.pruneOlderThan(new Date(now - MAX_REPLAY_WINDOW_MS)),
+    };
+    if (pruned.runs || pruned.egressBlocks || pruned.replays) this.logger.log({ pruned }, 'retention');
+    return pruned;
   }
 
   private spawn(run: RunEntity): void {

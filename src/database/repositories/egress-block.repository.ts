@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Db } from '../db.service';
+import { Db, deleteInChunks, PURGE_CHUNK } from '../db.service';
 import { EgressBlockEntity } from '../entities/egress-block.entity';
 
 export type NewEgressBlock = Omit<EgressBlockEntity, 'id' | 'createdAt' | 'workflow'>;
@@ -22,6 +22,11 @@ export class EgressBlockRepository {
       skip: (page - 1) * perPage,
       take: perPage,
     });
+  }
+
+  /** Retention: block records older than `before` go, a chunk at a time. */
+  pruneOlderThan(before: Date, chunk = PURGE_CHUNK): Promise<number> {
+    return deleteInChunks(this.db, EgressBlockEntity, chunk, (qb) => qb.where('t.created_at < :before', { before }));
   }
 
   async clear(workflowId: string): Promise<number> {

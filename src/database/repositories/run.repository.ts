@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Brackets, EntityManager, In, LessThan, MoreThanOrEqual } from 'typeorm';
-import { asRow, Db, isUniqueViolation } from '../db.service';
+import { EntityManager, In, LessThan, MoreThanOrEqual } from 'typeorm';
+import { asRow, Db, deleteInChunks, isUniqueViolation, PURGE_CHUNK } from '../db.service';
 import { DeadLetterEntity } from '../entities/dead-letter.entity';
 import { NodeRunEntity, NodeRunStatus } from '../entities/node-run.entity';
 import { RunEventEntity } from '../entities/run-event.entity';
@@ -362,17 +362,15 @@ export class RunRepository {
   }
 
   /** Retention: terminal runs created before `before` (node runs, dead letters, events cascade). */
-  async purgeFinishedBefore(before: Date): Promise<number> {
-    const result = await this.db.write((em) =>
-      em
-        .getRepository(RunEntity)
-        .createQueryBuilder()
-        .delete()
-        .where('created_at < :before', { before })
-        .andWhere(new Brackets((qb) => qb.where("status IN ('succeeded', 'failed', 'canceled')")))
-        .execute(),
+  /**
+   * Deletes finished runs created before `before` (their node runs, events and dead letters go
+   * with them), `chunk` at a time: each chunk is its own short write, so a large backlog never
+   * holds the writer (SQLite) or row locks (PostgreSQL) for long. Returns how many went.
+   */
+  async purgeFinishedBefore(before: Date, chunk = PURGE_CHUNK): Promise<number> {
+    return deleteInChunks(this.db, RunEntity, chunk, (qb) =>
+      qb.where("t.status IN ('succeeded', 'failed', 'canceled')").andWhere('t.created_at < :before', { before }),
     );
-    return result.affected ?? 0;
   }
 
   // --- node runs ------------------------------------------------------------------------------

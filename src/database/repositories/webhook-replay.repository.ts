@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { LessThan } from 'typeorm';
-import { Db, isUniqueViolation } from '../db.service';
+import { Db, deleteInChunks, isUniqueViolation, PURGE_CHUNK } from '../db.service';
 import { WebhookReplayEntity } from '../entities/webhook-replay.entity';
 
 @Injectable()
@@ -24,5 +24,13 @@ export class WebhookReplayRepository {
         throw error;
       }
     });
+  }
+
+  /**
+   * Drops rows older than `before` for every workflow: `remember` only cleans up the workflow it
+   * records for, so a workflow that stopped receiving webhooks would keep its last window forever.
+   */
+  pruneOlderThan(before: Date, chunk = PURGE_CHUNK): Promise<number> {
+    return deleteInChunks(this.db, WebhookReplayEntity, chunk, (qb) => qb.where('t.created_at < :before', { before }));
   }
 }

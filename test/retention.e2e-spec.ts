@@ -1,0 +1,94 @@
+import request from 'supertest';
+import { Db } from '../src/database/db.service';
+import { RunEntity } from '../src/database/entities/run.entity';
+import { EgressBlockRepository } from '../src/database/repositories/egress-block.repository';
+import { RunRepository } from '../src/database/repositories/run.repository';
+import { WebhookReplayRepository } from '../src/database/repositories/webhook-replay.repository';
+import { RunWorker } from '../src/runs/run-worker';
+import { createTestApp, TestApp } from './utils/app';
+import { actor, graph, trigger, uniqueName, upgrade } from './factories/workflow.factory';
+
+const DAY = 86_400_000;
+
+describe('retention (RUN_RETENTION_DAYS): pruned in chunks, nothing recent or unfinished touched', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // No worker loop: the test calls the pruning itself.
+    t = await createTestApp({ RUNLOOM_ROLES: 'api', RUN_RETENTION_DAYS: '30' });
+  });
+  afterAll(() => t.close());
+
+  it('deletes finished runs (with their node runs), egress records and expired replay rows older than the limits', async () => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const wf = (
+      await request(t.url)
+        .post('/api/workflows')
+        .set(owner.auth)
+        .send({ name: uniqueName(), data: graph([trigger()]), workspace_id: ws })
+        .expect(201)
+    ).body.workflow;
+    const runIds: string[] = [];
+    for (let i = 0; i < 8; i += 1)
+      runIds.push((await request(t.url).post(`/api/workflows/${wf.id}/run`).set(owner.auth).expect(202)).body.run.id);
+    const now = Date.now();
+    const old = new Date(now - 40 * DAY);
+    const runsTable = t.app.get(Db).manager.getRepository(RunEntity);
+    const setRun = (id: string, status: RunEntity['status'], createdAt: Date) =>
+      runsTable.update({ id }, { status, createdAt });
+    // Five old finished runs, one old run still queued, one old running, one recent finished.
+    for (const [i, status] of (['succeeded', 'failed', 'canceled', 'succeeded', 'failed'] as const).entries())
+      await setRun(runIds[i], status, old);
+    await setRun(runIds[5], 'queued', old);
+    await setRun(runIds[6], 'running', old);
+    await setRun(runIds[7], 'succeeded', new Date(now - DAY));
+    const runs = t.app.get(RunRepository);
+    await runs.startNode(runIds[0], { nodeId: 'trigger-1', name: 'Trigger', nodeType: 'trigger', inputs: {} }, old);
+
+    const egress = t.app.get(EgressBlockRepository);
+    const block = (at: Date) =>
+      egress.record(
+        {
+          userId: owner.userId,
+          workflowId: wf.id,
+          runId: null,
+          nodeId: 'http-1',
+          url: 'http://10.0.0.1/',
+          host: '10.0.0.1',
+          rule: 'private_network',
+          message: 'blocked',
+        },
+        at,
+      );
+    await block(old);
+    await block(old);
+    await block(new Date(now - DAY));
+    // The old replay row belongs to a workflow that stopped receiving webhooks (nothing cleans it up).
+    const quiet = (
+      await request(t.url)
+        .post('/api/workflows')
+        .set(owner.auth)
+        .send({ name: uniqueName(), data: graph([trigger()]), workspace_id: ws })
+        .expect(201)
+    ).body.workflow;
+    const replays = t.app.get(WebhookReplayRepository);
+    await replays.remember(quiet.id, 'old-signature', 3600, new Date(now - 2 * 3_600_000));
+    await replays.remember(wf.id, 'fresh-signature', 3600, new Date(now - 60_000));
+
+    // Chunks of two: the five old finished runs take three deletes.
+    expect(await runs.purgeFinishedBefore(new Date(now - 30 * DAY), 2)).toBe(5);
+    const pruned = await t.app.get(RunWorker).prune(now);
+    expect(pruned).toEqual({ runs: 0, egressBlocks: 2, replays: 1 });
+
+    const left = (await runsTable.find({ where: { workflowId: wf.id } })).map((r) => r.id).sort();
+    expect(left).toEqual([runIds[5], runIds[6], runIds[7]].sort());
+    expect(await runs.nodeRuns(runIds[0])).toEqual([]);
+    expect((await egress.list(wf.id, 1, 10)).map((b) => b.createdAt.getTime())).toEqual([now - DAY]);
+    // The fresh signature is still remembered (a replay is refused); the old one was dropped.
+    expect(await replays.remember(wf.id, 'fresh-signature', 3600, new Date(now))).toBe(false);
+    const rows = await t.app
+      .get(Db)
+      .manager.query(`SELECT COUNT(*) AS n FROM webhook_replays WHERE workflow_id = '${quiet.id}'`);
+    expect(Number(rows[0].n)).toBe(0);
+  });
+});
