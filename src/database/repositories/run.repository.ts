@@ -387,23 +387,13 @@ export class RunRepository {
     node: { nodeId: string; name: string; nodeType: string; inputs: unknown },
     now: Date,
   ): Promise<void> {
-    await this.db.transaction(async (em) => {
-      const repo = em.getRepository(NodeRunEntity);
-      const existing = await repo.findOneBy({ runId, nodeId: node.nodeId });
-      if (existing) {
-        await repo.update(
-          { id: existing.id },
-          asRow<NodeRunEntity>({
-            ...node,
-            status: 'running',
-            error: null,
-            outputs: null,
-            finishedAt: null,
-            updatedAt: now,
-          }),
-        );
-      } else {
-        await repo.insert(
+    // One upsert on (run_id, node_id): a retried node keeps its row, id and first started_at.
+    await this.db.write((em) =>
+      em
+        .getRepository(NodeRunEntity)
+        .createQueryBuilder()
+        .insert()
+        .values(
           asRow<NodeRunEntity>({
             ...node,
             id: randomUUID(),
@@ -416,9 +406,13 @@ export class RunRepository {
             createdAt: now,
             updatedAt: now,
           }),
-        );
-      }
-    });
+        )
+        .orUpdate(
+          ['name', 'node_type', 'inputs', 'outputs', 'status', 'error', 'finished_at', 'updated_at'],
+          ['run_id', 'node_id'],
+        )
+        .execute(),
+    );
   }
 
   async finishNode(
