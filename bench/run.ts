@@ -12,7 +12,8 @@
  *
  *   npm run bench                       # everything, 10 s per scenario
  *   BENCH_DURATION_S=5 BENCH_ROUNDS=1 npm run bench
- *   BENCH_TARGETS=sqlite npm run bench  # a subset: raw,nest,sqlite,postgres,scaleout
+ *   BENCH_TARGETS=sqlite BENCH_SCENARIOS=read npm run bench   # subsets (raw,nest,sqlite,postgres,scaleout;
+ *                                                             # read,ingest,endToEnd)
  */
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
@@ -32,6 +33,8 @@ const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:
 const TARGETS = new Set(
   (process.env.BENCH_TARGETS ?? 'raw,nest,sqlite,postgres,scaleout').split(',').map((t) => t.trim()),
 );
+/** Scenarios to run on the Runloom targets (BENCH_SCENARIOS=read,ingest,endToEnd). */
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'read,ingest,endToEnd').split(',').map((s) => s.trim()));
 /** Longest wait for the runs accepted during an end-to-end scenario to finish. */
 const DRAIN_MS = 120_000;
 
@@ -443,15 +446,14 @@ async function main(): Promise<void> {
       if (!TARGETS.has(target)) continue;
       const d = await deploy(target, database, workers);
       try {
-        if (target !== 'scaleout') {
-          add(
-            target,
-            'read',
-            await load({ url: `${d.base}/api/workflows`, headers: { authorization: `Bearer ${d.token}` } }),
-          );
+        if (target !== 'scaleout' && SCENARIOS.has('read')) {
+          const headers = { authorization: `Bearer ${d.token}` };
+          add(target, 'read', await load({ url: `${d.base}/api/workflows`, headers }));
+        }
+        if (target !== 'scaleout' && SCENARIOS.has('ingest')) {
           add(target, 'ingest', await load(signedTriggers(d.ingest.url, d.ingest.key)));
         }
-        add(target, 'endToEnd', await endToEnd(d));
+        if (SCENARIOS.has('endToEnd')) add(target, 'endToEnd', await endToEnd(d));
       } finally {
         await d.close();
       }
