@@ -24,6 +24,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { format } from 'prettier';
+import { api, signUpAndLogIn } from './http';
 
 const ROOT = path.join(__dirname, '..');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -177,17 +178,6 @@ interface Deployment {
   close(): Promise<void>;
 }
 
-async function api(base: string, method: string, p: string, body?: unknown, token?: string) {
-  const res = await fetch(`${base}${p}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${p} → ${res.status} ${text}`);
-  return { res, body: text ? JSON.parse(text) : null };
-}
-
 const RUNLOOM_ENV = {
   NODE_ENV: 'production',
   HOST: '127.0.0.1',
@@ -249,15 +239,7 @@ async function deploy(name: string, database: 'sqlite' | 'postgres', workers: nu
   }
   const base = `http://127.0.0.1:${port}`;
   const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
-  await api(base, 'POST', '/api/auth/signup', {
-    first_name: 'Bench',
-    last_name: 'Mark',
-    email,
-    password: 'bench-password-1',
-    accepted_terms_version: '1',
-  });
-  const login = await api(base, 'POST', '/api/auth/login', { email, password: 'bench-password-1' });
-  const token = /dsentr_session=([^;]+)/.exec(login.res.headers.get('set-cookie') ?? '')![1];
+  const token = await signUpAndLogIn(base, email);
   const ws = (await api(base, 'POST', '/api/workspaces/plan', { plan_tier: 'workspace' }, token)).body.workspace.id;
   const node = (id: string, type: string, data: Record<string, unknown>, x: number) => ({
     id,

@@ -20,6 +20,7 @@ import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { api, signUpAndLogIn } from './http';
 import type { ClientReport } from './sse-clients';
 
 const CLIENTS = Number(process.env.BENCH_SSE_CLIENTS ?? 10_000);
@@ -92,23 +93,6 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms: 
   }
 }
 
-async function json(
-  base: string,
-  method: string,
-  p: string,
-  body?: unknown,
-  token?: string,
-): Promise<{ res: Response; body: Record<string, { id: string }> }> {
-  const res = await fetch(`${base}${p}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${p} → ${res.status} ${text}`);
-  return { res, body: text ? JSON.parse(text) : null };
-}
-
 async function main(): Promise<void> {
   // A server the run can hold on, so every client is connected before events flow.
   const held: http.ServerResponse[] = [];
@@ -156,15 +140,7 @@ async function main(): Promise<void> {
   try {
     await until(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok === true, 'server start', 60_000);
     const email = `bench-${Date.now()}@example.com`;
-    await json(base, 'POST', '/api/auth/signup', {
-      first_name: 'Bench',
-      last_name: 'Mark',
-      email,
-      password: 'bench-password-1',
-      accepted_terms_version: '1',
-    });
-    const login = await json(base, 'POST', '/api/auth/login', { email, password: 'bench-password-1' });
-    const token = /dsentr_session=([^;]+)/.exec(login.res.headers.get('set-cookie') ?? '')![1];
+    const token = await signUpAndLogIn(base, email);
     const formatters = Array.from({ length: 5 }, (_, i) => ({
       id: `f${i}`,
       type: 'formatter',
@@ -181,9 +157,9 @@ async function main(): Promise<void> {
     ];
     const ids = nodes.map((n) => n.id);
     const edges = ids.slice(1).map((id, i) => ({ id: `e${i}`, source: ids[i], target: id }));
-    const wf = (await json(base, 'POST', '/api/workflows', { name: 'sse bench', data: { nodes, edges } }, token)).body
+    const wf = (await api(base, 'POST', '/api/workflows', { name: 'sse bench', data: { nodes, edges } }, token)).body
       .workflow;
-    const run = (await json(base, 'POST', `/api/workflows/${wf.id}/run`, {}, token)).body.run;
+    const run = (await api(base, 'POST', `/api/workflows/${wf.id}/run`, {}, token)).body.run;
     await until(() => held.length === 1, 'the run to hold', 30_000);
     const before = await probe(server);
 

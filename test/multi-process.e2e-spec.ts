@@ -5,7 +5,7 @@ import { Db } from '../src/database/db.service';
 import { AppProcess, startProcess, startWorker } from './utils/processes';
 import { TargetServer } from './utils/target-server';
 import { waitFor } from './utils/wait';
-import { actor, graph, trigger, uniqueName, upgrade } from './factories/workflow.factory';
+import { actor, createWorkflow, graph, trigger, uniqueName, upgrade } from './factories/workflow.factory';
 
 // Several processes sharing one database is the PostgreSQL deployment (DESIGN §1).
 const onPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
@@ -209,15 +209,7 @@ onPostgres('three scheduler processes on PostgreSQL', () => {
     const workflowIds: string[] = [];
     for (let i = 0; i < 50; i += 1) {
       const data = graph([trigger('schedule-1', { triggerType: 'Schedule', scheduleConfig: every })]);
-      workflowIds.push(
-        (
-          await request(t.url)
-            .post('/api/workflows')
-            .set(owner.auth)
-            .send({ name: uniqueName('Every second'), data, workspace_id: ws })
-            .expect(201)
-        ).body.workflow.id,
-      );
+      workflowIds.push((await createWorkflow(t.url, owner, data, ws, uniqueName('Every second'))).id);
     }
     const env = {
       RUNLOOM_ROLES: 'scheduler',

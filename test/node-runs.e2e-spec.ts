@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { RunRepository } from '../src/database/repositories/run.repository';
 import { createTestApp, TestApp } from './utils/app';
-import { actor, graph, trigger, uniqueName } from './factories/workflow.factory';
+import { actor, createWorkflow, graph, trigger } from './factories/workflow.factory';
 
 describe('node runs: a node started again keeps its row and first start (reference §5.2)', () => {
   let t: TestApp;
@@ -12,13 +12,7 @@ describe('node runs: a node started again keeps its row and first start (referen
 
   it('upserts on (run, node): one row, first started_at, status back to running, outputs cleared', async () => {
     const owner = await actor(t.url);
-    const wf = (
-      await request(t.url)
-        .post('/api/workflows')
-        .set(owner.auth)
-        .send({ name: uniqueName(), data: graph([trigger()]) })
-        .expect(201)
-    ).body.workflow;
+    const wf = await createWorkflow(t.url, owner, graph([trigger()]));
     const runId = (await request(t.url).post(`/api/workflows/${wf.id}/run`).set(owner.auth).expect(202)).body.run.id;
     const runs = t.app.get(RunRepository);
     const first = new Date('2026-01-01T00:00:00.000Z');

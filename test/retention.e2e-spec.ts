@@ -6,7 +6,7 @@ import { RunRepository } from '../src/database/repositories/run.repository';
 import { WebhookReplayRepository } from '../src/database/repositories/webhook-replay.repository';
 import { RunWorker } from '../src/runs/run-worker';
 import { createTestApp, TestApp } from './utils/app';
-import { actor, graph, trigger, uniqueName, upgrade } from './factories/workflow.factory';
+import { actor, createWorkflow, graph, trigger, upgrade } from './factories/workflow.factory';
 
 const DAY = 86_400_000;
 
@@ -21,13 +21,7 @@ describe('retention (RUN_RETENTION_DAYS): pruned in chunks, nothing recent or un
   it('deletes finished runs (with their node runs), egress records and expired replay rows older than the limits', async () => {
     const owner = await actor(t.url);
     const ws = await upgrade(t.url, owner);
-    const wf = (
-      await request(t.url)
-        .post('/api/workflows')
-        .set(owner.auth)
-        .send({ name: uniqueName(), data: graph([trigger()]), workspace_id: ws })
-        .expect(201)
-    ).body.workflow;
+    const wf = await createWorkflow(t.url, owner, graph([trigger()]), ws);
     const runIds: string[] = [];
     for (let i = 0; i < 8; i += 1)
       runIds.push((await request(t.url).post(`/api/workflows/${wf.id}/run`).set(owner.auth).expect(202)).body.run.id);
@@ -64,13 +58,7 @@ describe('retention (RUN_RETENTION_DAYS): pruned in chunks, nothing recent or un
     await block(old);
     await block(new Date(now - DAY));
     // The old replay row belongs to a workflow that stopped receiving webhooks (nothing cleans it up).
-    const quiet = (
-      await request(t.url)
-        .post('/api/workflows')
-        .set(owner.auth)
-        .send({ name: uniqueName(), data: graph([trigger()]), workspace_id: ws })
-        .expect(201)
-    ).body.workflow;
+    const quiet = await createWorkflow(t.url, owner, graph([trigger()]), ws);
     const replays = t.app.get(WebhookReplayRepository);
     await replays.remember(quiet.id, 'old-signature', 3600, new Date(now - 2 * 3_600_000));
     await replays.remember(wf.id, 'fresh-signature', 3600, new Date(now - 60_000));

@@ -8,7 +8,7 @@ import { Scheduler } from '../src/schedules/scheduler';
 import { toScheduleResponse } from '../src/workflows/workflows.dto';
 import { createTestApp, TestApp } from './utils/app';
 import { waitFor } from './utils/wait';
-import { Actor, actor, graph, trigger, uniqueName, upgrade } from './factories/workflow.factory';
+import { Actor, actor, createWorkflow, graph, trigger, uniqueName, upgrade } from './factories/workflow.factory';
 
 const MINUTE = 60_000;
 const EVERY_SECOND = { cron: '* * * * * *', timezone: 'UTC' };
@@ -33,13 +33,7 @@ async function scheduled(t: TestApp, owner: Actor, ws: string, scheduleConfig: u
     trigger('manual-1'),
     trigger('schedule-1', { label: 'Every so often', triggerType: 'Schedule', scheduleConfig }),
   ]);
-  return (
-    await request(t.url)
-      .post('/api/workflows')
-      .set(owner.auth)
-      .send({ name: uniqueName('Scheduled'), data, workspace_id: ws })
-      .expect(201)
-  ).body.workflow as { id: string; updated_at: string };
+  return createWorkflow(t.url, owner, data, ws, uniqueName('Scheduled'));
 }
 
 async function runsOf(t: TestApp, owner: Actor, workflowId: string): Promise<RunView[]> {

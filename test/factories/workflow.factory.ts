@@ -69,5 +69,21 @@ export const http = (id = 'http-1', params: Record<string, unknown> = {}): Node 
 
 export const simpleGraph = () => graph([trigger(), http()], [['trigger-1', 'http-1']]);
 
+/** Creates a workflow through the API as `a` (in `workspaceId`, or personal); expects 201. */
+export async function createWorkflow(
+  url: string,
+  a: Pick<Actor, 'auth'>,
+  data: unknown,
+  workspaceId?: string,
+  name = uniqueName(),
+): Promise<{ id: string; updated_at: string }> {
+  const res = await request(url)
+    .post('/api/workflows')
+    .set(a.auth)
+    .send({ name, data, ...(workspaceId ? { workspace_id: workspaceId } : {}) })
+    .expect(201);
+  return res.body.workflow;
+}
+
 let n = 0;
 export const uniqueName = (prefix = 'Workflow') => `${prefix} ${++n}-${Math.random().toString(36).slice(2, 7)}`;
