@@ -60,8 +60,10 @@ describe('retention (RUN_RETENTION_DAYS): pruned in chunks, nothing recent or un
     // The old replay row belongs to a workflow that stopped receiving webhooks (nothing cleans it up).
     const quiet = await createWorkflow(t.url, owner, graph([trigger()]), ws);
     const replays = t.app.get(WebhookReplayRepository);
-    await replays.remember(quiet.id, 'old-signature', 3600, new Date(now - 2 * 3_600_000));
-    await replays.remember(wf.id, 'fresh-signature', 3600, new Date(now - 60_000));
+    await replays.remember(quiet.id, 'old-signature', new Date(now - 3 * 3_600_000));
+    await replays.remember(wf.id, 'fresh-signature', new Date(now - 60_000));
+    // 90 minutes old: a signature timestamped up to an hour ahead would still be fresh, so it stays.
+    await replays.remember(wf.id, 'future-dated-signature', new Date(now - 90 * 60_000));
 
     // Chunks of two: the five old finished runs take three deletes.
     expect(await runs.purgeFinishedBefore(new Date(now - 30 * DAY), 2)).toBe(5);
@@ -73,7 +75,8 @@ describe('retention (RUN_RETENTION_DAYS): pruned in chunks, nothing recent or un
     expect(await runs.nodeRuns(runIds[0])).toEqual([]);
     expect((await egress.list(wf.id, 1, 10)).map((b) => b.createdAt.getTime())).toEqual([now - DAY]);
     // The fresh signature is still remembered (a replay is refused); the old one was dropped.
-    expect(await replays.remember(wf.id, 'fresh-signature', 3600, new Date(now))).toBe(false);
+    expect(await replays.remember(wf.id, 'fresh-signature', new Date(now))).toBe(false);
+    expect(await replays.remember(wf.id, 'future-dated-signature', new Date(now))).toBe(false);
     const rows = await t.app
       .get(Db)
       .manager.query(`SELECT COUNT(*) AS n FROM webhook_replays WHERE workflow_id = '${quiet.id}'`);

@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import type { Pool } from 'pg';
 import {
   DataSource,
   EntityManager,
@@ -7,6 +9,7 @@ import {
   QueryDeepPartialEntity,
   SelectQueryBuilder,
 } from 'typeorm';
+import { EntityCodec, PostgresRunner, sql, Sql, SqlResult, SqlRunner, SqliteRunner } from './sql';
 
 /**
  * Writes and transactions. TypeORM shares one connection for SQLite, so two interleaved async
@@ -17,8 +20,110 @@ import {
 @Injectable()
 export class Db {
   private tail: Promise<unknown> = Promise.resolve();
+  /** Exclusive sections queued or running (SQLite): at 0 a synchronous write may go at once. */
+  private pending = 0;
+  private sqlite: SqliteRunner | null = null;
+  private pool: PostgresRunner | null = null;
 
   constructor(readonly dataSource: DataSource) {}
+
+  private readonly codecs = new Map<EntityTarget<ObjectLiteral>, EntityCodec<ObjectLiteral>>();
+  private readonly selects = new Map<string, Sql>();
+
+  /** Row mapping for raw statements, from the entity's TypeORM metadata. */
+  codec<T extends ObjectLiteral>(entity: EntityTarget<T>): EntityCodec<T> {
+    let codec = this.codecs.get(entity);
+    if (!codec) {
+      codec = new EntityCodec(this.dataSource, entity);
+      this.codecs.set(entity, codec);
+    }
+    return codec as EntityCodec<T>;
+  }
+
+  /** Entities of `entity`'s table matching `where` (SQL with `?`, a constant per call site). */
+  async select<T extends ObjectLiteral>(entity: EntityTarget<T>, where: string, params: unknown[]): Promise<T[]> {
+    const codec = this.codec(entity);
+    const key = `${codec.table}|${where}`;
+    let statement = this.selects.get(key);
+    if (!statement) {
+      statement = sql(`SELECT ${codec.selectList} FROM ${codec.table} WHERE ${where}`);
+      this.selects.set(key, statement);
+    }
+    const { rows } = await this.read(statement, params);
+    return rows.map((row) => codec.fromRow(row));
+  }
+
+  async selectOne<T extends ObjectLiteral>(
+    entity: EntityTarget<T>,
+    where: string,
+    params: unknown[],
+  ): Promise<T | null> {
+    const [first] = await this.select(entity, where, params);
+    return first ?? null;
+  }
+
+  /** A read (or a write that needs no serialising, such as one already inside `atomic`). */
+  read<R = Record<string, unknown>>(statement: Sql, params: unknown[] = []): Promise<SqlResult<R>> {
+    return this.runner().query<R>(statement, params);
+  }
+
+  /** One write statement: on SQLite in the writer queue, at once when the queue is empty. */
+  exec<R = Record<string, unknown>>(statement: Sql, params: unknown[] = []): Promise<SqlResult<R>> {
+    if (this.dialect === 'postgres') return this.runner().query<R>(statement, params);
+    const sqlite = this.sqliteRunner();
+    if (this.pending === 0) return sqlite.query<R>(statement, params);
+    return this.exclusive(() => sqlite.query<R>(statement, params));
+  }
+
+  /**
+   * Raw statements in one transaction. SQLite: in the writer queue with BEGIN IMMEDIATE, so a
+   * TypeORM transaction is never open at the same time on the shared connection. PostgreSQL: one
+   * pooled client from BEGIN to COMMIT.
+   */
+  async atomic<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
+    if (this.dialect === 'sqlite') {
+      const sqlite = this.sqliteRunner();
+      const db = this.sqliteDatabase();
+      return this.exclusive(async () => {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(sqlite);
+          db.exec('COMMIT');
+          return result;
+        } catch (error) {
+          if (db.inTransaction) db.exec('ROLLBACK');
+          throw error;
+        }
+      });
+    }
+    const client = await (this.dataSource.driver as unknown as { master: Pool }).master.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(new PostgresRunner(client));
+      await client.query('COMMIT');
+      client.release();
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').then(
+        () => client.release(),
+        (rollbackError: Error) => client.release(rollbackError),
+      );
+      throw error;
+    }
+  }
+
+  private runner(): SqlRunner {
+    if (this.dialect === 'sqlite') return this.sqliteRunner();
+    return (this.pool ??= new PostgresRunner((this.dataSource.driver as unknown as { master: Pool }).master));
+  }
+
+  private sqliteRunner(): SqliteRunner {
+    return (this.sqlite ??= new SqliteRunner(this.sqliteDatabase()));
+  }
+
+  private sqliteDatabase(): SqliteDatabase {
+    return (this.dataSource.driver as unknown as { databaseConnection: SqliteDatabase }).databaseConnection;
+  }
 
   get dialect(): 'sqlite' | 'postgres' {
     return this.dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
@@ -44,7 +149,8 @@ export class Db {
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn, fn);
+    this.pending += 1;
+    const run = this.tail.then(fn, fn).finally(() => (this.pending -= 1));
     this.tail = run.catch(() => undefined);
     return run;
   }

@@ -92,7 +92,10 @@ export class RunExecutor {
 
     const byId = new Map(graph.nodes.map((n) => [n.id, n]));
     const checkpoints = new Map<string, NodeRunEntity>();
-    for (const nodeRun of await this.withRetry('load node runs', () => this.runs.nodeRuns(run.id))) {
+    // Node runs exist only once a run was claimed before (attempt counts claims): a resumed,
+    // requeued or handed-back run; a first execution has no checkpoints to read.
+    const earlier = run.attempt > 1 ? await this.withRetry('load node runs', () => this.runs.nodeRuns(run.id)) : [];
+    for (const nodeRun of earlier) {
       if (nodeRun.status === 'succeeded') checkpoints.set(nodeRun.nodeId, nodeRun);
     }
 

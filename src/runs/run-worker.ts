@@ -14,8 +14,11 @@ import { RunQuotaService } from '../plans/run-quota.service';
 
 const REQUEUE_EVERY_MS = 2_000;
 const PURGE_EVERY_MS = 600_000;
-/** The longest replay window a workflow can have (webhook config clamps to 60..3600 s). */
-const MAX_REPLAY_WINDOW_MS = 3_600_000;
+/**
+ * How long a replay row matters: a signature is accepted while its timestamp is within the window
+ * (at most 3,600 s) of now, in either direction, so one recorded at t can come back until t + 2 h.
+ */
+const REPLAY_ROW_LIFETIME_MS = 2 * 3_600_000;
 const ERROR_BACKOFF_MS = 1_000;
 
 interface InFlight {
@@ -107,10 +110,15 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       try {
         await this.housekeeping();
         while (this.running && this.inflight.size < this.config.worker.maxInflight) {
-          const run = await this.runs.claimNext(this.workerId, this.config.worker.leaseMs, this.clock.now());
-          if (!run) break;
-          claimed += 1;
-          this.spawn(run);
+          const batch = await this.runs.claimBatch(
+            this.workerId,
+            this.config.worker.leaseMs,
+            this.clock.now(),
+            this.config.worker.maxInflight - this.inflight.size,
+          );
+          if (!batch.length) break;
+          claimed += batch.length;
+          for (const run of batch) this.spawn(run);
         }
       } catch (error) {
         this.logger.error(
@@ -147,7 +155,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const pruned = {
       runs: days > 0 ? await this.runs.purgeFinishedBefore(before) : 0,
       egressBlocks: days > 0 ? await this.egressBlocks.pruneOlderThan(before) : 0,
-      replays: await this.replays.pruneOlderThan(new Date(now - MAX_REPLAY_WINDOW_MS)),
+      replays: await this.replays.pruneOlderThan(new Date(now - REPLAY_ROW_LIFETIME_MS)),
     };
     if (pruned.runs || pruned.egressBlocks || pruned.replays) this.logger.log({ pruned }, 'retention');
     return pruned;

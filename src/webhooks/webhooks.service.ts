@@ -247,7 +247,7 @@ export class WebhooksService {
       throw new AppError(ErrorCode.Unauthorized, 'Stale or invalid timestamp');
     const matched = matchSignature(header, signWebhook(this.signingKey(workflow), ts, canonical));
     if (!matched) throw new AppError(ErrorCode.Unauthorized, 'Invalid HMAC signature');
-    if (!(await this.replays.remember(workflow.id, matched, workflow.hmacReplayWindowSec, now))) {
+    if (!(await this.replays.remember(workflow.id, matched, now))) {
       throw new AppError(ErrorCode.Unauthorized, 'Replay detected');
     }
     return payload;

@@ -1,7 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { DateUtils } from 'typeorm/util/DateUtils';
 import { Db } from '../db.service';
 import { RunUsageEntity } from '../entities/run-usage.entity';
+import { sql } from '../sql';
+
+const CONSUME = sql(`
+  INSERT INTO workspace_run_usage (workspace_id, period_start, run_count, overage_count, updated_at)
+  VALUES (?, ?, 1, CASE WHEN 1 > ? THEN 1 ELSE 0 END, ?)
+  ON CONFLICT (workspace_id, period_start) DO UPDATE SET
+    run_count = workspace_run_usage.run_count + 1,
+    overage_count = workspace_run_usage.overage_count + CASE WHEN workspace_run_usage.run_count + 1 > ? THEN 1 ELSE 0 END,
+    updated_at = ?
+  WHERE ? OR workspace_run_usage.run_count < ?
+  RETURNING run_count, overage_count`);
 
 export interface QuotaTicket {
   workspaceId: string;
@@ -27,27 +37,22 @@ export class RunUsageRepository {
     allowOverage: boolean,
     now: Date,
   ): Promise<QuotaTicket | null> {
-    const pg = this.db.dialect === 'postgres';
-    const p = pg ? (i: number) => `$${i}` : () => '?';
-    const sql = `
-      INSERT INTO workspace_run_usage (workspace_id, period_start, run_count, overage_count, updated_at)
-      VALUES (${p(1)}, ${p(2)}, 1, CASE WHEN 1 > ${p(3)} THEN 1 ELSE 0 END, ${p(4)})
-      ON CONFLICT (workspace_id, period_start) DO UPDATE SET
-        run_count = workspace_run_usage.run_count + 1,
-        overage_count = workspace_run_usage.overage_count + CASE WHEN workspace_run_usage.run_count + 1 > ${p(5)} THEN 1 ELSE 0 END,
-        updated_at = ${p(6)}
-      WHERE ${p(7)} OR workspace_run_usage.run_count < ${p(8)}
-      RETURNING run_count, overage_count`;
-    const time = pg ? now : DateUtils.mixedDateToUtcDatetimeString(now);
-    const flag = pg ? allowOverage : allowOverage ? 1 : 0;
     if (!allowOverage && limit < 1) return null;
-    const rows: { run_count: number | string }[] = await this.db.write((em) =>
-      em.query(sql, [workspaceId, periodStart, limit, time, limit, time, flag, limit]),
-    );
-    // PostgreSQL's driver answers [rows, count] for some statements; normalise.
-    const list = Array.isArray(rows[0]) ? (rows[0] as unknown as { run_count: number | string }[]) : rows;
-    if (!list.length) return null;
-    return { workspaceId, periodStart, overage: Number(list[0].run_count) > limit };
+    const codec = this.db.codec(RunUsageEntity);
+    const time = codec.param('updatedAt', now);
+    const flag = this.db.dialect === 'postgres' ? allowOverage : allowOverage ? 1 : 0;
+    const { rows } = await this.db.exec<{ run_count: number | string }>(CONSUME, [
+      workspaceId,
+      periodStart,
+      limit,
+      time,
+      limit,
+      time,
+      flag,
+      limit,
+    ]);
+    if (!rows.length) return null;
+    return { workspaceId, periodStart, overage: Number(rows[0].run_count) > limit };
   }
 
   /** Gives a ticket back (idempotent duplicate, failed insert); the row goes when it reaches zero. */

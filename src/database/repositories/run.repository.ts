@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { EntityManager, In, LessThan, MoreThanOrEqual } from 'typeorm';
+import { In, LessThan } from 'typeorm';
 import { asRow, Db, deleteInChunks, isUniqueViolation, PURGE_CHUNK } from '../db.service';
 import { DeadLetterEntity } from '../entities/dead-letter.entity';
 import { NodeRunEntity, NodeRunStatus } from '../entities/node-run.entity';
 import { RunEventEntity } from '../entities/run-event.entity';
 import { ACTIVE_RUN_STATUSES, RunEntity, RunStatus } from '../entities/run.entity';
-import { WorkflowEntity } from '../entities/workflow.entity';
+import { sql, Sql, SqlRunner } from '../sql';
 
 export type NewRun = Pick<
   RunEntity,
@@ -15,6 +15,104 @@ export type NewRun = Pick<
   resumeAt?: Date;
 };
 
+const RUN_COLUMNS: (keyof RunEntity & string)[] = [
+  'id',
+  'userId',
+  'workflowId',
+  'workspaceId',
+  'snapshot',
+  'status',
+  'error',
+  'idempotencyKey',
+  'idempotencyScope',
+  'triggeredBy',
+  'queuePriority',
+  'leasedBy',
+  'leaseExpiresAt',
+  'heartbeatAt',
+  'attempt',
+  'startedAt',
+  'resumeAt',
+  'firstClaimedAt',
+  'finishedAt',
+  'createdAt',
+  'updatedAt',
+];
+const EVENT_COLUMNS: (keyof RunEventEntity & string)[] = [
+  'id',
+  'runId',
+  'workflowId',
+  'workspaceId',
+  'triggeredBy',
+  'connectionType',
+  'connectionId',
+  'recordedAt',
+];
+const NODE_RUN_COLUMNS: (keyof NodeRunEntity & string)[] = [
+  'id',
+  'runId',
+  'nodeId',
+  'name',
+  'nodeType',
+  'inputs',
+  'outputs',
+  'status',
+  'error',
+  'startedAt',
+  'finishedAt',
+  'createdAt',
+  'updatedAt',
+];
+
+const DELETE_DEAD_LETTER = sql('DELETE FROM workflow_dead_letters WHERE id = ?');
+const COUNT_FOR_WORKSPACE = sql('SELECT COUNT(*) AS n FROM workflow_runs WHERE workspace_id = ? AND created_at >= ?');
+const COUNT_FOR_USER = sql('SELECT COUNT(*) AS n FROM workflow_runs WHERE user_id = ? AND created_at >= ?');
+
+/**
+ * Claim candidates: due queued runs of workflows below their concurrency limit (a pre-filter; the
+ * limit is checked again under the workflow's lock), by priority then age.
+ */
+const CLAIM_CANDIDATES = sql(
+  `SELECT r.id, r.workflow_id FROM workflow_runs r
+   JOIN workflows w ON w.id = r.workflow_id
+   LEFT JOIN (SELECT workflow_id, COUNT(*) AS n FROM workflow_runs WHERE status = 'running' GROUP BY workflow_id) running
+     ON running.workflow_id = r.workflow_id
+   WHERE r.status = 'queued' AND r.resume_at <= ? AND COALESCE(running.n, 0) < w.concurrency_limit
+   ORDER BY r.queue_priority DESC, r.created_at ASC LIMIT ?`,
+  // Rows another worker is claiming are skipped, not waited for.
+  `SELECT r.id, r.workflow_id FROM workflow_runs r
+   JOIN workflows w ON w.id = r.workflow_id
+   LEFT JOIN (SELECT workflow_id, COUNT(*) AS n FROM workflow_runs WHERE status = 'running' GROUP BY workflow_id) running
+     ON running.workflow_id = r.workflow_id
+   WHERE r.status = 'queued' AND r.resume_at <= ? AND COALESCE(running.n, 0) < w.concurrency_limit
+   ORDER BY r.queue_priority DESC, r.created_at ASC LIMIT ?
+   FOR UPDATE OF r SKIP LOCKED`,
+);
+const LOCK_WORKFLOW = sql('SELECT pg_advisory_xact_lock(hashtextextended(?, 4242))');
+const WORKFLOW_SLOTS = sql(
+  `SELECT w.id, w.concurrency_limit - (SELECT COUNT(*) FROM workflow_runs x WHERE x.workflow_id = w.id AND x.status = 'running') AS free
+   FROM workflows w WHERE w.id IN (SELECT value FROM json_each(?))`,
+  `SELECT w.id, w.concurrency_limit - (SELECT COUNT(*) FROM workflow_runs x WHERE x.workflow_id = w.id AND x.status = 'running') AS free
+   FROM workflows w WHERE w.id = ANY(?::uuid[])`,
+);
+
+const RENEW_LEASE = sql(
+  "UPDATE workflow_runs SET heartbeat_at = ?, lease_expires_at = ? WHERE id = ? AND leased_by = ? AND status = 'running'",
+);
+/** The terminal write: only the lease holder of a running run (a canceled run stays canceled). */
+const FINISH = sql(
+  `UPDATE workflow_runs SET status = ?, error = ?, finished_at = ?, leased_by = NULL, lease_expires_at = NULL,
+   updated_at = ? WHERE id = ? AND leased_by = ? AND status = 'running'`,
+);
+const STATUS_OF = sql('SELECT status FROM workflow_runs WHERE id = ?');
+const FINISH_NODE = sql(
+  `UPDATE workflow_node_runs SET status = ?, outputs = ?, error = ?, finished_at = ?, updated_at = ?
+   WHERE run_id = ? AND node_id = ?`,
+);
+
+/** How many claim candidates are read per wanted run: some may belong to workflows at their limit. */
+const CANDIDATES_PER_SLOT = 4;
+
 export interface RunPage {
   runs: RunEntity[];
 }
@@ -22,6 +120,11 @@ export interface RunPage {
 /** The run row is the queue (DESIGN §4). Every state change here is conditional on the current state. */
 @Injectable()
 export class RunRepository {
+  private insertRunSql?: Sql;
+  private insertEventSql?: Sql;
+  private claimSql?: Sql;
+  private startNodeSql?: Sql;
+
   constructor(private readonly db: Db) {}
 
   private get runs() {
@@ -38,9 +141,9 @@ export class RunRepository {
     events: { triggeredBy: string }[] = [],
   ): Promise<{ run: RunEntity; duplicate: boolean }> {
     try {
-      const run = await this.db.transaction(async (em) => {
-        const row = await this.insertQueued(em, values, now);
-        await this.insertEvents(em, row, events, now);
+      const run = await this.db.atomic(async (tx) => {
+        const row = await this.insertQueued(tx, values, now);
+        await this.insertEvents(tx, row, events, now);
         return row;
       });
       return { run, duplicate: false };
@@ -59,8 +162,8 @@ export class RunRepository {
     }
   }
 
-  private async insertQueued(em: EntityManager, values: NewRun, now: Date): Promise<RunEntity> {
-    const row = em.getRepository(RunEntity).create({
+  private async insertQueued(tx: SqlRunner, values: NewRun, now: Date): Promise<RunEntity> {
+    const row = Object.assign(new RunEntity(), {
       ...values,
       id: randomUUID(),
       idempotencyScope: values.workspaceId ?? values.userId,
@@ -77,7 +180,9 @@ export class RunRepository {
       createdAt: now,
       updatedAt: now,
     });
-    await em.getRepository(RunEntity).insert(asRow<RunEntity>(row));
+    const codec = this.db.codec(RunEntity);
+    this.insertRunSql ??= codec.insertSql(RUN_COLUMNS);
+    await tx.query(this.insertRunSql, codec.values(row, RUN_COLUMNS));
     return row;
   }
 
@@ -86,7 +191,7 @@ export class RunRepository {
   }
 
   findById(runId: string): Promise<RunEntity | null> {
-    return this.runs.findOneBy({ id: runId });
+    return this.db.selectOne(RunEntity, 'id = ?', [runId]);
   }
 
   findForWorkflow(workflowId: string, runId: string): Promise<RunEntity | null> {
@@ -112,8 +217,15 @@ export class RunRepository {
     });
   }
 
-  countCreatedSince(filter: { workspaceId?: string; userId?: string }, since: Date): Promise<number> {
-    return this.runs.countBy({ ...filter, createdAt: MoreThanOrEqual(since) });
+  /** Runs of a workspace, or of an owner, created at or after `since`. */
+  async countCreatedSince(filter: { workspaceId: string } | { userId: string }, since: Date): Promise<number> {
+    const [statement, scope] =
+      'workspaceId' in filter ? [COUNT_FOR_WORKSPACE, filter.workspaceId] : [COUNT_FOR_USER, filter.userId];
+    const { rows } = await this.db.read<{ n: number | string }>(statement, [
+      scope,
+      this.db.codec(RunEntity).param('createdAt', since),
+    ]);
+    return Number(rows[0].n);
   }
 
   /** Runs of a workspace created since `since`, grouped by owner (usage page). */
@@ -161,91 +273,73 @@ export class RunRepository {
   // --- the queue ------------------------------------------------------------------------------
 
   /**
-   * Claims the next due run whose workflow is below its concurrency limit, highest priority then
-   * oldest first. PostgreSQL: `FOR UPDATE SKIP LOCKED` on candidates plus a per-workflow advisory
-   * lock while the running count is re-checked, so concurrent workers never exceed the limit.
-   * SQLite: one writer at a time (Db), so the same checks run serialised.
+   * Claims up to `max` due runs in one transaction, highest priority then oldest first, never
+   * taking a workflow past its concurrency limit. PostgreSQL: candidates `FOR UPDATE SKIP LOCKED`,
+   * then each workflow's advisory lock (in id order, so workers cannot deadlock) while its running
+   * count is re-checked; SQLite: the writer lock serialises the same steps. Returns the claimed
+   * runs in queue order.
    */
-  async claimNext(workerId: string, leaseMs: number, now: Date): Promise<RunEntity | null> {
-    const leaseUntil = new Date(now.getTime() + leaseMs);
-    const claimedId = await this.db.transaction(async (em) => {
-      const query = em
-        .getRepository(RunEntity)
-        .createQueryBuilder('r')
-        .select(['r.id AS id', 'r.workflow_id AS workflow_id'])
-        .innerJoin(WorkflowEntity, 'w', 'w.id = r.workflow_id')
-        // Running runs counted once per workflow, not once per queued row (which made a claim
-        // cost O(queued) subqueries: 21 runs/s on PostgreSQL with a thousand queued, bench/run.ts).
-        .leftJoin(
-          (running) =>
-            running
-              .select('x.workflow_id', 'workflow_id')
-              .addSelect('COUNT(*)', 'n')
-              .from(RunEntity, 'x')
-              .where("x.status = 'running'")
-              .groupBy('x.workflow_id'),
-          'running',
-          'running.workflow_id = r.workflow_id',
-        )
-        .where("r.status = 'queued'")
-        .andWhere('r.resume_at <= :now', { now })
-        // A cheap pre-filter; the count is checked again below under the workflow's lock.
-        .andWhere('COALESCE(running.n, 0) < w.concurrency_limit')
-        .orderBy('r.queue_priority', 'DESC')
-        .addOrderBy('r.created_at', 'ASC')
-        .limit(20);
-      // SQLite has no row locks; the Db writer lock already serialises this transaction.
-      if (this.db.dialect === 'postgres')
-        query.setLock('pessimistic_write', undefined, ['r']).setOnLocked('skip_locked');
-      const candidates: { id: string; workflow_id: string }[] = await query.getRawMany();
-      const tried = new Set<string>();
-      for (const candidate of candidates) {
-        if (tried.has(candidate.workflow_id)) continue;
-        tried.add(candidate.workflow_id);
-        if (this.db.dialect === 'postgres') {
-          await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 4242))', [candidate.workflow_id]);
-        }
-        const running = await em
-          .getRepository(RunEntity)
-          .countBy({ workflowId: candidate.workflow_id, status: 'running' });
-        const workflow = await em
-          .getRepository(WorkflowEntity)
-          .findOne({ select: { concurrencyLimit: true }, where: { id: candidate.workflow_id } });
-        if (!workflow || running >= workflow.concurrencyLimit) continue;
-        const result = await em
-          .getRepository(RunEntity)
-          .createQueryBuilder()
-          .update()
-          .set({
-            status: 'running',
-            leasedBy: workerId,
-            leaseExpiresAt: leaseUntil,
-            heartbeatAt: now,
-            attempt: () => 'attempt + 1',
-            firstClaimedAt: () => 'COALESCE(first_claimed_at, :now)',
-            updatedAt: now,
-          })
-          .where("id = :id AND status = 'queued'", { id: candidate.id })
-          .setParameter('now', now)
-          .execute();
-        if (result.affected) return candidate.id;
+  async claimBatch(workerId: string, leaseMs: number, now: Date, max: number): Promise<RunEntity[]> {
+    if (max < 1) return [];
+    const codec = this.db.codec(RunEntity);
+    const at = codec.param('updatedAt', now);
+    const leaseUntil = codec.param('leaseExpiresAt', new Date(now.getTime() + leaseMs));
+    this.claimSql ??= sql(
+      `UPDATE workflow_runs SET status = 'running', leased_by = ?, lease_expires_at = ?, heartbeat_at = ?,
+         attempt = attempt + 1, first_claimed_at = COALESCE(first_claimed_at, ?), updated_at = ?
+       WHERE id IN (SELECT value FROM json_each(?)) AND status = 'queued' RETURNING ${codec.selectList}`,
+      `UPDATE workflow_runs SET status = 'running', leased_by = ?, lease_expires_at = ?, heartbeat_at = ?,
+         attempt = attempt + 1, first_claimed_at = COALESCE(first_claimed_at, ?), updated_at = ?
+       WHERE id = ANY(?::uuid[]) AND status = 'queued' RETURNING ${codec.selectList}`,
+    );
+    const claimed = await this.db.atomic(async (tx) => {
+      const { rows: candidates } = await tx.query<{ id: string; workflow_id: string }>(CLAIM_CANDIDATES, [
+        at,
+        max * CANDIDATES_PER_SLOT,
+      ]);
+      if (!candidates.length) return [];
+      const workflowIds = [...new Set(candidates.map((c) => c.workflow_id))].sort();
+      if (this.db.dialect === 'postgres') {
+        for (const id of workflowIds) await tx.query(LOCK_WORKFLOW, [id]);
       }
-      return null;
+      const { rows: slots } = await tx.query<{ id: string; free: number | string }>(WORKFLOW_SLOTS, [
+        this.db.dialect === 'postgres' ? workflowIds : JSON.stringify(workflowIds),
+      ]);
+      const free = new Map(slots.map((s) => [s.id, Number(s.free)]));
+      const chosen: string[] = [];
+      for (const candidate of candidates) {
+        if (chosen.length >= max) break;
+        const left = free.get(candidate.workflow_id) ?? 0;
+        if (left <= 0) continue;
+        free.set(candidate.workflow_id, left - 1);
+        chosen.push(candidate.id);
+      }
+      if (!chosen.length) return [];
+      const { rows } = await tx.query(this.claimSql!, [
+        workerId,
+        leaseUntil,
+        at,
+        at,
+        at,
+        this.db.dialect === 'postgres' ? chosen : JSON.stringify(chosen),
+      ]);
+      const order = new Map(chosen.map((id, i) => [id, i]));
+      return rows.map((row) => codec.fromRow(row)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
     });
-    return claimedId ? this.runs.findOneBy({ id: claimedId }) : null;
+    return claimed;
   }
 
   /** Extends the lease if the run is still running under this worker; false = canceled or lost. */
   async renewLease(runId: string, workerId: string, leaseMs: number, now: Date): Promise<boolean> {
-    const result = await this.db.write((em) =>
-      em.getRepository(RunEntity).update(
-        { id: runId, leasedBy: workerId, status: 'running' },
-        // updated_at is the run's visible version (stream event ids): a heartbeat is not a
-        // change, so it keeps the value TypeORM would otherwise bump.
-        { heartbeatAt: now, leaseExpiresAt: new Date(now.getTime() + leaseMs), updatedAt: () => '"updated_at"' },
-      ),
-    );
-    return (result.affected ?? 0) > 0;
+    // updated_at is the run's visible version (stream event ids): a heartbeat is not a change.
+    const codec = this.db.codec(RunEntity);
+    const { changes } = await this.db.exec(RENEW_LEASE, [
+      codec.param('heartbeatAt', now),
+      codec.param('leaseExpiresAt', new Date(now.getTime() + leaseMs)),
+      runId,
+      workerId,
+    ]);
+    return changes > 0;
   }
 
   /** Puts runs whose lease expired (their worker died) back in the queue; returns their ids. */
@@ -277,15 +371,9 @@ export class RunRepository {
     error: string | null,
     now: Date,
   ): Promise<boolean> {
-    const result = await this.db.write((em) =>
-      em
-        .getRepository(RunEntity)
-        .update(
-          { id: runId, leasedBy: workerId, status: 'running' },
-          { status, error, finishedAt: now, leasedBy: null, leaseExpiresAt: null, updatedAt: now },
-        ),
-    );
-    return (result.affected ?? 0) > 0;
+    const at = this.db.codec(RunEntity).param('finishedAt', now);
+    const { changes } = await this.db.exec(FINISH, [status, error, at, at, runId, workerId]);
+    return changes > 0;
   }
 
   /** Finishes a run with a dead letter in one transaction (reference §5.7). */
@@ -357,8 +445,8 @@ export class RunRepository {
   }
 
   async statusOf(runId: string): Promise<RunStatus | null> {
-    const run = await this.runs.findOne({ select: { status: true }, where: { id: runId } });
-    return run?.status ?? null;
+    const { rows } = await this.db.read<{ status: RunStatus }>(STATUS_OF, [runId]);
+    return rows[0]?.status ?? null;
   }
 
   /** Retention: terminal runs created before `before` (node runs, dead letters, events cascade). */
@@ -376,9 +464,7 @@ export class RunRepository {
   // --- node runs ------------------------------------------------------------------------------
 
   nodeRuns(runId: string): Promise<NodeRunEntity[]> {
-    return this.db.manager
-      .getRepository(NodeRunEntity)
-      .find({ where: { runId }, order: { startedAt: 'ASC', createdAt: 'ASC' } });
+    return this.db.select(NodeRunEntity, 'run_id = ? ORDER BY started_at, created_at', [runId]);
   }
 
   /** Upserts the node run as `running`, keeping the first `started_at` (reference §5.2). */
@@ -388,31 +474,26 @@ export class RunRepository {
     now: Date,
   ): Promise<void> {
     // One upsert on (run_id, node_id): a retried node keeps its row, id and first started_at.
-    await this.db.write((em) =>
-      em
-        .getRepository(NodeRunEntity)
-        .createQueryBuilder()
-        .insert()
-        .values(
-          asRow<NodeRunEntity>({
-            ...node,
-            id: randomUUID(),
-            runId,
-            outputs: null,
-            status: 'running',
-            error: null,
-            startedAt: now,
-            finishedAt: null,
-            createdAt: now,
-            updatedAt: now,
-          }),
-        )
-        .orUpdate(
-          ['name', 'node_type', 'inputs', 'outputs', 'status', 'error', 'finished_at', 'updated_at'],
-          ['run_id', 'node_id'],
-        )
-        .execute(),
+    const codec = this.db.codec(NodeRunEntity);
+    this.startNodeSql ??= codec.insertSql(
+      NODE_RUN_COLUMNS,
+      `ON CONFLICT (run_id, node_id) DO UPDATE SET name = excluded.name, node_type = excluded.node_type,
+       inputs = excluded.inputs, outputs = excluded.outputs, status = excluded.status, error = excluded.error,
+       finished_at = excluded.finished_at, updated_at = excluded.updated_at`,
     );
+    const row: NodeRunEntity = {
+      ...node,
+      id: randomUUID(),
+      runId,
+      outputs: null,
+      status: 'running',
+      error: null,
+      startedAt: now,
+      finishedAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.db.exec(this.startNodeSql, codec.values(row, NODE_RUN_COLUMNS));
   }
 
   async finishNode(
@@ -423,11 +504,9 @@ export class RunRepository {
     error: string | null,
     now: Date,
   ): Promise<void> {
-    await this.db.write((em) =>
-      em
-        .getRepository(NodeRunEntity)
-        .update({ runId, nodeId }, asRow<NodeRunEntity>({ status, outputs, error, finishedAt: now, updatedAt: now })),
-    );
+    const codec = this.db.codec(NodeRunEntity);
+    const at = codec.param('finishedAt', now);
+    await this.db.exec(FINISH_NODE, [status, codec.param('outputs', outputs), error, at, at, runId, nodeId]);
   }
 
   // --- run events and dead letters ------------------------------------------------------------
@@ -437,18 +516,19 @@ export class RunRepository {
     events: { triggeredBy: string; connectionType?: string | null }[],
     now: Date,
   ): Promise<void> {
-    await this.db.transaction((em) => this.insertEvents(em, run, events, now));
+    await this.db.atomic((tx) => this.insertEvents(tx, run, events, now));
   }
 
   private async insertEvents(
-    em: EntityManager,
+    tx: SqlRunner,
     run: RunEntity,
     events: { triggeredBy: string; connectionType?: string | null }[],
     now: Date,
   ) {
-    if (!events.length) return;
-    await em.getRepository(RunEventEntity).insert(
-      events.map((e) => ({
+    const codec = this.db.codec(RunEventEntity);
+    this.insertEventSql ??= codec.insertSql(EVENT_COLUMNS);
+    for (const e of events) {
+      const event: RunEventEntity = {
         id: randomUUID(),
         runId: run.id,
         workflowId: run.workflowId,
@@ -457,8 +537,9 @@ export class RunRepository {
         connectionType: e.connectionType ?? null,
         connectionId: null,
         recordedAt: now,
-      })),
-    );
+      };
+      await tx.query(this.insertEventSql, codec.values(event, EVENT_COLUMNS));
+    }
   }
 
   eventsFor(runId: string): Promise<RunEventEntity[]> {
@@ -485,11 +566,11 @@ export class RunRepository {
 
   /** Requeue (reference §2.13): a new queued run from the dead letter, which is deleted; atomic. */
   requeueDeadLetter(deadLetterId: string, values: NewRun, now: Date): Promise<RunEntity | null> {
-    return this.db.transaction(async (em) => {
-      const deleted = await em.getRepository(DeadLetterEntity).delete({ id: deadLetterId });
-      if (!deleted.affected) return null;
-      const row = await this.insertQueued(em, values, now);
-      await this.insertEvents(em, row, [{ triggeredBy: values.triggeredBy }], now);
+    return this.db.atomic(async (tx) => {
+      const deleted = await tx.query(DELETE_DEAD_LETTER, [deadLetterId]);
+      if (!deleted.changes) return null;
+      const row = await this.insertQueued(tx, values, now);
+      await this.insertEvents(tx, row, [{ triggeredBy: values.triggeredBy }], now);
       return row;
     });
   }

@@ -11,6 +11,10 @@ export class SecretRepository {
 
   listForUsers(userIds: string[]): Promise<SecretEntity[]> {
     if (!userIds.length) return Promise.resolve([]);
+    if (userIds.length === 1) {
+      // The worker's per-run lookup (one owner): a prepared statement instead of the query builder.
+      return this.db.select(SecretEntity, 'user_id = ? ORDER BY group_key, service_key, name', userIds);
+    }
     return this.db.manager.getRepository(SecretEntity).find({
       where: { userId: In(userIds) },
       order: { group: 'ASC', service: 'ASC', name: 'ASC' },

@@ -27,7 +27,7 @@ export class UserRepository {
   }
 
   findById(id: string): Promise<UserEntity | null> {
-    return this.repo.findOneBy({ id });
+    return this.db.selectOne(UserEntity, 'id = ?', [id]);
   }
 
   findByEmail(email: string): Promise<UserEntity | null> {

@@ -62,7 +62,7 @@ export class WorkflowRepository {
   }
 
   findById(id: string): Promise<WorkflowEntity | null> {
-    return this.repo.findOneBy({ id });
+    return this.db.selectOne(WorkflowEntity, 'id = ?', [id]);
   }
 
   /**

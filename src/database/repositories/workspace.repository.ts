@@ -33,7 +33,7 @@ export class WorkspaceRepository {
   }
 
   findActive(id: string): Promise<WorkspaceEntity | null> {
-    return this.db.manager.getRepository(WorkspaceEntity).findOneBy({ id, deletedAt: IsNull() });
+    return this.db.selectOne(WorkspaceEntity, 'id = ? AND deleted_at IS NULL', [id]);
   }
 
   /** The caller's membership in an active workspace, or null (not found and not a member look alike). */

@@ -1,0 +1,134 @@
+import type { Database as SqliteDatabase, Statement as SqliteStatement } from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
+import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+
+/**
+ * A statement for the hot paths (webhook trigger, claim, node runs): SQL written once with `?`
+ * placeholders, prepared once per connection, run without TypeORM's query builder (which was half
+ * of the API process's CPU per triggered run, bench/run.ts). Everything else keeps the repository
+ * API of TypeORM.
+ */
+export class Sql {
+  /** The PostgreSQL text (`$1`, `$2`…) and its prepared-statement name. */
+  readonly postgres: string;
+  readonly name: string;
+
+  /** `postgres` is given (with `?` placeholders too) where the dialects need different SQL. */
+  constructor(
+    readonly sqlite: string,
+    postgres = sqlite,
+  ) {
+    let n = 0;
+    this.postgres = postgres.replace(/\?/g, () => `$${++n}`);
+    this.name = `rl_${createHash('sha1').update(this.postgres).digest('hex').slice(0, 16)}`;
+  }
+}
+
+const squash = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+export const sql = (text: string, postgres?: string): Sql => new Sql(squash(text), squash(postgres ?? text));
+
+/** What one executed statement gives back: its rows (with RETURNING or a SELECT) and the rows it changed. */
+export interface SqlResult<R> {
+  rows: R[];
+  changes: number;
+}
+
+/** Runs `Sql` statements: on the pool (PostgreSQL) or on the one SQLite connection, synchronously. */
+export interface SqlRunner {
+  query<R = Record<string, unknown>>(statement: Sql, params?: unknown[]): Promise<SqlResult<R>>;
+}
+
+export class SqliteRunner implements SqlRunner {
+  private readonly statements = new Map<Sql, SqliteStatement>();
+
+  constructor(private readonly db: SqliteDatabase) {}
+
+  /** Synchronous under the hood: better-sqlite3 answers in the same tick. */
+  querySync<R>(statement: Sql, params: unknown[] = []): SqlResult<R> {
+    let prepared = this.statements.get(statement);
+    if (!prepared) {
+      prepared = this.db.prepare(statement.sqlite);
+      this.statements.set(statement, prepared);
+    }
+    if (prepared.reader) {
+      const rows = prepared.all(...params) as R[];
+      return { rows, changes: rows.length };
+    }
+    return { rows: [], changes: prepared.run(...params).changes };
+  }
+
+  query<R>(statement: Sql, params: unknown[] = []): Promise<SqlResult<R>> {
+    try {
+      return Promise.resolve(this.querySync<R>(statement, params));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+}
+
+export class PostgresRunner implements SqlRunner {
+  constructor(private readonly client: Pool | PoolClient) {}
+
+  async query<R>(statement: Sql, params: unknown[] = []): Promise<SqlResult<R>> {
+    const result = await this.client.query({ name: statement.name, text: statement.postgres, values: params });
+    return { rows: result.rows as R[], changes: result.rowCount ?? 0 };
+  }
+}
+
+/**
+ * Entity ⇄ row conversion from TypeORM's own metadata and driver conversions (dates, JSON,
+ * booleans per dialect), so raw statements read and write exactly what the repositories do.
+ */
+export class EntityCodec<T extends ObjectLiteral> {
+  private readonly columns: ColumnMetadata[];
+  private readonly byProperty: Map<string, ColumnMetadata>;
+  private readonly create: () => T;
+  /** `"a", "b", …` of every column, for SELECT and RETURNING. */
+  readonly selectList: string;
+  readonly table: string;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    entity: EntityTarget<T>,
+  ) {
+    const metadata = dataSource.getMetadata(entity);
+    this.columns = metadata.columns;
+    this.byProperty = new Map(metadata.columns.map((c) => [c.propertyName, c]));
+    this.create = () => metadata.create() as T;
+    this.selectList = this.columns.map((c) => `"${c.databaseName}"`).join(', ');
+    this.table = `"${metadata.tableName}"`;
+  }
+
+  fromRow(row: Record<string, unknown>): T {
+    const entity = this.create() as Record<string, unknown>;
+    for (const column of this.columns) {
+      entity[column.propertyName] = this.dataSource.driver.prepareHydratedValue(row[column.databaseName], column);
+    }
+    return entity as T;
+  }
+
+  /** The database value of one property (a Date as SQLite text, JSON as text…). */
+  param<K extends keyof T & string>(property: K, value: T[K]): unknown {
+    const prepared: unknown = this.dataSource.driver.preparePersistentValue(value, this.column(property));
+    return prepared === undefined ? null : prepared;
+  }
+
+  /** An INSERT of `properties`, built once by a repository; `values` gives its parameters. */
+  insertSql(properties: (keyof T & string)[], suffix = ''): Sql {
+    const columns = properties.map((p) => `"${this.column(p).databaseName}"`).join(', ');
+    return sql(`INSERT INTO ${this.table} (${columns}) VALUES (${properties.map(() => '?').join(', ')}) ${suffix}`);
+  }
+
+  values(entity: Partial<T>, properties: (keyof T & string)[]): unknown[] {
+    return properties.map((p) => this.param(p, entity[p] as T[typeof p]));
+  }
+
+  private column(property: string): ColumnMetadata {
+    const column = this.byProperty.get(property);
+    if (!column) throw new Error(`No column for ${property}`);
+    return column;
+  }
+}

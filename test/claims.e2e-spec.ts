@@ -1,0 +1,96 @@
+import request from 'supertest';
+import { Db } from '../src/database/db.service';
+import { NodeRunEntity } from '../src/database/entities/node-run.entity';
+import { RunEntity } from '../src/database/entities/run.entity';
+import { RunRepository } from '../src/database/repositories/run.repository';
+import { createTestApp, TestApp } from './utils/app';
+import { actor, createWorkflow, graph, trigger, upgrade } from './factories/workflow.factory';
+
+/**
+ * The hot paths run as prepared statements (src/database/sql.ts) instead of TypeORM's query
+ * builder: they must read and write exactly what the repositories do, and batch claims must keep
+ * every rule of a single claim.
+ */
+describe('raw statements and batch claims', () => {
+  let t: TestApp;
+  let runs: RunRepository;
+  beforeAll(async () => {
+    // No worker loop: the test claims itself.
+    t = await createTestApp({ RUNLOOM_ROLES: 'api' });
+    runs = t.app.get(RunRepository);
+  });
+  afterAll(() => t.close());
+
+  const queue = async (auth: { Authorization: string }, workflowId: string, n: number) => {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i += 1)
+      ids.push((await request(t.url).post(`/api/workflows/${workflowId}/run`).set(auth).expect(202)).body.run.id);
+    return ids;
+  };
+
+  it('a run written by a raw statement reads back identically through TypeORM, and the other way round', async () => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const wf = await createWorkflow(t.url, owner, graph([trigger()]), ws);
+    const [id] = await queue(owner.auth, wf.id, 1);
+    const viaTypeorm = await t.app.get(Db).manager.getRepository(RunEntity).findOneByOrFail({ id });
+    const viaSql = await runs.findById(id);
+    expect(viaSql).toEqual(viaTypeorm);
+    expect(viaSql!.createdAt).toBeInstanceOf(Date);
+    expect(viaSql!.snapshot).toMatchObject({ nodes: [expect.objectContaining({ id: 'trigger-1' })] });
+
+    const now = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678));
+    await runs.startNode(id, { nodeId: 'n1', name: 'N', nodeType: 'formatter', inputs: { a: [1, 'x'] } }, now);
+    await runs.finishNode(id, 'n1', 'succeeded', { out: { deep: true } }, null, new Date(now.getTime() + 5));
+    const [nodeRun] = await runs.nodeRuns(id);
+    expect(nodeRun).toEqual(
+      await t.app.get(Db).manager.getRepository(NodeRunEntity).findOneByOrFail({ runId: id, nodeId: 'n1' }),
+    );
+    expect(nodeRun).toMatchObject({
+      inputs: { a: [1, 'x'] },
+      outputs: { out: { deep: true } },
+      status: 'succeeded',
+      startedAt: now,
+      finishedAt: new Date(now.getTime() + 5),
+    });
+  });
+
+  it('one batch claims in priority then age order and never takes a workflow past its concurrency limit', async () => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const limits = [1, 2, 3];
+    const workflows: { id: string; runs: string[] }[] = [];
+    for (const limit of limits) {
+      const wf = await createWorkflow(t.url, owner, graph([trigger()]), ws);
+      await request(t.url).post(`/api/workflows/${wf.id}/concurrency`).set(owner.auth).send({ limit }).expect(200);
+      workflows.push({ id: wf.id, runs: await queue(owner.auth, wf.id, 5) });
+    }
+    // The newest run of the last workflow jumps the queue.
+    const urgent = workflows[2].runs[4];
+    await runs.setPriority(urgent, 10);
+
+    const now = new Date(Date.now() + 1000);
+    // The queue is shared with the other test: only this test's workflows count.
+    const mine = new Set(workflows.map((w) => w.id));
+    const claimed = (await runs.claimBatch('worker-a', 60_000, now, 50)).filter((r) => mine.has(r.workflowId));
+    expect(claimed).toHaveLength(1 + 2 + 3);
+    expect(claimed[0].id).toBe(urgent);
+    for (const [i, wf] of workflows.entries()) {
+      const ofWorkflow = claimed.filter((r) => r.workflowId === wf.id);
+      expect(ofWorkflow).toHaveLength(limits[i]);
+      // Oldest first within a workflow (after the urgent one).
+      const expected = i === 2 ? [urgent, ...wf.runs.slice(0, 2)] : wf.runs.slice(0, limits[i]);
+      expect(ofWorkflow.map((r) => r.id)).toEqual(expected);
+    }
+    for (const run of claimed) {
+      expect(run).toMatchObject({ status: 'running', leasedBy: 'worker-a', attempt: 1 });
+      expect(run.firstClaimedAt).toEqual(now);
+    }
+    // Every workflow is at its limit: nothing more until one finishes.
+    expect(await runs.claimBatch('worker-b', 60_000, now, 50)).toEqual([]);
+    expect(await runs.finish(claimed[1].id, 'worker-b', 'succeeded', null, now)).toBe(false);
+    expect(await runs.finish(claimed[1].id, 'worker-a', 'succeeded', null, now)).toBe(true);
+    const next = await runs.claimBatch('worker-b', 60_000, now, 50);
+    expect(next.map((r) => r.workflowId)).toEqual([claimed[1].workflowId]);
+  });
+});
