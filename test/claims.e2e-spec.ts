@@ -53,6 +53,11 @@ describe('raw statements and batch claims', () => {
       startedAt: now,
       finishedAt: new Date(now.getTime() + 5),
     });
+
+    // Nodes that start within the same millisecond keep their execution order.
+    await runs.startNode(id, { nodeId: 'z-first', name: 'Z', nodeType: 'formatter', inputs: {}, sequence: 1 }, now);
+    await runs.startNode(id, { nodeId: 'a-second', name: 'A', nodeType: 'formatter', inputs: {}, sequence: 2 }, now);
+    expect((await runs.nodeRuns(id)).map((n) => n.nodeId)).toEqual(['n1', 'z-first', 'a-second']);
   });
 
   it('one batch claims in priority then age order and never takes a workflow past its concurrency limit', async () => {

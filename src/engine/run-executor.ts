@@ -95,8 +95,10 @@ export class RunExecutor {
     // Node runs exist only once a run was claimed before (attempt counts claims): a resumed,
     // requeued or handed-back run; a first execution has no checkpoints to read.
     const earlier = run.attempt > 1 ? await this.withRetry('load node runs', () => this.runs.nodeRuns(run.id)) : [];
+    let sequence = 0;
     for (const nodeRun of earlier) {
       if (nodeRun.status === 'succeeded') checkpoints.set(nodeRun.nodeId, nodeRun);
+      sequence = Math.max(sequence, nodeRun.sequence + 1);
     }
 
     const resumeFrom = Array.isArray(snapshot[SNAPSHOT_KEYS.resumeFromNodes])
@@ -143,7 +145,7 @@ export class RunExecutor {
         const resumeAt = typeof outputs?.resumeAt === 'string' ? new Date(outputs.resumeAt) : null;
         if (resumeAt && resumeAt.getTime() > this.clock.now().getTime()) result.pauseUntil = resumeAt;
       } else {
-        const attempt = await this.runNode(run, node, context, store, lease);
+        const attempt = await this.runNode(run, node, context, store, lease, sequence++);
         if (attempt.kind === 'stopped') return this.stopped(run, lease);
         if (attempt.kind === 'failed') {
           const message = this.secrets.redactor.redactString(attempt.error, known);
@@ -175,12 +177,17 @@ export class RunExecutor {
     context: Record<string, unknown>,
     store: Map<string, string>,
     lease: ExecutionLease,
+    sequence: number,
   ): Promise<{ kind: 'ok'; result: NodeResult } | { kind: 'failed'; error: string } | { kind: 'stopped' }> {
     const event = { runId: run.id, workflowId: run.workflowId, workspaceId: run.workspaceId, ownerId: run.userId };
     const label = node.data.label;
     const name = typeof label === 'string' && label.trim() ? label.trim() : node.type;
     await this.withRetry('start node run', () =>
-      this.runs.startNode(run.id, { nodeId: node.id, name, nodeType: node.type, inputs: node.data }, this.clock.now()),
+      this.runs.startNode(
+        run.id,
+        { nodeId: node.id, name, nodeType: node.type, inputs: node.data, sequence },
+        this.clock.now(),
+      ),
     );
     this.events.emit('node.started', { ...event, nodeId: node.id, nodeType: node.type });
     const known = [...store.values()];

@@ -43,6 +43,8 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private running = false;
   private loop: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
+  /** A wake-up arrived while the loop was busy: look again instead of sleeping a poll interval. */
+  private woken = false;
   private lastRequeue = 0;
   private lastPurge = 0;
 
@@ -128,7 +130,8 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         await this.sleep(ERROR_BACKOFF_MS);
         continue;
       }
-      if (!claimed) await this.sleep(this.config.worker.pollMs);
+      if (!claimed && !this.woken) await this.sleep(this.config.worker.pollMs);
+      this.woken = false;
     }
   }
 
@@ -244,6 +247,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private wake(): void {
     const wake = this.wakeUp;
     this.wakeUp = null;
-    wake?.();
+    if (wake) wake();
+    else this.woken = true;
   }
 }

@@ -37,6 +37,10 @@ export class NodeRunEntity {
   @Column('varchar', { length: 16 })
   status: NodeRunStatus;
 
+  /** Execution order within the run: fast nodes start within the same millisecond. */
+  @Column('int', { default: 0 })
+  sequence: number;
+
   @Column('text', { nullable: true })
   error: string | null;
 

@@ -57,6 +57,7 @@ const NODE_RUN_COLUMNS: (keyof NodeRunEntity & string)[] = [
   'inputs',
   'outputs',
   'status',
+  'sequence',
   'error',
   'startedAt',
   'finishedAt',
@@ -68,26 +69,20 @@ const DELETE_DEAD_LETTER = sql('DELETE FROM workflow_dead_letters WHERE id = ?')
 const COUNT_FOR_WORKSPACE = sql('SELECT COUNT(*) AS n FROM workflow_runs WHERE workspace_id = ? AND created_at >= ?');
 const COUNT_FOR_USER = sql('SELECT COUNT(*) AS n FROM workflow_runs WHERE user_id = ? AND created_at >= ?');
 
+const CANDIDATES = `SELECT r.id, r.workflow_id FROM workflow_runs r
+   JOIN workflows w ON w.id = r.workflow_id
+   LEFT JOIN (SELECT workflow_id, COUNT(*) AS n FROM workflow_runs WHERE status = 'running' GROUP BY workflow_id) running
+     ON running.workflow_id = r.workflow_id
+   WHERE r.status = 'queued' AND r.resume_at <= ? AND COALESCE(running.n, 0) < w.concurrency_limit
+   ORDER BY r.queue_priority DESC, r.created_at ASC LIMIT ?`;
 /**
  * Claim candidates: due queued runs of workflows below their concurrency limit (a pre-filter; the
- * limit is checked again under the workflow's lock), by priority then age.
+ * limit is checked again under the workflow's lock), by priority then age. On PostgreSQL rows
+ * another worker is claiming are skipped, not waited for.
  */
-const CLAIM_CANDIDATES = sql(
-  `SELECT r.id, r.workflow_id FROM workflow_runs r
-   JOIN workflows w ON w.id = r.workflow_id
-   LEFT JOIN (SELECT workflow_id, COUNT(*) AS n FROM workflow_runs WHERE status = 'running' GROUP BY workflow_id) running
-     ON running.workflow_id = r.workflow_id
-   WHERE r.status = 'queued' AND r.resume_at <= ? AND COALESCE(running.n, 0) < w.concurrency_limit
-   ORDER BY r.queue_priority DESC, r.created_at ASC LIMIT ?`,
-  // Rows another worker is claiming are skipped, not waited for.
-  `SELECT r.id, r.workflow_id FROM workflow_runs r
-   JOIN workflows w ON w.id = r.workflow_id
-   LEFT JOIN (SELECT workflow_id, COUNT(*) AS n FROM workflow_runs WHERE status = 'running' GROUP BY workflow_id) running
-     ON running.workflow_id = r.workflow_id
-   WHERE r.status = 'queued' AND r.resume_at <= ? AND COALESCE(running.n, 0) < w.concurrency_limit
-   ORDER BY r.queue_priority DESC, r.created_at ASC LIMIT ?
-   FOR UPDATE OF r SKIP LOCKED`,
-);
+const CLAIM_CANDIDATES = sql(CANDIDATES, `${CANDIDATES} FOR UPDATE OF r SKIP LOCKED`);
+/** The same without locks, to look before opening a transaction. */
+const PEEK_CANDIDATES = sql(CANDIDATES);
 const LOCK_WORKFLOW = sql('SELECT pg_advisory_xact_lock(hashtextextended(?, 4242))');
 const WORKFLOW_SLOTS = sql(
   `SELECT w.id, w.concurrency_limit - (SELECT COUNT(*) FROM workflow_runs x WHERE x.workflow_id = w.id AND x.status = 'running') AS free
@@ -292,6 +287,9 @@ export class RunRepository {
          attempt = attempt + 1, first_claimed_at = COALESCE(first_claimed_at, ?), updated_at = ?
        WHERE id = ANY(?::uuid[]) AND status = 'queued' RETURNING ${codec.selectList}`,
     );
+    // Most polls find nothing: look before opening a transaction (and taking the SQLite writer).
+    const { rows: due } = await this.db.read(PEEK_CANDIDATES, [at, 1]);
+    if (!due.length) return [];
     const claimed = await this.db.atomic(async (tx) => {
       const { rows: candidates } = await tx.query<{ id: string; workflow_id: string }>(CLAIM_CANDIDATES, [
         at,
@@ -464,13 +462,13 @@ export class RunRepository {
   // --- node runs ------------------------------------------------------------------------------
 
   nodeRuns(runId: string): Promise<NodeRunEntity[]> {
-    return this.db.select(NodeRunEntity, 'run_id = ? ORDER BY started_at, created_at', [runId]);
+    return this.db.select(NodeRunEntity, 'run_id = ? ORDER BY sequence, started_at, created_at', [runId]);
   }
 
-  /** Upserts the node run as `running`, keeping the first `started_at` (reference §5.2). */
+  /** Upserts the node run as `running`, keeping the first `started_at` and place in the order (reference §5.2). */
   async startNode(
     runId: string,
-    node: { nodeId: string; name: string; nodeType: string; inputs: unknown },
+    node: { nodeId: string; name: string; nodeType: string; inputs: unknown; sequence?: number },
     now: Date,
   ): Promise<void> {
     // One upsert on (run_id, node_id): a retried node keeps its row, id and first started_at.
@@ -482,6 +480,7 @@ export class RunRepository {
        finished_at = excluded.finished_at, updated_at = excluded.updated_at`,
     );
     const row: NodeRunEntity = {
+      sequence: 0,
       ...node,
       id: randomUUID(),
       runId,

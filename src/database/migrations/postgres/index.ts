@@ -5,5 +5,6 @@ import { Runs1795629949968 } from './1795629949968-Runs';
 import { WebhookReplays1795632700185 } from './1795632700185-WebhookReplays';
 import { EgressBlocks1795633234678 } from './1795633234678-EgressBlocks';
 import { ScheduleClaims1795639417239 } from './1795639417239-ScheduleClaims';
+import { NodeRunSequence1796141939881 } from './1796141939881-NodeRunSequence';
 
-export const POSTGRES_MIGRATIONS = [Init1795628440385, Workflows1795629220361, Runs1795629949968, WebhookReplays1795632700185, EgressBlocks1795633234678, ScheduleClaims1795639417239];
+export const POSTGRES_MIGRATIONS = [Init1795628440385, Workflows1795629220361, Runs1795629949968, WebhookReplays1795632700185, EgressBlocks1795633234678, ScheduleClaims1795639417239, NodeRunSequence1796141939881];

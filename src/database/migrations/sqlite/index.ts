@@ -5,5 +5,6 @@ import { Runs1795629946920 } from './1795629946920-Runs';
 import { WebhookReplays1795632696813 } from './1795632696813-WebhookReplays';
 import { EgressBlocks1795633233139 } from './1795633233139-EgressBlocks';
 import { ScheduleClaims1795639415294 } from './1795639415294-ScheduleClaims';
+import { NodeRunSequence1796141938083 } from './1796141938083-NodeRunSequence';
 
-export const SQLITE_MIGRATIONS = [Init1795628439389, Workflows1795629219096, Runs1795629946920, WebhookReplays1795632696813, EgressBlocks1795633233139, ScheduleClaims1795639415294];
+export const SQLITE_MIGRATIONS = [Init1795628439389, Workflows1795629219096, Runs1795629946920, WebhookReplays1795632696813, EgressBlocks1795633233139, ScheduleClaims1795639415294, NodeRunSequence1796141938083];
