@@ -190,6 +190,13 @@ const RUNLOOM_ENV = {
   RUNAWAY_LIMIT_5MIN: '100000000',
   // The default (info): one JSON line per request, as a deployment would run it.
   LOG_LEVEL: 'info',
+  // BENCH_SERVER_ENV="LOG_LEVEL=warn WORKER_MAX_INFLIGHT_RUNS=32": what-if runs while profiling.
+  ...Object.fromEntries(
+    (process.env.BENCH_SERVER_ENV ?? '')
+      .split(' ')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  ),
 };
 
 async function deploy(name: string, database: 'sqlite' | 'postgres', workers: number): Promise<Deployment> {
@@ -230,7 +237,7 @@ async function deploy(name: string, database: 'sqlite' | 'postgres', workers: nu
   processes.push(
     await start(
       [...nodeArgs, 'dist/main.js'],
-      { ...env, RUNLOOM_ROLES: workers ? 'api,scheduler' : 'api,worker,scheduler' },
+      { RUNLOOM_ROLES: workers ? 'api,scheduler' : 'api,worker,scheduler', ...env },
       /listening/,
     ),
   );

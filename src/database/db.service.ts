@@ -40,17 +40,31 @@ export class Db {
     return codec as EntityCodec<T>;
   }
 
-  /** Entities of `entity`'s table matching `where` (SQL with `?`, a constant per call site). */
-  async select<T extends ObjectLiteral>(entity: EntityTarget<T>, where: string, params: unknown[]): Promise<T[]> {
+  /**
+   * Entities of `entity`'s table matching `where` (SQL with `?`, a constant per call site);
+   * `postgresWhere` where PostgreSQL needs other SQL (arrays: `= ANY(?)` for SQLite's `json_each`).
+   */
+  async select<T extends ObjectLiteral>(
+    entity: EntityTarget<T>,
+    where: string,
+    params: unknown[],
+    postgresWhere?: string,
+  ): Promise<T[]> {
     const codec = this.codec(entity);
     const key = `${codec.table}|${where}`;
     let statement = this.selects.get(key);
     if (!statement) {
-      statement = sql(`SELECT ${codec.selectList} FROM ${codec.table} WHERE ${where}`);
+      const select = `SELECT ${codec.selectList} FROM ${codec.table} WHERE `;
+      statement = sql(select + where, select + (postgresWhere ?? where));
       this.selects.set(key, statement);
     }
     const { rows } = await this.read(statement, params);
     return rows.map((row) => codec.fromRow(row));
+  }
+
+  /** A list parameter for `IN (SELECT value FROM json_each(?))` (SQLite) or `= ANY(?)` (PostgreSQL). */
+  list(values: unknown[]): unknown {
+    return this.dialect === 'postgres' ? values : JSON.stringify(values);
   }
 
   async selectOne<T extends ObjectLiteral>(

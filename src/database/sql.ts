@@ -102,10 +102,16 @@ export class EntityCodec<T extends ObjectLiteral> {
     this.table = `"${metadata.tableName}"`;
   }
 
-  fromRow(row: Record<string, unknown>): T {
+  /** `alias."a" AS "prefix.a", …`: this entity's columns in a join, read back with `fromRow(row, prefix)`. */
+  selectAs(alias: string, prefix: string): string {
+    return this.columns.map((c) => `${alias}."${c.databaseName}" AS "${prefix}.${c.databaseName}"`).join(', ');
+  }
+
+  fromRow(row: Record<string, unknown>, prefix?: string): T {
     const entity = this.create() as Record<string, unknown>;
     for (const column of this.columns) {
-      entity[column.propertyName] = this.dataSource.driver.prepareHydratedValue(row[column.databaseName], column);
+      const value = row[prefix ? `${prefix}.${column.databaseName}` : column.databaseName];
+      entity[column.propertyName] = this.dataSource.driver.prepareHydratedValue(value, column);
     }
     return entity as T;
   }

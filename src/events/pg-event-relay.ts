@@ -21,12 +21,22 @@ const RELAYED: ReadonlySet<AppEventName> = new Set<AppEventName>([
 
 const CHANNEL = 'runloom_events';
 const RECONNECT_MS = 1_000;
+/** NOTIFY payloads must stay under 8,000 bytes; events are packed into notifications up to this size. */
+const MAX_PAYLOAD_BYTES = 7_000;
+
+interface Relayed {
+  name: AppEventName;
+  payload: object;
+}
 
 /**
  * Across processes on PostgreSQL (SPEC §8, DESIGN §1): lifecycle events emitted here are sent
  * with NOTIFY, and events NOTIFY'd by other processes are emitted here, so an API process streams
  * what a worker process executes and a cancel reaches the worker at once. Payloads are small ids
- * (streams fetch bodies by id). On SQLite there is one process, so this does nothing.
+ * (streams fetch bodies by id). Events emitted while a NOTIFY is in flight go together in the next
+ * one, in emit order: one NOTIFY per event capped a process at ~1,000 events/s (about nine per
+ * run), which bounded end-to-end throughput (bench/run.ts). On SQLite there is one process, so
+ * this does nothing.
  */
 @Injectable()
 export class PgEventRelay implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -37,7 +47,9 @@ export class PgEventRelay implements OnApplicationBootstrap, OnApplicationShutdo
   private listener: Client | null = null;
   private sender: Client | null = null;
   private stopped = false;
-  private sending: Promise<void> = Promise.resolve();
+  /** Encoded events (`{"name":…,"payload":…}`) waiting for the next NOTIFY. */
+  private outbox: string[] = [];
+  private flushing = false;
   private readonly forward = (name: string | string[], payload: unknown) => void this.send(name, payload);
 
   constructor(
@@ -84,29 +96,52 @@ export class PgEventRelay implements OnApplicationBootstrap, OnApplicationShutdo
     this.sender = sender;
   }
 
-  private async send(name: string | string[], payload: unknown): Promise<void> {
+  private send(name: string | string[], payload: unknown): void {
     if (typeof name !== 'string' || !RELAYED.has(name as AppEventName) || !this.sender) return;
     if (payload && typeof payload === 'object' && this.relayed.has(payload)) return;
-    const sender = this.sender;
-    const text = JSON.stringify({ origin: this.origin, name, payload });
-    // One query at a time on the connection (pg 9 refuses overlapping queries), in emit order.
-    this.sending = this.sending
-      .then(() => sender.query('SELECT pg_notify($1, $2)', [CHANNEL, text]))
-      .then(
-        () => undefined,
-        (error: Error) =>
-          this.logger.warn({ event: name, err: { message: error.message } }, 'event relay notify failed'),
-      );
-    await this.sending;
+    this.outbox.push(JSON.stringify({ name, payload }));
+    if (!this.flushing) void this.flush();
+  }
+
+  /** One query at a time on the connection (pg refuses overlapping queries), in emit order. */
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.outbox.length && this.sender) {
+        const sender = this.sender;
+        const batch = this.takeBatch();
+        const text = `{"origin":${JSON.stringify(this.origin)},"events":[${batch.join(',')}]}`;
+        await sender.query('SELECT pg_notify($1, $2)', [CHANNEL, text]).catch((error: Error) => {
+          this.logger.warn({ events: batch.length, err: { message: error.message } }, 'event relay notify failed');
+        });
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** The oldest events that fit in one notification (always at least one). */
+  private takeBatch(): string[] {
+    let bytes = 0;
+    let count = 0;
+    while (count < this.outbox.length) {
+      bytes += Buffer.byteLength(this.outbox[count]) + 1;
+      if (count > 0 && bytes > MAX_PAYLOAD_BYTES) break;
+      count += 1;
+    }
+    return this.outbox.splice(0, count);
   }
 
   private receive(raw: string | undefined): void {
     if (!raw) return;
     try {
-      const { origin, name, payload } = JSON.parse(raw) as { origin: string; name: AppEventName; payload: object };
-      if (origin === this.origin || !RELAYED.has(name)) return;
-      this.relayed.add(payload);
-      this.emitter.emit(name, payload);
+      const { origin, events } = JSON.parse(raw) as { origin: string; events: Relayed[] };
+      if (origin === this.origin || !Array.isArray(events)) return;
+      for (const { name, payload } of events) {
+        if (!RELAYED.has(name) || !payload || typeof payload !== 'object') continue;
+        this.relayed.add(payload);
+        this.emitter.emit(name, payload);
+      }
     } catch (error) {
       this.logger.warn({ err: { message: (error as Error).message } }, 'event relay dropped a malformed notification');
     }

@@ -301,7 +301,7 @@ export class RunRepository {
         for (const id of workflowIds) await tx.query(LOCK_WORKFLOW, [id]);
       }
       const { rows: slots } = await tx.query<{ id: string; free: number | string }>(WORKFLOW_SLOTS, [
-        this.db.dialect === 'postgres' ? workflowIds : JSON.stringify(workflowIds),
+        this.db.list(workflowIds),
       ]);
       const free = new Map(slots.map((s) => [s.id, Number(s.free)]));
       const chosen: string[] = [];
@@ -313,14 +313,7 @@ export class RunRepository {
         chosen.push(candidate.id);
       }
       if (!chosen.length) return [];
-      const { rows } = await tx.query(this.claimSql!, [
-        workerId,
-        leaseUntil,
-        at,
-        at,
-        at,
-        this.db.dialect === 'postgres' ? chosen : JSON.stringify(chosen),
-      ]);
+      const { rows } = await tx.query(this.claimSql!, [workerId, leaseUntil, at, at, at, this.db.list(chosen)]);
       const order = new Map(chosen.map((id, i) => [id, i]));
       return rows.map((row) => codec.fromRow(row)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
     });

@@ -3,9 +3,12 @@ import { LessThanOrEqual } from 'typeorm';
 import { Db } from '../db.service';
 import { SessionClaims, SessionEntity } from '../entities/session.entity';
 import { UserEntity } from '../entities/user.entity';
+import { sql, Sql } from '../sql';
 
 @Injectable()
 export class SessionRepository {
+  private withUserSql?: Sql;
+
   constructor(private readonly db: Db) {}
 
   async create(tokenHash: string, userId: string, data: SessionClaims, expiresAt: Date): Promise<void> {
@@ -14,11 +17,17 @@ export class SessionRepository {
 
   /** The session with its user, or null. Expiry is the caller's decision (it answers differently). */
   async findWithUser(tokenHash: string): Promise<{ session: SessionEntity; user: UserEntity } | null> {
-    // find, not findOne: with a relation findOne adds a DISTINCT query for its LIMIT; the key is unique.
-    const [session] = await this.db.manager
-      .getRepository(SessionEntity)
-      .find({ where: { tokenHash }, relations: { user: true } });
-    if (!session?.user) return null;
+    // Every authenticated request: one prepared join.
+    const sessions = this.db.codec(SessionEntity);
+    const users = this.db.codec(UserEntity);
+    this.withUserSql ??= sql(
+      `SELECT ${sessions.selectAs('s', 's')}, ${users.selectAs('u', 'u')}
+       FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`,
+    );
+    const { rows } = await this.db.read(this.withUserSql, [tokenHash]);
+    if (!rows.length) return null;
+    const session = sessions.fromRow(rows[0], 's');
+    session.user = users.fromRow(rows[0], 'u');
     return { session, user: session.user };
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { EntityManager, In, IsNull } from 'typeorm';
+import { EntityManager, IsNull } from 'typeorm';
 import { asRow, Db } from '../db.service';
 import { DiffEntry, WorkflowLogEntity } from '../entities/workflow-log.entity';
 import { WorkflowScheduleEntity } from '../entities/workflow-schedule.entity';
@@ -85,8 +85,12 @@ export class WorkflowRepository {
 
   /** Workflows the user owns (any workspace) or that belong to one of `workspaceIds`. */
   listOwnedOrIn(userId: string, workspaceIds: string[]): Promise<WorkflowEntity[]> {
-    const where = [{ userId }, ...(workspaceIds.length ? [{ workspaceId: In(workspaceIds) }] : [])];
-    return this.repo.find({ where, order: { updatedAt: 'DESC' } });
+    return this.db.select(
+      WorkflowEntity,
+      'user_id = ? OR workspace_id IN (SELECT value FROM json_each(?)) ORDER BY updated_at DESC',
+      [userId, this.db.list(workspaceIds)],
+      'user_id = ? OR workspace_id = ANY(?::uuid[]) ORDER BY updated_at DESC',
+    );
   }
 
   /** Ids of the user's personal (workspace-less) workflows, oldest first. */

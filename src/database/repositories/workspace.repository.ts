@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager, In, IsNull } from 'typeorm';
 import { Db } from '../db.service';
+import { sql, Sql } from '../sql';
 import { UserEntity } from '../entities/user.entity';
 import { WorkspaceMemberEntity, WorkspaceRole } from '../entities/workspace-member.entity';
 import { WorkspaceEntity } from '../entities/workspace.entity';
@@ -20,16 +21,15 @@ export type AddMemberResult = 'added' | 'already_member' | 'limit_reached';
 
 @Injectable()
 export class WorkspaceRepository {
+  private membershipsSql?: Sql;
+  private membershipSql?: Sql;
+
   constructor(private readonly db: Db) {}
 
   /** Non-deleted workspaces the user belongs to, oldest membership first. */
   async membershipsForUser(userId: string): Promise<Membership[]> {
-    const rows = await this.db.manager.getRepository(WorkspaceMemberEntity).find({
-      where: { userId, workspace: { deletedAt: IsNull() } },
-      relations: { workspace: true },
-      order: { joinedAt: 'ASC' },
-    });
-    return rows.map((m) => ({ workspace: m.workspace!, role: m.role }));
+    this.membershipsSql ??= this.membershipQuery('m.user_id = ? ORDER BY m.joined_at');
+    return this.memberships(this.membershipsSql, [userId]);
   }
 
   findActive(id: string): Promise<WorkspaceEntity | null> {
@@ -38,12 +38,24 @@ export class WorkspaceRepository {
 
   /** The caller's membership in an active workspace, or null (not found and not a member look alike). */
   async findMembership(workspaceId: string, userId: string): Promise<Membership | null> {
-    // find, not findOne: with a relation findOne adds a DISTINCT query for its LIMIT; the pair is unique.
-    const [m] = await this.db.manager.getRepository(WorkspaceMemberEntity).find({
-      where: { workspaceId, userId, workspace: { deletedAt: IsNull() } },
-      relations: { workspace: true },
-    });
-    return m ? { workspace: m.workspace!, role: m.role } : null;
+    this.membershipSql ??= this.membershipQuery('m.workspace_id = ? AND m.user_id = ?');
+    const [membership] = await this.memberships(this.membershipSql, [workspaceId, userId]);
+    return membership ?? null;
+  }
+
+  /** Memberships in non-deleted workspaces: a prepared join, read on most authenticated requests. */
+  private membershipQuery(where: string): Sql {
+    const workspaces = this.db.codec(WorkspaceEntity);
+    return sql(
+      `SELECT m.role AS role, ${workspaces.selectAs('w', 'w')} FROM workspace_members m
+       JOIN workspaces w ON w.id = m.workspace_id WHERE w.deleted_at IS NULL AND ${where}`,
+    );
+  }
+
+  private async memberships(statement: Sql, params: unknown[]): Promise<Membership[]> {
+    const workspaces = this.db.codec(WorkspaceEntity);
+    const { rows } = await this.db.read<{ role: WorkspaceRole }>(statement, params);
+    return rows.map((row) => ({ workspace: workspaces.fromRow(row, 'w'), role: row.role }));
   }
 
   async listMembers(workspaceId: string): Promise<MemberWithUser[]> {
