@@ -221,7 +221,7 @@ export class Environment {
   @IsInt()
   @Min(1)
   @Max(256)
-  WORKER_MAX_INFLIGHT_RUNS = 8;
+  WORKER_MAX_INFLIGHT_RUNS = 64;
 
   /** How often an idle worker looks for due runs (new runs in the same process wake it at once). */
   @IsOptional()

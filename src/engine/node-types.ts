@@ -57,5 +57,10 @@ export interface NodeResult {
 export class NodeError extends Error {}
 
 export interface NodeExecutor {
+  /**
+   * Computes in memory without I/O or waiting: its node run is written once, when it finishes,
+   * instead of `running` then finished (a state nobody could watch).
+   */
+  readonly instant?: boolean;
   execute(node: GraphNode, ctx: NodeContext): Promise<NodeResult>;
 }

@@ -3,7 +3,7 @@ import { Clock } from '../common/clock';
 import { EventBus } from '../common/events/event-bus';
 import { NodeRunEntity } from '../database/entities/node-run.entity';
 import { RunEntity } from '../database/entities/run.entity';
-import { RunRepository } from '../database/repositories/run.repository';
+import { NodeRunStart, RunRepository } from '../database/repositories/run.repository';
 import { OutboundHttp } from '../egress/outbound-http';
 import { SNAPSHOT_KEYS } from '../runs/snapshot';
 import { hydrateParams } from '../secrets/hydration';
@@ -182,14 +182,17 @@ export class RunExecutor {
     const event = { runId: run.id, workflowId: run.workflowId, workspaceId: run.workspaceId, ownerId: run.userId };
     const label = node.data.label;
     const name = typeof label === 'string' && label.trim() ? label.trim() : node.type;
-    await this.withRetry('start node run', () =>
-      this.runs.startNode(
-        run.id,
-        { nodeId: node.id, name, nodeType: node.type, inputs: node.data, sequence },
-        this.clock.now(),
-      ),
-    );
+    const executor = this.registry.resolve(node);
+    const start: NodeRunStart = { nodeId: node.id, name, nodeType: node.type, inputs: node.data, sequence };
+    const startedAt = this.clock.now();
+    if (!executor.instant) await this.withRetry('start node run', () => this.runs.startNode(run.id, start, startedAt));
     this.events.emit('node.started', { ...event, nodeId: node.id, nodeType: node.type });
+    const finish = (status: 'succeeded' | 'failed', outputs: unknown, error: string | null) =>
+      this.withRetry('finish node run', () =>
+        executor.instant
+          ? this.runs.recordNode(run.id, start, { status, outputs, error }, startedAt, this.clock.now())
+          : this.runs.finishNode(run.id, node.id, status, outputs, error, this.clock.now()),
+      );
     const known = [...store.values()];
     const allowlist = run.snapshot[SNAPSHOT_KEYS.egressAllowlist];
     const egressAllowlist = Array.isArray(allowlist) ? allowlist.filter((e): e is string => typeof e === 'string') : [];
@@ -209,20 +212,15 @@ export class RunExecutor {
       now: () => this.clock.now(),
     };
     try {
-      const result = await this.registry.resolve(node).execute(hydrated, ctx);
+      const result = await executor.execute(hydrated, ctx);
       if (lease.signal.aborted) return { kind: 'stopped' };
-      const outputs = this.secrets.redactor.redact(result.outputs, known);
-      await this.withRetry('finish node run', () =>
-        this.runs.finishNode(run.id, node.id, 'succeeded', outputs, null, this.clock.now()),
-      );
+      await finish('succeeded', this.secrets.redactor.redact(result.outputs, known), null);
       this.events.emit('node.finished', { ...event, nodeId: node.id, status: 'succeeded' });
       return { kind: 'ok', result };
     } catch (error) {
       if (lease.signal.aborted) return { kind: 'stopped' };
       const message = this.secrets.redactor.redactString(error instanceof Error ? error.message : String(error), known);
-      await this.withRetry('finish node run', () =>
-        this.runs.finishNode(run.id, node.id, 'failed', null, message, this.clock.now()),
-      );
+      await finish('failed', null, message);
       this.events.emit('node.finished', { ...event, nodeId: node.id, status: 'failed' });
       return { kind: 'failed', error: message };
     }

@@ -5,6 +5,7 @@ import { RunRepository } from '../database/repositories/run.repository';
 import { QuotaTicket, RunUsageRepository } from '../database/repositories/run-usage.repository';
 import { UserRepository } from '../database/repositories/user.repository';
 import { WorkspaceRepository } from '../database/repositories/workspace.repository';
+import { WorkspaceEntity } from '../database/entities/workspace.entity';
 import { PlanTier } from './plan-tier';
 import { PlansService } from './plans.service';
 import { runawayProtectionEnabled } from './runaway-setting';
@@ -57,6 +58,8 @@ export class RunQuotaService {
     workflow: { workspaceId: string | null },
     caller: { userId: string; claimsPlan: string | null } | null,
     now: Date,
+    /** The workflow's workspace when the caller already loaded it (one lookup fewer per webhook). */
+    loaded?: WorkspaceEntity,
   ): Promise<{ ticket: QuotaTicket | null; tier: PlanTier }> {
     if (!workflow.workspaceId) {
       return {
@@ -64,7 +67,8 @@ export class RunQuotaService {
         tier: caller ? await this.plans.resolvePlanTier(caller.userId, caller.claimsPlan) : 'workspace',
       };
     }
-    const workspace = await this.workspaces.findActive(workflow.workspaceId);
+    const workspace =
+      loaded?.id === workflow.workspaceId ? loaded : await this.workspaces.findActive(workflow.workspaceId);
     if (!workspace) throw new AppError(ErrorCode.NotFound, 'Workspace not found');
     if (this.plans.workspaceTier(workspace) === 'solo') return { ticket: null, tier: 'solo' };
     const limit = this.config.workspaces.monthlyRunLimit;

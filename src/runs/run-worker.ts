@@ -45,6 +45,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private wakeUp: (() => void) | null = null;
   /** A wake-up arrived while the loop was busy: look again instead of sleeping a poll interval. */
   private woken = false;
+  private wakeScheduled = false;
   private lastRequeue = 0;
   private lastPurge = 0;
 
@@ -108,19 +109,14 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async run(): Promise<void> {
     while (this.running) {
-      let claimed = 0;
       try {
         await this.housekeeping();
         while (this.running && this.inflight.size < this.config.worker.maxInflight) {
-          const batch = await this.runs.claimBatch(
-            this.workerId,
-            this.config.worker.leaseMs,
-            this.clock.now(),
-            this.config.worker.maxInflight - this.inflight.size,
-          );
-          if (!batch.length) break;
-          claimed += batch.length;
+          const wanted = this.config.worker.maxInflight - this.inflight.size;
+          const batch = await this.runs.claimBatch(this.workerId, this.config.worker.leaseMs, this.clock.now(), wanted);
           for (const run of batch) this.spawn(run);
+          // Fewer than asked for: nothing else is due right now.
+          if (batch.length < wanted) break;
         }
       } catch (error) {
         this.logger.error(
@@ -130,7 +126,9 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         await this.sleep(ERROR_BACKOFF_MS);
         continue;
       }
-      if (!claimed && !this.woken) await this.sleep(this.config.worker.pollMs);
+      // The queue is drained or every slot is taken: a run queued here or finishing wakes the
+      // loop at once; the poll interval covers runs queued by other processes and due delays.
+      if (!this.woken) await this.sleep(this.config.worker.pollMs);
       this.woken = false;
     }
   }
@@ -244,10 +242,19 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     });
   }
 
+  /**
+   * Wake-ups within one turn of the event loop (every run queued or finished while requests are
+   * being read) collapse into one look at the queue, which then claims them as one batch.
+   */
   private wake(): void {
-    const wake = this.wakeUp;
-    this.wakeUp = null;
-    if (wake) wake();
-    else this.woken = true;
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      const wake = this.wakeUp;
+      this.wakeUp = null;
+      if (wake) wake();
+      else this.woken = true;
+    });
   }
 }

@@ -120,8 +120,8 @@ export class WebhooksService {
     if (!target) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
     if (!safeEqual(token, this.token(workflow))) throw new AppError(ErrorCode.Unauthorized, 'Invalid token');
 
+    const workspace = workflow.workspaceId ? await this.workspaces.findActive(workflow.workspaceId) : null;
     if (workflow.workspaceId) {
-      const workspace = await this.workspaces.findActive(workflow.workspaceId);
       if (!workspace) throw new AppError(ErrorCode.NotFound, 'Workspace not found');
       if (workflow.requireHmac && this.plans.workspaceTier(workspace) === 'solo')
         throw new AppError(ErrorCode.Forbidden, SIGNING_PLAN_MESSAGE);
@@ -130,7 +130,7 @@ export class WebhooksService {
 
     const now = this.clock.now();
     await this.quota.assertNotRunaway(workflow, now);
-    const { ticket } = workflow.workspaceId ? await this.quota.takeTicket(workflow, null, now) : { ticket: null };
+    const { ticket } = workspace ? await this.quota.takeTicket(workflow, null, now, workspace) : { ticket: null };
     try {
       const snapshot = buildSnapshot(workflow.data, {
         triggerContext: payload,

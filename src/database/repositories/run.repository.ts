@@ -108,6 +108,15 @@ const FINISH_NODE = sql(
 /** How many claim candidates are read per wanted run: some may belong to workflows at their limit. */
 const CANDIDATES_PER_SLOT = 4;
 
+/** What identifies a node run and is known before the node executes. */
+export interface NodeRunStart {
+  nodeId: string;
+  name: string;
+  nodeType: string;
+  inputs: unknown;
+  sequence?: number;
+}
+
 export interface RunPage {
   runs: RunEntity[];
 }
@@ -117,8 +126,9 @@ export interface RunPage {
 export class RunRepository {
   private insertRunSql?: Sql;
   private insertEventSql?: Sql;
+  private insertWithEventSql?: Sql;
   private claimSql?: Sql;
-  private startNodeSql?: Sql;
+  private upsertNodeSql?: Sql;
 
   constructor(private readonly db: Db) {}
 
@@ -136,11 +146,14 @@ export class RunRepository {
     events: { triggeredBy: string }[] = [],
   ): Promise<{ run: RunEntity; duplicate: boolean }> {
     try {
-      const run = await this.db.atomic(async (tx) => {
-        const row = await this.insertQueued(tx, values, now);
-        await this.insertEvents(tx, row, events, now);
-        return row;
-      });
+      const run =
+        this.db.dialect === 'postgres' && events.length === 1
+          ? await this.insertWithEvent(values, now, events[0])
+          : await this.db.atomic(async (tx) => {
+              const row = await this.insertQueued(tx, values, now);
+              await this.insertEvents(tx, row, events, now);
+              return row;
+            });
       return { run, duplicate: false };
     } catch (error) {
       if (!values.idempotencyKey || !isUniqueViolation(error)) throw error;
@@ -157,8 +170,41 @@ export class RunRepository {
     }
   }
 
+  /**
+   * PostgreSQL, one event (every trigger): the run and its event in one statement, atomic without
+   * BEGIN and COMMIT round trips.
+   */
+  private async insertWithEvent(values: NewRun, now: Date, event: { triggeredBy: string }): Promise<RunEntity> {
+    const row = this.queuedRow(values, now);
+    const runs = this.db.codec(RunEntity);
+    const events = this.db.codec(RunEventEntity);
+    this.insertWithEventSql ??= sql(
+      `WITH run AS (${runs.insertSql(RUN_COLUMNS).sqlite} RETURNING id)
+       INSERT INTO workflow_run_events (id, workflow_run_id, workflow_id, workspace_id, triggered_by, connection_type,
+         connection_id, recorded_at)
+       SELECT ?, run.id, ?, ?, ?, NULL, NULL, ? FROM run`,
+    );
+    await this.db.exec(this.insertWithEventSql, [
+      ...runs.values(row, RUN_COLUMNS),
+      randomUUID(),
+      row.workflowId,
+      row.workspaceId,
+      event.triggeredBy,
+      events.param('recordedAt', now),
+    ]);
+    return row;
+  }
+
   private async insertQueued(tx: SqlRunner, values: NewRun, now: Date): Promise<RunEntity> {
-    const row = Object.assign(new RunEntity(), {
+    const row = this.queuedRow(values, now);
+    const codec = this.db.codec(RunEntity);
+    this.insertRunSql ??= codec.insertSql(RUN_COLUMNS);
+    await tx.query(this.insertRunSql, codec.values(row, RUN_COLUMNS));
+    return row;
+  }
+
+  private queuedRow(values: NewRun, now: Date): RunEntity {
+    return Object.assign(new RunEntity(), {
       ...values,
       id: randomUUID(),
       idempotencyScope: values.workspaceId ?? values.userId,
@@ -175,10 +221,6 @@ export class RunRepository {
       createdAt: now,
       updatedAt: now,
     });
-    const codec = this.db.codec(RunEntity);
-    this.insertRunSql ??= codec.insertSql(RUN_COLUMNS);
-    await tx.query(this.insertRunSql, codec.values(row, RUN_COLUMNS));
-    return row;
   }
 
   async setPriority(runId: string, priority: number): Promise<void> {
@@ -459,14 +501,34 @@ export class RunRepository {
   }
 
   /** Upserts the node run as `running`, keeping the first `started_at` and place in the order (reference §5.2). */
-  async startNode(
+  startNode(runId: string, node: NodeRunStart, now: Date): Promise<void> {
+    return this.upsertNode(runId, node, { status: 'running', outputs: null, error: null, finishedAt: null }, now, now);
+  }
+
+  /**
+   * Writes a node run that already finished, in one statement instead of `startNode` + `finishNode`
+   * (nodes that compute in memory: nobody could watch them running).
+   */
+  recordNode(
     runId: string,
-    node: { nodeId: string; name: string; nodeType: string; inputs: unknown; sequence?: number },
+    node: NodeRunStart,
+    outcome: { status: NodeRunStatus; outputs: unknown; error: string | null },
+    startedAt: Date,
     now: Date,
   ): Promise<void> {
-    // One upsert on (run_id, node_id): a retried node keeps its row, id and first started_at.
+    return this.upsertNode(runId, node, { ...outcome, finishedAt: now }, startedAt, now);
+  }
+
+  /** One upsert on (run_id, node_id): a retried node keeps its row, id, first started_at and place. */
+  private async upsertNode(
+    runId: string,
+    node: NodeRunStart,
+    state: Pick<NodeRunEntity, 'status' | 'outputs' | 'error' | 'finishedAt'>,
+    startedAt: Date,
+    now: Date,
+  ): Promise<void> {
     const codec = this.db.codec(NodeRunEntity);
-    this.startNodeSql ??= codec.insertSql(
+    this.upsertNodeSql ??= codec.insertSql(
       NODE_RUN_COLUMNS,
       `ON CONFLICT (run_id, node_id) DO UPDATE SET name = excluded.name, node_type = excluded.node_type,
        inputs = excluded.inputs, outputs = excluded.outputs, status = excluded.status, error = excluded.error,
@@ -475,17 +537,14 @@ export class RunRepository {
     const row: NodeRunEntity = {
       sequence: 0,
       ...node,
+      ...state,
       id: randomUUID(),
       runId,
-      outputs: null,
-      status: 'running',
-      error: null,
-      startedAt: now,
-      finishedAt: null,
+      startedAt,
       createdAt: now,
       updatedAt: now,
     };
-    await this.db.exec(this.startNodeSql, codec.values(row, NODE_RUN_COLUMNS));
+    await this.db.exec(this.upsertNodeSql, codec.values(row, NODE_RUN_COLUMNS));
   }
 
   async finishNode(

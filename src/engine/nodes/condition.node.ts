@@ -14,6 +14,8 @@ import { flexibleParse, renderTemplate, resolvePath } from '../templating';
  * Output `{ result }`; `branch` = result (the executor follows `cond-true` / `cond-false`).
  */
 export class ConditionNode implements NodeExecutor {
+  readonly instant = true;
+
   async execute(node: GraphNode, ctx: NodeContext): Promise<NodeResult> {
     const result = evaluateCondition(node.data ?? {}, ctx.context);
     return { outputs: { result }, branch: result };

@@ -17,6 +17,9 @@ interface DelayConfig {
 }
 
 export class DelayNode implements NodeExecutor {
+  /** It computes the resume time; the waiting is a pause of the run, not of the node. */
+  readonly instant = true;
+
   constructor(private readonly random: () => number = Math.random) {}
 
   async execute(node: GraphNode, ctx: NodeContext): Promise<NodeResult> {

@@ -20,6 +20,8 @@ const FALSE_WORDS = new Set(['false', '0', 'no', 'n', 'off']);
 type Context = Readonly<Record<string, unknown>>;
 
 export class FormatterNode implements NodeExecutor {
+  readonly instant = true;
+
   async execute(node: GraphNode, ctx: NodeContext): Promise<NodeResult> {
     const config = node.data.config;
     if (!isPlainObject(config)) throw new NodeError('Invalid formatter configuration');

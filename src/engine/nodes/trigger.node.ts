@@ -21,6 +21,8 @@ import { flexibleParse, renderTemplate } from '../templating';
  * The reference instead overwrote the payload with the inputs (its §5.3 [Q]).
  */
 export class TriggerNode implements NodeExecutor {
+  readonly instant = true;
+
   async execute(node: GraphNode, ctx: NodeContext): Promise<NodeResult> {
     const inputs = buildInputs(node.data?.inputs, ctx.context);
     const key = contextKey(node);
