@@ -38,11 +38,13 @@ export class RunQuotaService {
     if (!workflow.workspaceId) return false;
     const owner = await this.users.findById(workflow.userId);
     if (!runawayProtectionEnabled(owner?.settings, workflow.workspaceId)) return false;
+    const limit = this.config.runs.runawayLimit5Min;
     const recent = await this.runs.countCreatedSince(
       { workspaceId: workflow.workspaceId },
       new Date(now.getTime() - FIVE_MINUTES_MS),
+      limit + 1,
     );
-    return recent > this.config.runs.runawayLimit5Min;
+    return recent > limit;
   }
 
   async assertNotRunaway(workflow: { workspaceId: string | null; userId: string }, now: Date): Promise<void> {
@@ -95,7 +97,7 @@ export class RunQuotaService {
   /** Reference §8.5: the owner's runs since the start of the UTC month; at the cap → 403 `run-limit`. */
   async assertSoloMonthlyLimit(ownerId: string, now: Date): Promise<void> {
     const limit = this.config.runs.soloMonthlyLimit;
-    const used = await this.runs.countCreatedSince({ userId: ownerId }, periodStart(now));
+    const used = await this.runs.countCreatedSince({ userId: ownerId }, periodStart(now), limit);
     if (used >= limit) {
       throw new PlanViolationError([
         {

@@ -68,6 +68,12 @@ const NODE_RUN_COLUMNS: (keyof NodeRunEntity & string)[] = [
 const DELETE_DEAD_LETTER = sql('DELETE FROM workflow_dead_letters WHERE id = ?');
 const COUNT_FOR_WORKSPACE = sql('SELECT COUNT(*) AS n FROM workflow_runs WHERE workspace_id = ? AND created_at >= ?');
 const COUNT_FOR_USER = sql('SELECT COUNT(*) AS n FROM workflow_runs WHERE user_id = ? AND created_at >= ?');
+const CAPPED_COUNT_FOR_WORKSPACE = sql(
+  'SELECT COUNT(*) AS n FROM (SELECT 1 FROM workflow_runs WHERE workspace_id = ? AND created_at >= ? LIMIT ?) capped',
+);
+const CAPPED_COUNT_FOR_USER = sql(
+  'SELECT COUNT(*) AS n FROM (SELECT 1 FROM workflow_runs WHERE user_id = ? AND created_at >= ? LIMIT ?) capped',
+);
 
 const CANDIDATES = `SELECT r.id, r.workflow_id FROM workflow_runs r
    JOIN workflows w ON w.id = r.workflow_id
@@ -254,14 +260,31 @@ export class RunRepository {
     });
   }
 
-  /** Runs of a workspace, or of an owner, created at or after `since`. */
-  async countCreatedSince(filter: { workspaceId: string } | { userId: string }, since: Date): Promise<number> {
-    const [statement, scope] =
-      'workspaceId' in filter ? [COUNT_FOR_WORKSPACE, filter.workspaceId] : [COUNT_FOR_USER, filter.userId];
-    const { rows } = await this.db.read<{ n: number | string }>(statement, [
-      scope,
+  /**
+   * Runs of a workspace, or of an owner, created at or after `since`. With `cap`, counting stops
+   * there: limit checks only need to know whether the limit is reached, and a busy workspace's
+   * five-minute window can hold hundreds of thousands of runs, once for every run started.
+   */
+  async countCreatedSince(
+    filter: { workspaceId: string } | { userId: string },
+    since: Date,
+    cap?: number,
+  ): Promise<number> {
+    const byWorkspace = 'workspaceId' in filter;
+    const statement =
+      cap === undefined
+        ? byWorkspace
+          ? COUNT_FOR_WORKSPACE
+          : COUNT_FOR_USER
+        : byWorkspace
+          ? CAPPED_COUNT_FOR_WORKSPACE
+          : CAPPED_COUNT_FOR_USER;
+    const params = [
+      byWorkspace ? filter.workspaceId : filter.userId,
       this.db.codec(RunEntity).param('createdAt', since),
-    ]);
+      ...(cap === undefined ? [] : [cap]),
+    ];
+    const { rows } = await this.db.read<{ n: number | string }>(statement, params);
     return Number(rows[0].n);
   }
 
