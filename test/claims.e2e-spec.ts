@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { Db } from '../src/database/db.service';
 import { NodeRunEntity } from '../src/database/entities/node-run.entity';
 import { RunEntity } from '../src/database/entities/run.entity';
 import { RunRepository } from '../src/database/repositories/run.repository';
+import { WebhookReplayRepository } from '../src/database/repositories/webhook-replay.repository';
+import { sql } from '../src/database/sql';
 import { createTestApp, TestApp } from './utils/app';
 import { actor, createWorkflow, graph, trigger, upgrade } from './factories/workflow.factory';
 
@@ -97,5 +100,33 @@ describe('raw statements and batch claims', () => {
     expect(await runs.finish(claimed[1].id, 'worker-a', 'succeeded', null, now)).toBe(true);
     const next = await runs.claimBatch('worker-b', 60_000, now, 50);
     expect(next.map((r) => r.workflowId)).toEqual([claimed[1].workflowId]);
+  });
+
+  it('writes issued together commit together; a failing write or unit fails alone', async () => {
+    const owner = await actor(t.url);
+    const wf = await createWorkflow(t.url, owner, graph([trigger()]), await upgrade(t.url, owner));
+    const replays = t.app.get(WebhookReplayRepository);
+    const now = new Date();
+    // One turn of the event loop: on SQLite these share one transaction.
+    expect(
+      await Promise.all([
+        replays.remember(wf.id, 'sig-a', now),
+        replays.remember(wf.id, 'sig-a', now),
+        replays.remember(wf.id, 'sig-b', now),
+      ]),
+    ).toEqual([true, false, true]);
+
+    const db = t.app.get(Db);
+    const insert = sql('INSERT INTO webhook_replays (id, workflow_id, signature, created_at) VALUES (?, ?, ?, ?)');
+    const failing = db.atomic(async (tx) => {
+      await tx.query(insert, [randomUUID(), wf.id, 'sig-c', db.codec(RunEntity).param('createdAt', now)]);
+      throw new Error('unit failed after a write');
+    });
+    const beside = replays.remember(wf.id, 'sig-d', now);
+    await expect(failing).rejects.toThrow('unit failed after a write');
+    expect(await beside).toBe(true);
+    // The failed unit's write was rolled back; the others were kept.
+    expect(await replays.remember(wf.id, 'sig-c', now)).toBe(true);
+    expect(await replays.remember(wf.id, 'sig-b', now)).toBe(false);
   });
 });

@@ -20,8 +20,13 @@ import { EntityCodec, PostgresRunner, sql, Sql, SqlResult, SqlRunner, SqliteRunn
 @Injectable()
 export class Db {
   private tail: Promise<unknown> = Promise.resolve();
-  /** Exclusive sections queued or running (SQLite): at 0 a synchronous write may go at once. */
-  private pending = 0;
+  /** SQLite writes waiting for this turn's group commit. */
+  private writeBatch: {
+    op: (sqlite: SqliteRunner) => unknown;
+    savepoint: boolean;
+    resolve: (value: unknown) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
   private sqlite: SqliteRunner | null = null;
   private pool: PostgresRunner | null = null;
 
@@ -81,35 +86,18 @@ export class Db {
     return this.runner().query<R>(statement, params);
   }
 
-  /** One write statement: on SQLite in the writer queue, at once when the queue is empty. */
+  /** One write statement (SQLite: grouped with the other writes of this turn, see `grouped`). */
   exec<R = Record<string, unknown>>(statement: Sql, params: unknown[] = []): Promise<SqlResult<R>> {
     if (this.dialect === 'postgres') return this.runner().query<R>(statement, params);
-    const sqlite = this.sqliteRunner();
-    if (this.pending === 0) return sqlite.query<R>(statement, params);
-    return this.exclusive(() => sqlite.query<R>(statement, params));
+    return this.grouped((sqlite) => sqlite.querySync<R>(statement, params), false);
   }
 
   /**
-   * Raw statements in one transaction. SQLite: in the writer queue with BEGIN IMMEDIATE, so a
-   * TypeORM transaction is never open at the same time on the shared connection. PostgreSQL: one
-   * pooled client from BEGIN to COMMIT.
+   * Raw statements in one transaction. SQLite: a savepoint in the grouped write transaction.
+   * PostgreSQL: one pooled client from BEGIN to COMMIT.
    */
   async atomic<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
-    if (this.dialect === 'sqlite') {
-      const sqlite = this.sqliteRunner();
-      const db = this.sqliteDatabase();
-      return this.exclusive(async () => {
-        db.exec('BEGIN IMMEDIATE');
-        try {
-          const result = await fn(sqlite);
-          db.exec('COMMIT');
-          return result;
-        } catch (error) {
-          if (db.inTransaction) db.exec('ROLLBACK');
-          throw error;
-        }
-      });
-    }
+    if (this.dialect === 'sqlite') return this.grouped(fn, true);
     const client = await (this.dataSource.driver as unknown as { master: Pool }).master.connect();
     try {
       await client.query('BEGIN');
@@ -124,6 +112,50 @@ export class Db {
       );
       throw error;
     }
+  }
+
+  /**
+   * SQLite group commit: the raw writes requested during one turn of the event loop (every
+   * request and run step in flight) run in one transaction, in order, in the writer queue, and
+   * each caller learns its result only once that transaction committed. One WAL commit per turn
+   * instead of one per statement (three per webhook trigger, five per run). A failing statement
+   * is backed out alone (SQLite's default ABORT); a multi-statement unit gets a savepoint.
+   */
+  private grouped<T>(op: (sqlite: SqliteRunner) => T | Promise<T>, savepoint: boolean): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.writeBatch.push({ op, savepoint, resolve: resolve as (value: unknown) => void, reject });
+      if (this.writeBatch.length === 1) setImmediate(() => void this.exclusive(() => this.commitWrites()));
+    });
+  }
+
+  private async commitWrites(): Promise<void> {
+    const batch = this.writeBatch;
+    this.writeBatch = [];
+    const db = this.sqliteDatabase();
+    const sqlite = this.sqliteRunner();
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      for (const write of batch) {
+        if (write.savepoint) db.exec('SAVEPOINT unit');
+        try {
+          const value = await write.op(sqlite);
+          if (write.savepoint) db.exec('RELEASE unit');
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          // Some errors (I/O, disk full) end the whole transaction: then nothing here was written.
+          if (!db.inTransaction) throw error;
+          if (write.savepoint) db.exec('ROLLBACK TO unit; RELEASE unit');
+          outcomes.push({ ok: false, value: error });
+        }
+      }
+      db.exec('COMMIT');
+    } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      for (const write of batch) write.reject(error);
+      return;
+    }
+    batch.forEach((write, i) => (outcomes[i].ok ? write.resolve(outcomes[i].value) : write.reject(outcomes[i].value)));
   }
 
   private runner(): SqlRunner {
@@ -163,8 +195,7 @@ export class Db {
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    this.pending += 1;
-    const run = this.tail.then(fn, fn).finally(() => (this.pending -= 1));
+    const run = this.tail.then(fn, fn);
     this.tail = run.catch(() => undefined);
     return run;
   }
