@@ -5,6 +5,7 @@ import { RunRepository } from '../database/repositories/run.repository';
 import { QuotaTicket, RunUsageRepository } from '../database/repositories/run-usage.repository';
 import { UserRepository } from '../database/repositories/user.repository';
 import { WorkspaceRepository } from '../database/repositories/workspace.repository';
+import { UserEntity } from '../database/entities/user.entity';
 import { WorkspaceEntity } from '../database/entities/workspace.entity';
 import { PlanTier } from './plan-tier';
 import { PlansService } from './plans.service';
@@ -33,10 +34,17 @@ export class RunQuotaService {
     private readonly config: AppConfig,
   ) {}
 
-  /** True when the workspace started more runs than allowed in 5 minutes and its owner's toggle is on. */
-  async runawayBlocked(workflow: { workspaceId: string | null; userId: string }, now: Date): Promise<boolean> {
+  /**
+   * True when the workspace started more runs than allowed in 5 minutes and its owner's toggle is
+   * on. `loadedOwner`: the workflow's owner when the caller already read it.
+   */
+  async runawayBlocked(
+    workflow: { workspaceId: string | null; userId: string },
+    now: Date,
+    loadedOwner?: UserEntity | null,
+  ): Promise<boolean> {
     if (!workflow.workspaceId) return false;
-    const owner = await this.users.findById(workflow.userId);
+    const owner = loadedOwner !== undefined ? loadedOwner : await this.users.findById(workflow.userId);
     if (!runawayProtectionEnabled(owner?.settings, workflow.workspaceId)) return false;
     const limit = this.config.runs.runawayLimit5Min;
     const recent = await this.runs.countCreatedSince(
@@ -47,8 +55,12 @@ export class RunQuotaService {
     return recent > limit;
   }
 
-  async assertNotRunaway(workflow: { workspaceId: string | null; userId: string }, now: Date): Promise<void> {
-    if (await this.runawayBlocked(workflow, now)) throw new RunawayProtectionError();
+  async assertNotRunaway(
+    workflow: { workspaceId: string | null; userId: string },
+    now: Date,
+    loadedOwner?: UserEntity | null,
+  ): Promise<void> {
+    if (await this.runawayBlocked(workflow, now, loadedOwner)) throw new RunawayProtectionError();
   }
 
   /**

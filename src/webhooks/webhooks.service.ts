@@ -114,13 +114,13 @@ export class WebhooksService {
     label: string | undefined,
     request: WebhookRequest,
   ): Promise<WebhookRunResponse> {
-    const workflow = await this.workflows.findById(workflowId);
-    if (!workflow) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
+    const found = await this.workflows.findTriggerTarget(workflowId);
+    if (!found) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
+    const { workflow, workspace, owner } = found;
     const target = this.selectTrigger(workflow, label);
     if (!target) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
     if (!safeEqual(token, this.token(workflow))) throw new AppError(ErrorCode.Unauthorized, 'Invalid token');
 
-    const workspace = workflow.workspaceId ? await this.workspaces.findActive(workflow.workspaceId) : null;
     if (workflow.workspaceId) {
       if (!workspace) throw new AppError(ErrorCode.NotFound, 'Workspace not found');
       if (workflow.requireHmac && this.plans.workspaceTier(workspace) === 'solo')
@@ -129,7 +129,7 @@ export class WebhooksService {
     const payload = workflow.requireHmac ? await this.verified(workflow, request) : this.plainPayload(request.rawBody);
 
     const now = this.clock.now();
-    await this.quota.assertNotRunaway(workflow, now);
+    await this.quota.assertNotRunaway(workflow, now, owner);
     const { ticket } = workspace ? await this.quota.takeTicket(workflow, null, now, workspace) : { ticket: null };
     try {
       const snapshot = buildSnapshot(workflow.data, {

@@ -7,6 +7,9 @@ import { WorkflowScheduleEntity } from '../entities/workflow-schedule.entity';
 import { WorkflowEntity } from '../entities/workflow.entity';
 import { WorkspaceMemberEntity, WorkspaceRole } from '../entities/workspace-member.entity';
 import { SecretEntity } from '../entities/secret.entity';
+import { UserEntity } from '../entities/user.entity';
+import { WorkspaceEntity } from '../entities/workspace.entity';
+import { sql, Sql } from '../sql';
 
 export type NewWorkflow = Pick<WorkflowEntity, 'userId' | 'workspaceId' | 'name' | 'description' | 'data'>;
 export type WorkflowChanges = Partial<
@@ -55,6 +58,8 @@ export const nameKey = (name: string) => name.trim().toLowerCase();
 
 @Injectable()
 export class WorkflowRepository {
+  private triggerTargetSql?: Sql;
+
   constructor(private readonly db: Db) {}
 
   private get repo() {
@@ -63,6 +68,33 @@ export class WorkflowRepository {
 
   findById(id: string): Promise<WorkflowEntity | null> {
     return this.db.selectOne(WorkflowEntity, 'id = ?', [id]);
+  }
+
+  /**
+   * A public webhook trigger's one read: the workflow with its (non-deleted) workspace and its
+   * owner, whose settings hold the runaway-protection toggle.
+   */
+  async findTriggerTarget(
+    id: string,
+  ): Promise<{ workflow: WorkflowEntity; workspace: WorkspaceEntity | null; owner: UserEntity | null } | null> {
+    const workflows = this.db.codec(WorkflowEntity);
+    const workspaces = this.db.codec(WorkspaceEntity);
+    const users = this.db.codec(UserEntity);
+    this.triggerTargetSql ??= sql(
+      `SELECT ${workflows.selectAs('w', 'w')}, ${workspaces.selectAs('ws', 'ws')}, ${users.selectAs('u', 'u')}
+       FROM workflows w
+       LEFT JOIN workspaces ws ON ws.id = w.workspace_id AND ws.deleted_at IS NULL
+       LEFT JOIN users u ON u.id = w.user_id
+       WHERE w.id = ?`,
+    );
+    const { rows } = await this.db.read(this.triggerTargetSql, [id]);
+    if (!rows.length) return null;
+    const [row] = rows;
+    return {
+      workflow: workflows.fromRow(row, 'w'),
+      workspace: row['ws.id'] ? workspaces.fromRow(row, 'ws') : null,
+      owner: row['u.id'] ? users.fromRow(row, 'u') : null,
+    };
   }
 
   /**
