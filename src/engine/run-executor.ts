@@ -12,6 +12,41 @@ import { initialContext, withNodeOutputs } from './execution-context';
 import { isActionNode, NodeRegistry } from './node-registry';
 import { GraphEdge, GraphNode, NodeContext, NodeResult } from './node-types';
 
+/**
+ * The node-run writes of one execution. Those of in-memory nodes are not waited for before the
+ * next node, only before anything that depends on them (a node with outside effects, a pause,
+ * hand-back or terminal write). Their times come from `stamp`, strictly increasing within the
+ * run: a node run's `updated_at` is the version live streams compare, and several nodes now
+ * finish within one millisecond.
+ */
+class NodeRunWrites {
+  private pending: Promise<unknown>[] = [];
+
+  constructor(
+    private readonly clock: Clock,
+    private last: number,
+  ) {}
+
+  stamp(): Date {
+    this.last = Math.max(this.clock.now().getTime(), this.last + 1);
+    return new Date(this.last);
+  }
+
+  add(write: Promise<unknown>): void {
+    // Observed by `after`; until then a failure must not count as unhandled.
+    write.catch(() => undefined);
+    this.pending.push(write);
+  }
+
+  /** Waits for every pending write (failing if one failed), then runs `next`. */
+  async after<T>(next: () => Promise<T>): Promise<T> {
+    const pending = this.pending;
+    this.pending = [];
+    await Promise.all(pending);
+    return next();
+  }
+}
+
 /** Why an execution was stopped from outside. */
 export type StopReason = 'canceled' | 'lease_lost' | 'deadline' | 'shutdown';
 
@@ -129,8 +164,12 @@ export class RunExecutor {
 
     const stack = [...startSet].reverse();
     const visited = new Set<string>();
+    const behind = new NodeRunWrites(
+      this.clock,
+      earlier.reduce((max, n) => Math.max(max, n.updatedAt.getTime()), 0),
+    );
     while (stack.length) {
-      if (lease.signal.aborted) return this.stopped(run, lease);
+      if (lease.signal.aborted) return behind.after(() => this.stopped(run, lease));
       const node = byId.get(stack.pop()!);
       if (!node || visited.has(node.id)) continue;
       visited.add(node.id);
@@ -145,8 +184,8 @@ export class RunExecutor {
         const resumeAt = typeof outputs?.resumeAt === 'string' ? new Date(outputs.resumeAt) : null;
         if (resumeAt && resumeAt.getTime() > this.clock.now().getTime()) result.pauseUntil = resumeAt;
       } else {
-        const attempt = await this.runNode(run, node, context, store, lease, sequence++);
-        if (attempt.kind === 'stopped') return this.stopped(run, lease);
+        const attempt = await this.runNode(run, node, context, store, lease, sequence++, behind);
+        if (attempt.kind === 'stopped') return behind.after(() => this.stopped(run, lease));
         if (attempt.kind === 'failed') {
           const message = this.secrets.redactor.redactString(attempt.error, known);
           if (isActionNode(node) && node.data.stopOnError === false) {
@@ -154,21 +193,22 @@ export class RunExecutor {
             this.pushSuccessors(stack, graph, node, { outputs: null });
             continue;
           }
-          return this.failWithDeadLetter(run, lease, message);
+          return behind.after(() => this.failWithDeadLetter(run, lease, message));
         }
         result = attempt.result;
       }
       context = withNodeOutputs(context, node, result.outputs);
 
-      if (result.pauseUntil) {
+      const until = result.pauseUntil;
+      if (until) {
         const next = this.successors(graph, node, result);
         // SPEC §9 item 7: a delay with nowhere to go completes the run instead of looping.
-        if (next.length) return this.pause(run, lease, result.pauseUntil, context, next, known);
+        if (next.length) return behind.after(() => this.pause(run, lease, until, context, next, known));
       }
       this.pushSuccessors(stack, graph, node, result);
     }
-    if (lease.signal.aborted) return this.stopped(run, lease);
-    return this.finish(run, lease, 'succeeded', null);
+    if (lease.signal.aborted) return behind.after(() => this.stopped(run, lease));
+    return behind.after(() => this.finish(run, lease, 'succeeded', null));
   }
 
   private async runNode(
@@ -178,21 +218,35 @@ export class RunExecutor {
     store: Map<string, string>,
     lease: ExecutionLease,
     sequence: number,
+    behind: NodeRunWrites,
   ): Promise<{ kind: 'ok'; result: NodeResult } | { kind: 'failed'; error: string } | { kind: 'stopped' }> {
     const event = { runId: run.id, workflowId: run.workflowId, workspaceId: run.workspaceId, ownerId: run.userId };
     const label = node.data.label;
     const name = typeof label === 'string' && label.trim() ? label.trim() : node.type;
     const executor = this.registry.resolve(node);
     const start: NodeRunStart = { nodeId: node.id, name, nodeType: node.type, inputs: node.data, sequence };
-    const startedAt = this.clock.now();
-    if (!executor.instant) await this.withRetry('start node run', () => this.runs.startNode(run.id, start, startedAt));
+    let startedAt = behind.stamp();
+    if (!executor.instant) {
+      // A node with effects outside the process starts only once what came before it is recorded.
+      await behind.after(() => {
+        startedAt = behind.stamp();
+        return this.withRetry('start node run', () => this.runs.startNode(run.id, start, startedAt));
+      });
+    }
     this.events.emit('node.started', { ...event, nodeId: node.id, nodeType: node.type });
-    const finish = (status: 'succeeded' | 'failed', outputs: unknown, error: string | null) =>
-      this.withRetry('finish node run', () =>
+    const finish = async (status: 'succeeded' | 'failed', outputs: unknown, error: string | null) => {
+      const at = behind.stamp();
+      const written = this.withRetry('finish node run', () =>
         executor.instant
-          ? this.runs.recordNode(run.id, start, { status, outputs, error }, startedAt, this.clock.now())
-          : this.runs.finishNode(run.id, node.id, status, outputs, error, this.clock.now()),
+          ? this.runs.recordNode(run.id, start, { status, outputs, error }, startedAt, at)
+          : this.runs.finishNode(run.id, node.id, status, outputs, error, at),
       );
+      const announced = written.then(() => this.events.emit('node.finished', { ...event, nodeId: node.id, status }));
+      // An in-memory node is safe to compute again after a crash: the next node need not wait for
+      // its record (one write fewer to wait for per node); anything with effects does.
+      if (executor.instant) behind.add(announced);
+      else await announced;
+    };
     const known = [...store.values()];
     const allowlist = run.snapshot[SNAPSHOT_KEYS.egressAllowlist];
     const egressAllowlist = Array.isArray(allowlist) ? allowlist.filter((e): e is string => typeof e === 'string') : [];
@@ -215,13 +269,11 @@ export class RunExecutor {
       const result = await executor.execute(hydrated, ctx);
       if (lease.signal.aborted) return { kind: 'stopped' };
       await finish('succeeded', this.secrets.redactor.redact(result.outputs, known), null);
-      this.events.emit('node.finished', { ...event, nodeId: node.id, status: 'succeeded' });
       return { kind: 'ok', result };
     } catch (error) {
       if (lease.signal.aborted) return { kind: 'stopped' };
       const message = this.secrets.redactor.redactString(error instanceof Error ? error.message : String(error), known);
       await finish('failed', null, message);
-      this.events.emit('node.finished', { ...event, nodeId: node.id, status: 'failed' });
       return { kind: 'failed', error: message };
     }
   }
