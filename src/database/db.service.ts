@@ -29,11 +29,10 @@ export class Db {
   }[] = [];
   private sqlite: SqliteRunner | null = null;
   private pool: PostgresRunner | null = null;
-
-  constructor(readonly dataSource: DataSource) {}
-
   private readonly codecs = new Map<EntityTarget<ObjectLiteral>, EntityCodec<ObjectLiteral>>();
   private readonly selects = new Map<string, Sql>();
+
+  constructor(readonly dataSource: DataSource) {}
 
   /** Row mapping for raw statements, from the entity's TypeORM metadata. */
   codec<T extends ObjectLiteral>(entity: EntityTarget<T>): EntityCodec<T> {
@@ -81,7 +80,7 @@ export class Db {
     return first ?? null;
   }
 
-  /** A read (or a write that needs no serialising, such as one already inside `atomic`). */
+  /** A read, without the writer lock (SQLite reads share the one connection, as TypeORM's do). */
   read<R = Record<string, unknown>>(statement: Sql, params: unknown[] = []): Promise<SqlResult<R>> {
     return this.runner().query<R>(statement, params);
   }

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { In } from 'typeorm';
 import { Db } from '../db.service';
 import { SecretEntity } from '../entities/secret.entity';
 
@@ -11,14 +10,13 @@ export class SecretRepository {
 
   listForUsers(userIds: string[]): Promise<SecretEntity[]> {
     if (!userIds.length) return Promise.resolve([]);
-    if (userIds.length === 1) {
-      // The worker's per-run lookup (one owner): a prepared statement instead of the query builder.
-      return this.db.select(SecretEntity, 'user_id = ? ORDER BY group_key, service_key, name', userIds);
-    }
-    return this.db.manager.getRepository(SecretEntity).find({
-      where: { userId: In(userIds) },
-      order: { group: 'ASC', service: 'ASC', name: 'ASC' },
-    });
+    // Read by the worker for every run: a prepared statement.
+    return this.db.select(
+      SecretEntity,
+      'user_id IN (SELECT value FROM json_each(?)) ORDER BY group_key, service_key, name',
+      [this.db.list(userIds)],
+      'user_id = ANY(?::uuid[]) ORDER BY group_key, service_key, name',
+    );
   }
 
   find(key: SecretKey): Promise<SecretEntity | null> {
