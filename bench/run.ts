@@ -59,7 +59,8 @@ type Sample = Load | EndToEnd;
 
 // --- processes ----------------------------------------------------------------------------------
 
-let nextPort = 21_000 + Math.floor(Math.random() * 20_000);
+// Below the ephemeral range (32768+), where outgoing connections may hold a port.
+let nextPort = 21_000 + Math.floor(Math.random() * 10_000);
 
 function start(args: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
   const child = spawn(process.execPath, args, {

@@ -100,7 +100,8 @@ async function main(): Promise<void> {
   await new Promise<void>((r) => hold.listen(0, '127.0.0.1', r));
   const holdUrl = `http://127.0.0.1:${(hold.address() as AddressInfo).port}/hold`;
 
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  // Below the ephemeral range (32768+), where outgoing connections may hold a port.
+  const port = 20_000 + Math.floor(Math.random() * 12_000);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runloom-bench-sse-'));
   const server: ChildProcess = spawn(
     process.execPath,

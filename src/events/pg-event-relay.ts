@@ -42,6 +42,8 @@ interface Relayed {
 export class PgEventRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(PgEventRelay.name);
   private readonly origin = randomUUID();
+  /** How this process's own notifications begin: they come back to it and are dropped unparsed. */
+  private readonly ownPrefix = `{"origin":${JSON.stringify(this.origin)},`;
   /** Payloads that arrived from other processes: emitted locally, never sent back. */
   private readonly relayed = new WeakSet<object>();
   private listener: Client | null = null;
@@ -110,7 +112,7 @@ export class PgEventRelay implements OnApplicationBootstrap, OnApplicationShutdo
       while (this.outbox.length && this.sender) {
         const sender = this.sender;
         const batch = this.takeBatch();
-        const text = `{"origin":${JSON.stringify(this.origin)},"events":[${batch.join(',')}]}`;
+        const text = `${this.ownPrefix}"events":[${batch.join(',')}]}`;
         await sender.query('SELECT pg_notify($1, $2)', [CHANNEL, text]).catch((error: Error) => {
           this.logger.warn({ events: batch.length, err: { message: error.message } }, 'event relay notify failed');
         });
@@ -133,7 +135,7 @@ export class PgEventRelay implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   private receive(raw: string | undefined): void {
-    if (!raw) return;
+    if (!raw || raw.startsWith(this.ownPrefix)) return;
     try {
       const { origin, events } = JSON.parse(raw) as { origin: string; events: Relayed[] };
       if (origin === this.origin || !Array.isArray(events)) return;
