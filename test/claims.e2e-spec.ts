@@ -100,6 +100,42 @@ describe('raw statements and batch claims', () => {
     expect(await runs.finish(claimed[1].id, 'worker-a', 'succeeded', null, now)).toBe(true);
     const next = await runs.claimBatch('worker-b', 60_000, now, 50);
     expect(next.map((r) => r.workflowId)).toEqual([claimed[1].workflowId]);
+
+    // In-memory nodes' records go with the terminal write (one statement on PostgreSQL).
+    const [run] = next;
+    const node = (nodeId: string, sequence: number) => ({
+      nodeId,
+      name: nodeId,
+      nodeType: 'formatter',
+      inputs: {},
+      sequence,
+    });
+    const at = (ms: number) => new Date(now.getTime() + ms);
+    expect(
+      await runs.finish(run.id, 'worker-b', 'succeeded', null, at(10), [
+        {
+          node: node('fmt', 0),
+          status: 'succeeded',
+          outputs: { n: 1 },
+          error: null,
+          startedAt: at(1),
+          finishedAt: at(2),
+        },
+        {
+          node: node('cond', 1),
+          status: 'succeeded',
+          outputs: { result: true },
+          error: null,
+          startedAt: at(3),
+          finishedAt: at(4),
+        },
+      ]),
+    ).toBe(true);
+    expect((await runs.findById(run.id))!.status).toBe('succeeded');
+    expect((await runs.nodeRuns(run.id)).map((n) => [n.nodeId, n.status, n.outputs, n.finishedAt!.getTime()])).toEqual([
+      ['fmt', 'succeeded', { n: 1 }, at(2).getTime()],
+      ['cond', 'succeeded', { result: true }, at(4).getTime()],
+    ]);
   });
 
   it('writes issued together commit together; a failing write or unit fails alone', async () => {

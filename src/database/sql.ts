@@ -122,10 +122,11 @@ export class EntityCodec<T extends ObjectLiteral> {
     return prepared === undefined ? null : prepared;
   }
 
-  /** An INSERT of `properties`, built once by a repository; `values` gives its parameters. */
-  insertSql(properties: (keyof T & string)[], suffix = ''): Sql {
+  /** An INSERT of `properties` (`rows` rows), built once by a repository; `values` gives each row's parameters. */
+  insertSql(properties: (keyof T & string)[], suffix = '', rows = 1): Sql {
     const columns = properties.map((p) => `"${this.column(p).databaseName}"`).join(', ');
-    return sql(`INSERT INTO ${this.table} (${columns}) VALUES (${properties.map(() => '?').join(', ')}) ${suffix}`);
+    const row = `(${properties.map(() => '?').join(', ')})`;
+    return sql(`INSERT INTO ${this.table} (${columns}) VALUES ${Array(rows).fill(row).join(', ')} ${suffix}`);
   }
 
   values(entity: Partial<T>, properties: (keyof T & string)[]): unknown[] {

@@ -3,7 +3,7 @@ import { Clock } from '../common/clock';
 import { EventBus } from '../common/events/event-bus';
 import { NodeRunEntity } from '../database/entities/node-run.entity';
 import { RunEntity } from '../database/entities/run.entity';
-import { NodeRunStart, RunRepository } from '../database/repositories/run.repository';
+import { NodeRunRecord, NodeRunStart, RunRepository } from '../database/repositories/run.repository';
 import { OutboundHttp } from '../egress/outbound-http';
 import { SNAPSHOT_KEYS } from '../runs/snapshot';
 import { hydrateParams } from '../secrets/hydration';
@@ -13,18 +13,20 @@ import { isActionNode, NodeRegistry } from './node-registry';
 import { GraphEdge, GraphNode, NodeContext, NodeResult } from './node-types';
 
 /**
- * The node-run writes of one execution. Those of in-memory nodes are not waited for before the
- * next node, only before anything that depends on them (a node with outside effects, a pause,
- * hand-back or terminal write). Their times come from `stamp`, strictly increasing within the
- * run: a node run's `updated_at` is the version live streams compare, and several nodes now
- * finish within one millisecond.
+ * The node-run records of one execution's in-memory nodes, written together with the next write
+ * that needs them (a node with outside effects, a pause, hand-back or the terminal write) instead
+ * of one write per node. Times come from `stamp`, strictly increasing within the run: a node
+ * run's `updated_at` is the version live streams compare, and several nodes finish within one
+ * millisecond.
  */
 class NodeRunWrites {
-  private pending: Promise<unknown>[] = [];
+  private buffered: NodeRunRecord[] = [];
 
   constructor(
     private readonly clock: Clock,
     private last: number,
+    /** Writes records on their own (then announces them). */
+    private readonly write: (records: NodeRunRecord[]) => Promise<void>,
   ) {}
 
   stamp(): Date {
@@ -32,17 +34,21 @@ class NodeRunWrites {
     return new Date(this.last);
   }
 
-  add(write: Promise<unknown>): void {
-    // Observed by `after`; until then a failure must not count as unhandled.
-    write.catch(() => undefined);
-    this.pending.push(write);
+  record(record: NodeRunRecord): void {
+    this.buffered.push(record);
   }
 
-  /** Waits for every pending write (failing if one failed), then runs `next`. */
+  /** The records not written yet, for a write that takes them along. */
+  take(): NodeRunRecord[] {
+    const records = this.buffered;
+    this.buffered = [];
+    return records;
+  }
+
+  /** Writes what is buffered, then runs `next`. */
   async after<T>(next: () => Promise<T>): Promise<T> {
-    const pending = this.pending;
-    this.pending = [];
-    await Promise.all(pending);
+    const records = this.take();
+    if (records.length) await this.write(records);
     return next();
   }
 }
@@ -167,6 +173,10 @@ export class RunExecutor {
     const behind = new NodeRunWrites(
       this.clock,
       earlier.reduce((max, n) => Math.max(max, n.updatedAt.getTime()), 0),
+      async (records) => {
+        await this.withRetry('record node runs', () => this.runs.recordNodes(run.id, records, this.clock.now()));
+        this.announce(run, records);
+      },
     );
     while (stack.length) {
       if (lease.signal.aborted) return behind.after(() => this.stopped(run, lease));
@@ -208,7 +218,7 @@ export class RunExecutor {
       this.pushSuccessors(stack, graph, node, result);
     }
     if (lease.signal.aborted) return behind.after(() => this.stopped(run, lease));
-    return behind.after(() => this.finish(run, lease, 'succeeded', null));
+    return this.finish(run, lease, 'succeeded', null, behind.take());
   }
 
   private async runNode(
@@ -236,16 +246,11 @@ export class RunExecutor {
     this.events.emit('node.started', { ...event, nodeId: node.id, nodeType: node.type });
     const finish = async (status: 'succeeded' | 'failed', outputs: unknown, error: string | null) => {
       const at = behind.stamp();
-      const written = this.withRetry('finish node run', () =>
-        executor.instant
-          ? this.runs.recordNode(run.id, start, { status, outputs, error }, startedAt, at)
-          : this.runs.finishNode(run.id, node.id, status, outputs, error, at),
-      );
-      const announced = written.then(() => this.events.emit('node.finished', { ...event, nodeId: node.id, status }));
-      // An in-memory node is safe to compute again after a crash: the next node need not wait for
-      // its record (one write fewer to wait for per node); anything with effects does.
-      if (executor.instant) behind.add(announced);
-      else await announced;
+      // An in-memory node is safe to compute again after a crash: its record waits for the next
+      // write (a node with effects, a pause or the terminal write) and goes with it.
+      if (executor.instant) return behind.record({ node: start, status, outputs, error, startedAt, finishedAt: at });
+      await this.withRetry('finish node run', () => this.runs.finishNode(run.id, node.id, status, outputs, error, at));
+      this.events.emit('node.finished', { ...event, nodeId: node.id, status });
     };
     const known = [...store.values()];
     const allowlist = run.snapshot[SNAPSHOT_KEYS.egressAllowlist];
@@ -345,11 +350,27 @@ export class RunExecutor {
     lease: ExecutionLease,
     status: 'succeeded' | 'failed',
     error: string | null,
+    records: NodeRunRecord[] = [],
   ): Promise<ExecutionOutcome> {
     const done = await this.withRetry('complete run', () =>
-      this.runs.finish(run.id, lease.workerId, status, error, this.clock.now()),
+      this.runs.finish(run.id, lease.workerId, status, error, this.clock.now(), records),
     );
+    this.announce(run, records);
     return this.finished(run, lease, done, status, error);
+  }
+
+  /** `node.finished` for node runs written together, once they are. */
+  private announce(run: RunEntity, records: NodeRunRecord[]): void {
+    for (const record of records) {
+      this.events.emit('node.finished', {
+        runId: run.id,
+        workflowId: run.workflowId,
+        workspaceId: run.workspaceId,
+        ownerId: run.userId,
+        nodeId: record.node.nodeId,
+        status: record.status === 'succeeded' ? 'succeeded' : 'failed',
+      });
+    }
   }
 
   private async failWithDeadLetter(run: RunEntity, lease: ExecutionLease, error: string): Promise<ExecutionOutcome> {

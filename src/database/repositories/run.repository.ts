@@ -123,6 +123,14 @@ export interface NodeRunStart {
   sequence?: number;
 }
 
+/** A node run to write: its node, state and times. */
+export interface NodeRunRecord extends Pick<
+  NodeRunEntity,
+  'status' | 'outputs' | 'error' | 'startedAt' | 'finishedAt'
+> {
+  node: NodeRunStart;
+}
+
 export interface RunPage {
   runs: RunEntity[];
 }
@@ -134,7 +142,8 @@ export class RunRepository {
   private insertEventSql?: Sql;
   private insertWithEventSql?: Sql;
   private claimSql?: Sql;
-  private upsertNodeSql?: Sql;
+  private readonly upsertNodesSqls = new Map<number, Sql>();
+  private readonly finishWithNodesSqls = new Map<number, Sql>();
 
   constructor(private readonly db: Db) {}
 
@@ -426,10 +435,25 @@ export class RunRepository {
     status: 'succeeded' | 'failed' | 'canceled',
     error: string | null,
     now: Date,
+    /** Node runs still to write, with the terminal write (one statement on PostgreSQL). */
+    records: NodeRunRecord[] = [],
   ): Promise<boolean> {
     const at = this.db.codec(RunEntity).param('finishedAt', now);
-    const { changes } = await this.db.exec(FINISH, [status, error, at, at, runId, workerId]);
-    return changes > 0;
+    const finish = [status, error, at, at, runId, workerId];
+    if (!records.length) return (await this.db.exec(FINISH, finish)).changes > 0;
+    const nodes = this.nodeRunValues(runId, records, now);
+    if (this.db.dialect === 'sqlite') {
+      return this.db.atomic(async (tx) => {
+        await tx.query(this.upsertNodesSql(records.length), nodes);
+        return (await tx.query(FINISH, finish)).changes > 0;
+      });
+    }
+    let statement = this.finishWithNodesSqls.get(records.length);
+    if (!statement) {
+      statement = sql(`WITH nodes AS (${this.upsertNodesSql(records.length).sqlite}) ${FINISH.sqlite}`);
+      this.finishWithNodesSqls.set(records.length, statement);
+    }
+    return (await this.db.exec(statement, [...nodes, ...finish])).changes > 0;
   }
 
   /** Finishes a run with a dead letter in one transaction (reference §5.7). */
@@ -524,50 +548,51 @@ export class RunRepository {
   }
 
   /** Upserts the node run as `running`, keeping the first `started_at` and place in the order (reference §5.2). */
-  startNode(runId: string, node: NodeRunStart, now: Date): Promise<void> {
-    return this.upsertNode(runId, node, { status: 'running', outputs: null, error: null, finishedAt: null }, now, now);
+  async startNode(runId: string, node: NodeRunStart, now: Date): Promise<void> {
+    const record: NodeRunRecord = {
+      node,
+      status: 'running',
+      outputs: null,
+      error: null,
+      startedAt: now,
+      finishedAt: null,
+    };
+    await this.db.exec(this.upsertNodesSql(1), this.nodeRunValues(runId, [record], now));
   }
 
   /**
-   * Writes a node run that already finished, in one statement instead of `startNode` + `finishNode`
-   * (nodes that compute in memory: nobody could watch them running).
+   * Node runs that already finished, in one statement (nodes that compute in memory: nobody could
+   * watch them running, and they are recorded together before the next node with effects).
    */
-  recordNode(
-    runId: string,
-    node: NodeRunStart,
-    outcome: { status: NodeRunStatus; outputs: unknown; error: string | null },
-    startedAt: Date,
-    now: Date,
-  ): Promise<void> {
-    return this.upsertNode(runId, node, { ...outcome, finishedAt: now }, startedAt, now);
+  async recordNodes(runId: string, records: NodeRunRecord[], now: Date): Promise<void> {
+    if (!records.length) return;
+    await this.db.exec(this.upsertNodesSql(records.length), this.nodeRunValues(runId, records, now));
   }
 
-  /** One upsert on (run_id, node_id): a retried node keeps its row, id, first started_at and place. */
-  private async upsertNode(
-    runId: string,
-    node: NodeRunStart,
-    state: Pick<NodeRunEntity, 'status' | 'outputs' | 'error' | 'finishedAt'>,
-    startedAt: Date,
-    now: Date,
-  ): Promise<void> {
+  /** One upsert on (run_id, node_id) per row: a retried node keeps its row, id, first started_at and place. */
+  private upsertNodesSql(rows: number): Sql {
+    let statement = this.upsertNodesSqls.get(rows);
+    if (!statement) {
+      statement = this.db.codec(NodeRunEntity).insertSql(
+        NODE_RUN_COLUMNS,
+        `ON CONFLICT (run_id, node_id) DO UPDATE SET name = excluded.name, node_type = excluded.node_type,
+           inputs = excluded.inputs, outputs = excluded.outputs, status = excluded.status, error = excluded.error,
+           finished_at = excluded.finished_at, updated_at = excluded.updated_at`,
+        rows,
+      );
+      this.upsertNodesSqls.set(rows, statement);
+    }
+    return statement;
+  }
+
+  private nodeRunValues(runId: string, records: NodeRunRecord[], now: Date): unknown[] {
     const codec = this.db.codec(NodeRunEntity);
-    this.upsertNodeSql ??= codec.insertSql(
-      NODE_RUN_COLUMNS,
-      `ON CONFLICT (run_id, node_id) DO UPDATE SET name = excluded.name, node_type = excluded.node_type,
-       inputs = excluded.inputs, outputs = excluded.outputs, status = excluded.status, error = excluded.error,
-       finished_at = excluded.finished_at, updated_at = excluded.updated_at`,
+    return records.flatMap(({ node, ...state }) =>
+      codec.values(
+        { sequence: 0, ...node, ...state, id: randomUUID(), runId, createdAt: now, updatedAt: state.finishedAt ?? now },
+        NODE_RUN_COLUMNS,
+      ),
     );
-    const row: NodeRunEntity = {
-      sequence: 0,
-      ...node,
-      ...state,
-      id: randomUUID(),
-      runId,
-      startedAt,
-      createdAt: now,
-      updatedAt: now,
-    };
-    await this.db.exec(this.upsertNodeSql, codec.values(row, NODE_RUN_COLUMNS));
   }
 
   async finishNode(
