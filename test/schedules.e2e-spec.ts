@@ -6,6 +6,7 @@ import { WorkflowScheduleEntity } from '../src/database/entities/workflow-schedu
 import { RunEntity } from '../src/database/entities/run.entity';
 import { Scheduler } from '../src/schedules/scheduler';
 import { toScheduleResponse } from '../src/workflows/workflows.dto';
+import { FakeClock } from './utils/clock';
 import { createTestApp, TestApp } from './utils/app';
 import { waitFor } from './utils/wait';
 import { Actor, actor, createWorkflow, graph, trigger, uniqueName, upgrade } from './factories/workflow.factory';
@@ -208,19 +209,6 @@ describe.each([
     }
   });
 });
-
-/** "Now" that the test moves by hand. */
-class FakeClock extends Clock {
-  constructor(private at: Date) {
-    super();
-  }
-  set(iso: string): void {
-    this.at = new Date(iso);
-  }
-  override now(): Date {
-    return new Date(this.at);
-  }
-}
 
 describe('firing across DST changes (a moved clock, reference §10 with the calendar fix)', () => {
   let t: TestApp;

@@ -2,7 +2,9 @@ import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { promisify } from 'node:util';
 import request from 'supertest';
+import { Clock } from '../src/common/clock';
 import { RunRepository } from '../src/database/repositories/run.repository';
+import { FakeClock } from './utils/clock';
 import { createTestApp, TestApp } from './utils/app';
 import { Actor, actor, addMember, graph, trigger, uniqueName, upgrade } from './factories/workflow.factory';
 
@@ -334,5 +336,50 @@ describe('webhook quota edge', () => {
     const refused = results.filter((r) => r.status === 429);
     expect(refused).toHaveLength(3);
     expect(refused[0].body.code).toBe('workspace_run_limit');
+  });
+});
+
+describe('replays of a signature timestamped ahead of the server', () => {
+  let t: TestApp;
+  const clock = new FakeClock(new Date());
+  beforeAll(async () => {
+    t = await createTestApp({ RUNLOOM_ROLES: 'api' }, { overrides: [{ provide: Clock, useValue: clock }] });
+  });
+  afterAll(() => t.close());
+
+  it('are refused for as long as the timestamp stays fresh, even after the first use left the window', async () => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const wf = (
+      await request(t.url)
+        .post('/api/workflows')
+        .set(owner.auth)
+        .send({ name: uniqueName(), data: graph([webhookTrigger('wh-1', 'Hook')]), workspace_id: ws })
+        .expect(201)
+    ).body.workflow;
+    await request(t.url)
+      .post(`/api/workflows/${wf.id}/webhook/config`)
+      .set(owner.auth)
+      .send({ require_hmac: true, replay_window_sec: 300 })
+      .expect(200);
+    const key = (await request(t.url).get(`/api/workflows/${wf.id}/webhook/config`).set(owner.auth).expect(200)).body
+      .signing_key as string;
+    const url = (await request(t.url).get(`/api/workflows/${wf.id}/webhook-url`).set(owner.auth).expect(200)).body
+      .url as string;
+    const start = clock.now().getTime();
+    // Timestamped 250 s ahead: fresh now, and still fresh 400 s later (150 s in the past).
+    const ts = String(Math.floor(start / 1000) + 250);
+    const body = '{"n":1}';
+    const signature = createHmac('sha256', Buffer.from(key, 'base64url')).update(`${ts}.${body}`).digest('hex');
+    const send = () =>
+      request(t.url)
+        .post(url)
+        .set({ 'content-type': 'application/json', 'X-DSentr-Timestamp': ts, 'X-DSentr-Signature': `v1=${signature}` })
+        .send(body);
+    await send().expect(202);
+    clock.set(new Date(start + 400_000).toISOString());
+    const replay = await send().expect(401);
+    expect(replay.body.message).toBe('Replay detected');
+    expect(await t.app.get(RunRepository).listForWorkflow(wf.id, 1, 10, [])).toHaveLength(1);
   });
 });
