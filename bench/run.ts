@@ -531,6 +531,36 @@ async function writeTable(
       ? `${s.completedPerSec} runs/s completed (${one ? `${(s.completedPerSec / one.completedPerSec).toFixed(2)}× all-in-one` : ''}); queue→start p50 ${s.queueToStartP50} / p99 ${s.queueToStartP99} ms; ${s.succeeded} of ${s.runs} runs succeeded (${s.accepted} answers received)`
       : '',
   );
+  // The targets of issue 9 (2 cores, load generator on the same machine), checked against the medians.
+  const targets: string[] = [];
+  const target = (what: string, measured: string | undefined, met: boolean) =>
+    targets.push(
+      `| ${what} | ${measured ?? 'not measured'} | ${measured === undefined ? '' : met ? 'met' : 'not met'} |`,
+    );
+  for (const [key, label, ingestFloor] of [
+    ['sqlite', 'SQLite', 2500],
+    ['postgres', 'PostgreSQL', 2000],
+  ] as const) {
+    const i = m[key]?.ingest;
+    const e = m[key]?.endToEnd;
+    const r = m[key]?.read;
+    target(
+      `ingest, ${label}: ≥ ${ingestFloor}/s${key === 'sqlite' ? ', p99 ≤ 50 ms' : ''}`,
+      i && `${i.requestsPerSec}/s, p99 ${i.p99} ms`,
+      !!i && i.requestsPerSec >= ingestFloor && (key !== 'sqlite' || i.p99 <= 50),
+    );
+    target(
+      `ingest, ${label}: ≥ 25 % of the bare NestJS route`,
+      i && nest ? `${Math.round((i.requestsPerSec / nest) * 100)} %` : undefined,
+      !!i && !!nest && i.requestsPerSec >= nest / 4,
+    );
+    target(
+      `end-to-end, ${label}: ≥ 1,000 runs/s completed, queue→start p99 ≤ 50 ms`,
+      e && `${e.completedPerSec} runs/s, p99 ${e.queueToStartP99} ms`,
+      !!e && e.completedPerSec >= 1000 && e.queueToStartP99 <= 50,
+    );
+    target(`read, ${label}: ≥ 3,000 req/s`, r && `${r.requestsPerSec}/s`, !!r && r.requestsPerSec >= 3000);
+  }
   const doc = `# Benchmarks
 
 Produced by \`npm run bench\` (bench/run.ts); the raw figures are in \`${file}\`.
@@ -547,6 +577,12 @@ End-to-end is webhook → formatter → condition; "completed" counts runs that 
 from the start of the load until the last one finished; every run must succeed. Runs can outnumber
 the answers received: requests still in flight when the load stops are accepted by the server but
 not counted by autocannon.
+
+## Targets
+
+| target | measured (median) | |
+|---|---|---|
+${targets.join('\n')}
 `;
   fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
   // Formatted as the rest of the tree, so `npm run lint` stays green after a benchmark.
