@@ -364,7 +364,7 @@ export class RunRepository {
     // Most polls find nothing: look before opening a transaction (and taking the SQLite writer).
     const { rows: due } = await this.db.read(PEEK_CANDIDATES, [at, 1]);
     if (!due.length) return [];
-    const claimed = await this.db.atomic(async (tx) => {
+    return this.db.atomic(async (tx) => {
       const { rows: candidates } = await tx.query<{ id: string; workflow_id: string }>(CLAIM_CANDIDATES, [
         at,
         max * CANDIDATES_PER_SLOT,
@@ -391,7 +391,6 @@ export class RunRepository {
       const order = new Map(chosen.map((id, i) => [id, i]));
       return rows.map((row) => codec.fromRow(row)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
     });
-    return claimed;
   }
 
   /** Extends the lease if the run is still running under this worker; false = canceled or lost. */
