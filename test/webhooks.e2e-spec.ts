@@ -6,7 +6,16 @@ import { Clock } from '../src/common/clock';
 import { RunRepository } from '../src/database/repositories/run.repository';
 import { FakeClock } from './utils/clock';
 import { createTestApp, TestApp } from './utils/app';
-import { Actor, actor, addMember, graph, trigger, uniqueName, upgrade } from './factories/workflow.factory';
+import {
+  Actor,
+  actor,
+  addMember,
+  createWorkflow,
+  graph,
+  trigger,
+  uniqueName,
+  upgrade,
+} from './factories/workflow.factory';
 
 const run = promisify(execFile);
 
@@ -349,14 +358,7 @@ describe('replays of a signature timestamped ahead of the server', () => {
 
   it('are refused for as long as the timestamp stays fresh, even after the first use left the window', async () => {
     const owner = await actor(t.url);
-    const ws = await upgrade(t.url, owner);
-    const wf = (
-      await request(t.url)
-        .post('/api/workflows')
-        .set(owner.auth)
-        .send({ name: uniqueName(), data: graph([webhookTrigger('wh-1', 'Hook')]), workspace_id: ws })
-        .expect(201)
-    ).body.workflow;
+    const wf = await createWorkflow(t.url, owner, graph([webhookTrigger('wh-1', 'Hook')]), await upgrade(t.url, owner));
     await request(t.url)
       .post(`/api/workflows/${wf.id}/webhook/config`)
       .set(owner.auth)
