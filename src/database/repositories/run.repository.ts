@@ -280,14 +280,10 @@ export class RunRepository {
     cap?: number,
   ): Promise<number> {
     const byWorkspace = 'workspaceId' in filter;
-    const statement =
-      cap === undefined
-        ? byWorkspace
-          ? COUNT_FOR_WORKSPACE
-          : COUNT_FOR_USER
-        : byWorkspace
-          ? CAPPED_COUNT_FOR_WORKSPACE
-          : CAPPED_COUNT_FOR_USER;
+    const [exact, capped] = byWorkspace
+      ? [COUNT_FOR_WORKSPACE, CAPPED_COUNT_FOR_WORKSPACE]
+      : [COUNT_FOR_USER, CAPPED_COUNT_FOR_USER];
+    const statement = cap === undefined ? exact : capped;
     const params = [
       byWorkspace ? filter.workspaceId : filter.userId,
       this.db.codec(RunEntity).param('createdAt', since),
