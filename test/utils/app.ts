@@ -7,9 +7,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/common/http/configure-app';
 import { loadConfig } from '../../src/config/app-config';
+import { LeakReport, LeakScan, recordLeakReport } from './leak-scan';
 
 export const TEST_SECRETS = {
   WEBHOOK_SECRET: 'test-webhook-secret-0123456789abcdef0123456789',
@@ -23,11 +25,14 @@ export interface TestApp {
   databaseUrl: string;
   /** Every log line written while the app ran (JSON strings). */
   logs: string[];
-  close(): Promise<void>;
+  /** What the secret leak scan finds so far (test/utils/leak-scan.ts). */
+  scanForLeaks(): Promise<LeakReport>;
+  /** Closes the app after the leak scan, which fails the close on a hit (`scan: false` skips it). */
+  close(options?: { scan?: boolean }): Promise<void>;
 }
 
 /** A fresh database for one test file: in-memory SQLite, or a new PostgreSQL database when TEST_DATABASE_URL is set. */
-async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) return { url: 'sqlite::memory:', drop: async () => undefined };
   const admin = new Client({ connectionString: serverUrl });
@@ -83,17 +88,30 @@ export async function createTestApp(
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, bufferLogs: true });
   configureApp(app);
+  // Every test app is scanned for leaked secrets when it closes (test/utils/leak-scan.ts).
+  const leaks = new LeakScan(Object.values(TEST_SECRETS));
+  leaks.attach(app.getHttpServer());
   await app.listen(0, '127.0.0.1');
+  const scanForLeaks = () => leaks.scan(app.get(DataSource), config.secrets.encryptionKey, logs);
   const address = app.getHttpServer().address() as { port: number };
   return {
     app,
     url: `http://127.0.0.1:${address.port}`,
     databaseUrl: db.url,
     logs,
-    close: async () => {
-      await app.close();
+    scanForLeaks,
+    close: async (options = {}) => {
+      // Scanned before closing (the database must still be open); the app closes even if the scan fails.
+      const report = await (options.scan === false ? Promise.resolve(undefined) : scanForLeaks()).finally(() =>
+        app.close(),
+      );
       await db.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!report) return;
+      recordLeakReport(report);
+      if (report.hits.length) {
+        throw new Error(`Secrets leaked in plaintext (${report.hits.length}):\n${report.hits.slice(0, 20).join('\n')}`);
+      }
     },
   };
 }

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TEST_SECRETS } from './app';
+import { watchProcessOutput } from './leak-scan';
 import { waitFor } from './wait';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -44,6 +45,7 @@ export async function startProcess(env: Record<string, string>, readyLine: RegEx
       resolve(code ?? signal);
     }),
   );
+  watchProcessOutput(`process ${child.pid} (${env.RUNLOOM_ROLES ?? 'all roles'})`, () => out);
   let gone = false;
   void exited.then(() => (gone = true));
   await waitFor(
