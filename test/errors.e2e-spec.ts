@@ -40,6 +40,25 @@ describe('error envelope for framework rejections (SPEC §2, reference §1.5)', 
     expect(res.body.message).not.toContain('oops');
   });
 
+  it('JSON nested 128 levels or deeper → 400 invalid_json (it used to overflow the validators’ stack: 500)', async () => {
+    for (const body of [`${'{"a":'.repeat(150)}1${'}'.repeat(150)}`, `${'['.repeat(300)}${']'.repeat(300)}`]) {
+      const res = await request(t.url)
+        .post('/api/workflows')
+        .set(auth)
+        .set('Content-Type', 'application/json')
+        .send(body);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        ...errorShape(400, 'invalid_json'),
+        message: 'Request body is nested deeper than 127 levels',
+      });
+    }
+    const ok = `${'['.repeat(127)}${']'.repeat(127)}`;
+    expect(
+      (await request(t.url).post('/api/workflows').set(auth).set('Content-Type', 'application/json').send(ok)).status,
+    ).toBe(422);
+  });
+
   it('an empty body with a JSON content type → 400', async () => {
     const res = await request(t.url).post('/api/auth/signup').set('Content-Type', 'application/json').expect(400);
     expect(res.body).toEqual(errorShape(400, 'invalid_request'));

@@ -6,13 +6,14 @@
  * printed result.
  */
 
+import { MAX_JSON_DEPTH } from '../common/http/json-depth';
+
 /** Thrown for input that is not valid JSON (message safe to show; never echo the input). */
 export class CanonicalJsonError extends Error {
   override name = 'CanonicalJsonError';
 }
 
-/** serde_json's recursion limit: 127 nested arrays/objects parse, the 128th fails. */
-export const MAX_JSON_DEPTH = 128;
+export { MAX_JSON_DEPTH };
 
 type JsonNode =
   | { kind: 'string'; value: string }
