@@ -54,6 +54,21 @@ describe('secrets API (reference §9.4) and user settings (§2.16)', () => {
     await request(t.url).put('/api/options/secrets/email/sendgrid/prod').set(a.auth).expect(415);
   });
 
+  it('a secret filed under "__proto__" is listed as such and pollutes nothing (found by the fuzz test: it used to write to Object.prototype)', async () => {
+    const a = await actor(t.url);
+    await putSecret(a, '__proto__/polluted-service/polluted-name', 'value-123').expect(200);
+    await putSecret(a, 'constructor/prototype/x', 'value-456').expect(200);
+    const list = await request(t.url).get('/api/options/secrets').set(a.auth).expect(200);
+    expect(list.text).toContain('"__proto__":{"polluted-service":{"polluted-name":{"value":"*****************"');
+    expect(({} as Record<string, unknown>)['polluted-service']).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted-service');
+    // And the server still answers other users normally.
+    await request(t.url)
+      .get('/api/workflows')
+      .set((await actor(t.url)).auth)
+      .expect(200);
+  });
+
   it('delete: own secret or 404', async () => {
     const a = await actor(t.url);
     await putSecret(a, 'http/bearer_token/api', 'tok-abcdef').expect(200);

@@ -176,9 +176,11 @@ export class SecretsService {
     }
     const rows = await this.secrets.listForUsers(owners);
     rows.sort((a, b) => owners.indexOf(a.userId) - owners.indexOf(b.userId));
-    const tree: SecretTree = {};
+    // Keys are the caller's own words ("__proto__" included): every level has no prototype to write through.
+    const tree: SecretTree = Object.create(null) as SecretTree;
     for (const r of rows) {
-      const section = ((tree[r.group] ??= {})[r.service] ??= {});
+      const services = (tree[r.group] ??= Object.create(null) as SecretTree[string]);
+      const section = (services[r.service] ??= Object.create(null) as SecretTree[string][string]);
       section[r.name] ??= { value: SECRET_MASK, owner_id: r.userId };
     }
     return tree;
