@@ -40,3 +40,22 @@ describe('envelopes (reference §1.4)', () => {
     expect(codeForStatus(502)).toBe('internal_error');
   });
 });
+
+describe('database refusals of the caller’s text', () => {
+  it('PostgreSQL NUL in text (22021) or \\u0000 in jsonb (22P05) is a 400, whether raw or wrapped by TypeORM', () => {
+    const raw = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' });
+    const wrapped = Object.assign(new Error('unsupported Unicode escape sequence'), { driverError: { code: '22P05' } });
+    for (const error of [raw, wrapped]) {
+      expect(envelopeFor(error)).toEqual({
+        status: 400,
+        body: {
+          success: false,
+          status: 'error',
+          message: 'Text cannot contain NUL (\\u0000) characters',
+          code: 'invalid_request',
+        },
+      });
+    }
+    expect(envelopeFor(Object.assign(new Error('deadlock'), { code: '40P01' }))).toBeNull();
+  });
+});

@@ -44,5 +44,21 @@ export function envelopeFor(error: unknown): { status: number; body: Record<stri
   if (error instanceof AppError) {
     return { status: error.status, body: errorEnvelope(error.message, error.code, error.extra) };
   }
+  if (isUnstorableText(error)) {
+    return { status: 400, body: errorEnvelope(UNSTORABLE_TEXT, ErrorCode.InvalidRequest) };
+  }
   return null;
+}
+
+const UNSTORABLE_TEXT = 'Text cannot contain NUL (\\u0000) characters';
+
+/**
+ * PostgreSQL refuses NUL in text (22021) and `\u0000` in jsonb (22P05); SQLite stores both. Either
+ * reaches the database from the caller's own input (a name, a path segment, a payload), so it is
+ * their 400, found by the fuzz test as a 500.
+ */
+function isUnstorableText(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code ?? (error as { driverError?: { code?: unknown } }).driverError?.code;
+  return code === '22021' || code === '22P05';
 }
