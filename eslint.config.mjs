@@ -11,6 +11,7 @@ export default tseslint.config(
       'coverage/**',
       'src/database/migrations/**',
       'jest.config.js',
+      'jest.reliability.config.js',
       'eslint.config.mjs',
     ],
   },

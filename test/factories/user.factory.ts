@@ -20,7 +20,7 @@ export function signupBody(overrides: Partial<SignupBody> = {}): SignupBody {
     first_name: 'Ada',
     last_name: 'Lovelace',
     email: `ada.${counter}.${randomBytes(3).toString('hex')}@example.com`,
-    password: 'correct horse battery staple',
+    password: 'purple monkey dishwasher 42',
     accepted_terms_version: '2025-01',
     ...overrides,
   };

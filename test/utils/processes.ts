@@ -19,9 +19,13 @@ export interface AppProcess {
  * Starts `src/main.ts` in a real child process (compiled on the fly) with the given roles against
  * `databaseUrl`, sharing the test app's secrets, and resolves once it is up.
  */
-export async function startProcess(env: Record<string, string>, readyLine: RegExp): Promise<AppProcess> {
+export async function startProcess(
+  env: Record<string, string>,
+  readyLine: RegExp,
+  nodeArgs: string[] = [],
+): Promise<AppProcess> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runloom-proc-'));
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ...nodeArgs, 'src/main.ts'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -65,6 +69,21 @@ export async function startProcess(env: Record<string, string>, readyLine: RegEx
       return exited;
     },
   };
+}
+
+/** Node arguments for a child whose heap a test reads with `heapAfterGc`. */
+export const HEAP_PROBE_ARGS = ['--expose-gc', '-r', path.join(__dirname, 'heap-probe.ts')];
+
+/** The child's heap in use after a full collection, in MB (it must run with HEAP_PROBE_ARGS). */
+export async function heapAfterGc(p: AppProcess): Promise<number> {
+  const before = p.output().length;
+  p.child.kill('SIGWINCH');
+  const line = await waitFor(() => {
+    if (p.child.exitCode !== null || p.child.signalCode !== null)
+      throw new Error(`the process exited (${p.child.exitCode ?? p.child.signalCode}):\n${p.output().slice(-300)}`);
+    return /heap-after-gc \d+ (\d+)/.exec(p.output().slice(before)) ?? undefined;
+  }, 'the heap probe');
+  return Number(line[1]) / 1024 / 1024;
 }
 
 export function startWorker(databaseUrl: string, env: Record<string, string> = {}): Promise<AppProcess> {

@@ -12,7 +12,8 @@ export interface SeenRequest {
  * A real HTTP server on 127.0.0.1 for workflows to call. Every request is recorded; `/hold/<key>`
  * requests wait until `release(key)` (or the client goes away), so tests can catch a node
  * mid-flight without sleeping; `/flag/<key>` reports a switch the test flips; `/status/<code>`
- * answers that status; everything else echoes.
+ * answers that status; `/slow/<ms>/…` echoes after `ms` (a call that takes time, for load tests);
+ * everything else echoes. `maxInFlight` counts held and slow requests at once.
  */
 export class TargetServer {
   readonly seen: SeenRequest[] = [];
@@ -54,6 +55,20 @@ export class TargetServer {
       res.end(JSON.stringify({ on: this.flags.has(flag[1]) }));
       return;
     }
+    const slow = /^\/slow\/(\d+)\//.exec(path);
+    if (slow) {
+      this.inFlight += 1;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      res.on('close', () => (this.inFlight -= 1));
+      const timer = setTimeout(() => this.echo(req, res, path, body), Number(slow[1]));
+      res.on('close', () => clearTimeout(timer));
+      return;
+    }
+    this.echo(req, res, path, body);
+  }
+
+  private echo(req: http.IncomingMessage, res: http.ServerResponse, path: string, body: string): void {
+    if (res.destroyed) return;
     const status = /^\/status\/(\d{3})/.exec(path);
     res.writeHead(status ? Number(status[1]) : 200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ ok: true, path, method: req.method, body: body ? safeJson(body) : null }));

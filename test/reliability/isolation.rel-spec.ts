@@ -1,0 +1,248 @@
+import request from 'supertest';
+import { createTestApp, TestApp } from '../utils/app';
+import {
+  Actor,
+  actor,
+  addMember,
+  createWorkflow,
+  simpleGraph,
+  uniqueName,
+  upgrade,
+} from '../factories/workflow.factory';
+import { Outcome, send } from './reliability-utils';
+
+/**
+ * Tenant isolation (issue 10 item 5): every documented route × {anonymous, other user, other
+ * workspace, viewer, member, owner}, aimed at another tenant's resources → only the statuses the
+ * route documents for an outsider (401 anonymous; 403/404 otherwise), nothing of the other tenant
+ * in any body, and the other tenant's data unchanged afterwards.
+ *
+ * The callers: "other user" is a solo user; "other workspace" is the owner of workspace B acting in
+ * B's context; viewer, member and owner of workspace B name the victim's workspace in `?workspace=`.
+ */
+/** Path parameters that name the victim's resources (group/service/name of a secret name the caller's own store). */
+const VICTIM_PARAMS = /\{(id|runId|deadId|logId|keyId|userId|ws|token)\}/;
+
+const CALLERS = ['anonymous', 'other user', 'other workspace', 'viewer', 'member', 'owner'] as const;
+type Caller = (typeof CALLERS)[number];
+
+/** Routes with no tenant resource to aim at: public, or only about the caller. */
+const PUBLIC = new Set([
+  'GET /healthz',
+  'GET /readyz',
+  'POST /api/auth/signup',
+  'POST /api/auth/login',
+  'POST /api/auth/logout',
+  'GET /api/auth/csrf-token',
+]);
+
+/** Authenticated by the secret token in the path, not by a caller: anyone with a wrong token gets 404. */
+const TOKEN_ROUTES = /\/trigger\/\{token\}/;
+
+/**
+ * `?workspace=` here selects the caller's own per-workspace setting (reference §2.16, 8.7), not a
+ * tenant's resource: it answers the caller's own value and shows nothing of the workspace.
+ */
+const CALLER_ONLY = new Set(['GET /api/options/user-settings']);
+
+interface OpenApi {
+  paths: Record<
+    string,
+    Record<string, { parameters?: { in: string; name: string }[]; responses: Record<string, unknown> }>
+  >;
+}
+
+describe('tenant isolation: every route × six callers against another tenant', () => {
+  let t: TestApp;
+  let victim: Actor;
+  let victimWs: string;
+  let victimData: Record<string, string>;
+  let ids: Record<string, string>;
+  let callers: Record<Exclude<Caller, 'anonymous'>, Actor>;
+  let bWs: string;
+
+  beforeAll(async () => {
+    t = await createTestApp({ RUNLOOM_ROLES: 'api' });
+
+    // The victim's tenant: a workspace with a member, a workflow with a run, a secret, an API key.
+    victim = await actor(t.url);
+    const workspaceName = uniqueName('Victim workspace');
+    victimWs = (
+      await request(t.url)
+        .post('/api/workspaces/plan')
+        .set(victim.auth)
+        .send({ plan_tier: 'workspace', workspace_name: workspaceName })
+        .expect(200)
+    ).body.workspace.id;
+    const victimMember = await actor(t.url);
+    await addMember(t.url, victim, victimWs, victimMember, 'admin');
+    const workflowName = uniqueName('Victim workflow');
+    const wf = await createWorkflow(t.url, victim, simpleGraph(), victimWs, workflowName);
+    const run = (await request(t.url).post(`/api/workflows/${wf.id}/run`).set(victim.auth).send({}).expect(202)).body
+      .run;
+    await request(t.url)
+      .put('/api/options/secrets/http/bearer_token/victim-secret-name')
+      .set(victim.auth)
+      .send({ value: 'victim-secret-value-123' })
+      .expect(200);
+    const key = (
+      await request(t.url).post('/api/auth/api-keys').set(victim.auth).send({ name: 'victim-key-name' }).expect(201)
+    ).body;
+    const me = (await request(t.url).get('/api/auth/me').set(victim.auth).expect(200)).body;
+    ids = {
+      workflow: wf.id,
+      run: run.id,
+      workspace: victimWs,
+      user: victim.userId,
+      member: victimMember.userId,
+      apiKey: key.api_key.id,
+    };
+    victimData = {
+      ...ids,
+      workflowName,
+      workspaceName,
+      email: me.user.email,
+      secretName: 'victim-secret-name',
+      keyName: 'victim-key-name',
+    };
+
+    // The other tenant: a solo user, and workspace B with an owner, a member and a viewer.
+    const otherUser = await actor(t.url);
+    const bOwner = await actor(t.url);
+    bWs = await upgrade(t.url, bOwner);
+    const bMember = await actor(t.url);
+    const bViewer = await actor(t.url);
+    await addMember(t.url, bOwner, bWs, bMember, 'user');
+    await addMember(t.url, bOwner, bWs, bViewer, 'viewer');
+    callers = { 'other user': otherUser, 'other workspace': bOwner, viewer: bViewer, member: bMember, owner: bOwner };
+  });
+  afterAll(() => t.close());
+
+  it('answers only documented outsider statuses, shows nothing of the victim, changes nothing', async () => {
+    const doc = (await request(t.url).get('/api/docs-json').expect(200)).body as OpenApi;
+    const before = await victimView();
+    const port = Number(new URL(t.url).port);
+    const problems: string[] = [];
+    let requests = 0;
+
+    for (const [template, operations] of Object.entries(doc.paths)) {
+      for (const [lower, op] of Object.entries(operations)) {
+        const method = lower.toUpperCase();
+        const route = `${method} ${template}`;
+        if (PUBLIC.has(route)) continue;
+        const documented = new Set(Object.keys(op.responses).map(Number));
+        const takesWorkspace = (op.parameters ?? []).some((p) => p.in === 'query' && p.name === 'workspace');
+        for (const caller of CALLERS) {
+          const path = pathFor(template, caller, takesWorkspace);
+          const headers: Record<string, string> = { 'content-type': 'application/json' };
+          if (caller !== 'anonymous') Object.assign(headers, lowerKeys(callers[caller].auth));
+          const body = bodyFor(route);
+          // Aimed at the victim: their ids in the path, their workspace in the query or the body.
+          const aimed =
+            !CALLER_ONLY.has(route) &&
+            (VICTIM_PARAMS.test(template) ||
+              path.includes(`workspace=${ids.workspace}`) ||
+              JSON.stringify(body).includes(ids.workspace));
+          const res: Outcome = await send(undefined, port, {
+            method,
+            path,
+            headers,
+            body: method === 'GET' || method === 'DELETE' ? undefined : Buffer.from(JSON.stringify(body)),
+          });
+          requests += 1;
+          const allowed = TOKEN_ROUTES.test(template) ? new Set([404]) : expectedStatuses(caller, aimed);
+          if (typeof res.status !== 'number' || !allowed.has(res.status) || !documented.has(res.status)) {
+            problems.push(
+              `${caller}: ${method} ${path} → ${res.status} (allowed ${[...allowed].filter((s) => documented.has(s))})`,
+            );
+          }
+          // What the caller sent (a name in the path) coming back is not the victim's.
+          const sent = `${path} ${JSON.stringify(body)}`;
+          const leaked = Object.entries(victimData).filter(
+            ([, v]) => v && !sent.includes(v) && (res.detail ?? '').includes(v),
+          );
+          if (leaked.length)
+            problems.push(`${caller}: ${method} ${path} → body shows the victim's ${leaked.map(([k]) => k)}`);
+        }
+      }
+    }
+    console.log(
+      `isolation: ${requests} requests over ${Object.keys(doc.paths).length} paths × ${CALLERS.length} callers`,
+    );
+    expect(problems).toEqual([]);
+    expect(requests).toBeGreaterThan(300);
+    expect(await victimView()).toEqual(before);
+  });
+
+  function pathFor(template: string, caller: Caller, takesWorkspace: boolean): string {
+    const filled = template
+      .replace('{keyId}', ids.apiKey)
+      .replace('{runId}', ids.run)
+      .replace('{deadId}', ids.run)
+      .replace('{logId}', ids.run)
+      .replace('{userId}', ids.member)
+      .replace('{token}', 'not-the-token')
+      .replace('{label}', 'label')
+      .replace('{group}', 'http')
+      .replace('{service}', 'bearer_token')
+      .replace('{name}', 'victim-secret-name')
+      .replace('{ws}', ids.workspace)
+      .replace('{id}', template.startsWith('/api/workspaces') ? ids.workspace : ids.workflow);
+    if (!takesWorkspace) return filled;
+    // Workspace B's owner acts in B's own context; B's roles claim the victim's workspace.
+    const context = caller === 'other workspace' ? bWs : ids.workspace;
+    return `${filled}?workspace=${context}`;
+  }
+
+  /** A valid body for each write route, so a refusal is about who asks, not what they sent. */
+  function bodyFor(route: string): unknown {
+    const bodies: Record<string, unknown> = {
+      'PUT /api/options/user-settings': { workspace_id: ids.workspace, runaway_protection_enabled: false },
+      'POST /api/auth/api-keys': { name: 'mine' },
+      'POST /api/workspaces': { name: 'mine' },
+      'POST /api/workspaces/plan': { plan_tier: 'workspace', workspace_name: 'mine' },
+      'POST /api/workspaces/{id}/members': { email: 'someone@example.com', role: 'admin' },
+      'PUT /api/workspaces/{id}/members/{userId}': { role: 'viewer' },
+      'POST /api/workflows/{id}/egress': { allowlist: ['evil.example.com'] },
+      'POST /api/workflows/{id}/run': { context: { x: 1 } },
+      'POST /api/workflows/{id}/runs/{runId}/rerun': {},
+      'POST /api/workflows/{id}/runs/{runId}/rerun-from-failed': {},
+      'POST /api/workflows/{id}/concurrency': { limit: 5 },
+      'POST /api/workflows/{id}/webhook/config': { require_hmac: false, replay_window_sec: 300 },
+      'POST /api/workflows/{id}/trigger/{token}': { x: 1 },
+      'POST /api/workflows/{id}/trigger/{token}/{label}': { x: 1 },
+      'POST /api/workflows': { name: uniqueName('Mine'), data: simpleGraph(), workspace_id: ids.workspace },
+      'PUT /api/workflows/{id}': { name: 'stolen', data: simpleGraph(), updated_at: new Date().toISOString() },
+      'PUT /api/options/secrets/{group}/{service}/{name}': { value: 'overwritten-by-attacker' },
+    };
+    return bodies[route] ?? {};
+  }
+
+  /** What the victim sees of their own tenant: must be the same after the matrix. */
+  async function victimView() {
+    const get = async (path: string) => (await request(t.url).get(path).set(victim.auth).expect(200)).body;
+    const wf = await get(`/api/workflows/${ids.workflow}?workspace=${victimWs}`);
+    const members = await get(`/api/workspaces/${victimWs}/members`);
+    return {
+      workflow: { name: wf.workflow.name, updated_at: wf.workflow.updated_at, data: wf.workflow.data },
+      runs: (await get(`/api/workflows/${ids.workflow}/runs`)).runs.map((r: { id: string }) => r.id),
+      webhook: await get(`/api/workflows/${ids.workflow}/webhook-url`),
+      egress: await get(`/api/workflows/${ids.workflow}/egress`),
+      members,
+      secrets: await get('/api/options/secrets'),
+      apiKeys: (await get('/api/auth/api-keys')).api_keys,
+      workspaces: await get('/api/workspaces'),
+      settings: await get(`/api/options/user-settings?workspace=${victimWs}`),
+    };
+  }
+});
+
+function expectedStatuses(caller: Caller, aimed: boolean): Set<number> {
+  if (caller === 'anonymous') return new Set([401]);
+  // A route about the caller only (their own list, their own settings) may answer with their own data.
+  return aimed ? new Set([403, 404]) : new Set([200, 201, 403, 404]);
+}
+
+function lowerKeys(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+}
