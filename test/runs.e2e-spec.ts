@@ -147,6 +147,31 @@ describe('runs and the engine (reference §2.8–2.13, §4, §5)', () => {
     expect(JSON.stringify(stored)).not.toContain('tok-live-123456');
   });
 
+  it('a response holding NUL characters is kept (as U+FFFD on PostgreSQL, which cannot store NUL) and the run succeeds', async () => {
+    const { owner, ws } = await workspaceOwner();
+    const wf = await createWorkflow(
+      owner,
+      graph(
+        [
+          trigger(),
+          httpNode('echo', 'Echo', {
+            url: `${target.url}/nul`,
+            method: 'POST',
+            body: '{"s":"a\\u0000b"}',
+            headers: [{ key: 'Content-Type', value: 'application/json' }],
+          }),
+        ],
+        [['trigger-1', 'echo']],
+      ),
+      ws,
+    );
+    const run = (await start(owner, wf.id, {}).expect(202)).body.run;
+    const done = await finished(owner, wf.id, run.id);
+    expect(done.run.status).toBe('succeeded');
+    const echoed = JSON.stringify(done.node_runs.find((n: { node_id: string }) => n.node_id === 'echo').outputs);
+    expect(echoed).toContain(process.env.TEST_DATABASE_URL ? 'a\uFFFDb' : 'a\\u0000b');
+  });
+
   it('idempotency keys return the same run; priority is applied; GET /runs lists active runs', async () => {
     const { owner, ws } = await workspaceOwner();
     const wf = await createWorkflow(

@@ -79,6 +79,19 @@ export class PostgresRunner implements SqlRunner {
 }
 
 /**
+ * PostgreSQL cannot store NUL: not in text (22021), not as `\u0000` in jsonb (22P05). What goes
+ * through this codec (runs, node runs, webhook payloads) mostly comes from elsewhere (a response
+ * body, an error message), so each NUL is kept as U+FFFD rather than failing the run; other writes
+ * answer PostgreSQL's refusal with a 400 (the error envelope). SQLite stores NUL as is.
+ */
+function withoutNul(prepared: string, value: unknown, json: boolean): string {
+  if (!json) return prepared.includes('\0') ? prepared.replace(/\0/g, '\uFFFD') : prepared;
+  if (!prepared.includes('\\u0000')) return prepared;
+  // Serialised again with NUL replaced inside every string value.
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? v.replace(/\0/g, '\uFFFD') : v));
+}
+
+/**
  * Entity ⇄ row conversion from TypeORM's own metadata and driver conversions (dates, JSON,
  * booleans per dialect), so raw statements read and write exactly what the repositories do.
  */
@@ -89,6 +102,7 @@ export class EntityCodec<T extends ObjectLiteral> {
   /** `"a", "b", …` of every column, for SELECT and RETURNING. */
   readonly selectList: string;
   readonly table: string;
+  private readonly postgres: boolean;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -100,6 +114,7 @@ export class EntityCodec<T extends ObjectLiteral> {
     this.create = () => metadata.create() as T;
     this.selectList = this.columns.map((c) => `"${c.databaseName}"`).join(', ');
     this.table = `"${metadata.tableName}"`;
+    this.postgres = dataSource.options.type === 'postgres';
   }
 
   /** `alias."a" AS "prefix.a", …`: this entity's columns in a join, read back with `fromRow(row, prefix)`. */
@@ -118,8 +133,11 @@ export class EntityCodec<T extends ObjectLiteral> {
 
   /** The database value of one property (a Date as SQLite text, JSON as text…). */
   param<K extends keyof T & string>(property: K, value: T[K]): unknown {
-    const prepared: unknown = this.dataSource.driver.preparePersistentValue(value, this.column(property));
-    return prepared === undefined ? null : prepared;
+    const column = this.column(property);
+    const prepared: unknown = this.dataSource.driver.preparePersistentValue(value, column);
+    if (prepared === undefined) return null;
+    if (!this.postgres || typeof prepared !== 'string') return prepared;
+    return withoutNul(prepared, value, column.type === 'jsonb' || column.type === 'json');
   }
 
   /** An INSERT of `properties` (`rows` rows), built once by a repository; `values` gives each row's parameters. */
