@@ -130,6 +130,7 @@ onPostgres(`crash: SIGKILL one of two workers with ${RUNS} runs in flight (Postg
       'every run to finish',
       120_000,
     );
+    const allDoneMs = Date.now() - killedAt;
 
     const statuses = (await db.query(`SELECT status, COUNT(*)::int AS n FROM workflow_runs GROUP BY status`)) as {
       status: string;
@@ -152,7 +153,8 @@ onPostgres(`crash: SIGKILL one of two workers with ${RUNS} runs in flight (Postg
     expect(twice).toBeLessThanOrEqual(orphaned.length);
     console.log(
       `crash: ${RUNS} runs, ${checkpointed.length} node calls checkpointed at the kill, ${orphaned.length} runs orphaned, ` +
-        `finished ${orphansDoneMs} ms after the kill (lease ${LEASE_SECONDS} s); ${twice} in-flight calls repeated`,
+        `finished ${orphansDoneMs} ms after the kill (lease ${LEASE_SECONDS} s), all runs ${allDoneMs} ms after it; ` +
+        `${twice} in-flight calls repeated`,
     );
   });
 });
