@@ -16,6 +16,8 @@ import { RateLimitMiddleware } from './common/http/rate-limit.middleware';
 import { RequestValidationPipe } from './common/http/validation.pipe';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
+import { MetricsModule } from './metrics/metrics.module';
 import { DatabaseModule } from './database/database.module';
 import { PlanGuard } from './plans/plan.guard';
 import { PlansModule } from './plans/plans.module';
@@ -39,6 +41,7 @@ export class AppModule implements NestModule {
         ScheduleModule.forRoot(),
         CommonModule,
         DatabaseModule,
+        MetricsModule,
         HealthModule,
         PlansModule,
         AuthModule,
@@ -64,6 +67,7 @@ export class AppModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RateLimitMiddleware, JsonBodyMiddleware).forRoutes('*path');
+    // Timed first, so a request refused by the rate limit or the body parser is measured too.
+    consumer.apply(HttpMetricsMiddleware, RateLimitMiddleware, JsonBodyMiddleware).forRoutes('*path');
   }
 }

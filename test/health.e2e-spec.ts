@@ -21,7 +21,7 @@ describe('health, readiness, OpenAPI and logs', () => {
 
   it('GET /readyz checks the database', async () => {
     const res = await request(t.url).get('/readyz').expect(200);
-    expect(res.body).toEqual({ status: 'ok', checks: { database: 'up' } });
+    expect(res.body).toEqual({ status: 'ok', checks: { database: 'up', worker: 'up' } });
   });
 
   it('readiness fails with 503 in the envelope when the database is gone', async () => {
@@ -35,7 +35,7 @@ describe('health, readiness, OpenAPI and logs', () => {
       status: 'error',
       message: 'Database unavailable',
       code: 'service_unavailable',
-      checks: { database: 'down' },
+      checks: { database: 'down', worker: 'up' },
     });
   });
 

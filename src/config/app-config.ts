@@ -30,6 +30,8 @@ export class AppConfig {
     sseKeepaliveMs: number;
     trustProxy: boolean | number | string;
     corsOrigins: string[];
+    /** Bearer token `GET /metrics` requires; null leaves it open. */
+    metricsToken: string | null;
   };
   readonly rateLimit: {
     perSecond: number;
@@ -189,6 +191,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       sseKeepaliveMs: env.SSE_KEEPALIVE_MS,
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       corsOrigins: [...splitList(env.FRONTEND_ORIGIN), ...splitList(env.ADMIN_ORIGIN)],
+      metricsToken: env.METRICS_TOKEN ?? null,
     },
     rateLimit: {
       perSecond: env.RATE_LIMIT_PER_SECOND,

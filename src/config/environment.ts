@@ -327,6 +327,12 @@ export class Environment {
   @Matches(/^https?:\/\/\S+$/, { message: 'SES_API_BASE must be an http(s) URL' })
   SES_API_BASE = 'https://email.{region}.amazonaws.com';
 
+  /** When set, `GET /metrics` needs `Authorization: Bearer <METRICS_TOKEN>`; unset, it is open. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^\S{16,}$/, { message: 'METRICS_TOKEN must be at least 16 characters without spaces' })
+  METRICS_TOKEN?: string;
+
   /** `: keepalive` comment interval on live streams (SSE), in milliseconds. */
   @IsOptional()
   @Type(() => Number)

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
+import { Metrics } from '../metrics/metrics';
 import { EgressBlockRepository } from '../database/repositories/egress-block.repository';
 import { EgressController } from './egress.controller';
 import { EgressService } from './egress.service';
@@ -28,12 +29,13 @@ export function loggableUrl(raw: string): string {
     EgressService,
     {
       provide: OutboundHttp,
-      inject: [AppConfig, EgressBlockRepository, Clock],
-      useFactory: (config: AppConfig, blocks: EgressBlockRepository, clock: Clock) =>
+      inject: [AppConfig, EgressBlockRepository, Clock, Metrics],
+      useFactory: (config: AppConfig, blocks: EgressBlockRepository, clock: Clock, metrics: Metrics) =>
         new GuardedOutboundHttp({
           maxResponseBytes: config.engine.httpMaxResponseBytes,
           settings: config.egress,
           onBlocked: async (block: EgressBlock) => {
+            metrics.egressBlocks.inc({ rule: block.rule });
             if (!block.origin) return;
             await blocks.record(
               {

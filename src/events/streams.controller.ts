@@ -6,6 +6,7 @@ import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
 import { UuidPipe } from '../common/http/uuid.pipe';
 import { WorkspaceQuery } from '../workflows/workflows.dto';
+import { Metrics } from '../metrics/metrics';
 import { RunStreamsService } from './run-streams.service';
 import { SseRoute, writeEvents } from './sse-writer';
 
@@ -19,14 +20,24 @@ const STREAM = { description: 'text/event-stream; `: keepalive` comments every S
 @Authenticated()
 @Controller('api/workflows')
 export class StreamsController {
-  constructor(private readonly streams: RunStreamsService) {}
+  constructor(
+    private readonly streams: RunStreamsService,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** Writes the stream and counts it as open until its connection closes. */
+  private stream(req: Request, res: Response, events: Parameters<typeof writeEvents>[2]): void {
+    this.metrics.sseConnections.inc();
+    res.once('close', () => this.metrics.sseConnections.dec());
+    writeEvents(req, res, events);
+  }
 
   /** Static segment: registered before the `:id` routes of the runs and workflows modules. */
   @SseRoute('runs/events')
   @ApiOkResponse({ ...STREAM, description: '`status` {"has_running","has_queued"} on change, `tick` {} periodically.' })
   @ApiErrors(401)
   async status(@CurrentUser() user: AuthPrincipal, @Req() req: Request, @Res() res: Response): Promise<void> {
-    writeEvents(req, res, await this.streams.globalStatus(user));
+    this.stream(req, res, await this.streams.globalStatus(user));
   }
 
   @SseRoute(':id/runs/events-stream')
@@ -38,7 +49,7 @@ export class StreamsController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    writeEvents(req, res, await this.streams.activeRuns(user, id));
+    this.stream(req, res, await this.streams.activeRuns(user, id));
   }
 
   @SseRoute(':id/runs/:runId/events')
@@ -54,7 +65,7 @@ export class StreamsController {
     @Res() res: Response,
     @Headers('last-event-id') lastEventId?: string,
   ): Promise<void> {
-    writeEvents(req, res, await this.streams.runDetail(user, id, runId, lastEventId));
+    this.stream(req, res, await this.streams.runDetail(user, id, runId, lastEventId));
   }
 
   @SseRoute(':id/events')
@@ -69,6 +80,6 @@ export class StreamsController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    writeEvents(req, res, await this.streams.workflow(user, id, query.workspace));
+    this.stream(req, res, await this.streams.workflow(user, id, query.workspace));
   }
 }

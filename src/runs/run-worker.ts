@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { Metrics } from '../metrics/metrics';
 import { Clock } from '../common/clock';
 import type { AppEventMap } from '../common/events/app-events';
 import { OnAppEvent } from '../common/events/event-bus';
@@ -45,6 +46,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private wakeUp: (() => void) | null = null;
   /** A wake-up arrived while the loop was busy: look again instead of sleeping a poll interval. */
   private woken = false;
+  private lastLoopAt = 0;
   private wakeScheduled = false;
   private lastRequeue = 0;
   private lastPurge = 0;
@@ -57,7 +59,18 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly quota: RunQuotaService,
     private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly metrics: Metrics,
   ) {}
+
+  /**
+   * Readiness: the claim loop went round recently (it goes round at least every poll interval).
+   * A loop stuck on the database or on a blocked event loop stops being ready.
+   */
+  loopHealthy(now: Date): boolean {
+    if (!this.running) return false;
+    const allowedMs = Math.max(10_000, 5 * this.config.worker.pollMs);
+    return now.getTime() - this.lastLoopAt < allowedMs;
+  }
 
   onApplicationBootstrap(): void {
     if (this.config.roles.has('worker')) this.start();
@@ -109,6 +122,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async run(): Promise<void> {
     while (this.running) {
+      this.lastLoopAt = this.clock.now().getTime();
       try {
         await this.housekeeping();
         while (this.running && this.inflight.size < this.config.worker.maxInflight) {
@@ -163,6 +177,9 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   private spawn(run: RunEntity): void {
+    if (run.attempt === 1 && run.firstClaimedAt) {
+      this.metrics.queueToStart.observe((run.firstClaimedAt.getTime() - run.createdAt.getTime()) / 1000);
+    }
     const controller = new AbortController();
     const flight: InFlight = { run, controller, reason: null, done: Promise.resolve('error') };
     flight.done = this.process(flight).finally(() => {
@@ -190,11 +207,15 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         await this.runs.finish(run.id, this.workerId, 'failed', 'runaway_protection_triggered', this.clock.now());
         return 'failed';
       }
-      return await this.executor.execute(run, {
+      const outcome = await this.executor.execute(run, {
         workerId: this.workerId,
         signal: flight.controller.signal,
         stopReason: () => flight.reason,
       });
+      if (outcome === 'succeeded' || outcome === 'failed' || outcome === 'canceled') {
+        this.metrics.runsFinished.inc({ status: outcome });
+      }
+      return outcome;
     } catch (error) {
       this.logger.error(
         { runId: run.id, err: { name: (error as Error).name, message: (error as Error).message } },

@@ -1,17 +1,31 @@
 import { Controller, Get } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorEnvelopeDto } from '../http/openapi';
 import { Public } from '../auth/decorators';
 import { AppError, ErrorCode } from '../errors/app-error';
+import { AppConfig } from '../../config/app-config';
 import { Db } from '../../database/db.service';
+import { RunWorker } from '../../runs/run-worker';
+import { Clock } from '../clock';
 
 const READINESS_TIMEOUT_MS = 2_000;
 
-/** Liveness says the process answers; readiness says it can do work (the database answers). */
+type Check = 'up' | 'down';
+
+/**
+ * Liveness says the process answers; readiness says it can do work: the database answers and, in a
+ * process with the worker role, the claim loop is going round.
+ */
 @ApiTags('health')
 @Controller()
 export class HealthController {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+    private readonly moduleRef: ModuleRef,
+  ) {}
 
   @Public()
   @Get('healthz')
@@ -22,9 +36,27 @@ export class HealthController {
 
   @Public()
   @Get('readyz')
-  @ApiOkResponse({ schema: { example: { status: 'ok', checks: { database: 'up' } } } })
+  @ApiOkResponse({
+    description: '`worker` appears in a process with the worker role.',
+    schema: { example: { status: 'ok', checks: { database: 'up', worker: 'up' } } },
+  })
   @ApiServiceUnavailableResponse({ type: ErrorEnvelopeDto, description: '`service_unavailable` with `checks`.' })
-  async readyz(): Promise<{ status: 'ok'; checks: { database: 'up' } }> {
+  async readyz(): Promise<{ status: 'ok'; checks: Record<string, Check> }> {
+    const checks: Record<string, Check> = { database: (await this.databaseUp()) ? 'up' : 'down' };
+    if (this.config.roles.has('worker')) {
+      // Looked up, not injected: the worker lives in the runs module, which depends on this one's siblings.
+      const worker = this.moduleRef.get(RunWorker, { strict: false });
+      checks.worker = worker.loopHealthy(this.clock.now()) ? 'up' : 'down';
+    }
+    const down = Object.keys(checks).filter((k) => checks[k] === 'down');
+    if (down.length) {
+      const message = down.includes('database') ? 'Database unavailable' : 'Worker loop not running';
+      throw new AppError(ErrorCode.ServiceUnavailable, message, { checks });
+    }
+    return { status: 'ok', checks };
+  }
+
+  private async databaseUp(): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -33,11 +65,11 @@ export class HealthController {
           timer = setTimeout(() => reject(new Error('timeout')), READINESS_TIMEOUT_MS);
         }),
       ]);
+      return true;
     } catch {
-      throw new AppError(ErrorCode.ServiceUnavailable, 'Database unavailable', { checks: { database: 'down' } });
+      return false;
     } finally {
       clearTimeout(timer);
     }
-    return { status: 'ok', checks: { database: 'up' } };
   }
 }

@@ -49,7 +49,7 @@ export class TokenBuckets {
 }
 
 const AUTH_PATHS = new Set(['/api/auth/login', '/api/auth/signup']);
-const EXEMPT_PATHS = new Set(['/healthz', '/readyz']);
+const EXEMPT_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
  * Per-IP rate limit for every route (reference §1.3), with a stricter bucket for signup/login.

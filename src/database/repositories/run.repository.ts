@@ -293,6 +293,26 @@ export class RunRepository {
     return Number(rows[0].n);
   }
 
+  /** Every run by status (the metrics gauge; read at scrape time, not per request). */
+  async countByStatus(): Promise<Record<string, number>> {
+    const rows: { status: string; n: string | number }[] = await this.runs
+      .createQueryBuilder('r')
+      .select('r.status', 'status')
+      .addSelect('COUNT(*)', 'n')
+      .groupBy('r.status')
+      .getRawMany();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
+  /** Queued runs due at `now`: what workers have yet to claim (the queue-depth gauge). */
+  async countDue(now: Date): Promise<number> {
+    return this.runs
+      .createQueryBuilder('r')
+      .where("r.status = 'queued'")
+      .andWhere('r.resume_at <= :now', { now: this.db.codec(RunEntity).param('resumeAt', now) })
+      .getCount();
+  }
+
   /** Runs of a workspace created since `since`, grouped by owner (usage page). */
   async countByOwnerSince(workspaceId: string, since: Date): Promise<{ userId: string; runs: number }[]> {
     const rows: { user_id: string; runs: string | number }[] = await this.runs

@@ -1,0 +1,73 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { RunRepository } from '../database/repositories/run.repository';
+
+const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
+
+/**
+ * Prometheus metrics (prom-client), one registry per application instance: several apps in one
+ * process (the e2e suite) must not share prom-client's global registry. Counters and histograms
+ * are this process's; the run gauges are read from the database at scrape time, so every
+ * instance reports the same value (aggregate them with `max`, not `sum`).
+ */
+@Injectable()
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpDuration = new Histogram({
+    name: 'runloom_http_request_duration_seconds',
+    help: 'HTTP requests by method, route template and status code.',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly queueToStart = new Histogram({
+    name: 'runloom_run_queue_to_start_seconds',
+    help: 'From a run being queued to a worker of this process first claiming it.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  readonly runsFinished = new Counter({
+    name: 'runloom_runs_finished_total',
+    help: 'Runs this process executed to a terminal state, by status.',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sseConnections = new Gauge({
+    name: 'runloom_sse_connections',
+    help: 'Open server-sent event streams.',
+    registers: [this.registry],
+  });
+
+  readonly egressBlocks = new Counter({
+    name: 'runloom_egress_blocks_total',
+    help: 'Outbound calls refused by the egress policy or the SSRF guard, by rule.',
+    labelNames: ['rule'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(runs: RunRepository) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'runloom_' });
+    new Gauge({
+      name: 'runloom_runs',
+      help: 'Runs in the database by status.',
+      labelNames: ['status'] as const,
+      registers: [this.registry],
+      async collect() {
+        const counts = await runs.countByStatus();
+        for (const status of RUN_STATUSES) this.set({ status }, counts[status] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'runloom_queue_depth',
+      help: 'Queued runs due now (waiting for a worker).',
+      registers: [this.registry],
+      async collect() {
+        this.set(await runs.countDue(new Date()));
+      },
+    });
+  }
+}
