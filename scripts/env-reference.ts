@@ -62,9 +62,14 @@ export function envReference(): string {
       .map((r) => `| \`${r.name}\` | ${shown(r.defaultValue)} | ${r.description.replace(/\|/g, '\\|')} |`);
     return [`### ${section}`, '', '| variable | default | meaning |', '| --- | --- | --- |', ...table].join('\n');
   });
-  return [START, '<!-- prettier-ignore-start -->', '', ...parts.flatMap((p) => [p, '']), '<!-- prettier-ignore-end -->', END].join(
-    '\n',
-  );
+  return [
+    START,
+    '<!-- prettier-ignore-start -->',
+    '',
+    ...parts.flatMap((p) => [p, '']),
+    '<!-- prettier-ignore-end -->',
+    END,
+  ].join('\n');
 }
 
 /** The document with its reference section replaced by the current one. */
