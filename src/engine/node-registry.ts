@@ -11,6 +11,7 @@ import { HttpNode } from './nodes/http.node';
 import { MessagingNode } from './nodes/messaging.node';
 import { TriggerNode } from './nodes/trigger.node';
 import { SkippedNode, UnavailableIntegrationNode } from './nodes/unavailable.node';
+// g:node imports (npm run g:node adds generated node types above this line)
 
 /** Node `type` values (reference §5.1) handled by one executor each. */
 const BY_NODE_TYPE: Record<string, string> = {
@@ -79,6 +80,7 @@ export class NodeRegistry {
       ...Object.fromEntries(
         Object.entries(INTEGRATION_NAMES).map(([key, name]) => [key, new UnavailableIntegrationNode(name)]),
       ),
+      // g:node registrations (npm run g:node adds generated action types above this line)
     };
   }
 
