@@ -10,6 +10,8 @@ export default tseslint.config(
       'data/**',
       'coverage/**',
       'src/database/migrations/**',
+      // Browser script of /monitor (no build step); its behaviour is tested in headless Chromium.
+      'src/monitor/static/**',
       'jest.config.js',
       'jest.reliability.config.js',
       'eslint.config.mjs',

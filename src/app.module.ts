@@ -18,6 +18,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsModule } from './metrics/metrics.module';
+import { MonitorModule } from './monitor/monitor.module';
 import { DatabaseModule } from './database/database.module';
 import { PlanGuard } from './plans/plan.guard';
 import { PlansModule } from './plans/plans.module';
@@ -42,6 +43,7 @@ export class AppModule implements NestModule {
         CommonModule,
         DatabaseModule,
         MetricsModule,
+        MonitorModule,
         HealthModule,
         PlansModule,
         AuthModule,
