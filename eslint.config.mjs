@@ -32,8 +32,7 @@ export default tseslint.config(
     },
   },
   {
-    // src/cli is a separate program (a client of the API), configured by its own flags and env.
-    files: ['src/config/**', 'src/cli/**', 'scripts/**', 'test/**', 'bench/**', 'ormconfig.ts'],
+    files: ['src/config/**', 'scripts/**', 'test/**', 'bench/**', 'ormconfig.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   { files: ['**/*.spec.ts', 'test/**'], rules: { '@typescript-eslint/no-non-null-assertion': 'off' } },

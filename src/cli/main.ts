@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { cliEnvironment } from '../config/cli-env';
 
 const USAGE = `usage: runloom <command> [options]
 
@@ -54,9 +55,10 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
+  const env = cliEnvironment();
   const options: Options = {
-    url: (values.url ?? process.env.RUNLOOM_URL ?? 'http://localhost:3000').replace(/\/$/, ''),
-    token: values.token ?? process.env.RUNLOOM_TOKEN,
+    url: (values.url ?? env.url ?? 'http://localhost:3000').replace(/\/$/, ''),
+    token: values.token ?? env.token,
     values: values as Record<string, string | undefined>,
     positionals,
   };
