@@ -4,7 +4,7 @@ import { createTestApp, TestApp } from '../utils/app';
 import { AppProcess, startWorker } from '../utils/processes';
 import { TargetServer } from '../utils/target-server';
 import { waitFor } from '../utils/wait';
-import { actor, graph, trigger, uniqueName, upgrade } from '../factories/workflow.factory';
+import { actor, createWorkflow, graph, trigger, upgrade } from '../factories/workflow.factory';
 import { callsPerPath, startRuns } from './reliability-utils';
 
 // Two worker processes sharing one database is the PostgreSQL deployment (DESIGN §1).
@@ -56,13 +56,7 @@ onPostgres(`crash: SIGKILL one of two workers with ${RUNS} runs in flight (Postg
         ['b', 'c'],
       ],
     );
-    const wf = (
-      await request(t.url)
-        .post('/api/workflows')
-        .set(owner.auth)
-        .send({ name: uniqueName(), data, workspace_id: ws })
-        .expect(201)
-    ).body.workflow;
+    const wf = await createWorkflow(t.url, owner, data, ws);
     await request(t.url).post(`/api/workflows/${wf.id}/concurrency`).set(owner.auth).send({ limit: 64 }).expect(200);
 
     // All 500 queued first, then two workers drain them: the kill lands mid-way through the backlog.

@@ -9,7 +9,7 @@ import { scratchDatabase } from '../utils/app';
 import { AppProcess, startProcess } from '../utils/processes';
 import { TargetServer } from '../utils/target-server';
 import { waitFor } from '../utils/wait';
-import { actor, graph, trigger, uniqueName, upgrade } from '../factories/workflow.factory';
+import { actor, createWorkflow, graph, trigger, upgrade } from '../factories/workflow.factory';
 import { freePort, send } from './reliability-utils';
 
 const dialect = process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'SQLite';
@@ -84,17 +84,12 @@ describe(`graceful shutdown under load (${dialect})`, () => {
       type: 'actionHttp',
       data: { label: 'Call', actionType: 'http', params: { url: `${target.url}/slow/300/{{In.key}}`, method: 'GET' } },
     };
-    const wf = (
-      await request(first.url)
-        .post('/api/workflows')
-        .set(owner.auth)
-        .send({
-          name: uniqueName(),
-          data: graph([trigger('t', { label: 'In' }), call], [['t', 'call']]),
-          workspace_id: ws,
-        })
-        .expect(201)
-    ).body.workflow;
+    const wf = await createWorkflow(
+      first.url,
+      owner,
+      graph([trigger('t', { label: 'In' }), call], [['t', 'call']]),
+      ws,
+    );
     await request(first.url)
       .post(`/api/workflows/${wf.id}/concurrency`)
       .set(owner.auth)
