@@ -34,6 +34,10 @@ const PUBLIC = new Set([
   'POST /api/auth/login',
   'POST /api/auth/logout',
   'GET /api/auth/csrf-token',
+  // Operations: metrics carry no tenant data (METRICS_TOKEN may close them); the page signs in by itself.
+  'GET /metrics',
+  'GET /monitor',
+  'GET /monitor/{file}',
 ]);
 
 /** Authenticated by the secret token in the path, not by a caller: anyone with a wrong token gets 404. */
