@@ -14,7 +14,12 @@ describe('loadConfig', () => {
     const dir = tmp();
     const config = loadConfig({ DATA_DIR: dir, ...secrets });
     expect(config.port).toBe(3000);
-    expect(config.database).toEqual({ type: 'sqlite', path: path.join(dir, 'runloom.sqlite'), migrationsRun: true });
+    expect(config.database).toEqual({
+      type: 'sqlite',
+      path: path.join(dir, 'runloom.sqlite'),
+      migrationsRun: true,
+      busyTimeoutMs: 5000,
+    });
     expect([...config.roles]).toEqual(['api', 'worker', 'scheduler']);
     expect(config.rateLimit).toEqual({ perSecond: 200, burst: 400, authPerMinute: 30, authBurst: 10 });
     expect(config.auth.cookieSecure).toBe(false);

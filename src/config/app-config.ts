@@ -6,7 +6,7 @@ import { webhookSecretProblems } from '../webhooks/webhook-crypto';
 import { loadOrCreateDevSecrets } from './dev-secrets';
 
 export type DatabaseConfig =
-  | { type: 'sqlite'; path: string; migrationsRun: boolean }
+  | { type: 'sqlite'; path: string; migrationsRun: boolean; busyTimeoutMs: number }
   | { type: 'postgres'; url: string; poolSize: number; migrationsRun: boolean };
 
 export class ConfigValidationError extends Error {
@@ -175,6 +175,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
           type: 'sqlite',
           path: dbUrl ? resolveSqlitePath(dbUrl.slice('sqlite:'.length)) : path.join(dataDir, 'runloom.sqlite'),
           migrationsRun: env.DB_MIGRATIONS_RUN,
+          busyTimeoutMs: env.DB_BUSY_TIMEOUT_MS,
         };
 
   return new AppConfig({

@@ -67,6 +67,14 @@ export class Environment {
   @Max(200)
   DB_POOL_SIZE = 10;
 
+  /** SQLite: how long a write waits (on timers) for a lock another connection holds before 503 database_busy. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  DB_BUSY_TIMEOUT_MS = 5000;
+
   @IsOptional()
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';

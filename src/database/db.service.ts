@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { performance } from 'node:perf_hooks';
 import type { Pool } from 'pg';
 import {
   DataSource,
@@ -9,30 +10,51 @@ import {
   QueryDeepPartialEntity,
   SelectQueryBuilder,
 } from 'typeorm';
+import { DatabaseBusyError } from '../common/errors/app-error';
+import { isDatabaseBusy } from '../common/errors/envelope';
+import { AppConfig } from '../config/app-config';
 import { EntityCodec, PostgresRunner, sql, Sql, SqlResult, SqlRunner, SqliteRunner } from './sql';
+
+/** Between attempts at a busy SQLite write lock: doubling from the first delay up to the cap. */
+const BUSY_RETRY_FIRST_MS = 5;
+const BUSY_RETRY_MAX_MS = 100;
 
 /**
  * Writes and transactions. TypeORM shares one connection for SQLite, so two interleaved async
  * transactions would nest as savepoints and a stray write could be rolled back with someone
  * else's transaction: on SQLite every write path is serialised here (SQLite has one writer
  * anyway). PostgreSQL uses the pool as usual. Do not nest calls: the SQLite lock is not reentrant.
+ *
+ * When another connection holds the SQLite write lock, each attempt gives up after SQLite's short
+ * synchronous wait and the next one comes on a timer, so the event loop keeps serving; a write
+ * still refused DB_BUSY_TIMEOUT_MS after it was asked for fails with `DatabaseBusyError` (503).
  */
 @Injectable()
 export class Db {
+  private readonly logger = new Logger('Db');
   private tail: Promise<unknown> = Promise.resolve();
-  /** SQLite writes waiting for this turn's group commit. */
+  /** SQLite writes waiting for this turn's group commit (`since`: when asked, for the busy deadline). */
   private writeBatch: {
     op: (sqlite: SqliteRunner) => unknown;
     savepoint: boolean;
+    since: number;
     resolve: (value: unknown) => void;
     reject: (error: unknown) => void;
   }[] = [];
+  /** Since when writes have been refused for a lock held elsewhere; null while they go through. */
+  private busySince: number | null = null;
+  private readonly busyTimeoutMs: number;
   private sqlite: SqliteRunner | null = null;
   private pool: PostgresRunner | null = null;
   private readonly codecs = new Map<EntityTarget<ObjectLiteral>, EntityCodec<ObjectLiteral>>();
   private readonly selects = new Map<string, Sql>();
 
-  constructor(readonly dataSource: DataSource) {}
+  constructor(
+    readonly dataSource: DataSource,
+    config: AppConfig,
+  ) {
+    this.busyTimeoutMs = config.database.type === 'sqlite' ? config.database.busyTimeoutMs : 0;
+  }
 
   /** Row mapping for raw statements, from the entity's TypeORM metadata. */
   codec<T extends ObjectLiteral>(entity: EntityTarget<T>): EntityCodec<T> {
@@ -122,7 +144,13 @@ export class Db {
    */
   private grouped<T>(op: (sqlite: SqliteRunner) => T | Promise<T>, savepoint: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.writeBatch.push({ op, savepoint, resolve: resolve as (value: unknown) => void, reject });
+      this.writeBatch.push({
+        op,
+        savepoint,
+        since: performance.now(),
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
       if (this.writeBatch.length === 1) setImmediate(() => void this.exclusive(() => this.commitWrites()));
     });
   }
@@ -134,7 +162,8 @@ export class Db {
     const sqlite = this.sqliteRunner();
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
-      db.exec('BEGIN IMMEDIATE');
+      // The lock first, so a busy database costs no work; the batch's oldest write sets the deadline.
+      await this.whileBusy(batch[0].since, () => db.exec('BEGIN IMMEDIATE'));
       for (const write of batch) {
         if (write.savepoint) db.exec('SAVEPOINT unit');
         try {
@@ -178,19 +207,91 @@ export class Db {
     return this.dataSource.manager;
   }
 
+  /** SQLite: run again from the start while the lock is busy (a refusal rolled back what `fn` did). */
   transaction<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
     if (this.dialect === 'postgres') return this.dataSource.transaction(fn);
-    return this.exclusive(() => this.dataSource.transaction(fn));
+    const since = performance.now();
+    return this.exclusive(() => this.whileBusy(since, () => this.dataSource.transaction(fn)));
   }
 
-  /** A single write (or a few that need no atomicity) outside any transaction. */
+  /**
+   * A single write (or a few that need no atomicity). PostgreSQL: outside any transaction, holding
+   * no client. SQLite: in a transaction all the same, so that a busy lock leaves nothing half done
+   * and `fn` can be run again.
+   */
   write<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
     if (this.dialect === 'postgres') return fn(this.dataSource.manager);
-    return this.exclusive(() => fn(this.dataSource.manager));
+    return this.transaction(fn);
   }
 
   async ping(): Promise<void> {
     await this.dataSource.query('SELECT 1');
+  }
+
+  /**
+   * Readiness: could a write take the SQLite write lock now? One attempt, so at most SQLite's short
+   * wait. PostgreSQL has no database-wide write lock: true.
+   */
+  writable(): boolean {
+    if (this.dialect === 'postgres') return true;
+    const db = this.sqliteDatabase();
+    // A transaction of ours is open: this connection has the lock or is about to ask for it itself.
+    if (db.inTransaction) return true;
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      db.exec('ROLLBACK');
+      return true;
+    } catch (error) {
+      if (isDatabaseBusy(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `attempt` until SQLite stops refusing it for a lock held elsewhere, waiting between
+   * attempts on timers; past `since` + DB_BUSY_TIMEOUT_MS it gives up with `DatabaseBusyError`.
+   * An attempt must leave nothing behind when refused (a BEGIN that failed, a rolled-back transaction).
+   */
+  private async whileBusy<T>(since: number, attempt: () => T | Promise<T>): Promise<T> {
+    const deadline = since + this.busyTimeoutMs;
+    let delay = BUSY_RETRY_FIRST_MS;
+    // Known busy: yield before trying, so writes queued behind a refused one do not each block
+    // the loop back to back; those already past their deadline answer at once.
+    if (this.busySince !== null) {
+      if (performance.now() >= deadline) throw this.busyError();
+      await sleep(Math.min(delay, deadline - performance.now()));
+    }
+    for (;;) {
+      try {
+        const result = await attempt();
+        if (this.busySince !== null) {
+          this.logger.log(
+            { busyMs: Math.round(performance.now() - this.busySince) },
+            'database writes go through again',
+          );
+          this.busySince = null;
+        }
+        return result;
+      } catch (error) {
+        if (!isDatabaseBusy(error)) throw error;
+        if (this.busySince === null) {
+          this.busySince = performance.now();
+          this.logger.warn(
+            { waitMs: this.busyTimeoutMs },
+            'database busy: another connection holds the SQLite write lock; writes wait for it',
+          );
+        }
+        const left = deadline - performance.now();
+        if (left <= 0) throw this.busyError();
+        await sleep(Math.min(delay, left));
+        delay = Math.min(delay * 2, BUSY_RETRY_MAX_MS);
+      }
+    }
+  }
+
+  private busyError(): DatabaseBusyError {
+    // As long again as this write waited: the holder of the lock is not letting go quickly.
+    return new DatabaseBusyError(Math.max(1, Math.ceil(this.busyTimeoutMs / 1000)));
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -199,6 +300,8 @@ export class Db {
     return run;
   }
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Rows per delete when pruning: small enough that one chunk is a short write. */
 export const PURGE_CHUNK = 500;

@@ -23,6 +23,7 @@ export enum ErrorCode {
   WorkspaceRunLimit = 'workspace_run_limit',
   InternalError = 'internal_error',
   ServiceUnavailable = 'service_unavailable',
+  DatabaseBusy = 'database_busy',
 }
 
 const STATUS: Record<ErrorCode, number> = {
@@ -46,6 +47,7 @@ const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.WorkspaceRunLimit]: 429,
   [ErrorCode.InternalError]: 500,
   [ErrorCode.ServiceUnavailable]: 503,
+  [ErrorCode.DatabaseBusy]: 503,
 };
 
 const DEFAULT_MESSAGE: Partial<Record<ErrorCode, string>> = {
@@ -62,10 +64,13 @@ const DEFAULT_MESSAGE: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.WorkspacePlanRequired]: 'This feature requires a workspace plan. Upgrade in Settings → Plan.',
   [ErrorCode.InternalError]: 'Internal server error',
   [ErrorCode.ServiceUnavailable]: 'Service unavailable',
+  [ErrorCode.DatabaseBusy]: 'The database is busy. Please try again shortly.',
 };
 
 export class AppError extends Error {
   readonly status: number;
+  /** Response headers that belong to this answer (Retry-After on a 503). */
+  readonly headers?: Record<string, string>;
 
   /**
    * `extra` keys are merged into the envelope (e.g. the current workflow on a 409); `status`
@@ -83,6 +88,19 @@ export class AppError extends Error {
 
   static statusOf(code: ErrorCode): number {
     return STATUS[code];
+  }
+}
+
+/**
+ * The database refused the write lock for the whole wait (SQLite: another connection holds it).
+ * Nothing was written; the client may retry after `retryAfterSeconds`.
+ */
+export class DatabaseBusyError extends AppError {
+  override readonly headers: Record<string, string>;
+
+  constructor(readonly retryAfterSeconds: number) {
+    super(ErrorCode.DatabaseBusy);
+    this.headers = { 'Retry-After': String(retryAfterSeconds) };
   }
 }
 

@@ -1,4 +1,4 @@
-import { AppError, ErrorCode, PLAN_VIOLATION_SUMMARY, PlanViolationError } from './app-error';
+import { AppError, DatabaseBusyError, ErrorCode, PLAN_VIOLATION_SUMMARY, PlanViolationError } from './app-error';
 import { codeForStatus, envelopeFor } from './envelope';
 
 describe('envelopes (reference §1.4)', () => {
@@ -57,5 +57,30 @@ describe('database refusals of the caller’s text', () => {
       });
     }
     expect(envelopeFor(Object.assign(new Error('deadlock'), { code: '40P01' }))).toBeNull();
+  });
+});
+
+describe('a busy database', () => {
+  const busy = {
+    status: 503,
+    body: {
+      success: false,
+      status: 'error',
+      message: 'The database is busy. Please try again shortly.',
+      code: 'database_busy',
+    },
+  };
+
+  it('DatabaseBusyError is a 503 database_busy with its Retry-After', () => {
+    expect(envelopeFor(new DatabaseBusyError(5))).toEqual({ ...busy, headers: { 'Retry-After': '5' } });
+  });
+
+  it('a SQLite busy or locked refusal that reached the filter raw or wrapped by TypeORM is a 503 too', () => {
+    const raw = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    const wrapped = Object.assign(new Error('database table is locked'), { driverError: { code: 'SQLITE_LOCKED' } });
+    for (const error of [raw, wrapped]) {
+      expect(envelopeFor(error)).toEqual({ ...busy, headers: { 'Retry-After': '1' } });
+    }
+    expect(envelopeFor(Object.assign(new Error('constraint'), { code: 'SQLITE_CONSTRAINT_UNIQUE' }))).toBeNull();
   });
 });

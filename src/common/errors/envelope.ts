@@ -1,4 +1,4 @@
-import { AppError, ErrorCode, PlanViolationError, RunawayProtectionError } from './app-error';
+import { AppError, DatabaseBusyError, ErrorCode, PlanViolationError, RunawayProtectionError } from './app-error';
 
 export interface ErrorEnvelope {
   success: false;
@@ -30,8 +30,14 @@ export function codeForStatus(status: number): ErrorCode {
   return CODE_BY_STATUS[status] ?? (status >= 500 ? ErrorCode.InternalError : ErrorCode.InvalidRequest);
 }
 
-/** The body for a known error; `null` when the error is unexpected (a 500 with an error id). */
-export function envelopeFor(error: unknown): { status: number; body: Record<string, unknown> } | null {
+export interface ErrorResponse {
+  status: number;
+  body: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+/** The answer to a known error; `null` when the error is unexpected (a 500 with an error id). */
+export function envelopeFor(error: unknown): ErrorResponse | null {
   if (error instanceof RunawayProtectionError) {
     return { status: 429, body: { error: 'runaway_protection_triggered' } };
   }
@@ -42,12 +48,29 @@ export function envelopeFor(error: unknown): { status: number; body: Record<stri
     };
   }
   if (error instanceof AppError) {
-    return { status: error.status, body: errorEnvelope(error.message, error.code, error.extra) };
+    return {
+      status: error.status,
+      body: errorEnvelope(error.message, error.code, error.extra),
+      headers: error.headers,
+    };
   }
   if (isUnstorableText(error)) {
     return { status: 400, body: errorEnvelope(UNSTORABLE_TEXT, ErrorCode.InvalidRequest) };
   }
+  // The Db waits for the lock and answers DatabaseBusyError itself; this catches a driver refusal
+  // that reached here some other way (a read during WAL recovery, a statement outside Db).
+  if (isDatabaseBusy(error)) {
+    const busy = new DatabaseBusyError(1);
+    return { status: busy.status, body: errorEnvelope(busy.message, busy.code), headers: busy.headers };
+  }
   return null;
+}
+
+/** SQLite refused a lock another connection holds (SQLITE_BUSY*, SQLITE_LOCKED*), raw or wrapped by TypeORM. */
+export function isDatabaseBusy(error: unknown): boolean {
+  const e = error as { code?: unknown; driverError?: { code?: unknown } } | null | undefined;
+  const code = e?.driverError?.code ?? e?.code;
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
 }
 
 const UNSTORABLE_TEXT = 'Text cannot contain NUL (\\u0000) characters';

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { AppError, ErrorCode } from './app-error';
-import { codeForStatus, envelopeFor, errorEnvelope } from './envelope';
+import { codeForStatus, envelopeFor, errorEnvelope, ErrorResponse } from './envelope';
 
 /**
  * Every error leaves in the DSentr envelope. Framework exceptions (unknown route, bad method…)
@@ -17,16 +17,17 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request>();
-    const { status, body } = this.toResponse(exception, req);
+    const { status, body, headers } = this.toResponse(exception, req);
     if (res.headersSent) {
       // A streaming response (SSE, download) failed midway: all we can do is end it.
       res.end();
       return;
     }
+    if (headers) res.set(headers);
     res.status(status).json(body);
   }
 
-  toResponse(exception: unknown, req: Request): { status: number; body: Record<string, unknown> } {
+  toResponse(exception: unknown, req: Request): ErrorResponse {
     const known = envelopeFor(exception);
     if (known) return known;
     if (exception instanceof HttpException) {

@@ -11,11 +11,12 @@ import { Clock } from '../clock';
 
 const READINESS_TIMEOUT_MS = 2_000;
 
-type Check = 'up' | 'down';
+/** `busy`: the database answers reads but refuses writes (another connection holds the SQLite write lock). */
+type Check = 'up' | 'down' | 'busy';
 
 /**
- * Liveness says the process answers; readiness says it can do work: the database answers and, in a
- * process with the worker role, the claim loop is going round.
+ * Liveness says the process answers; readiness says it can do work: the database answers and takes
+ * writes and, in a process with the worker role, the claim loop is going round.
  */
 @ApiTags('health')
 @Controller()
@@ -42,18 +43,32 @@ export class HealthController {
   })
   @ApiServiceUnavailableResponse({ type: ErrorEnvelopeDto, description: '`service_unavailable` with `checks`.' })
   async readyz(): Promise<{ status: 'ok'; checks: Record<string, Check> }> {
-    const checks: Record<string, Check> = { database: (await this.databaseUp()) ? 'up' : 'down' };
+    const checks: Record<string, Check> = { database: await this.database() };
     if (this.config.roles.has('worker')) {
       // Looked up, not injected: the worker lives in the runs module, which depends on this one's siblings.
       const worker = this.moduleRef.get(RunWorker, { strict: false });
       checks.worker = worker.loopHealthy(this.clock.now()) ? 'up' : 'down';
     }
-    const down = Object.keys(checks).filter((k) => checks[k] === 'down');
+    const down = Object.keys(checks).filter((k) => checks[k] !== 'up');
     if (down.length) {
-      const message = down.includes('database') ? 'Database unavailable' : 'Worker loop not running';
+      const message =
+        checks.database === 'busy'
+          ? 'Database busy: writes are refused'
+          : down.includes('database')
+            ? 'Database unavailable'
+            : 'Worker loop not running';
       throw new AppError(ErrorCode.ServiceUnavailable, message, { checks });
     }
     return { status: 'ok', checks };
+  }
+
+  private async database(): Promise<Check> {
+    if (!(await this.databaseUp())) return 'down';
+    try {
+      return this.db.writable() ? 'up' : 'busy';
+    } catch {
+      return 'down';
+    }
   }
 
   private async databaseUp(): Promise<boolean> {
