@@ -1,6 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import * as path from 'node:path';
+import { availableParallelism } from 'node:os';
 import { Environment, LogLevel, Role } from './environment';
 import { webhookSecretProblems } from '../webhooks/webhook-crypto';
 import { loadOrCreateDevSecrets } from './dev-secrets';
@@ -87,6 +88,11 @@ export class AppConfig {
     httpMaxResponseBytes: number;
     codeTimeoutMs: number;
     codeMemoryBytes: number;
+    threads: number;
+    threadMemoryMb: number;
+    nodeTimeoutMs: number;
+    nodeOutputBytes: number;
+    runOutputBytes: number;
   };
 
   constructor(values: AppConfig) {
@@ -250,6 +256,11 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       httpMaxResponseBytes: env.HTTP_MAX_RESPONSE_BYTES,
       codeTimeoutMs: env.CODE_NODE_TIMEOUT_MS,
       codeMemoryBytes: env.CODE_NODE_MEMORY_MB * 1024 * 1024,
+      threads: env.ENGINE_THREADS ?? Math.max(1, availableParallelism()),
+      threadMemoryMb: env.ENGINE_THREAD_MEMORY_MB,
+      nodeTimeoutMs: env.NODE_TIMEOUT_MS,
+      nodeOutputBytes: env.NODE_OUTPUT_MAX_BYTES,
+      runOutputBytes: env.RUN_OUTPUT_MAX_BYTES,
     },
   } as AppConfig);
 }

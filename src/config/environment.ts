@@ -296,6 +296,43 @@ export class Environment {
   @Max(1024)
   CODE_NODE_MEMORY_MB = 32;
 
+  /** Worker threads that execute pure nodes (code, condition, formatter, trigger, delay); unset = one per core. */
+  @Transform(({ value }: { value: unknown }) => (value === '' || value === undefined ? undefined : Number(value)))
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  ENGINE_THREADS?: number;
+
+  /** V8 heap limit of each engine thread: a node that needs more fails `node_memory_exceeded`. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(16)
+  @Max(8192)
+  ENGINE_THREAD_MEMORY_MB = 256;
+
+  /** Wall time of one node: a pure node's thread is terminated past it and the node fails `node_timeout`. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  NODE_TIMEOUT_MS = 30_000;
+
+  /** JSON size of one node's outputs; larger fails the node with `output_too_large`. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  NODE_OUTPUT_MAX_BYTES = 1024 * 1024;
+
+  /** JSON size of all node outputs of one run execution; past it the node that crossed it fails `output_too_large`. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  RUN_OUTPUT_MAX_BYTES = 10 * 1024 * 1024;
+
   /** Deployment allowlist for outbound calls (hosts or `*.suffix`), comma-separated; intersected with each workflow's. */
   @IsOptional()
   @IsString()

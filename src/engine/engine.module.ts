@@ -4,10 +4,11 @@ import { SecretsModule } from '../secrets/secrets.module';
 import { IntegrationGates } from './integration-gates';
 import { NodeRegistry } from './node-registry';
 import { RunExecutor } from './run-executor';
+import { NodeThreadPool, PureNodeRunner } from './threads/node-thread-pool';
 
 @Module({
   imports: [SecretsModule, PlansModule],
-  providers: [NodeRegistry, RunExecutor, IntegrationGates],
+  providers: [NodeRegistry, RunExecutor, IntegrationGates, { provide: PureNodeRunner, useClass: NodeThreadPool }],
   exports: [RunExecutor],
 })
 export class EngineModule {}

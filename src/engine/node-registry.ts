@@ -2,14 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { GraphNode, NodeExecutor } from './node-types';
 import { IntegrationGates } from './integration-gates';
-import { CodeNode } from './nodes/code.node';
-import { ConditionNode } from './nodes/condition.node';
-import { DelayNode } from './nodes/delay.node';
 import { EmailNode } from './nodes/email.node';
-import { FormatterNode } from './nodes/formatter.node';
 import { HttpNode } from './nodes/http.node';
 import { MessagingNode } from './nodes/messaging.node';
-import { TriggerNode } from './nodes/trigger.node';
+import { isPureNodeKind, PURE_NODES, PureNodeKind, PureNodeLimits } from './nodes/pure-nodes';
 import { SkippedNode, UnavailableIntegrationNode } from './nodes/unavailable.node';
 // g:node imports (npm run g:node adds generated node types above this line)
 
@@ -43,6 +39,11 @@ const INTEGRATION_NAMES: Record<string, string> = {
   asana: 'Asana',
 };
 
+/** The executor key of a logic node type (own keys only: a type named `constructor` is not one). */
+function typeKind(node: Pick<GraphNode, 'type'>): string | null {
+  return Object.prototype.hasOwnProperty.call(BY_NODE_TYPE, node.type) ? BY_NODE_TYPE[node.type] : null;
+}
+
 export function isActionNode(node: Pick<GraphNode, 'type'>): boolean {
   return node.type === 'action' || node.type.startsWith('action');
 }
@@ -56,17 +57,20 @@ export class NodeRegistry {
   private readonly unsupportedAction = new SkippedNode('unsupported actionType');
 
   constructor(config: AppConfig, gates: IntegrationGates) {
+    const limits: PureNodeLimits = {
+      code: { timeoutMs: config.engine.codeTimeoutMs, memoryBytes: config.engine.codeMemoryBytes },
+    };
     this.byNodeType = {
-      trigger: new TriggerNode(),
-      condition: new ConditionNode(),
-      delay: new DelayNode(),
-      formatter: new FormatterNode(),
+      trigger: PURE_NODES.trigger(),
+      condition: PURE_NODES.condition(),
+      delay: PURE_NODES.delay(),
+      formatter: PURE_NODES.formatter(),
     };
     // No OAuth connection provider yet: Slack bot and Teams delegated posts fail clearly (SPEC §5).
     const messaging = new MessagingNode({ gate: (run, platform) => gates.messaging(run, platform), connections: null });
     this.byAction = {
       http: new HttpNode(),
-      code: new CodeNode({ timeoutMs: config.engine.codeTimeoutMs, memoryBytes: config.engine.codeMemoryBytes }),
+      code: PURE_NODES.code(limits),
       email: new EmailNode({
         sendgridBaseUrl: config.providers.sendgridBaseUrl,
         mailgunBaseUrl: config.providers.mailgunBaseUrl,
@@ -91,8 +95,14 @@ export class NodeRegistry {
     return ACTION_FROM_TYPE.find(([pattern]) => pattern.test(node.type))?.[1] ?? null;
   }
 
+  /** The pure node type a node is executed as (in an engine thread), or null for the others. */
+  pureKind(node: GraphNode): PureNodeKind | null {
+    const kind = typeKind(node) ?? (isActionNode(node) ? this.actionKind(node) : null);
+    return kind !== null && isPureNodeKind(kind) && this.resolve(node) !== this.unsupportedAction ? kind : null;
+  }
+
   resolve(node: GraphNode): NodeExecutor {
-    const kind = BY_NODE_TYPE[node.type];
+    const kind = typeKind(node);
     if (kind) return this.byNodeType[kind];
     if (!isActionNode(node)) return this.skipped;
     const action = this.actionKind(node);

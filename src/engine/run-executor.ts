@@ -1,16 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock';
-import { EventBus } from '../common/events/event-bus';
-import { NodeRunEntity } from '../database/entities/node-run.entity';
-import { RunEntity } from '../database/entities/run.entity';
-import { NodeRunRecord, NodeRunStart, RunRepository } from '../database/repositories/run.repository';
+import { AppConfig } from '../config/app-config';
 import { OutboundHttp } from '../egress/outbound-http';
 import { SNAPSHOT_KEYS } from '../runs/snapshot';
 import { hydrateParams } from '../secrets/hydration';
 import { SecretsService } from '../secrets/secrets.service';
 import { initialContext, withNodeOutputs } from './execution-context';
+import { NodeLimitError, NodeLimits, outputSize } from './node-limits';
 import { isActionNode, NodeRegistry } from './node-registry';
-import { GraphEdge, GraphNode, NodeContext, NodeResult } from './node-types';
+import { GraphEdge, GraphNode, NodeContext, NodeError, NodeExecutor, NodeResult, RunInfo } from './node-types';
+import type { PureNodeKind } from './nodes/pure-nodes';
+import { Checkpoint, ExecutableRun, NodeRunRecord, NodeRunStart, RunJournal } from './run-journal';
+import { PureNodeRunner } from './threads/node-thread-pool';
 
 /**
  * The node-run records of one execution's in-memory nodes, written together with the next write
@@ -25,8 +26,7 @@ class NodeRunWrites {
   constructor(
     private readonly clock: Clock,
     private last: number,
-    /** Writes records on their own (then announces them). */
-    private readonly write: (records: NodeRunRecord[]) => Promise<void>,
+    private readonly journal: RunJournal,
   ) {}
 
   stamp(): Date {
@@ -48,7 +48,7 @@ class NodeRunWrites {
   /** Writes what is buffered, then runs `next`. */
   async after<T>(next: () => Promise<T>): Promise<T> {
     const records = this.take();
-    if (records.length) await this.write(records);
+    if (records.length) await this.journal.nodesFinished(records);
     return next();
   }
 }
@@ -58,7 +58,6 @@ export type StopReason = 'canceled' | 'lease_lost' | 'deadline' | 'shutdown';
 
 /** What the worker hands the executor for one execution of a claimed run. */
 export interface ExecutionLease {
-  workerId: string;
   signal: AbortSignal;
   /** Set when `signal` aborted: what the executor should do about it. */
   stopReason(): StopReason | null;
@@ -71,9 +70,7 @@ interface Graph {
   edges: GraphEdge[];
 }
 
-const WRITE_ATTEMPTS = 3;
-
-/** Parses a snapshot for execution (reference §5.1); null when it cannot run. */
+/** Parses a snapshot for execution; null when it cannot run. */
 export function parseGraph(snapshot: Record<string, unknown>): Graph | null {
   const { nodes, edges } = snapshot as { nodes?: unknown; edges?: unknown };
   if (!Array.isArray(nodes) || !Array.isArray(edges)) return null;
@@ -97,45 +94,74 @@ export function parseGraph(snapshot: Record<string, unknown>): Graph | null {
   return { nodes: parsedNodes, edges: parsedEdges };
 }
 
+/** One execution's state: what the traversal carries from node to node. */
+interface Execution {
+  run: ExecutableRun;
+  lease: ExecutionLease;
+  journal: RunJournal;
+  store: Map<string, string>;
+  known: string[];
+  info: RunInfo;
+  behind: NodeRunWrites;
+  /** Output bytes of the nodes run by this execution (the per-run output limit). */
+  outputBytes: number;
+}
+
+type NodeAttempt = { kind: 'ok'; result: NodeResult } | { kind: 'failed'; error: string } | { kind: 'stopped' };
+
 /**
- * Executes one claimed run (reference §5.2–5.7, DESIGN §4): depth-first traversal, one node run
- * per node (succeeded node runs are checkpoints a crashed run resumes from), secrets hydrated in
- * memory only, delays persisted as a pause, failures to dead letters, terminal writes conditional
- * on still holding the lease (so a canceled run stays canceled).
+ * Executes one claimed run (DESIGN §4): depth-first traversal, one node run per node (succeeded
+ * node runs are checkpoints a crashed run resumes from), secrets hydrated in memory only, delays
+ * persisted as a pause, failures to dead letters. Pure nodes run in the engine's threads; nodes
+ * that call out run here, their glue bounded by the same limits. Everything it records goes
+ * through the run's journal, whose terminal writes apply only while the lease is held (so a
+ * canceled run stays canceled).
  */
 @Injectable()
 export class RunExecutor {
   private readonly logger = new Logger(RunExecutor.name);
+  private readonly limits: NodeLimits;
 
   constructor(
-    private readonly runs: RunRepository,
     private readonly registry: NodeRegistry,
+    private readonly threads: PureNodeRunner,
     private readonly secrets: SecretsService,
     private readonly http: OutboundHttp,
-    private readonly events: EventBus,
     private readonly clock: Clock,
-  ) {}
+    private readonly config: AppConfig,
+  ) {
+    const engine = config.engine;
+    this.limits = {
+      timeoutMs: engine.nodeTimeoutMs,
+      outputBytes: engine.nodeOutputBytes,
+      runOutputBytes: engine.runOutputBytes,
+    };
+  }
 
-  async execute(run: RunEntity, lease: ExecutionLease): Promise<ExecutionOutcome> {
-    const event = { runId: run.id, workflowId: run.workflowId, workspaceId: run.workspaceId, ownerId: run.userId };
-    this.events.emit('run.started', { ...event, attempt: run.attempt });
+  async execute(run: ExecutableRun, lease: ExecutionLease, journal: RunJournal): Promise<ExecutionOutcome> {
+    journal.started();
     const snapshot = run.snapshot;
     const graph = parseGraph(snapshot);
-    if (!graph) return this.finish(run, lease, 'failed', 'Invalid snapshot');
+    if (!graph) return this.finish(journal, lease, 'failed', 'Invalid snapshot');
 
     let store: Map<string, string>;
     try {
       store = await this.secrets.decryptedStore(run.userId);
     } catch {
-      return this.finish(run, lease, 'failed', 'Failed to decrypt workflow secrets');
+      return this.finish(journal, lease, 'failed', 'Failed to decrypt workflow secrets');
     }
-    const known = [...store.values()];
 
     const byId = new Map(graph.nodes.map((n) => [n.id, n]));
-    const checkpoints = new Map<string, NodeRunEntity>();
+    const outgoing = new Map<string, GraphEdge[]>();
+    for (const edge of graph.edges) {
+      const list = outgoing.get(edge.source);
+      if (list) list.push(edge);
+      else outgoing.set(edge.source, [edge]);
+    }
+    const checkpoints = new Map<string, Checkpoint>();
     // Node runs exist only once a run was claimed before (attempt counts claims): a resumed,
     // requeued or handed-back run; a first execution has no checkpoints to read.
-    const earlier = run.attempt > 1 ? await this.withRetry('load node runs', () => this.runs.nodeRuns(run.id)) : [];
+    const earlier = run.attempt > 1 ? await journal.checkpoints() : [];
     let sequence = 0;
     for (const nodeRun of earlier) {
       if (nodeRun.status === 'succeeded') checkpoints.set(nodeRun.nodeId, nodeRun);
@@ -168,18 +194,37 @@ export class RunExecutor {
         resumeContext && typeof resumeContext === 'object' ? (resumeContext as Record<string, unknown>) : null,
     });
 
-    const stack = [...startSet].reverse();
-    const visited = new Set<string>();
-    const behind = new NodeRunWrites(
-      this.clock,
-      earlier.reduce((max, n) => Math.max(max, n.updatedAt.getTime()), 0),
-      async (records) => {
-        await this.withRetry('record node runs', () => this.runs.recordNodes(run.id, records, this.clock.now()));
-        this.announce(run, records);
+    const allowlist = snapshot[SNAPSHOT_KEYS.egressAllowlist];
+    const exec: Execution = {
+      run,
+      lease,
+      journal,
+      store,
+      known: [...store.values()],
+      info: {
+        runId: run.id,
+        workflowId: run.workflowId,
+        ownerId: run.userId,
+        workspaceId: run.workspaceId,
+        egressAllowlist: Array.isArray(allowlist) ? allowlist.filter((e): e is string => typeof e === 'string') : [],
       },
-    );
+      behind: new NodeRunWrites(
+        this.clock,
+        earlier.reduce((max, n) => Math.max(max, n.updatedAt.getTime()), 0),
+        journal,
+      ),
+      outputBytes: 0,
+    };
+    const { behind } = exec;
+    const successors = (node: GraphNode, result: NodeResult) =>
+      this.successors(outgoing.get(node.id) ?? [], node, result);
+    const stack = [...startSet].reverse();
+    const push = (next: string[]) => {
+      for (let i = next.length - 1; i >= 0; i -= 1) stack.push(next[i]);
+    };
+    const visited = new Set<string>();
     while (stack.length) {
-      if (lease.signal.aborted) return behind.after(() => this.stopped(run, lease));
+      if (lease.signal.aborted) return behind.after(() => this.stopped(journal, lease));
       const node = byId.get(stack.pop()!);
       if (!node || visited.has(node.id)) continue;
       visited.add(node.id);
@@ -194,16 +239,15 @@ export class RunExecutor {
         const resumeAt = typeof outputs?.resumeAt === 'string' ? new Date(outputs.resumeAt) : null;
         if (resumeAt && resumeAt.getTime() > this.clock.now().getTime()) result.pauseUntil = resumeAt;
       } else {
-        const attempt = await this.runNode(run, node, context, store, lease, sequence++, behind);
-        if (attempt.kind === 'stopped') return behind.after(() => this.stopped(run, lease));
+        const attempt = await this.runNode(exec, node, context, sequence++);
+        if (attempt.kind === 'stopped') return behind.after(() => this.stopped(journal, lease));
         if (attempt.kind === 'failed') {
-          const message = this.secrets.redactor.redactString(attempt.error, known);
           if (isActionNode(node) && node.data.stopOnError === false) {
-            // SPEC §9 item 4: tolerated for every action type; the context is not updated.
-            this.pushSuccessors(stack, graph, node, { outputs: null });
+            // Tolerated for every action type; the context is not updated.
+            push(successors(node, { outputs: null }));
             continue;
           }
-          return behind.after(() => this.failWithDeadLetter(run, lease, message));
+          return behind.after(() => this.failWithDeadLetter(journal, lease, attempt.error));
         }
         result = attempt.result;
       }
@@ -211,26 +255,23 @@ export class RunExecutor {
 
       const until = result.pauseUntil;
       if (until) {
-        const next = this.successors(graph, node, result);
-        // SPEC §9 item 7: a delay with nowhere to go completes the run instead of looping.
-        if (next.length) return behind.after(() => this.pause(run, lease, until, context, next, known));
+        const next = successors(node, result);
+        // A delay with nowhere to go completes the run instead of looping.
+        if (next.length) return behind.after(() => this.pause(exec, until, context, next));
       }
-      this.pushSuccessors(stack, graph, node, result);
+      push(successors(node, result));
     }
-    if (lease.signal.aborted) return behind.after(() => this.stopped(run, lease));
-    return this.finish(run, lease, 'succeeded', null, behind.take());
+    if (lease.signal.aborted) return behind.after(() => this.stopped(journal, lease));
+    return this.finish(journal, lease, 'succeeded', null, behind.take());
   }
 
   private async runNode(
-    run: RunEntity,
+    exec: Execution,
     node: GraphNode,
     context: Record<string, unknown>,
-    store: Map<string, string>,
-    lease: ExecutionLease,
     sequence: number,
-    behind: NodeRunWrites,
-  ): Promise<{ kind: 'ok'; result: NodeResult } | { kind: 'failed'; error: string } | { kind: 'stopped' }> {
-    const event = { runId: run.id, workflowId: run.workflowId, workspaceId: run.workspaceId, ownerId: run.userId };
+  ): Promise<NodeAttempt> {
+    const { journal, behind, lease } = exec;
     const label = node.data.label;
     const name = typeof label === 'string' && label.trim() ? label.trim() : node.type;
     const executor = this.registry.resolve(node);
@@ -240,52 +281,122 @@ export class RunExecutor {
       // A node with effects outside the process starts only once what came before it is recorded.
       await behind.after(() => {
         startedAt = behind.stamp();
-        return this.withRetry('start node run', () => this.runs.startNode(run.id, start, startedAt));
+        return journal.nodeStarted(start, startedAt);
       });
     }
-    this.events.emit('node.started', { ...event, nodeId: node.id, nodeType: node.type });
+    journal.nodeRunning(start);
     const finish = async (status: 'succeeded' | 'failed', outputs: unknown, error: string | null) => {
       const at = behind.stamp();
       // An in-memory node is safe to compute again after a crash: its record waits for the next
       // write (a node with effects, a pause or the terminal write) and goes with it.
       if (executor.instant) return behind.record({ node: start, status, outputs, error, startedAt, finishedAt: at });
-      await this.withRetry('finish node run', () => this.runs.finishNode(run.id, node.id, status, outputs, error, at));
-      this.events.emit('node.finished', { ...event, nodeId: node.id, status });
+      await journal.nodeFinished(start, status, outputs, error, at);
     };
-    const known = [...store.values()];
-    const allowlist = run.snapshot[SNAPSHOT_KEYS.egressAllowlist];
-    const egressAllowlist = Array.isArray(allowlist) ? allowlist.filter((e): e is string => typeof e === 'string') : [];
-    const hydrated: GraphNode = { ...node, data: { ...node.data, params: hydrateParams(node.data.params, store) } };
+    const hydrated: GraphNode = {
+      ...node,
+      data: { ...node.data, params: hydrateParams(node.data.params, exec.store) },
+    };
     if (node.data.params === undefined) delete hydrated.data.params;
-    const ctx: NodeContext = {
-      context,
-      run: {
-        runId: run.id,
-        workflowId: run.workflowId,
-        ownerId: run.userId,
-        workspaceId: run.workspaceId,
-        egressAllowlist,
-      },
-      signal: lease.signal,
-      http: this.http,
-      now: () => this.clock.now(),
-    };
     try {
-      const result = await executor.execute(hydrated, ctx);
+      const pure = this.registry.pureKind(node);
+      const { result, bytes } = pure
+        ? await this.inThread(exec, pure, hydrated, context)
+        : await this.inProcess(exec, executor, hydrated, context);
+      if (exec.outputBytes + bytes > this.limits.runOutputBytes) {
+        throw new NodeLimitError(
+          'output_too_large',
+          `The run's node outputs would exceed ${this.limits.runOutputBytes} bytes`,
+        );
+      }
+      exec.outputBytes += bytes;
       if (lease.signal.aborted) return { kind: 'stopped' };
-      await finish('succeeded', this.secrets.redactor.redact(result.outputs, known), null);
+      await finish('succeeded', this.secrets.redactor.redact(result.outputs, exec.known), null);
       return { kind: 'ok', result };
     } catch (error) {
       if (lease.signal.aborted) return { kind: 'stopped' };
-      const message = this.secrets.redactor.redactString(error instanceof Error ? error.message : String(error), known);
+      const raw = error instanceof Error ? error.message : String(error);
+      const message = this.secrets.redactor.redactString(raw, exec.known);
       await finish('failed', null, message);
       return { kind: 'failed', error: message };
     }
   }
 
-  /** Reference §5.2: a valid `selectedNext` alone; condition nodes follow their branch; else every edge. */
-  private successors(graph: Graph, node: GraphNode, result: NodeResult): string[] {
-    const outgoing = graph.edges.filter((e) => e.source === node.id);
+  /** A pure node in an engine thread: terminated past its budget, its outputs measured there. */
+  private async inThread(
+    exec: Execution,
+    kind: PureNodeKind,
+    node: GraphNode,
+    context: Record<string, unknown>,
+  ): Promise<{ result: NodeResult; bytes: number }> {
+    const engine = this.config.engine;
+    // The sandbox stops a snippet at its own limit; the thread's budget is the backstop for
+    // built-ins the sandbox cannot interrupt.
+    const budget =
+      kind === 'code' ? Math.min(this.limits.timeoutMs, engine.codeTimeoutMs + 1000) : this.limits.timeoutMs;
+    const reply = await this.threads.run(
+      {
+        kind,
+        node,
+        context,
+        run: exec.info,
+        now: this.clock.now().getTime(),
+        limits: {
+          code: { timeoutMs: engine.codeTimeoutMs, memoryBytes: engine.codeMemoryBytes },
+          outputBytes: this.limits.outputBytes,
+        },
+      },
+      budget,
+      exec.lease.signal,
+      exec.run.workspaceId ?? exec.run.userId,
+    );
+    if (reply.ok) {
+      const { pauseUntil, ...result } = reply.result;
+      return {
+        result: pauseUntil === undefined ? result : { ...result, pauseUntil: new Date(pauseUntil) },
+        bytes: reply.bytes,
+      };
+    }
+    if (reply.detail) this.logger.debug({ runId: exec.run.id, nodeId: node.id, detail: reply.detail }, 'node failed');
+    throw new NodeError(reply.error);
+  }
+
+  /** A node that calls out: here, with the node's time limit as an abort and a deadline. */
+  private async inProcess(
+    exec: Execution,
+    executor: NodeExecutor,
+    node: GraphNode,
+    context: Record<string, unknown>,
+  ): Promise<{ result: NodeResult; bytes: number }> {
+    const timeout = new AbortController();
+    const timedOut = new NodeLimitError('node_timeout', `Node exceeded its ${this.limits.timeoutMs} ms time limit`);
+    let timer: NodeJS.Timeout | undefined;
+    const ctx: NodeContext = {
+      context,
+      run: exec.info,
+      signal: AbortSignal.any([exec.lease.signal, timeout.signal]),
+      http: this.http,
+      now: () => this.clock.now(),
+    };
+    try {
+      const result = await Promise.race([
+        executor.execute(node, ctx),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            timeout.abort();
+            reject(timedOut);
+          }, this.limits.timeoutMs);
+        }),
+      ]);
+      return { result, bytes: outputSize(result.outputs, this.limits.outputBytes) };
+    } catch (error) {
+      throw timeout.signal.aborted && !exec.lease.signal.aborted ? timedOut : error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** A valid `selectedNext` alone; condition nodes follow their branch; else every edge. */
+  private successors(outgoing: GraphEdge[], node: GraphNode, result: NodeResult): string[] {
     if (result.selectedNext && outgoing.some((e) => e.target === result.selectedNext)) return [result.selectedNext];
     if (node.type === 'condition') {
       const handle = result.branch ? 'cond-true' : 'cond-false';
@@ -294,50 +405,29 @@ export class RunExecutor {
     return outgoing.map((e) => e.target);
   }
 
-  /** Depth-first with the first outgoing edge explored first. */
-  private pushSuccessors(stack: string[], graph: Graph, node: GraphNode, result: NodeResult): void {
-    const next = this.successors(graph, node, result);
-    for (let i = next.length - 1; i >= 0; i -= 1) stack.push(next[i]);
-  }
-
   private async pause(
-    run: RunEntity,
-    lease: ExecutionLease,
+    exec: Execution,
     until: Date,
     context: Record<string, unknown>,
     next: string[],
-    known: string[],
   ): Promise<ExecutionOutcome> {
     const snapshot = {
-      ...run.snapshot,
-      [SNAPSHOT_KEYS.resumeContext]: this.secrets.redactor.redact(context, known),
+      ...exec.run.snapshot,
+      [SNAPSHOT_KEYS.resumeContext]: this.secrets.redactor.redact(context, exec.known),
       [SNAPSHOT_KEYS.resumeFromNodes]: next,
       [SNAPSHOT_KEYS.startFromNode]: next[0],
       [SNAPSHOT_KEYS.resumeAt]: until.toISOString(),
     };
-    const paused = await this.withRetry('pause run', () =>
-      this.runs.pause(run.id, lease.workerId, until, snapshot, this.clock.now()),
-    );
-    if (!paused) return 'lost';
-    this.events.emit('run.paused', {
-      runId: run.id,
-      workflowId: run.workflowId,
-      workspaceId: run.workspaceId,
-      ownerId: run.userId,
-      resumeAt: until.toISOString(),
-    });
-    return 'paused';
+    return (await exec.journal.paused(until, snapshot)) ? 'paused' : 'lost';
   }
 
   /** After an outside stop: cancel already wrote the row; a shutdown hands the run back; a deadline fails it. */
-  private async stopped(run: RunEntity, lease: ExecutionLease): Promise<ExecutionOutcome> {
+  private async stopped(journal: RunJournal, lease: ExecutionLease): Promise<ExecutionOutcome> {
     switch (lease.stopReason()) {
       case 'shutdown':
-        return (await this.withRetry('release run', () => this.runs.release(run.id, lease.workerId, this.clock.now())))
-          ? 'released'
-          : 'lost';
+        return (await journal.released()) ? 'released' : 'lost';
       case 'deadline':
-        return this.finish(run, lease, 'failed', 'Worker execution deadline exceeded');
+        return this.finish(journal, lease, 'failed', 'Worker execution deadline exceeded');
       case 'canceled':
         return 'canceled';
       default:
@@ -346,71 +436,26 @@ export class RunExecutor {
   }
 
   private async finish(
-    run: RunEntity,
+    journal: RunJournal,
     lease: ExecutionLease,
     status: 'succeeded' | 'failed',
     error: string | null,
     records: NodeRunRecord[] = [],
   ): Promise<ExecutionOutcome> {
-    const done = await this.withRetry('complete run', () =>
-      this.runs.finish(run.id, lease.workerId, status, error, this.clock.now(), records),
-    );
-    this.announce(run, records);
-    return this.finished(run, lease, done, status, error);
+    return this.outcome(lease, await journal.finished(status, error, records), status);
   }
 
-  /** `node.finished` for node runs written together, once they are. */
-  private announce(run: RunEntity, records: NodeRunRecord[]): void {
-    for (const record of records) {
-      this.events.emit('node.finished', {
-        runId: run.id,
-        workflowId: run.workflowId,
-        workspaceId: run.workspaceId,
-        ownerId: run.userId,
-        nodeId: record.node.nodeId,
-        status: record.status === 'succeeded' ? 'succeeded' : 'failed',
-      });
-    }
-  }
-
-  private async failWithDeadLetter(run: RunEntity, lease: ExecutionLease, error: string): Promise<ExecutionOutcome> {
-    const done = await this.withRetry('insert dead letter', () =>
-      this.runs.failWithDeadLetter(run, lease.workerId, error, run.snapshot, this.clock.now()),
-    );
-    return this.finished(run, lease, done, 'failed', error);
+  private async failWithDeadLetter(
+    journal: RunJournal,
+    lease: ExecutionLease,
+    error: string,
+  ): Promise<ExecutionOutcome> {
+    return this.outcome(lease, await journal.failedWithDeadLetter(error), 'failed');
   }
 
   /** A terminal write that did not apply means the run was canceled or taken over meanwhile. */
-  private finished(
-    run: RunEntity,
-    lease: ExecutionLease,
-    written: boolean,
-    status: 'succeeded' | 'failed',
-    error: string | null,
-  ): ExecutionOutcome {
+  private outcome(lease: ExecutionLease, written: boolean, status: 'succeeded' | 'failed'): ExecutionOutcome {
     if (!written) return lease.stopReason() === 'canceled' ? 'canceled' : 'lost';
-    const event = { runId: run.id, workflowId: run.workflowId, workspaceId: run.workspaceId, ownerId: run.userId };
-    this.events.emit('run.finished', { ...event, status, error });
     return status;
-  }
-
-  /** Persistence errors are retried (3 attempts, 100 ms ×2 backoff); then they fail this run only (SPEC §9 item 1). */
-  private async withRetry<T>(operation: string, write: () => Promise<T>): Promise<T> {
-    let delay = 100;
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await write();
-      } catch (error) {
-        if (attempt >= WRITE_ATTEMPTS) {
-          this.logger.error(
-            { operation, err: { name: (error as Error).name, message: (error as Error).message } },
-            'persistence failed',
-          );
-          throw new Error(`Failed to ${operation}`, { cause: error });
-        }
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay *= 2;
-      }
-    }
   }
 }

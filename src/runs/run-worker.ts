@@ -12,6 +12,7 @@ import { RunRepository } from '../database/repositories/run.repository';
 import { WebhookReplayRepository } from '../database/repositories/webhook-replay.repository';
 import { ExecutionOutcome, RunExecutor, StopReason } from '../engine/run-executor';
 import { RunQuotaService } from '../plans/run-quota.service';
+import { RunJournals } from './run-journals';
 
 const REQUEUE_EVERY_MS = 2_000;
 const PURGE_EVERY_MS = 600_000;
@@ -56,6 +57,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly egressBlocks: EgressBlockRepository,
     private readonly replays: WebhookReplayRepository,
     private readonly executor: RunExecutor,
+    private readonly journals: RunJournals,
     private readonly quota: RunQuotaService,
     private readonly config: AppConfig,
     private readonly clock: Clock,
@@ -207,11 +209,11 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         await this.runs.finish(run.id, this.workerId, 'failed', 'runaway_protection_triggered', this.clock.now());
         return 'failed';
       }
-      const outcome = await this.executor.execute(run, {
-        workerId: this.workerId,
-        signal: flight.controller.signal,
-        stopReason: () => flight.reason,
-      });
+      const outcome = await this.executor.execute(
+        run,
+        { signal: flight.controller.signal, stopReason: () => flight.reason },
+        this.journals.open(run, this.workerId),
+      );
       if (outcome === 'succeeded' || outcome === 'failed' || outcome === 'canceled') {
         this.metrics.runsFinished.inc({ status: outcome });
       }

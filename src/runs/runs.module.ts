@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { EngineModule } from '../engine/engine.module';
 import { PlansModule } from '../plans/plans.module';
 import { SecretsModule } from '../secrets/secrets.module';
+import { RunJournals } from './run-journals';
 import { RunWorker } from './run-worker';
 import { RunsController } from './runs.controller';
 import { RunsService } from './runs.service';
@@ -9,7 +10,7 @@ import { RunsService } from './runs.service';
 @Module({
   imports: [PlansModule, SecretsModule, EngineModule],
   controllers: [RunsController],
-  providers: [RunsService, RunWorker],
+  providers: [RunsService, RunWorker, RunJournals],
   exports: [RunsService, RunWorker],
 })
 export class RunsModule {}

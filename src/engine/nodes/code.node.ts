@@ -120,7 +120,7 @@ async function runSnippet(
       poisoned = isWasmFault(err);
       throw err;
     } finally {
-      if (!poisoned) vm.dispose();
+      if (!poisoned) poisoned = !disposed(vm);
     }
   } catch (err) {
     if (stop === 'timeout') throw new NodeError(`Code execution timed out after ${limits.timeoutMs} ms`);
@@ -134,7 +134,21 @@ async function runSnippet(
     }
     throw new NodeError('Code execution failed');
   } finally {
-    if (!poisoned) runtime.dispose();
+    if (poisoned || !disposed(runtime)) faulted.add(module);
+  }
+}
+
+/**
+ * Freeing what a hostile snippet left behind can trip an assertion inside QuickJS (an abort whose
+ * text names vendor source files): the module is then dropped like after any other fault, and the
+ * snippet's result, already taken, stands.
+ */
+function disposed(handle: { dispose(): void }): boolean {
+  try {
+    handle.dispose();
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -1,0 +1,102 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import type { RunEvent } from '../common/events/app-events';
+import { EventBus } from '../common/events/event-bus';
+import { RunEntity } from '../database/entities/run.entity';
+import { RunRepository } from '../database/repositories/run.repository';
+import type { Checkpoint, NodeRunRecord, NodeRunStart, RunJournal } from '../engine/run-journal';
+
+const WRITE_ATTEMPTS = 3;
+
+/**
+ * The runs module's side of the engine's journal port: each report becomes a conditional write
+ * on the run's rows and, once it applied, the lifecycle event live streams follow. Persistence
+ * errors are retried (3 attempts, 100 ms ×2 backoff); then they fail that execution only.
+ */
+@Injectable()
+export class RunJournals {
+  private readonly logger = new Logger(RunJournals.name);
+
+  constructor(
+    private readonly runs: RunRepository,
+    private readonly events: EventBus,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The journal of one execution of `run` under `workerId`'s lease. */
+  open(run: RunEntity, workerId: string): RunJournal {
+    const event: RunEvent = {
+      runId: run.id,
+      workflowId: run.workflowId,
+      workspaceId: run.workspaceId,
+      ownerId: run.userId,
+    };
+    const announce = (records: NodeRunRecord[]) => {
+      for (const record of records) {
+        this.events.emit('node.finished', { ...event, nodeId: record.node.nodeId, status: record.status });
+      }
+    };
+    const finished = (status: 'succeeded' | 'failed', error: string | null) =>
+      this.events.emit('run.finished', { ...event, status, error });
+    return {
+      started: () => this.events.emit('run.started', { ...event, attempt: run.attempt }),
+      checkpoints: (): Promise<Checkpoint[]> => this.withRetry('load node runs', () => this.runs.nodeRuns(run.id)),
+      nodeStarted: (start: NodeRunStart, at: Date) =>
+        this.withRetry('start node run', () => this.runs.startNode(run.id, start, at)),
+      nodeRunning: (start: NodeRunStart) =>
+        this.events.emit('node.started', { ...event, nodeId: start.nodeId, nodeType: start.nodeType }),
+      nodeFinished: async (start, status, outputs, error, at) => {
+        await this.withRetry('finish node run', () =>
+          this.runs.finishNode(run.id, start.nodeId, status, outputs, error, at),
+        );
+        this.events.emit('node.finished', { ...event, nodeId: start.nodeId, status });
+      },
+      nodesFinished: async (records) => {
+        await this.withRetry('record node runs', () => this.runs.recordNodes(run.id, records, this.clock.now()));
+        announce(records);
+      },
+      paused: async (until, snapshot) => {
+        const paused = await this.withRetry('pause run', () =>
+          this.runs.pause(run.id, workerId, until, snapshot, this.clock.now()),
+        );
+        if (paused) this.events.emit('run.paused', { ...event, resumeAt: until.toISOString() });
+        return paused;
+      },
+      finished: async (status, error, records) => {
+        const done = await this.withRetry('complete run', () =>
+          this.runs.finish(run.id, workerId, status, error, this.clock.now(), records),
+        );
+        announce(records);
+        if (done) finished(status, error);
+        return done;
+      },
+      failedWithDeadLetter: async (error) => {
+        const done = await this.withRetry('insert dead letter', () =>
+          this.runs.failWithDeadLetter(run, workerId, error, run.snapshot, this.clock.now()),
+        );
+        if (done) finished('failed', error);
+        return done;
+      },
+      released: () => this.withRetry('release run', () => this.runs.release(run.id, workerId, this.clock.now())),
+    };
+  }
+
+  private async withRetry<T>(operation: string, write: () => Promise<T>): Promise<T> {
+    let delay = 100;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await write();
+      } catch (error) {
+        if (attempt >= WRITE_ATTEMPTS) {
+          this.logger.error(
+            { operation, err: { name: (error as Error).name, message: (error as Error).message } },
+            'persistence failed',
+          );
+          throw new Error(`Failed to ${operation}`, { cause: error });
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay *= 2;
+      }
+    }
+  }
+}
