@@ -560,4 +560,24 @@ describe('workflows (reference §2.1–2.7, §2.14, §3, §8.3–8.4, §10.2)', 
       expect(seen.filter((e) => e.payload.workflowId === w.id).map((e) => e.name)).toEqual(names);
     });
   });
+
+  it('the workspace plan bounds graph size too (WORKSPACE_NODE_LIMIT, default 2,000): 403 node-limit, nothing saved', async () => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const chain = (n: number) =>
+      graph(
+        [trigger(), ...Array.from({ length: n - 1 }, (_, i) => http(`h${i}`))],
+        Array.from({ length: n - 1 }, (_, i): [string, string] => [i ? `h${i - 1}` : 'trigger-1', `h${i}`]),
+      );
+    const name = uniqueName();
+    const refused = await create(owner, { name, data: chain(2001), workspace_id: ws }).expect(403);
+    expect(refused.body.violations).toEqual([
+      { code: 'node-limit', message: 'Workflows support up to 2000 nodes. Remove 1 node.' },
+    ]);
+    const listed = await request(t.url).get(`/api/workflows?workspace=${ws}`).set(owner.auth).expect(200);
+    expect(listed.body.workflows.some((w: { name: string }) => w.name === name)).toBe(false);
+
+    const saved = (await create(owner, { name, data: chain(2000), workspace_id: ws }).expect(201)).body.workflow;
+    await put(owner, saved.id, { name, data: chain(2001), updated_at: saved.updated_at }, ws).expect(403);
+  });
 });

@@ -53,7 +53,7 @@ export class AppConfig {
     /** Where generated development secrets came from, for the boot warning; null when configured. */
     generatedAt: string | null;
   };
-  readonly workspaces: { memberLimit: number; monthlyRunLimit: number };
+  readonly workspaces: { memberLimit: number; monthlyRunLimit: number; nodeLimit: number };
   readonly runs: {
     overage: 'block' | 'allow';
     soloMonthlyLimit: number;
@@ -220,6 +220,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     },
     workspaces: {
       memberLimit: env.WORKSPACE_MEMBER_LIMIT,
+      nodeLimit: env.WORKSPACE_NODE_LIMIT,
       monthlyRunLimit: env.WORKSPACE_MONTHLY_RUN_LIMIT,
     },
     runs: {

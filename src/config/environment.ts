@@ -185,6 +185,14 @@ export class Environment {
   @Min(1)
   WORKSPACE_MEMBER_LIMIT = 8;
 
+  /** Nodes per workflow on the workspace plan (Solo allows 10); a larger graph is refused on save. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(100_000)
+  WORKSPACE_NODE_LIMIT = 2000;
+
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
+import { AppConfig } from '../config/app-config';
 import { AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode, PlanViolationError } from '../common/errors/app-error';
 import { EventBus } from '../common/events/event-bus';
@@ -64,6 +65,7 @@ export class WorkflowsService {
     private readonly schedules: ScheduleSync,
     private readonly events: EventBus,
     private readonly clock: Clock,
+    private readonly config: AppConfig,
   ) {}
 
   /** Reference §2.2, with the graph validated first (SPEC: the reference validated nothing). */
@@ -74,6 +76,7 @@ export class WorkflowsService {
     const memberships = await this.membershipsOf(caller);
     const context = computePlanContext(caller.claimsPlan, memberships, dto.workspace_id ?? null);
     if (tier === 'solo' && context.kind === 'solo') this.assertSoloGraph(data);
+    else this.assertGraphSize(data);
 
     const workspaceId =
       dto.workspace_id ?? (context.kind === 'owned' || context.kind === 'member' ? context.workspaceId : null);
@@ -164,6 +167,7 @@ export class WorkflowsService {
         this.assertFresh(current, dto.updated_at);
         this.assertInContext(view, workspace, current);
         if (tier === 'solo' && view.context.kind === 'solo') this.assertSoloGraph(dto.data);
+        else this.assertGraphSize(dto.data);
         if (view.role === 'viewer')
           throw new AppError(ErrorCode.Forbidden, 'Workspace viewers cannot modify workflows.');
         this.assertUnlockedFor(caller, current, view.role);
@@ -332,6 +336,20 @@ export class WorkflowsService {
   private assertSoloGraph(data: unknown): void {
     const violations = assessSoloGraph(data);
     if (violations.length) throw new PlanViolationError(violations);
+  }
+
+  /** Beyond Solo, graphs are still bounded: every run of one walks and records each node. */
+  private assertGraphSize(data: unknown): void {
+    const limit = this.config.workspaces.nodeLimit;
+    const nodes = (data as { nodes: unknown[] }).nodes.length;
+    if (nodes > limit) {
+      throw new PlanViolationError([
+        {
+          code: 'node-limit',
+          message: `Workflows support up to ${limit} nodes. Remove ${nodes - limit} ${nodes - limit === 1 ? 'node' : 'nodes'}.`,
+        },
+      ]);
+    }
   }
 
   private async saveOrConflict<T>(save: () => Promise<T>): Promise<T> {
