@@ -1,5 +1,7 @@
 import { NodeError, type GraphNode, type NodeContext, type NodeExecutor, type NodeResult } from '../node-types';
+import { parseFloatText } from '../number-text';
 import { flexibleParse, renderTemplate, resolvePath } from '../templating';
+import { containsText } from '../text-search';
 
 /**
  * Condition node (reference §5.5, with SPEC §9 item 21 fixed: arrays/objects compare by deep equality).
@@ -91,7 +93,7 @@ function applyOperator(op: Operator, left: unknown, right: unknown): boolean {
     case 'contains': {
       const l = stringForm(left);
       const r = stringForm(right);
-      return l !== undefined && r !== undefined && l.includes(r);
+      return l !== undefined && r !== undefined && containsText(l, r);
     }
   }
 }
@@ -149,20 +151,11 @@ function compareOrder(left: unknown, right: unknown, ordering: Ordering): boolea
   return cmp === 0;
 }
 
-// Rust's f64 parser: decimal/exponent forms, optional sign, and inf/infinity/nan in any case.
-const NUMERIC = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)$/i;
-
+/** Strings convert with Rust's f64 parser (decimal and exponent forms, optional sign, inf/infinity/nan). */
 function numberForm(value: unknown): number | undefined {
   if (typeof value === 'number') return value;
   if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value === 'string') {
-    const s = value.trim();
-    if (!NUMERIC.test(s)) return undefined;
-    const lower = s.toLowerCase().replace(/^\+/, '');
-    if (lower.endsWith('nan')) return NaN;
-    if (lower.endsWith('inf') || lower.endsWith('infinity')) return lower.startsWith('-') ? -Infinity : Infinity;
-    return Number(s);
-  }
+  if (typeof value === 'string') return parseFloatText(value.trim());
   return undefined;
 }
 
@@ -192,19 +185,28 @@ export function floatText(n: number): string {
   return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((item, i) => deepEqual(item, b[i]));
+/** An explicit stack rather than recursion: an operand parsed from a payload can nest deeper than the call stack. */
+function deepEqual(left: unknown, right: unknown): boolean {
+  const pending: [unknown, unknown][] = [[left, right]];
+  while (pending.length > 0) {
+    const [a, b] = pending.pop() as [unknown, unknown];
+    if (Array.isArray(a) || Array.isArray(b)) {
+      if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+      a.forEach((item, i) => pending.push([item, b[i]]));
+    } else if (isPlainObject(a) || isPlainObject(b)) {
+      if (!isPlainObject(a) || !isPlainObject(b)) return false;
+      const keysA = Object.keys(a).filter((k) => a[k] !== undefined);
+      const keysB = Object.keys(b).filter((k) => b[k] !== undefined);
+      if (keysA.length !== keysB.length) return false;
+      for (const k of keysA) {
+        if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
+        pending.push([a[k], b[k]]);
+      }
+    } else if (a !== b) {
+      return false;
+    }
   }
-  if (isPlainObject(a) || isPlainObject(b)) {
-    if (!isPlainObject(a) || !isPlainObject(b)) return false;
-    const keysA = Object.keys(a).filter((k) => a[k] !== undefined);
-    const keysB = Object.keys(b).filter((k) => b[k] !== undefined);
-    if (keysA.length !== keysB.length) return false;
-    return keysA.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
-  }
-  return a === b;
+  return true;
 }
 
 function scalarType(value: unknown): string {

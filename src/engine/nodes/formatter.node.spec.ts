@@ -1,6 +1,6 @@
 import type { OutboundHttp } from '../../egress/outbound-http';
 import { NodeError, type GraphNode, type NodeContext } from '../node-types';
-import { FormatterNode } from './formatter.node';
+import { FormatterNode, normaliseJsonPath, tokeniseDateFormat } from './formatter.node';
 
 const CONTEXT = {
   Hook: { name: '  Ada Lovelace  ', amount: 10, tags: 'a, b ,c', when: '2025-01-02T15:00:00Z', zone: 'Asia/Tokyo' },
@@ -467,6 +467,77 @@ describe('FormatterNode (reference §5.9)', () => {
       ['"quoted"', 'quoted'],
     ])('type.to_string %p → %p', async (input, expected) => {
       expect(await format('type.to_string', input)).toBe(expected);
+    });
+  });
+
+  describe('path and token scanners keep the results of the regexes they replaced', () => {
+    // Those regexes rescanned to the end from every unclosed `['` or `[`: quadratic in the field.
+    const oldNormalisePath = (path: string) =>
+      path
+        .replace(/\[\s*(['"])(.*?)\1\s*\]/g, '.$2')
+        .replace(/[[\]]/g, '.')
+        .replace(/\.{2,}/g, '.')
+        .replace(/^\.+|\.+$/g, '')
+        .replace(/^\$+/, '')
+        .replace(/^\.+/, '');
+    const OLD_TOKENS = /\[([^\]]*)\]|YYYY|YY|MMMM|MMM|MM|M|DD|D|dddd|ddd|HH|H|hh|h|mm|m|ss|s|SSS|A|a|ZZ|Z|X|x/g;
+    const oldTokenise = (format: string) => ({
+      text: format.replace(OLD_TOKENS, (token: string, literal: string | undefined) => literal ?? `<${token}>`),
+      tokens: [...format.matchAll(OLD_TOKENS)].filter((m) => m[1] === undefined).length,
+    });
+    const newTokenise = (format: string) => {
+      const pieces = tokeniseDateFormat(format);
+      return {
+        text: pieces.map((piece) => (typeof piece === 'string' ? piece : `<${piece.token}>`)).join(''),
+        tokens: pieces.filter((piece) => typeof piece !== 'string').length,
+      };
+    };
+
+    /** Every string over `alphabet` up to `maxLength`, then `samples` seeded random longer ones. */
+    function* corpus(alphabet: string[], maxLength: number, samples: number): Generator<string> {
+      let level = [''];
+      yield '';
+      for (let length = 1; length <= maxLength; length++) {
+        level = level.flatMap((prefix) => alphabet.map((c) => prefix + c));
+        yield* level;
+      }
+      let seed = 7;
+      const next = () => {
+        seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+        return seed / 0x80000000;
+      };
+      for (let i = 0; i < samples; i++) {
+        const length = maxLength + 1 + Math.floor(next() * 30);
+        yield Array.from({ length }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+      }
+    }
+
+    it('json paths: every short path over brackets, quotes, dots, dollars, spaces and newlines', () => {
+      const mismatches: string[] = [];
+      for (const path of corpus(['[', ']', "'", '"', '.', '$', 'a', ' ', '\n'], 5, 30_000)) {
+        if (normaliseJsonPath(path) !== oldNormalisePath(path)) mismatches.push(path);
+      }
+      expect(mismatches).toEqual([]);
+    });
+
+    it('json paths: every UTF-16 code unit as space, key character and line break', () => {
+      const mismatches: number[] = [];
+      for (let code = 0; code <= 0xffff; code++) {
+        const c = String.fromCharCode(code);
+        for (const path of [`a[${c}'b']`, `a['b'${c}]`, `a['b${c}c']`, `a[${c}"b"${c}]`]) {
+          if (normaliseJsonPath(path) !== oldNormalisePath(path)) mismatches.push(code);
+        }
+      }
+      expect(mismatches).toEqual([]);
+    });
+
+    it('date tokens: every short pattern over brackets and token letters', () => {
+      const mismatches: string[] = [];
+      for (const format of corpus(['[', ']', 'Y', 'M', 'D', 'd', 'S', 's', 'Z', 'x', ' '], 4, 30_000)) {
+        const [got, want] = [newTokenise(format), oldTokenise(format)];
+        if (got.text !== want.text || got.tokens !== want.tokens) mismatches.push(format);
+      }
+      expect(mismatches).toEqual([]);
     });
   });
 });

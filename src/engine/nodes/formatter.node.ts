@@ -9,11 +9,11 @@
  */
 import { DateTime, FixedOffsetZone, IANAZone, type Zone } from 'luxon';
 import { NodeError, type GraphNode, type NodeContext, type NodeExecutor, type NodeResult } from '../node-types';
+import { isDecimalText, isIntegerText } from '../number-text';
 import { flexibleParse, renderTemplate, resolvePath } from '../templating';
+import { splitText } from '../text-search';
 
 const OUTPUT_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-const INTEGER = /^[+-]?\d+$/;
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'y', 'on']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'n', 'off']);
 
@@ -59,12 +59,12 @@ const OPERATIONS = new Map<string, Operation>([
   ['string.uppercase', (input) => input.toUpperCase()],
   [
     'string.replace',
-    (input, f) => input.split(f.requiredString('search_for', false)).join(f.string('replace_with') ?? ''),
+    (input, f) => splitText(input, f.requiredString('search_for', false)).join(f.string('replace_with') ?? ''),
   ],
   [
     'string.split',
     (input, f) => {
-      const parts = input.split(f.requiredString('delimiter', false));
+      const parts = splitText(input, f.requiredString('delimiter', false));
       const index = f.index('index', true);
       if (index >= parts.length) {
         throw new NodeError(`Index ${index} is out of range for split result of length ${parts.length}.`);
@@ -109,7 +109,7 @@ const OPERATIONS = new Map<string, Operation>([
   [
     'json.pick',
     (input, f) => {
-      const path = normalisePath(f.requiredString('json_path', true));
+      const path = normaliseJsonPath(f.requiredString('json_path', true));
       const parsed = parseJson(input, `Input is not valid JSON for ${f.op}.`);
       if (path === '') return parsed;
       const value = resolvePath(parsed, path);
@@ -122,9 +122,7 @@ const OPERATIONS = new Map<string, Operation>([
     (input, f) => {
       const parsed = parseJson(input, `Input is not valid JSON for ${f.op}.`);
       if (parsed === null || typeof parsed !== 'object') return parsed;
-      const out: [string, unknown][] = [];
-      flatten('', parsed, out);
-      return Object.fromEntries(out);
+      return Object.fromEntries(flatten(parsed, f.op));
     },
   ],
   [
@@ -152,7 +150,7 @@ const OPERATIONS = new Map<string, Operation>([
       // A JSON array is kept (items tidied); anything else is split as text.
       if (Array.isArray(parsed)) return parsed.map(tidy);
       const source = typeof parsed === 'string' ? parsed : JSON.stringify(parsed);
-      return source.split(delimiter).map(tidy);
+      return splitText(source, delimiter).map(tidy);
     },
   ],
   ['json.to_object', (input, f) => ({ [f.requiredString('key_name', true)]: flexible(input) })],
@@ -211,7 +209,13 @@ const OPERATIONS = new Map<string, Operation>([
       const value = flexible(input);
       if (value === null) return '';
       if (typeof value === 'string') return value;
-      return typeof value === 'object' ? JSON.stringify(value) : String(value);
+      if (typeof value !== 'object') return String(value);
+      try {
+        return JSON.stringify(value);
+      } catch {
+        // JSON.parse accepts nesting deeper than JSON.stringify's recursion can write back.
+        throw new NodeError('Input is nested too deeply for type.to_string.');
+      }
     },
   ],
 ]);
@@ -298,8 +302,9 @@ function arithmetic(input: string, f: Fields, apply: (a: number, b: number) => n
 
 function parseNumber(text: string, message: string): number {
   const trimmed = text.trim();
+  if (!isDecimalText(trimmed)) throw new NodeError(message);
   const value = Number(trimmed);
-  if (!NUMBER.test(trimmed) || !Number.isFinite(value)) throw new NodeError(message);
+  if (!Number.isFinite(value)) throw new NodeError(message);
   return value;
 }
 
@@ -322,26 +327,125 @@ function parseJson(text: string, message: string): unknown {
   }
 }
 
-/** `$.items[0].id`, `items[0]['id']` and `items.0.id` all become `items.0.id`. */
-function normalisePath(path: string): string {
-  return path
-    .replace(/\[\s*(['"])(.*?)\1\s*\]/g, '.$2')
-    .replace(/[[\]]/g, '.')
-    .replace(/\.{2,}/g, '.')
-    .replace(/^\.+|\.+$/g, '')
-    .replace(/^\$+/, '')
-    .replace(/^\.+/, '');
+// ---- json paths and keys ------------------------------------------------------------------------
+
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const SINGLE_QUOTE = 0x27;
+const DOUBLE_QUOTE = 0x22;
+const DOT = 0x2e;
+const DOLLAR = 0x24;
+
+/** The regex `\s` set: ECMAScript white space and line terminators. */
+function isSpace(code: number): boolean {
+  return (
+    (code >= 0x09 && code <= 0x0d) ||
+    code === 0x20 ||
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  );
 }
 
-function flatten(prefix: string, value: unknown, out: [string, unknown][]): void {
-  const join = (key: string) => (prefix === '' ? key : `${prefix}.${key}`);
-  if (Array.isArray(value)) {
-    value.forEach((item, i) => flatten(join(String(i)), item, out));
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) flatten(join(k), v, out);
-  } else {
-    out.push([prefix, value]);
+/** What the regex `.` does not match. */
+function isLineBreak(code: number): boolean {
+  return code === 0x0a || code === 0x0d || code === 0x2028 || code === 0x2029;
+}
+
+/**
+ * `$.items[0].id`, `items[0]['id']` and `items.0.id` all become `items.0.id`: quoted bracket keys
+ * and brackets become dots, dot runs collapse, then outer dots, leading `$`s and a dot after them go.
+ */
+export function normaliseJsonPath(path: string): string {
+  const dotted = bracketsToDots(path).replace(/\.{2,}/g, '.');
+  let start = dotted.charCodeAt(0) === DOT ? 1 : 0;
+  const end = dotted.length > start && dotted.charCodeAt(dotted.length - 1) === DOT ? dotted.length - 1 : dotted.length;
+  while (start < end && dotted.charCodeAt(start) === DOLLAR) start++;
+  if (start < end && dotted.charCodeAt(start) === DOT) start++;
+  return dotted.slice(start, end);
+}
+
+/**
+ * `[ 'key' ]` / `["key"]` → `.key`, then every other bracket → `.`. The key is the shortest
+ * single-line run followed by its quote, optional spaces and `]`; found by a scan instead of the
+ * lazy regex, which rescanned to the end of the line from every unclosed `['` (quadratic).
+ */
+function bracketsToDots(path: string): string {
+  // Per quote: where the last failed search for a closing quote stopped (a line break or the end).
+  // A later search for the same quote starts after the earlier one and before that stop, so it fails too.
+  const deadEnds = new Map<number, number>();
+  let out = '';
+  let copied = 0;
+  for (let open = path.indexOf('['); open !== -1; open = path.indexOf('[', open + 1)) {
+    const quoted = quotedKey(path, open, deadEnds);
+    if (!quoted) continue;
+    out += `${path.slice(copied, open)}.${quoted.key}`;
+    copied = quoted.end;
+    open = quoted.end - 1;
   }
+  return (out + path.slice(copied)).replace(/[[\]]/g, '.');
+}
+
+function quotedKey(
+  path: string,
+  open: number,
+  deadEnds: Map<number, number>,
+): { key: string; end: number } | undefined {
+  let at = open + 1;
+  while (at < path.length && isSpace(path.charCodeAt(at))) at++;
+  const quote = path.charCodeAt(at);
+  if (quote !== SINGLE_QUOTE && quote !== DOUBLE_QUOTE) return undefined;
+  const from = at + 1;
+  if (from <= (deadEnds.get(quote) ?? -1)) return undefined;
+  for (let k = from; k < path.length; k++) {
+    const code = path.charCodeAt(k);
+    if (isLineBreak(code)) {
+      deadEnds.set(quote, k);
+      return undefined;
+    }
+    if (code !== quote) continue;
+    let end = k + 1;
+    while (end < path.length && isSpace(path.charCodeAt(end))) end++;
+    if (path.charCodeAt(end) === CLOSE_BRACKET) return { key: path.slice(from, k), end: end + 1 };
+  }
+  deadEnds.set(quote, path.length);
+  return undefined;
+}
+
+/**
+ * Total length of the keys json.flatten may build. Keys repeat their whole path, so a deep chain
+ * with a leaf on every level, or one long key over many leaves, makes them quadratic in the input.
+ */
+const FLATTEN_KEY_CHARS = 16 * 1024 * 1024;
+
+/** Dotted keys for every scalar, depth first (an explicit stack: input nesting is unbounded). */
+function flatten(root: object, op: string): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  const stack: [string, unknown][] = [['', root]];
+  let budget = FLATTEN_KEY_CHARS;
+  while (stack.length > 0) {
+    const [prefix, value] = stack.pop() as [string, unknown];
+    if (value === null || typeof value !== 'object') {
+      budget -= prefix.length;
+      if (budget < 0) throw new NodeError(`Flattened keys exceed ${FLATTEN_KEY_CHARS} characters for ${op}.`);
+      out.push([prefix, value]);
+      continue;
+    }
+    const children = Array.isArray(value)
+      ? value.map((item, i): [string, unknown] => [String(i), item])
+      : Object.entries(value);
+    for (let i = children.length - 1; i >= 0; i--) {
+      const [key, child] = children[i];
+      stack.push([prefix === '' ? key : `${prefix}.${key}`, child]);
+    }
+  }
+  return out;
 }
 
 /** The reference's flexible parse, with blank input meaning `null`. */
@@ -429,7 +533,7 @@ function utcDate(text: string, pattern: RegExp, order: number[]): DateTime | nul
 }
 
 function fromEpoch(text: string, scale: number): DateTime | null {
-  if (!INTEGER.test(text)) return null;
+  if (!isIntegerText(text)) return null;
   const date = DateTime.fromMillis(Number(text) * scale, { zone: FixedOffsetZone.utcInstance });
   return date.isValid ? date : null;
 }
@@ -465,7 +569,7 @@ function parseAnyDate(input: string): DateTime {
     const date = parseDateAs(text, format);
     if (date) return date;
   }
-  if (INTEGER.test(text)) {
+  if (isIntegerText(text)) {
     const date = fromEpoch(text, Math.abs(Number(text)) >= MILLIS_THRESHOLD ? 1 : 1000);
     if (date) return date;
   }
@@ -541,7 +645,47 @@ const TOKENS: Record<string, (d: DateTime) => string> = {
   X: (d) => String(Math.floor(d.toMillis() / 1000)),
   x: (d) => String(d.toMillis()),
 };
-const TOKEN_PATTERN = /\[([^\]]*)\]|YYYY|YY|MMMM|MMM|MM|M|DD|D|dddd|ddd|HH|H|hh|h|mm|m|ss|s|SSS|A|a|ZZ|Z|X|x/g;
+/** Tokens by first letter, longest first: at each position the first that matches wins. */
+const TOKENS_BY_LETTER = new Map<string, string[]>();
+for (const token of Object.keys(TOKENS).sort((a, b) => b.length - a.length)) {
+  TOKENS_BY_LETTER.set(token[0], [...(TOKENS_BY_LETTER.get(token[0]) ?? []), token]);
+}
+
+/** Literal text, or a token to render. */
+type FormatPiece = string | { token: string };
+
+/**
+ * Splits a token pattern left to right: `[text]` is literal, then the tokens. An unclosed `[` is
+ * plain text; once no `]` follows one, none follows any later one, so each `]` search runs once
+ * (the regex this replaces searched to the end again from every unclosed `[`).
+ */
+export function tokeniseDateFormat(format: string): FormatPiece[] {
+  const pieces: FormatPiece[] = [];
+  let copied = 0;
+  let unclosed = false;
+  let i = 0;
+  const emit = (piece: FormatPiece, end: number) => {
+    if (copied < i) pieces.push(format.slice(copied, i));
+    pieces.push(piece);
+    i = end;
+    copied = end;
+  };
+  while (i < format.length) {
+    if (format.charCodeAt(i) === OPEN_BRACKET && !unclosed) {
+      const close = format.indexOf(']', i + 1);
+      if (close !== -1) {
+        emit(format.slice(i + 1, close), close + 1);
+        continue;
+      }
+      unclosed = true;
+    }
+    const token = TOKENS_BY_LETTER.get(format[i])?.find((t) => format.startsWith(t, i));
+    if (token) emit({ token }, i + token.length);
+    else i++;
+  }
+  if (copied < format.length) pieces.push(format.slice(copied));
+  return pieces;
+}
 
 function compileTokens(format: string): (date: DateTime) => string {
   // A lower-case word that is not a named format is a typo, not a pattern of `m`/`s`/`h` tokens.
@@ -550,10 +694,11 @@ function compileTokens(format: string): (date: DateTime) => string {
       `Field "output_format" must be one of ${DATE_FORMATS.join(', ')} or a token pattern such as YYYY-MM-DD HH:mm.`,
     );
   }
-  const tokens = [...format.matchAll(TOKEN_PATTERN)].filter((m) => m[1] === undefined);
-  if (tokens.length === 0) throw new NodeError('Field "output_format" contains no date tokens.');
-  return (date) =>
-    format.replace(TOKEN_PATTERN, (token: string, literal: string | undefined) => literal ?? TOKENS[token](date));
+  const pieces = tokeniseDateFormat(format);
+  if (!pieces.some((piece) => typeof piece !== 'string')) {
+    throw new NodeError('Field "output_format" contains no date tokens.');
+  }
+  return (date) => pieces.map((piece) => (typeof piece === 'string' ? piece : TOKENS[piece.token](date))).join('');
 }
 
 const COMPONENTS = new Map<string, (d: DateTime) => number>([
