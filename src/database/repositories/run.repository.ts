@@ -75,20 +75,34 @@ const CAPPED_COUNT_FOR_USER = sql(
   'SELECT COUNT(*) AS n FROM (SELECT 1 FROM workflow_runs WHERE user_id = ? AND created_at >= ? LIMIT ?) capped',
 );
 
-const CANDIDATES = `SELECT r.id, r.workflow_id FROM workflow_runs r
-   JOIN workflows w ON w.id = r.workflow_id
+/** Due queued runs of workflows below their concurrency limit (a pre-filter, re-checked under the workflow's lock). */
+const ELIGIBLE = `FROM workflow_runs q
+   JOIN workflows w ON w.id = q.workflow_id
    LEFT JOIN (SELECT workflow_id, COUNT(*) AS n FROM workflow_runs WHERE status = 'running' GROUP BY workflow_id) running
-     ON running.workflow_id = r.workflow_id
-   WHERE r.status = 'queued' AND r.resume_at <= ? AND COALESCE(running.n, 0) < w.concurrency_limit
-   ORDER BY r.queue_priority DESC, r.created_at ASC LIMIT ?`;
+     ON running.workflow_id = q.workflow_id
+   WHERE q.status = 'queued' AND q.resume_at <= ? AND COALESCE(running.n, 0) < w.concurrency_limit`;
 /**
- * Claim candidates: due queued runs of workflows below their concurrency limit (a pre-filter; the
- * limit is checked again under the workflow's lock), by priority then age. On PostgreSQL rows
- * another worker is claiming are skipped, not waited for.
+ * Each tenant's eligible runs numbered by priority then age. The tenant is `idempotency_scope`:
+ * the workspace, or the owner for a personal workflow.
  */
-const CLAIM_CANDIDATES = sql(CANDIDATES, `${CANDIDATES} FOR UPDATE OF r SKIP LOCKED`);
-/** The same without locks, to look before opening a transaction. */
-const PEEK_CANDIDATES = sql(CANDIDATES);
+const RANKED = `SELECT q.id, q.workflow_id, q.queue_priority, q.created_at,
+     ROW_NUMBER() OVER (PARTITION BY q.idempotency_scope ORDER BY q.queue_priority DESC, q.created_at, q.id) AS turn
+   ${ELIGIBLE}`;
+/**
+ * Claim candidates, in turns across tenants: the first run of every tenant before the second of
+ * any, so one tenant's backlog does not hold up the others. PostgreSQL refuses FOR UPDATE beside
+ * a window function, so the ranking is a subquery and only `r` is locked (its state re-checked);
+ * rows another worker is claiming are skipped, not waited for. Parameters: SQLite `[now, limit]`,
+ * PostgreSQL `[now, now, limit]`.
+ */
+const CLAIM_CANDIDATES = sql(
+  `SELECT id, workflow_id FROM (${RANKED}) ranked ORDER BY turn, queue_priority DESC, created_at, id LIMIT ?`,
+  `SELECT r.id, r.workflow_id FROM workflow_runs r JOIN (${RANKED}) ranked ON ranked.id = r.id
+   WHERE r.status = 'queued' AND r.resume_at <= ?
+   ORDER BY ranked.turn, r.queue_priority DESC, r.created_at, r.id LIMIT ? FOR UPDATE OF r SKIP LOCKED`,
+);
+/** Whether anything is claimable, to look before opening a transaction (no ranking needed). */
+const PEEK_CANDIDATES = sql(`SELECT q.id ${ELIGIBLE} LIMIT 1`);
 const LOCK_WORKFLOW = sql('SELECT pg_advisory_xact_lock(hashtextextended(?, 4242))');
 const WORKFLOW_SLOTS = sql(
   `SELECT w.id, w.concurrency_limit - (SELECT COUNT(*) FROM workflow_runs x WHERE x.workflow_id = w.id AND x.status = 'running') AS free
@@ -358,11 +372,11 @@ export class RunRepository {
   // --- the queue ------------------------------------------------------------------------------
 
   /**
-   * Claims up to `max` due runs in one transaction, highest priority then oldest first, never
-   * taking a workflow past its concurrency limit. PostgreSQL: candidates `FOR UPDATE SKIP LOCKED`,
-   * then each workflow's advisory lock (in id order, so workers cannot deadlock) while its running
-   * count is re-checked; SQLite: the writer lock serialises the same steps. Returns the claimed
-   * runs in queue order.
+   * Claims up to `max` due runs in one transaction, in turns across tenants (within a tenant,
+   * highest priority then oldest first), never taking a workflow past its concurrency limit.
+   * PostgreSQL: candidates `FOR UPDATE SKIP LOCKED`, then each workflow's advisory lock (in id
+   * order, so workers cannot deadlock) while its running count is re-checked; SQLite: the writer
+   * lock serialises the same steps. Returns the claimed runs in queue order.
    */
   async claimBatch(workerId: string, leaseMs: number, now: Date, max: number): Promise<RunEntity[]> {
     if (max < 1) return [];
@@ -378,13 +392,14 @@ export class RunRepository {
        WHERE id = ANY(?::uuid[]) AND status = 'queued' RETURNING ${codec.selectList}`,
     );
     // Most polls find nothing: look before opening a transaction (and taking the SQLite writer).
-    const { rows: due } = await this.db.read(PEEK_CANDIDATES, [at, 1]);
+    const { rows: due } = await this.db.read(PEEK_CANDIDATES, [at]);
     if (!due.length) return [];
     return this.db.atomic(async (tx) => {
-      const { rows: candidates } = await tx.query<{ id: string; workflow_id: string }>(CLAIM_CANDIDATES, [
-        at,
-        max * CANDIDATES_PER_SLOT,
-      ]);
+      const limit = max * CANDIDATES_PER_SLOT;
+      const { rows: candidates } = await tx.query<{ id: string; workflow_id: string }>(
+        CLAIM_CANDIDATES,
+        this.db.dialect === 'postgres' ? [at, at, limit] : [at, limit],
+      );
       if (!candidates.length) return [];
       const workflowIds = [...new Set(candidates.map((c) => c.workflow_id))].sort();
       if (this.db.dialect === 'postgres') {

@@ -6,5 +6,6 @@ import { WebhookReplays1795632696813 } from './1795632696813-WebhookReplays';
 import { EgressBlocks1795633233139 } from './1795633233139-EgressBlocks';
 import { ScheduleClaims1795639415294 } from './1795639415294-ScheduleClaims';
 import { NodeRunSequence1796141938083 } from './1796141938083-NodeRunSequence';
+import { FairClaimIndex1796278793227 } from './1796278793227-FairClaimIndex';
 
-export const SQLITE_MIGRATIONS = [Init1795628439389, Workflows1795629219096, Runs1795629946920, WebhookReplays1795632696813, EgressBlocks1795633233139, ScheduleClaims1795639415294, NodeRunSequence1796141938083];
+export const SQLITE_MIGRATIONS = [Init1795628439389, Workflows1795629219096, Runs1795629946920, WebhookReplays1795632696813, EgressBlocks1795633233139, ScheduleClaims1795639415294, NodeRunSequence1796141938083, FairClaimIndex1796278793227];
