@@ -32,12 +32,23 @@ export function withNodeOutputs(
   node: KeyedNode,
   outputs: unknown,
 ): Record<string, unknown> {
-  const next: Record<string, unknown> = { ...context };
+  return storeNodeOutputs({ ...context }, node, outputs);
+}
+
+/**
+ * The same, written into `context` itself: an execution owns its context, and copying it per node
+ * would make a long chain quadratic. Returns `context`.
+ */
+export function storeNodeOutputs(
+  context: Record<string, unknown>,
+  node: KeyedNode,
+  outputs: unknown,
+): Record<string, unknown> {
   const key = contextKey(node);
-  setOwn(next, key, outputs);
+  setOwn(context, key, outputs);
   const lower = key.toLowerCase();
-  if (lower !== key) setOwn(next, lower, outputs);
-  return next;
+  if (lower !== key) setOwn(context, lower, outputs);
+  return context;
 }
 
 /**

@@ -10,7 +10,7 @@ import type { IntegrationGates } from './integration-gates';
 import { NodeRegistry } from './node-registry';
 import { ExecutionLease, RunExecutor, StopReason } from './run-executor';
 import type { Checkpoint, ExecutableRun, NodeRunRecord, NodeRunStart, RunJournal } from './run-journal';
-import { InlinePureNodeRunner } from './threads/node-thread-pool';
+import { InlinePureNodeRunner, NodeThreadPool, PureNodeRunner } from './threads/node-thread-pool';
 
 type Entry =
   | { kind: 'started' }
@@ -111,13 +111,21 @@ const engineConfig = {
   runOutputBytes: 10_000,
 };
 
-function executor(overrides: Partial<typeof engineConfig> = {}, secrets = new Map<string, string>()): RunExecutor {
-  const config = { engine: { ...engineConfig, ...overrides }, providers: {} } as unknown as AppConfig;
+function executor(
+  overrides: Partial<typeof engineConfig> = {},
+  secrets = new Map<string, string>(),
+  threads: (config: AppConfig) => PureNodeRunner = () => new InlinePureNodeRunner(),
+): RunExecutor {
+  const config = {
+    engine: { ...engineConfig, ...overrides },
+    providers: {},
+    roles: new Set(['worker']),
+  } as unknown as AppConfig;
   const redactor = new Redactor();
   const secretsService = { redactor, decryptedStore: async () => secrets } as unknown as SecretsService;
   return new RunExecutor(
     new NodeRegistry(config, {} as IntegrationGates),
-    new InlinePureNodeRunner(),
+    threads(config),
     secretsService,
     new FetchOutboundHttp({ maxResponseBytes: 1 << 20 }),
     new Clock(),
@@ -372,4 +380,61 @@ describe('RunExecutor on an in-memory journal', () => {
     expect(journal.nodeRuns().find((n) => n.nodeId === 'code')!.outputs).toMatchObject({ length: secret.length });
     expect(JSON.stringify(journal.entries)).not.toContain(secret);
   });
+
+  it('in real threads: a node of a stretch that overruns its budget fails node_timeout, the ones before it are kept', async () => {
+    let pool: NodeThreadPool | undefined;
+    const threaded = executor(
+      { nodeTimeoutMs: 300, threadMemoryMb: 1024, nodeOutputBytes: 1 << 30, runOutputBytes: 1 << 30 },
+      new Map(),
+      (config) => {
+        pool = new NodeThreadPool(config);
+        return pool;
+      },
+    );
+    try {
+      await pool!.onApplicationBootstrap(); // threads started and their modules loaded
+      const journal = new MemoryJournal();
+      const quick = {
+        id: 'quick',
+        type: 'formatter',
+        data: { label: 'Quick', config: { operation: 'string.uppercase', input: 'ok', output_key: 'o' } },
+      };
+      // Flattening 300,000 small objects takes far longer than 0.3 s.
+      const slow = {
+        id: 'slow',
+        type: 'formatter',
+        data: {
+          label: 'Slow',
+          config: {
+            operation: 'json.flatten',
+            input: `[${Array.from({ length: 300_000 }, () => '{"a":[1,2]}').join(',')}]`,
+            output_key: 'o',
+          },
+        },
+      };
+      const never = { ...quick, id: 'never', data: { ...quick.data, label: 'Never' } };
+      const outcome = await threaded.execute(
+        run(
+          [trigger, quick, slow, never],
+          [
+            ['t', 'quick'],
+            ['quick', 'slow'],
+            ['slow', 'never'],
+          ],
+        ),
+        new StoppableLease(),
+        journal,
+      );
+      expect(outcome).toBe('failed');
+      expect(journal.nodeRuns().map((n) => [n.nodeId, n.status])).toEqual([
+        ['t', 'succeeded'],
+        ['quick', 'succeeded'],
+        ['slow', 'failed'],
+      ]);
+      expect(JSON.parse(journal.nodeRuns()[2].error!)).toMatchObject({ error: 'node_timeout' });
+      expect(journal.last()).toMatchObject({ kind: 'dead-letter' });
+    } finally {
+      await pool?.onApplicationShutdown();
+    }
+  }, 60_000);
 });

@@ -5,13 +5,22 @@ import { OutboundHttp } from '../egress/outbound-http';
 import { SNAPSHOT_KEYS } from '../runs/snapshot';
 import { hydrateParams } from '../secrets/hydration';
 import { SecretsService } from '../secrets/secrets.service';
-import { initialContext, withNodeOutputs } from './execution-context';
+import { initialContext, storeNodeOutputs } from './execution-context';
 import { NodeLimitError, NodeLimits, outputSize } from './node-limits';
 import { isActionNode, NodeRegistry } from './node-registry';
 import { GraphEdge, GraphNode, NodeContext, NodeError, NodeExecutor, NodeResult, RunInfo } from './node-types';
 import type { PureNodeKind } from './nodes/pure-nodes';
 import { Checkpoint, ExecutableRun, NodeRunRecord, NodeRunStart, RunJournal } from './run-journal';
 import { PureNodeRunner } from './threads/node-thread-pool';
+import {
+  NodeTask,
+  runOutputExceeded,
+  SegmentReply,
+  SegmentStep,
+  SegmentTask,
+  ThreadNodeResult,
+} from './threads/thread-tasks';
+import { Graph, Traversal, TraversalState } from './traversal';
 
 /**
  * The node-run records of one execution's in-memory nodes, written together with the next write
@@ -65,11 +74,6 @@ export interface ExecutionLease {
 
 export type ExecutionOutcome = 'succeeded' | 'failed' | 'canceled' | 'paused' | 'released' | 'lost';
 
-interface Graph {
-  nodes: GraphNode[];
-  edges: GraphEdge[];
-}
-
 /** Parses a snapshot for execution; null when it cannot run. */
 export function parseGraph(snapshot: Record<string, unknown>): Graph | null {
   const { nodes, edges } = snapshot as { nodes?: unknown; edges?: unknown };
@@ -105,6 +109,20 @@ interface Execution {
   behind: NodeRunWrites;
   /** Output bytes of the nodes run by this execution (the per-run output limit). */
   outputBytes: number;
+  traversal: Traversal;
+  state: TraversalState;
+  /** Owned by this execution: node outputs are stored into it as nodes finish. */
+  context: Record<string, unknown>;
+  checkpoints: Map<string, Checkpoint>;
+  sequence: number;
+}
+
+/** How long a thread walks in-memory nodes before it hands back what it did (the budget is per stretch). */
+const SEGMENT_SLICE_MS = 50;
+
+/** A node result from a thread, with its pause as a Date again. */
+function fromThread({ pauseUntil, ...result }: ThreadNodeResult): NodeResult {
+  return pauseUntil === undefined ? result : { ...result, pauseUntil: new Date(pauseUntil) };
 }
 
 type NodeAttempt = { kind: 'ok'; result: NodeResult } | { kind: 'failed'; error: string } | { kind: 'stopped' };
@@ -151,13 +169,8 @@ export class RunExecutor {
       return this.finish(journal, lease, 'failed', 'Failed to decrypt workflow secrets');
     }
 
-    const byId = new Map(graph.nodes.map((n) => [n.id, n]));
-    const outgoing = new Map<string, GraphEdge[]>();
-    for (const edge of graph.edges) {
-      const list = outgoing.get(edge.source);
-      if (list) list.push(edge);
-      else outgoing.set(edge.source, [edge]);
-    }
+    const traversal = new Traversal(graph);
+    const byId = traversal.byId;
     const checkpoints = new Map<string, Checkpoint>();
     // Node runs exist only once a run was claimed before (attempt counts claims): a resumed,
     // requeued or handed-back run; a first execution has no checkpoints to read.
@@ -186,7 +199,7 @@ export class RunExecutor {
           ? triggers
           : graph.nodes.slice(0, 1).map((n) => n.id);
     const resumeContext = snapshot[SNAPSHOT_KEYS.resumeContext];
-    let context = initialContext({
+    const context = initialContext({
       nodes: graph.nodes,
       startNodeId: startNode,
       triggerContext: snapshot[SNAPSHOT_KEYS.triggerContext],
@@ -214,20 +227,26 @@ export class RunExecutor {
         journal,
       ),
       outputBytes: 0,
+      traversal,
+      state: { stack: [...startSet].reverse(), visited: new Set<string>() },
+      context,
+      checkpoints,
+      sequence,
     };
-    const { behind } = exec;
-    const successors = (node: GraphNode, result: NodeResult) =>
-      this.successors(outgoing.get(node.id) ?? [], node, result);
-    const stack = [...startSet].reverse();
-    const push = (next: string[]) => {
-      for (let i = next.length - 1; i >= 0; i -= 1) stack.push(next[i]);
-    };
-    const visited = new Set<string>();
-    while (stack.length) {
+    const { behind, state } = exec;
+    for (;;) {
       if (lease.signal.aborted) return behind.after(() => this.stopped(journal, lease));
-      const node = byId.get(stack.pop()!);
-      if (!node || visited.has(node.id)) continue;
-      visited.add(node.id);
+      const node = Traversal.peek(state, byId);
+      if (!node) break;
+
+      if (!checkpoints.has(node.id) && this.segmentKind(exec, node)) {
+        // A stretch of in-memory nodes: walked in a thread, replayed here.
+        const stop = await this.runSegment(exec);
+        if (stop) return stop;
+        continue;
+      }
+      state.stack.pop();
+      state.visited.add(node.id);
 
       const checkpoint = checkpoints.get(node.id);
       let result: NodeResult;
@@ -239,43 +258,141 @@ export class RunExecutor {
         const resumeAt = typeof outputs?.resumeAt === 'string' ? new Date(outputs.resumeAt) : null;
         if (resumeAt && resumeAt.getTime() > this.clock.now().getTime()) result.pauseUntil = resumeAt;
       } else {
-        const attempt = await this.runNode(exec, node, context, sequence++);
+        const attempt = await this.runNode(exec, node);
         if (attempt.kind === 'stopped') return behind.after(() => this.stopped(journal, lease));
         if (attempt.kind === 'failed') {
           if (isActionNode(node) && node.data.stopOnError === false) {
             // Tolerated for every action type; the context is not updated.
-            push(successors(node, { outputs: null }));
+            Traversal.push(state, traversal.successors(node, {}));
             continue;
           }
           return behind.after(() => this.failWithDeadLetter(journal, lease, attempt.error));
         }
         result = attempt.result;
       }
-      context = withNodeOutputs(context, node, result.outputs);
-
-      const until = result.pauseUntil;
-      if (until) {
-        const next = successors(node, result);
-        // A delay with nowhere to go completes the run instead of looping.
-        if (next.length) return behind.after(() => this.pause(exec, until, context, next));
-      }
-      push(successors(node, result));
+      const stop = await this.advance(exec, node, result);
+      if (stop) return stop;
     }
     if (lease.signal.aborted) return behind.after(() => this.stopped(journal, lease));
     return this.finish(journal, lease, 'succeeded', null, behind.take());
   }
 
-  private async runNode(
-    exec: Execution,
-    node: GraphNode,
-    context: Record<string, unknown>,
-    sequence: number,
-  ): Promise<NodeAttempt> {
+  /** Stores a finished node's outputs and moves on: to its successors, or into a pause. */
+  private async advance(exec: Execution, node: GraphNode, result: NodeResult): Promise<ExecutionOutcome | null> {
+    storeNodeOutputs(exec.context, node, result.outputs);
+    const next = exec.traversal.successors(node, result);
+    const until = result.pauseUntil;
+    // A delay with nowhere to go completes the run instead of looping.
+    if (until && next.length) return exec.behind.after(() => this.pause(exec, until, next));
+    Traversal.push(exec.state, next);
+    return null;
+  }
+
+  /** The pure kind of an in-memory node a thread may walk on its own (code snippets go one by one). */
+  private segmentKind(exec: Execution, node: GraphNode): PureNodeKind | null {
+    const kind = this.registry.pureKind(node);
+    return kind && kind !== 'code' ? kind : null;
+  }
+
+  /**
+   * Runs the stretch of in-memory nodes from the top of the stack in a thread (one round trip
+   * for the whole stretch, the context cloned once), then replays its steps here: node runs
+   * recorded, outputs stored, successors followed (the thread followed the same traversal). A
+   * stretch stopped by a limit is walked again up to the node that hit it, which fails with the
+   * limit's error.
+   */
+  private async runSegment(exec: Execution): Promise<ExecutionOutcome | null> {
+    const { state, traversal, lease } = exec;
+    // What the thread may walk: the in-memory nodes reachable from the top through such nodes.
+    const region = new Map<string, { kind: PureNodeKind; node: GraphNode }>();
+    const edges: GraphEdge[] = [];
+    const todo = [Traversal.peek(state, traversal.byId)!];
+    while (todo.length) {
+      const node = todo.pop()!;
+      if (region.has(node.id) || exec.checkpoints.has(node.id) || state.visited.has(node.id)) continue;
+      const kind = this.segmentKind(exec, node);
+      if (!kind) continue;
+      region.set(node.id, { kind, node: this.hydrated(exec, node) });
+      for (const edge of traversal.edgesFrom(node.id)) {
+        edges.push(edge);
+        const target = traversal.byId.get(edge.target);
+        if (target) todo.push(target);
+      }
+    }
+    const walk = (maxSteps?: number) => {
+      const progress = new SharedArrayBuffer(8);
+      const task: SegmentTask = {
+        type: 'segment',
+        nodes: [...region.values()],
+        edges,
+        stack: [...state.stack],
+        visited: [],
+        context: exec.context,
+        run: exec.info,
+        now: this.clock.now().getTime(),
+        limits: this.threadLimits(),
+        runOutputBytes: this.limits.runOutputBytes,
+        runOutputBytesLeft: this.limits.runOutputBytes - exec.outputBytes,
+        sliceMs: SEGMENT_SLICE_MS,
+        maxSteps,
+        progress,
+      };
+      return this.threads
+        .run(task, this.limits.timeoutMs, lease.signal, this.tenant(exec))
+        .then((outcome) => ({ outcome, started: Atomics.load(new Int32Array(progress), 0) }));
+    };
+    try {
+      const { outcome, started } = await walk();
+      if (outcome.ok) return await this.replay(exec, (outcome.value as SegmentReply).steps);
+      // Stopped by a limit while on its `started`-th node: the ones before it are walked again
+      // (pure, so the same), then that node fails with the limit's error.
+      if (started > 1) {
+        const again = await walk(started - 1);
+        if (again.outcome.ok) {
+          const stop = await this.replay(exec, (again.outcome.value as SegmentReply).steps);
+          if (stop) return stop;
+        }
+      }
+      const culprit = Traversal.peek(state, traversal.byId)!;
+      return await this.replay(exec, [{ nodeId: culprit.id, ok: false, error: outcome.error }]);
+    } catch (error) {
+      if (lease.signal.aborted) return exec.behind.after(() => this.stopped(exec.journal, lease));
+      throw error;
+    }
+  }
+
+  /** Records what a thread walked, as if each node had run here. */
+  private async replay(exec: Execution, steps: SegmentStep[]): Promise<ExecutionOutcome | null> {
+    const { state, traversal, behind } = exec;
+    for (const step of steps) {
+      const node = Traversal.peek(state, traversal.byId);
+      if (!node || node.id !== step.nodeId)
+        throw new Error('The engine thread and the executor disagree on the next node');
+      state.stack.pop();
+      state.visited.add(node.id);
+      const start = this.nodeStart(exec, node);
+      const startedAt = behind.stamp();
+      exec.journal.nodeRunning(start);
+      if (!step.ok) {
+        if (step.detail) this.logger.debug({ runId: exec.run.id, nodeId: node.id, detail: step.detail }, 'node failed');
+        const error = this.secrets.redactor.redactString(step.error, exec.known);
+        behind.record({ node: start, status: 'failed', outputs: null, error, startedAt, finishedAt: behind.stamp() });
+        return behind.after(() => this.failWithDeadLetter(exec.journal, exec.lease, error));
+      }
+      exec.outputBytes += step.bytes;
+      const result = fromThread(step.result);
+      const outputs = this.secrets.redactor.redact(result.outputs, exec.known);
+      behind.record({ node: start, status: 'succeeded', outputs, error: null, startedAt, finishedAt: behind.stamp() });
+      const stop = await this.advance(exec, node, result);
+      if (stop) return stop;
+    }
+    return null;
+  }
+
+  private async runNode(exec: Execution, node: GraphNode): Promise<NodeAttempt> {
     const { journal, behind, lease } = exec;
-    const label = node.data.label;
-    const name = typeof label === 'string' && label.trim() ? label.trim() : node.type;
     const executor = this.registry.resolve(node);
-    const start: NodeRunStart = { nodeId: node.id, name, nodeType: node.type, inputs: node.data, sequence };
+    const start = this.nodeStart(exec, node);
     let startedAt = behind.stamp();
     if (!executor.instant) {
       // A node with effects outside the process starts only once what came before it is recorded.
@@ -292,72 +409,86 @@ export class RunExecutor {
       if (executor.instant) return behind.record({ node: start, status, outputs, error, startedAt, finishedAt: at });
       await journal.nodeFinished(start, status, outputs, error, at);
     };
-    const hydrated: GraphNode = {
-      ...node,
-      data: { ...node.data, params: hydrateParams(node.data.params, exec.store) },
-    };
-    if (node.data.params === undefined) delete hydrated.data.params;
+    const hydrated = this.hydrated(exec, node);
     try {
       const pure = this.registry.pureKind(node);
       const { result, bytes } = pure
-        ? await this.inThread(exec, pure, hydrated, context)
-        : await this.inProcess(exec, executor, hydrated, context);
-      if (exec.outputBytes + bytes > this.limits.runOutputBytes) {
-        throw new NodeLimitError(
-          'output_too_large',
-          `The run's node outputs would exceed ${this.limits.runOutputBytes} bytes`,
-        );
-      }
-      exec.outputBytes += bytes;
+        ? await this.inThread(exec, pure, hydrated)
+        : await this.inProcess(exec, executor, hydrated);
+      this.countOutput(exec, bytes);
       if (lease.signal.aborted) return { kind: 'stopped' };
       await finish('succeeded', this.secrets.redactor.redact(result.outputs, exec.known), null);
       return { kind: 'ok', result };
     } catch (error) {
       if (lease.signal.aborted) return { kind: 'stopped' };
-      const raw = error instanceof Error ? error.message : String(error);
-      const message = this.secrets.redactor.redactString(raw, exec.known);
+      const message = this.safeError(exec, error);
       await finish('failed', null, message);
       return { kind: 'failed', error: message };
     }
   }
 
-  /** A pure node in an engine thread: terminated past its budget, its outputs measured there. */
+  private nodeStart(exec: Execution, node: GraphNode): NodeRunStart {
+    const label = node.data.label;
+    const name = typeof label === 'string' && label.trim() ? label.trim() : node.type;
+    return { nodeId: node.id, name, nodeType: node.type, inputs: node.data, sequence: exec.sequence++ };
+  }
+
+  /** The node with its params' secret references replaced by their values (in memory only). */
+  private hydrated(exec: Execution, node: GraphNode): GraphNode {
+    if (node.data.params === undefined) return node;
+    return { ...node, data: { ...node.data, params: hydrateParams(node.data.params, exec.store) } };
+  }
+
+  private countOutput(exec: Execution, bytes: number): void {
+    if (exec.outputBytes + bytes > this.limits.runOutputBytes) throw runOutputExceeded(this.limits.runOutputBytes);
+    exec.outputBytes += bytes;
+  }
+
+  private safeError(exec: Execution, error: unknown): string {
+    const raw = error instanceof Error ? error.message : String(error);
+    return this.secrets.redactor.redactString(raw, exec.known);
+  }
+
+  /** A code snippet in an engine thread, alone: terminated past its budget, its outputs measured there. */
   private async inThread(
     exec: Execution,
     kind: PureNodeKind,
     node: GraphNode,
-    context: Record<string, unknown>,
   ): Promise<{ result: NodeResult; bytes: number }> {
-    const engine = this.config.engine;
     // The sandbox stops a snippet at its own limit; the thread's budget is the backstop for
     // built-ins the sandbox cannot interrupt.
     const budget =
-      kind === 'code' ? Math.min(this.limits.timeoutMs, engine.codeTimeoutMs + 1000) : this.limits.timeoutMs;
-    const reply = await this.threads.run(
-      {
-        kind,
-        node,
-        context,
-        run: exec.info,
-        now: this.clock.now().getTime(),
-        limits: {
-          code: { timeoutMs: engine.codeTimeoutMs, memoryBytes: engine.codeMemoryBytes },
-          outputBytes: this.limits.outputBytes,
-        },
-      },
-      budget,
-      exec.lease.signal,
-      exec.run.workspaceId ?? exec.run.userId,
-    );
-    if (reply.ok) {
-      const { pauseUntil, ...result } = reply.result;
-      return {
-        result: pauseUntil === undefined ? result : { ...result, pauseUntil: new Date(pauseUntil) },
-        bytes: reply.bytes,
-      };
-    }
+      kind === 'code'
+        ? Math.min(this.limits.timeoutMs, this.config.engine.codeTimeoutMs + 1000)
+        : this.limits.timeoutMs;
+    const task: NodeTask = {
+      type: 'node',
+      kind,
+      node,
+      context: exec.context,
+      run: exec.info,
+      now: this.clock.now().getTime(),
+      limits: this.threadLimits(),
+    };
+    const outcome = await this.threads.run(task, budget, exec.lease.signal, this.tenant(exec));
+    if (!outcome.ok) throw new NodeError(outcome.error);
+    const reply = outcome.value;
+    if (reply.ok) return { result: fromThread(reply.result), bytes: reply.bytes };
     if (reply.detail) this.logger.debug({ runId: exec.run.id, nodeId: node.id, detail: reply.detail }, 'node failed');
     throw new NodeError(reply.error);
+  }
+
+  private threadLimits(): NodeTask['limits'] {
+    const engine = this.config.engine;
+    return {
+      code: { timeoutMs: engine.codeTimeoutMs, memoryBytes: engine.codeMemoryBytes },
+      outputBytes: this.limits.outputBytes,
+    };
+  }
+
+  /** Threads are shared in turns between workspaces (personal workflows: their owner). */
+  private tenant(exec: Execution): string {
+    return exec.run.workspaceId ?? exec.run.userId;
   }
 
   /** A node that calls out: here, with the node's time limit as an abort and a deadline. */
@@ -365,13 +496,12 @@ export class RunExecutor {
     exec: Execution,
     executor: NodeExecutor,
     node: GraphNode,
-    context: Record<string, unknown>,
   ): Promise<{ result: NodeResult; bytes: number }> {
     const timeout = new AbortController();
     const timedOut = new NodeLimitError('node_timeout', `Node exceeded its ${this.limits.timeoutMs} ms time limit`);
     let timer: NodeJS.Timeout | undefined;
     const ctx: NodeContext = {
-      context,
+      context: exec.context,
       run: exec.info,
       signal: AbortSignal.any([exec.lease.signal, timeout.signal]),
       http: this.http,
@@ -395,25 +525,10 @@ export class RunExecutor {
     }
   }
 
-  /** A valid `selectedNext` alone; condition nodes follow their branch; else every edge. */
-  private successors(outgoing: GraphEdge[], node: GraphNode, result: NodeResult): string[] {
-    if (result.selectedNext && outgoing.some((e) => e.target === result.selectedNext)) return [result.selectedNext];
-    if (node.type === 'condition') {
-      const handle = result.branch ? 'cond-true' : 'cond-false';
-      return outgoing.filter((e) => e.sourceHandle === handle).map((e) => e.target);
-    }
-    return outgoing.map((e) => e.target);
-  }
-
-  private async pause(
-    exec: Execution,
-    until: Date,
-    context: Record<string, unknown>,
-    next: string[],
-  ): Promise<ExecutionOutcome> {
+  private async pause(exec: Execution, until: Date, next: string[]): Promise<ExecutionOutcome> {
     const snapshot = {
       ...exec.run.snapshot,
-      [SNAPSHOT_KEYS.resumeContext]: this.secrets.redactor.redact(context, exec.known),
+      [SNAPSHOT_KEYS.resumeContext]: this.secrets.redactor.redact(exec.context, exec.known),
       [SNAPSHOT_KEYS.resumeFromNodes]: next,
       [SNAPSHOT_KEYS.startFromNode]: next[0],
       [SNAPSHOT_KEYS.resumeAt]: until.toISOString(),

@@ -1,6 +1,6 @@
 import type { AppConfig } from '../../config/app-config';
 import { NodeThreadPool } from './node-thread-pool';
-import type { PureNodeTask } from './pure-node-task';
+import type { NodeTask } from './thread-tasks';
 
 jest.setTimeout(60_000);
 
@@ -11,8 +11,9 @@ function pool(threads = 1, threadMemoryMb = 64): NodeThreadPool {
   } as unknown as AppConfig);
 }
 
-function codeTask(code: string, timeoutMs = 60_000): PureNodeTask {
+function codeTask(code: string, timeoutMs = 60_000): NodeTask {
   return {
+    type: 'node',
     kind: 'code',
     node: { id: 'code', type: 'action', data: { actionType: 'code', params: { code } } },
     context: {},
@@ -53,12 +54,13 @@ describe('NodeThreadPool (real worker threads)', () => {
 
     // The thread was replaced: the next task runs.
     const next = await threads.run(codeTask('return { ok: 1 };'), 5000, new AbortController().signal, 'ws');
-    expect(next).toEqual({ ok: true, result: { outputs: { ok: 1 } }, bytes: 8 });
+    expect(next).toEqual({ ok: true, value: { ok: true, result: { outputs: { ok: 1 } }, bytes: 8 } });
   });
 
   it('a thread past its heap limit fails the node with node_memory_exceeded, not the process', async () => {
     const threads = make(1, 32);
-    const hog: PureNodeTask = {
+    const hog: NodeTask = {
+      type: 'node',
       kind: 'formatter',
       node: {
         id: 'f',
@@ -90,7 +92,7 @@ describe('NodeThreadPool (real worker threads)', () => {
     controller.abort(new Error('canceled'));
     await expect(pending).rejects.toThrow();
     const next = await threads.run(codeTask('return 2;'), 5000, new AbortController().signal, 'ws');
-    expect(next).toMatchObject({ ok: true, result: { outputs: { result: 2 } } });
+    expect(next).toMatchObject({ ok: true, value: { ok: true, result: { outputs: { result: 2 } } } });
   });
 
   it('waiting tasks take turns by tenant: a backlog of one tenant does not queue ahead of another', async () => {
@@ -107,5 +109,27 @@ describe('NodeThreadPool (real worker threads)', () => {
     hold.abort();
     await Promise.all([blocker, ...backlog, neighbour]);
     expect(order.indexOf('neighbour')).toBeLessThanOrEqual(1);
+  });
+
+  it('snippets never take the last thread: with two threads, a second spinning snippet waits and a formatter runs', async () => {
+    const threads = make(2);
+    const spinning = [new AbortController(), new AbortController()];
+    const snippets = spinning.map((c) =>
+      threads.run(codeTask('for (;;) {}'), 60_000, c.signal, 'hostile').catch(() => 'stopped'),
+    );
+    const formatter: NodeTask = {
+      ...codeTask(''),
+      type: 'node',
+      kind: 'formatter',
+      node: {
+        id: 'f',
+        type: 'formatter',
+        data: { config: { operation: 'string.uppercase', input: 'calm', output_key: 'o' } },
+      },
+    };
+    const calm = await threads.run(formatter, 10_000, new AbortController().signal, 'hostile');
+    expect(calm).toMatchObject({ ok: true, value: { ok: true, result: { outputs: { o: 'CALM' } } } });
+    for (const c of spinning) c.abort();
+    expect(await Promise.all(snippets)).toEqual(['stopped', 'stopped']);
   });
 });

@@ -4,8 +4,8 @@
  */
 import { format } from 'node:util';
 import { BroadcastChannel } from 'node:worker_threads';
-import { executePureNode } from './pure-node-task';
 import { THREAD_OUTPUT_CHANNEL } from './thread-output';
+import { executeTask } from './thread-tasks';
 
 // What runs here may print (QuickJS prints an abort's text, vendor paths included, to stderr):
 // it goes to the main thread's debug log instead of the process's output.
@@ -15,4 +15,4 @@ for (const level of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const)
   console[level] = (...args: unknown[]) => output.postMessage(format(...args));
 }
 
-export default executePureNode;
+export default executeTask;
