@@ -8,12 +8,15 @@
  * - Runloom all-in-one on SQLite (the embedded default) and on PostgreSQL: ingest (HMAC-signed
  *   webhook triggers), end-to-end (webhook → formatter → condition, every run checked to succeed)
  *   and read (GET /api/workflows with 20 workflows);
- * - scale-out on PostgreSQL: one API process and two worker processes, end-to-end.
+ * - scale-out on PostgreSQL: one API process and two worker processes, end-to-end;
+ * - hostile neighbour (bench/hostile.ts), SQLite and PostgreSQL: /healthz latency, another
+ *   workspace's queue→start and duplicate outside calls while one workspace runs untrusted work.
  *
  *   npm run bench                       # everything, 10 s per scenario
  *   BENCH_DURATION_S=5 BENCH_ROUNDS=1 npm run bench
  *   BENCH_TARGETS=sqlite BENCH_SCENARIOS=read npm run bench   # subsets (raw,nest,sqlite,postgres,scaleout;
- *                                                             # read,ingest,endToEnd)
+ *                                                             # read,ingest,endToEnd,hostile)
+ *   BENCH_SERVER_ROOT=<checkout> npm run bench   # the Runloom servers of another built checkout (a baseline)
  */
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
@@ -24,6 +27,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { format } from 'prettier';
+import { hostileNeighbour, HostileResult } from './hostile';
 import { api, signUpAndLogIn } from './http';
 
 const ROOT = path.join(__dirname, '..');
@@ -35,7 +39,11 @@ const TARGETS = new Set(
   (process.env.BENCH_TARGETS ?? 'raw,nest,sqlite,postgres,scaleout').split(',').map((t) => t.trim()),
 );
 /** Scenarios to run on the Runloom targets (BENCH_SCENARIOS=read,ingest,endToEnd). */
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'read,ingest,endToEnd').split(',').map((s) => s.trim()));
+const SCENARIOS = new Set(
+  (process.env.BENCH_SCENARIOS ?? 'read,ingest,endToEnd,hostile').split(',').map((s) => s.trim()),
+);
+/** Where the Runloom servers are started from (its dist/ must be built). */
+const SERVER_ROOT = path.resolve(process.env.BENCH_SERVER_ROOT ?? ROOT);
 /** Longest wait for the runs accepted during an end-to-end scenario to finish. */
 const DRAIN_MS = 120_000;
 
@@ -54,17 +62,17 @@ interface EndToEnd extends Load {
   queueToStartP50: number;
   queueToStartP99: number;
 }
-type Scenario = 'ceiling' | 'ingest' | 'endToEnd' | 'read';
-type Sample = Load | EndToEnd;
+type Scenario = 'ceiling' | 'ingest' | 'endToEnd' | 'read' | 'hostile';
+type Sample = Load | EndToEnd | HostileResult;
 
 // --- processes ----------------------------------------------------------------------------------
 
 // Below the ephemeral range (32768+), where outgoing connections may hold a port.
 let nextPort = 21_000 + Math.floor(Math.random() * 10_000);
 
-function start(args: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
+function start(args: string[], env: Record<string, string>, ready: RegExp, cwd = ROOT): Promise<ChildProcess> {
   const child = spawn(process.execPath, args, {
-    cwd: ROOT,
+    cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -188,6 +196,11 @@ const RUNLOOM_ENV = {
   AUTH_RATE_LIMIT_PER_MINUTE: '0',
   PASSWORD_SCRYPT_LOG_N: '12',
   WORKSPACE_MONTHLY_RUN_LIMIT: '100000000',
+  // The hostile-neighbour scenario: a 5,000-node graph, a 1 MB webhook body, calls to a local target.
+  WORKSPACE_NODE_LIMIT: '6000',
+  BODY_LIMIT: '4mb',
+  WEBHOOK_BODY_LIMIT: '2mb',
+  EGRESS_ALLOW_PRIVATE_NETWORKS: 'true',
   // The default (info): one JSON line per request, as a deployment would run it.
   LOG_LEVEL: 'info',
   // BENCH_SERVER_ENV="LOG_LEVEL=warn WORKER_MAX_INFLIGHT_RUNS=32": what-if runs while profiling.
@@ -239,10 +252,13 @@ async function deploy(name: string, database: 'sqlite' | 'postgres', workers: nu
       [...nodeArgs, 'dist/main.js'],
       { RUNLOOM_ROLES: workers ? 'api,scheduler' : 'api,worker,scheduler', ...env },
       /listening/,
+      SERVER_ROOT,
     ),
   );
   for (let i = 0; i < workers; i += 1) {
-    processes.push(await start(['dist/main.js'], { ...env, RUNLOOM_ROLES: 'worker' }, /started without HTTP/));
+    processes.push(
+      await start(['dist/main.js'], { ...env, RUNLOOM_ROLES: 'worker' }, /started without HTTP/, SERVER_ROOT),
+    );
   }
   const base = `http://127.0.0.1:${port}`;
   const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
@@ -446,6 +462,9 @@ async function main(): Promise<void> {
           add(target, 'ingest', await load(signedTriggers(d.ingest.url, d.ingest.key)));
         }
         if (SCENARIOS.has('endToEnd')) add(target, 'endToEnd', await endToEnd(d));
+        if (target !== 'scaleout' && SCENARIOS.has('hostile')) {
+          add(target, 'hostile', await hostileNeighbour(d, Math.max(DURATION_S, 15), DRAIN_MS / 2));
+        }
       } finally {
         await d.close();
       }
@@ -531,6 +550,17 @@ async function writeTable(
       ? `${s.completedPerSec} runs/s completed (${one ? `${(s.completedPerSec / one.completedPerSec).toFixed(2)}× all-in-one` : ''}); queue→start p50 ${s.queueToStartP50} / p99 ${s.queueToStartP99} ms; ${s.succeeded} of ${s.runs} runs succeeded (${s.accepted} answers received)`
       : '',
   );
+  const hostileRows: string[] = [];
+  for (const [target, label] of [
+    ['sqlite', 'SQLite'],
+    ['postgres', 'PostgreSQL'],
+  ] as const) {
+    const h = m[target]?.hostile;
+    if (!h) continue;
+    hostileRows.push(
+      `| ${label} | ${h.healthzP50} / ${h.healthzP99} / ${h.healthzMax} (${h.healthzProbes} probes) | ${h.neighbourQueueToStartP50} / ${h.neighbourQueueToStartP99} | ${h.neighbourSucceeded} of ${h.neighbourRuns} | ${h.duplicates} | ${h.hostileRuns} |`,
+    );
+  }
   // The targets of issue 9 (2 cores, load generator on the same machine), checked against the medians.
   const targets: string[] = [];
   const target = (what: string, measured: string | undefined, met: boolean) =>
@@ -560,6 +590,12 @@ async function writeTable(
       !!e && e.completedPerSec >= 1000 && e.queueToStartP99 <= 50,
     );
     target(`read, ${label}: ≥ 3,000 req/s`, r && `${r.requestsPerSec}/s`, !!r && r.requestsPerSec >= 3000);
+    const h = m[key]?.hostile;
+    target(
+      `hostile neighbour, ${label}: /healthz p99 ≤ 50 ms, neighbour queue→start p99 ≤ 250 ms, 0 duplicates`,
+      h && `${h.healthzP99} ms, ${h.neighbourQueueToStartP99} ms, ${h.duplicates}`,
+      !!h && h.healthzP99 <= 50 && h.neighbourQueueToStartP99 <= 250 && h.duplicates === 0,
+    );
   }
   const doc = `# Benchmarks
 
@@ -577,6 +613,18 @@ End-to-end is webhook → formatter → condition; "completed" counts runs that 
 from the start of the load until the last one finished; every run must succeed. Runs can outnumber
 the answers received: requests still in flight when the load stops are accepted by the server but
 not counted by autocannon.
+
+## Hostile neighbour
+
+One workspace sends, every second for the scenario's length, a 1 MB digit string into a numeric
+condition (unauthenticated webhook), a code node spinning on \`Array.prototype.join\` and a
+5,000-node graph; meanwhile another workspace triggers a webhook → HTTP workflow 20 times a second
+against a local target that counts calls per run, and \`GET /healthz\` is probed one request at a time
+(10 s timeout).
+
+| database | /healthz p50 / p99 / max ms | neighbour queue→start p50 / p99 ms | neighbour runs succeeded | duplicate calls | hostile runs sent |
+|---|---|---|---|---|---|
+${hostileRows.join('\n')}
 
 ## Targets
 
