@@ -59,6 +59,8 @@ export class AppConfig {
     soloMonthlyLimit: number;
     runawayLimit5Min: number;
     retentionDays: number;
+    /** Executions that may end in a crash or lost lease before the run fails (RUN_MAX_ATTEMPTS). */
+    maxAttempts: number;
   };
   readonly worker: {
     leaseMs: number;
@@ -228,6 +230,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       soloMonthlyLimit: env.SOLO_MONTHLY_RUN_LIMIT,
       runawayLimit5Min: env.RUNAWAY_LIMIT_5MIN,
       retentionDays: env.RUN_RETENTION_DAYS,
+      maxAttempts: env.RUN_MAX_ATTEMPTS,
     },
     worker: {
       leaseMs: env.WORKER_LEASE_SECONDS * 1000,

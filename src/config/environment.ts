@@ -283,6 +283,14 @@ export class Environment {
   @Min(0)
   RUN_RETENTION_DAYS = 30;
 
+  /** Executions of one run that may end in a crash or a lost lease; the last one fails it with a dead letter. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  RUN_MAX_ATTEMPTS = 3;
+
   /** Largest HTTP response body a node reads. */
   @IsOptional()
   @Type(() => Number)

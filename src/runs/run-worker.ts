@@ -153,8 +153,13 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const now = this.clock.now().getTime();
     if (now - this.lastRequeue >= REQUEUE_EVERY_MS) {
       this.lastRequeue = now;
-      const requeued = await this.runs.requeueExpired(this.clock.now());
+      const { requeued, abandoned } = await this.runs.requeueExpired(this.clock.now(), this.config.runs.maxAttempts);
       if (requeued.length) this.logger.warn({ runs: requeued }, 'requeued runs whose lease expired');
+      if (abandoned.length) {
+        // The repository emitted run.finished for them.
+        this.metrics.runsFinished.inc({ status: 'failed' }, abandoned.length);
+        this.logger.error({ runs: abandoned }, 'runs failed: lease lost RUN_MAX_ATTEMPTS times');
+      }
     }
     if (now - this.lastPurge >= PURGE_EVERY_MS) {
       this.lastPurge = now;

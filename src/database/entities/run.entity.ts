@@ -83,6 +83,13 @@ export class RunEntity {
   @Column('int', { default: 0 })
   attempt: number;
 
+  /**
+   * Executions that ended in a crash or a lost lease; claims after a delay or a hand-back at
+   * shutdown do not count. At RUN_MAX_ATTEMPTS the run fails instead of going back to the queue.
+   */
+  @Column('int', { name: 'lost_attempts', default: 0 })
+  lostAttempts: number;
+
   /** Insert time, as the reference exposes it. */
   @TimestampColumn({ name: 'started_at' })
   startedAt: Date;

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { In, LessThan } from 'typeorm';
+import { In } from 'typeorm';
+import { EventBus } from '../../common/events/event-bus';
 import { asRow, Db, deleteInChunks, isUniqueViolation, PURGE_CHUNK } from '../db.service';
 import { DeadLetterEntity } from '../entities/dead-letter.entity';
 import { NodeRunEntity, NodeRunStatus } from '../entities/node-run.entity';
@@ -31,6 +32,7 @@ const RUN_COLUMNS: (keyof RunEntity & string)[] = [
   'leaseExpiresAt',
   'heartbeatAt',
   'attempt',
+  'lostAttempts',
   'startedAt',
   'resumeAt',
   'firstClaimedAt',
@@ -119,6 +121,7 @@ const FINISH = sql(
   `UPDATE workflow_runs SET status = ?, error = ?, finished_at = ?, leased_by = NULL, lease_expires_at = NULL,
    updated_at = ? WHERE id = ? AND leased_by = ? AND status = 'running'`,
 );
+const FINISH_PARAMETERS = FINISH.sqlite.split('?').length - 1;
 const STATUS_OF = sql('SELECT status FROM workflow_runs WHERE id = ?');
 const FINISH_NODE = sql(
   `UPDATE workflow_node_runs SET status = ?, outputs = ?, error = ?, finished_at = ?, updated_at = ?
@@ -127,6 +130,29 @@ const FINISH_NODE = sql(
 
 /** How many claim candidates are read per wanted run: some may belong to workflows at their limit. */
 const CANDIDATES_PER_SLOT = 4;
+
+/** Leases that expired: the worker died, stalled or lost the database. */
+const PEEK_EXPIRED = sql("SELECT id FROM workflow_runs WHERE status = 'running' AND lease_expires_at < ? LIMIT 1");
+const REQUEUE_EXPIRED = sql(
+  `UPDATE workflow_runs SET status = 'queued', leased_by = NULL, lease_expires_at = NULL, resume_at = ?,
+     lost_attempts = lost_attempts + 1, updated_at = ?
+   WHERE status = 'running' AND lease_expires_at < ? RETURNING id`,
+);
+const DEAD_LETTER_COLUMNS: (keyof DeadLetterEntity & string)[] = [
+  'id',
+  'userId',
+  'workflowId',
+  'runId',
+  'error',
+  'snapshot',
+  'createdAt',
+];
+
+/**
+ * Most bound parameters one statement may carry: SQLite's SQLITE_MAX_VARIABLE_NUMBER (32,766) and
+ * PostgreSQL's protocol limit (65,535). Node-run writes beyond that go in chunks.
+ */
+const MAX_PARAMETERS = { sqlite: 32_766, postgres: 65_535 } as const;
 
 /** What identifies a node run and is known before the node executes. */
 export interface NodeRunStart {
@@ -159,7 +185,14 @@ export class RunRepository {
   private readonly upsertNodesSqls = new Map<number, Sql>();
   private readonly finishWithNodesSqls = new Map<number, Sql>();
 
-  constructor(private readonly db: Db) {}
+  private abandonSql?: Sql;
+  private insertDeadLetterSql?: Sql;
+
+  constructor(
+    private readonly db: Db,
+    /** For `run.finished` when a run is abandoned here (absent outside the application, e.g. in scripts). */
+    @Optional() private readonly events?: EventBus,
+  ) {}
 
   private get runs() {
     return this.db.manager.getRepository(RunEntity);
@@ -243,6 +276,7 @@ export class RunRepository {
       leaseExpiresAt: null,
       heartbeatAt: null,
       attempt: 0,
+      lostAttempts: 0,
       startedAt: now,
       resumeAt: values.resumeAt ?? now,
       firstClaimedAt: null,
@@ -437,25 +471,55 @@ export class RunRepository {
     return changes > 0;
   }
 
-  /** Puts runs whose lease expired (their worker died) back in the queue; returns their ids. */
-  requeueExpired(now: Date): Promise<string[]> {
-    return this.db.transaction(async (em) => {
-      const repo = em.getRepository(RunEntity);
-      const expired = await repo.find({
-        select: { id: true },
-        where: { status: 'running', leaseExpiresAt: LessThan(now) },
-      });
-      const ids = expired.map((r) => r.id);
-      if (ids.length) {
-        await repo
-          .createQueryBuilder()
-          .update()
-          .set({ status: 'queued', leasedBy: null, leaseExpiresAt: null, resumeAt: now, updatedAt: now })
-          .where("id IN (:...ids) AND status = 'running' AND lease_expires_at < :now", { ids, now })
-          .execute();
+  /**
+   * Runs whose lease expired (their worker crashed, stalled or lost the database) go back to the
+   * queue, each loss counted; a run lost for the `maxAttempts`th time fails instead, with a dead
+   * letter as a node failure leaves, so a run that kills its workers is not retried forever.
+   * Returns the ids of both.
+   */
+  async requeueExpired(now: Date, maxAttempts: number): Promise<{ requeued: string[]; abandoned: string[] }> {
+    const codec = this.db.codec(RunEntity);
+    const at = codec.param('updatedAt', now);
+    // Runs every few seconds in every worker: look before taking the writer.
+    const { rows: expired } = await this.db.read(PEEK_EXPIRED, [at]);
+    if (!expired.length) return { requeued: [], abandoned: [] };
+    this.abandonSql ??= sql(
+      `UPDATE workflow_runs SET status = 'failed',
+         error = 'Run abandoned after ' || (lost_attempts + 1) || ' attempts: worker lease lost',
+         lost_attempts = lost_attempts + 1, finished_at = ?, leased_by = NULL, lease_expires_at = NULL, updated_at = ?
+       WHERE status = 'running' AND lease_expires_at < ? AND lost_attempts + 1 >= ? RETURNING ${codec.selectList}`,
+    );
+    const letters = this.db.codec(DeadLetterEntity);
+    this.insertDeadLetterSql ??= letters.insertSql(DEAD_LETTER_COLUMNS);
+    const { abandoned, requeued } = await this.db.atomic(async (tx) => {
+      const { rows } = await tx.query(this.abandonSql!, [at, at, at, maxAttempts]);
+      const failed = rows.map((row) => codec.fromRow(row));
+      for (const run of failed) {
+        const letter: DeadLetterEntity = {
+          id: randomUUID(),
+          userId: run.userId,
+          workflowId: run.workflowId,
+          runId: run.id,
+          error: run.error!,
+          snapshot: run.snapshot,
+          createdAt: now,
+        };
+        await tx.query(this.insertDeadLetterSql!, letters.values(letter, DEAD_LETTER_COLUMNS));
       }
-      return ids;
+      const back = await tx.query<{ id: string }>(REQUEUE_EXPIRED, [at, at, at]);
+      return { abandoned: failed, requeued: back.rows.map((r) => r.id) };
     });
+    for (const run of abandoned) {
+      this.events?.emit('run.finished', {
+        runId: run.id,
+        workflowId: run.workflowId,
+        workspaceId: run.workspaceId,
+        ownerId: run.userId,
+        status: 'failed',
+        error: run.error,
+      });
+    }
+    return { requeued, abandoned: abandoned.map((r) => r.id) };
   }
 
   /** The terminal write: only the lease holder of a running run; a canceled run stays canceled. */
@@ -471,19 +535,20 @@ export class RunRepository {
     const at = this.db.codec(RunEntity).param('finishedAt', now);
     const finish = [status, error, at, at, runId, workerId];
     if (!records.length) return (await this.db.exec(FINISH, finish)).changes > 0;
-    const nodes = this.nodeRunValues(runId, records, now);
-    if (this.db.dialect === 'sqlite') {
-      return this.db.atomic(async (tx) => {
-        await tx.query(this.upsertNodesSql(records.length), nodes);
-        return (await tx.query(FINISH, finish)).changes > 0;
-      });
+    const chunks = this.nodeRunChunks(records);
+    if (this.db.dialect === 'postgres' && chunks.length === 1) {
+      let statement = this.finishWithNodesSqls.get(records.length);
+      if (!statement) {
+        statement = sql(`WITH nodes AS (${this.upsertNodesSql(records.length).sqlite}) ${FINISH.sqlite}`);
+        this.finishWithNodesSqls.set(records.length, statement);
+      }
+      return (await this.db.exec(statement, [...this.nodeRunValues(runId, records, now), ...finish])).changes > 0;
     }
-    let statement = this.finishWithNodesSqls.get(records.length);
-    if (!statement) {
-      statement = sql(`WITH nodes AS (${this.upsertNodesSql(records.length).sqlite}) ${FINISH.sqlite}`);
-      this.finishWithNodesSqls.set(records.length, statement);
-    }
-    return (await this.db.exec(statement, [...nodes, ...finish])).changes > 0;
+    // SQLite, or more node runs than one PostgreSQL statement carries: one transaction.
+    return this.db.atomic(async (tx) => {
+      await this.upsertNodes(tx, runId, chunks, now);
+      return (await tx.query(FINISH, finish)).changes > 0;
+    });
   }
 
   /** Finishes a run with a dead letter in one transaction (reference §5.7). */
@@ -592,11 +657,34 @@ export class RunRepository {
 
   /**
    * Node runs that already finished, in one statement (nodes that compute in memory: nobody could
-   * watch them running, and they are recorded together before the next node with effects).
+   * watch them running, and they are recorded together before the next node with effects); more
+   * than one statement carries go in chunks within one transaction.
    */
   async recordNodes(runId: string, records: NodeRunRecord[], now: Date): Promise<void> {
     if (!records.length) return;
-    await this.db.exec(this.upsertNodesSql(records.length), this.nodeRunValues(runId, records, now));
+    const chunks = this.nodeRunChunks(records);
+    if (chunks.length === 1) {
+      await this.db.exec(this.upsertNodesSql(records.length), this.nodeRunValues(runId, records, now));
+      return;
+    }
+    await this.db.atomic((tx) => this.upsertNodes(tx, runId, chunks, now));
+  }
+
+  private async upsertNodes(tx: SqlRunner, runId: string, chunks: NodeRunRecord[][], now: Date): Promise<void> {
+    for (const chunk of chunks) {
+      await tx.query(this.upsertNodesSql(chunk.length), this.nodeRunValues(runId, chunk, now));
+    }
+  }
+
+  /**
+   * Records in statements below the database's parameter limit (room left for the terminal
+   * write's own parameters, which PostgreSQL sends in the same statement).
+   */
+  private nodeRunChunks(records: NodeRunRecord[]): NodeRunRecord[][] {
+    const rows = Math.floor((MAX_PARAMETERS[this.db.dialect] - FINISH_PARAMETERS) / NODE_RUN_COLUMNS.length);
+    const chunks: NodeRunRecord[][] = [];
+    for (let i = 0; i < records.length; i += rows) chunks.push(records.slice(i, i + rows));
+    return chunks;
   }
 
   /** One upsert on (run_id, node_id) per row: a retried node keeps its row, id, first started_at and place. */

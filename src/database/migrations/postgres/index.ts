@@ -6,5 +6,6 @@ import { WebhookReplays1795632700185 } from './1795632700185-WebhookReplays';
 import { EgressBlocks1795633234678 } from './1795633234678-EgressBlocks';
 import { ScheduleClaims1795639417239 } from './1795639417239-ScheduleClaims';
 import { NodeRunSequence1796141939881 } from './1796141939881-NodeRunSequence';
+import { LostAttempts1796278969763 } from './1796278969763-LostAttempts';
 
-export const POSTGRES_MIGRATIONS = [Init1795628440385, Workflows1795629220361, Runs1795629949968, WebhookReplays1795632700185, EgressBlocks1795633234678, ScheduleClaims1795639417239, NodeRunSequence1796141939881];
+export const POSTGRES_MIGRATIONS = [Init1795628440385, Workflows1795629220361, Runs1795629949968, WebhookReplays1795632700185, EgressBlocks1795633234678, ScheduleClaims1795639417239, NodeRunSequence1796141939881, LostAttempts1796278969763];
