@@ -1,5 +1,5 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { JsonColumn, SqliteIndex, TimestampColumn } from '../columns';
+import { JsonColumn, TimestampColumn } from '../columns';
 import { WorkflowEntity } from './workflow.entity';
 
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
@@ -14,13 +14,9 @@ export const ACTIVE_RUN_STATUSES: RunStatus[] = ['queued', 'running'];
 @Index('workflow_runs_workflow_created_idx', ['workflowId', 'createdAt'])
 @Index('workflow_runs_workflow_status_idx', ['workflowId', 'status', 'createdAt'])
 @Index('workflow_runs_queue_idx', ['status', 'resumeAt'])
-// The claim reads every due queued run (it ranks them per tenant): covered by this index, SQLite
-// never walks a row's snapshot (overflow pages) to reach the columns after it.
-@SqliteIndex(
-  'workflow_runs_claim_idx',
-  ['status', 'resumeAt', 'idempotencyScope', 'queuePriority', 'createdAt', 'workflowId', 'id'],
-  { where: "status = 'queued'" },
-)
+// Claims walk the queue per tenant and, within one, per priority oldest first (the index order):
+// the cost of a claim does not grow with a tenant's backlog.
+@Index('workflow_runs_tenant_queue_idx', ['status', 'idempotencyScope', 'queuePriority', 'createdAt'])
 @Index('workflow_runs_workspace_created_idx', ['workspaceId', 'createdAt'])
 @Index('workflow_runs_user_created_idx', ['userId', 'createdAt'])
 // Reference §4.8: a key is unique per (workspace or owner, workflow).

@@ -83,25 +83,41 @@ const ELIGIBLE = `FROM workflow_runs q
    LEFT JOIN (SELECT workflow_id, COUNT(*) AS n FROM workflow_runs WHERE status = 'running' GROUP BY workflow_id) running
      ON running.workflow_id = q.workflow_id
    WHERE q.status = 'queued' AND q.resume_at <= ? AND COALESCE(running.n, 0) < w.concurrency_limit`;
+/** The tenant before every other in tenant order (a uuid no tenant has). */
+const FIRST_TENANT = '00000000-0000-0000-0000-000000000000';
 /**
- * Each tenant's eligible runs numbered by priority then age. The tenant is `idempotency_scope`:
- * the workspace, or the owner for a personal workflow.
+ * Tenants with queued runs after `?`, in tenant order, at most `?`: one step along the queue index
+ * per tenant, however deep each tenant's backlog. The tenant is `idempotency_scope`: the
+ * workspace, or the owner for a personal workflow.
  */
-const RANKED = `SELECT q.id, q.workflow_id, q.queue_priority, q.created_at,
-     ROW_NUMBER() OVER (PARTITION BY q.idempotency_scope ORDER BY q.queue_priority DESC, q.created_at, q.id) AS turn
-   ${ELIGIBLE}`;
-/**
- * Claim candidates, in turns across tenants: the first run of every tenant before the second of
- * any, so one tenant's backlog does not hold up the others. PostgreSQL refuses FOR UPDATE beside
- * a window function, so the ranking is a subquery and only `r` is locked (its state re-checked);
- * rows another worker is claiming are skipped, not waited for. Parameters: SQLite `[now, limit]`,
- * PostgreSQL `[now, now, limit]`.
- */
-const CLAIM_CANDIDATES = sql(
-  `SELECT id, workflow_id FROM (${RANKED}) ranked ORDER BY turn, queue_priority DESC, created_at, id LIMIT ?`,
-  `SELECT r.id, r.workflow_id FROM workflow_runs r JOIN (${RANKED}) ranked ON ranked.id = r.id
-   WHERE r.status = 'queued' AND r.resume_at <= ?
-   ORDER BY ranked.turn, r.queue_priority DESC, r.created_at, r.id LIMIT ? FOR UPDATE OF r SKIP LOCKED`,
+const NEXT_TENANT = (after: string) =>
+  `SELECT x.idempotency_scope FROM workflow_runs x WHERE x.status = 'queued' AND x.idempotency_scope > ${after}
+   ORDER BY x.idempotency_scope LIMIT 1`;
+const TENANTS_AFTER = sql(
+  `WITH RECURSIVE t(tenant) AS (
+     SELECT (${NEXT_TENANT('?')})
+     UNION ALL
+     SELECT (${NEXT_TENANT('t.tenant')}) FROM t WHERE t.tenant IS NOT NULL
+   ) SELECT tenant FROM t WHERE tenant IS NOT NULL LIMIT ?`,
+);
+/** A tenant's highest queue priority (below `?` for the next level down). */
+const TOP_PRIORITY = sql(
+  "SELECT MAX(queue_priority) AS p FROM workflow_runs WHERE status = 'queued' AND idempotency_scope = ?",
+);
+const NEXT_PRIORITY = sql(
+  "SELECT MAX(queue_priority) AS p FROM workflow_runs WHERE status = 'queued' AND idempotency_scope = ? AND queue_priority < ?",
+);
+/** SQLite is told (`+`) not to range-scan `resume_at`: the tenant index's order is the one wanted. */
+const tenantCandidates = (resumeAt: string) =>
+  `SELECT q.id, q.workflow_id, q.queue_priority, q.created_at FROM workflow_runs q
+   JOIN workflows w ON w.id = q.workflow_id
+   LEFT JOIN (SELECT workflow_id, COUNT(*) AS n FROM workflow_runs WHERE status = 'running' GROUP BY workflow_id) running
+     ON running.workflow_id = q.workflow_id
+   WHERE q.status = 'queued' AND ${resumeAt} <= ? AND COALESCE(running.n, 0) < w.concurrency_limit
+     AND q.idempotency_scope = ? AND q.queue_priority = ? ORDER BY q.created_at, q.id LIMIT ?`;
+const TENANT_CANDIDATES = sql(
+  tenantCandidates('+q.resume_at'),
+  `${tenantCandidates('q.resume_at')} FOR UPDATE OF q SKIP LOCKED`,
 );
 /** Whether anything is claimable, to look before opening a transaction (no ranking needed). */
 const PEEK_CANDIDATES = sql(`SELECT q.id ${ELIGIBLE} LIMIT 1`);
@@ -182,6 +198,8 @@ export class RunRepository {
   private insertEventSql?: Sql;
   private insertWithEventSql?: Sql;
   private claimSql?: Sql;
+  /** The last tenant a claim looked at: the next claim starts after it. */
+  private tenantCursor = FIRST_TENANT;
   private readonly upsertNodesSqls = new Map<number, Sql>();
   private readonly finishWithNodesSqls = new Map<number, Sql>();
 
@@ -429,11 +447,7 @@ export class RunRepository {
     const { rows: due } = await this.db.read(PEEK_CANDIDATES, [at]);
     if (!due.length) return [];
     return this.db.atomic(async (tx) => {
-      const limit = max * CANDIDATES_PER_SLOT;
-      const { rows: candidates } = await tx.query<{ id: string; workflow_id: string }>(
-        CLAIM_CANDIDATES,
-        this.db.dialect === 'postgres' ? [at, at, limit] : [at, limit],
-      );
+      const candidates = await this.candidatesInTurns(tx, at, max * CANDIDATES_PER_SLOT);
       if (!candidates.length) return [];
       const workflowIds = [...new Set(candidates.map((c) => c.workflow_id))].sort();
       if (this.db.dialect === 'postgres') {
@@ -456,6 +470,64 @@ export class RunRepository {
       const order = new Map(chosen.map((id, i) => [id, i]));
       return rows.map((row) => codec.fromRow(row)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
     });
+  }
+
+  /**
+   * Claim candidates in turns across tenants: the first run of every tenant before the second of
+   * any (each turn by priority, then age), so one tenant's backlog does not hold up the others.
+   * Each claim looks at up to `limit` tenants, starting after the last one it looked at before.
+   */
+  private async candidatesInTurns(
+    tx: SqlRunner,
+    at: unknown,
+    limit: number,
+  ): Promise<{ id: string; workflow_id: string }[]> {
+    const tenants = await this.tenantsFrom(tx, this.tenantCursor, limit);
+    if (tenants.length) this.tenantCursor = tenants[tenants.length - 1];
+    const perTenant = Math.max(1, Math.ceil(limit / Math.max(1, tenants.length)));
+    type Candidate = { id: string; workflow_id: string; queue_priority: number; created_at: unknown };
+    const lists: Candidate[][] = [];
+    for (const tenant of tenants) {
+      const list: Candidate[] = [];
+      let level = (await tx.query<{ p: number | null }>(TOP_PRIORITY, [tenant])).rows[0]?.p ?? null;
+      while (level !== null && list.length < perTenant) {
+        const { rows } = await tx.query<Candidate>(TENANT_CANDIDATES, [at, tenant, level, perTenant - list.length]);
+        list.push(...rows);
+        level = (await tx.query<{ p: number | null }>(NEXT_PRIORITY, [tenant, level])).rows[0]?.p ?? null;
+      }
+      lists.push(list);
+    }
+    const turns: Candidate[] = [];
+    for (let turn = 0; turns.length < limit; turn += 1) {
+      const round = lists.filter((list) => turn < list.length).map((list) => list[turn]);
+      if (!round.length) break;
+      round.sort(
+        (a, b) =>
+          Number(b.queue_priority) - Number(a.queue_priority) ||
+          this.time(a.created_at) - this.time(b.created_at) ||
+          (a.id < b.id ? -1 : 1),
+      );
+      turns.push(...round);
+    }
+    return turns.slice(0, limit);
+  }
+
+  /** Up to `limit` tenants with queued runs, in tenant order from just after `after`, wrapping round. */
+  private async tenantsFrom(tx: SqlRunner, after: string, limit: number): Promise<string[]> {
+    const read = async (from: string, n: number) =>
+      (await tx.query<{ tenant: string }>(TENANTS_AFTER, [from, n])).rows.map((r) => r.tenant);
+    const tenants = await read(after, limit);
+    if (tenants.length < limit && after !== FIRST_TENANT) {
+      for (const tenant of await read(FIRST_TENANT, limit - tenants.length)) {
+        if (tenant > after || tenants.includes(tenant)) break;
+        tenants.push(tenant);
+      }
+    }
+    return tenants;
+  }
+
+  private time(value: unknown): number {
+    return value instanceof Date ? value.getTime() : Date.parse(String(value));
   }
 
   /** Extends the lease if the run is still running under this worker; false = canceled or lost. */
