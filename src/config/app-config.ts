@@ -92,6 +92,7 @@ export class AppConfig {
     codeMemoryBytes: number;
     threads: number;
     threadMemoryMb: number;
+    inlineMaxBytes: number;
     nodeTimeoutMs: number;
     nodeOutputBytes: number;
     runOutputBytes: number;
@@ -262,6 +263,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       codeMemoryBytes: env.CODE_NODE_MEMORY_MB * 1024 * 1024,
       threads: env.ENGINE_THREADS ?? Math.max(1, availableParallelism()),
       threadMemoryMb: env.ENGINE_THREAD_MEMORY_MB,
+      inlineMaxBytes: env.ENGINE_INLINE_MAX_BYTES,
       nodeTimeoutMs: env.NODE_TIMEOUT_MS,
       nodeOutputBytes: env.NODE_OUTPUT_MAX_BYTES,
       runOutputBytes: env.RUN_OUTPUT_MAX_BYTES,

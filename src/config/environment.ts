@@ -320,6 +320,18 @@ export class Environment {
   @Max(64)
   ENGINE_THREADS?: number;
 
+  /**
+   * A stretch of in-memory nodes (conditions, formatters…) whose data and context hold at most this
+   * many bytes runs on the main thread: their work is linear in that size, and a thread hop would
+   * cost more. 0 sends every pure node to a thread.
+   */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65_536)
+  ENGINE_INLINE_MAX_BYTES = 4096;
+
   /** V8 heap limit of each engine thread: a node that needs more fails `node_memory_exceeded`. */
   @IsOptional()
   @Type(() => Number)

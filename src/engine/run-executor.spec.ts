@@ -106,6 +106,7 @@ const engineConfig = {
   codeMemoryBytes: 16 << 20,
   threads: 1,
   threadMemoryMb: 64,
+  inlineMaxBytes: 4096,
   nodeTimeoutMs: 2000,
   nodeOutputBytes: 4096,
   runOutputBytes: 10_000,
@@ -437,4 +438,35 @@ describe('RunExecutor on an in-memory journal', () => {
       await pool?.onApplicationShutdown();
     }
   }, 60_000);
+
+  it('a stretch over a few KB runs inline; one over a large payload, or a code snippet, goes to the threads', async () => {
+    const tasks: string[] = [];
+    class Counting extends InlinePureNodeRunner {
+      override async run(task: Parameters<InlinePureNodeRunner['run']>[0]) {
+        tasks.push(task.type === 'node' ? task.kind : 'segment');
+        return super.run(task);
+      }
+    }
+    const counted = executor({ nodeOutputBytes: 1 << 20, runOutputBytes: 1 << 20 }, new Map(), () => new Counting());
+    const fmt = {
+      id: 'f',
+      type: 'formatter',
+      data: { label: 'F', config: { operation: 'string.uppercase', input: '{{Hook.customer}}', output_key: 'o' } },
+    };
+    const small = run([trigger, fmt], [['t', 'f']]);
+    expect(await counted.execute(small, new StoppableLease(), new MemoryJournal())).toBe('succeeded');
+    expect(tasks).toEqual([]);
+
+    const large = run([trigger, fmt], [['t', 'f']], {
+      [SNAPSHOT_KEYS.triggerContext]: { customer: 'x'.repeat(10_000) },
+    });
+    expect(await counted.execute(large, new StoppableLease(), new MemoryJournal())).toBe('succeeded');
+    expect(tasks).toEqual(['segment']);
+
+    const code = { id: 'c', type: 'action', data: { label: 'C', actionType: 'code', params: { code: 'return 1;' } } };
+    expect(await counted.execute(run([trigger, code], [['t', 'c']]), new StoppableLease(), new MemoryJournal())).toBe(
+      'succeeded',
+    );
+    expect(tasks).toEqual(['segment', 'code']);
+  });
 });

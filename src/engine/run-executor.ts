@@ -12,7 +12,9 @@ import { GraphEdge, GraphNode, NodeContext, NodeError, NodeExecutor, NodeResult,
 import type { PureNodeKind } from './nodes/pure-nodes';
 import { Checkpoint, ExecutableRun, NodeRunRecord, NodeRunStart, RunJournal } from './run-journal';
 import { PureNodeRunner } from './threads/node-thread-pool';
+import { PROGRESS_BYTES, PROGRESS_STARTED } from './threads/progress';
 import {
+  executeSegment,
   NodeTask,
   runOutputExceeded,
   SegmentReply,
@@ -119,6 +121,28 @@ interface Execution {
 
 /** How long a thread walks in-memory nodes before it hands back what it did (the budget is per stretch). */
 const SEGMENT_SLICE_MS = 50;
+/** The longest stretch of in-memory nodes that may run on this thread (see `smallEnoughInline`). */
+const INLINE_MAX_NODES = 32;
+
+/**
+ * Roughly the JSON size of `value` (strings by length, 8 per other scalar and per key), looked at
+ * only until it passes `cap`: the answer is then some number above `cap`.
+ */
+function boundedSize(value: unknown, cap: number): number {
+  let size = 0;
+  const stack: unknown[] = [value];
+  while (stack.length && size <= cap) {
+    const next = stack.pop();
+    if (typeof next === 'string') size += next.length + 2;
+    else if (next !== null && typeof next === 'object') {
+      for (const [key, child] of Object.entries(next)) {
+        size += key.length + 4;
+        stack.push(child);
+      }
+    } else size += 8;
+  }
+  return size;
+}
 
 /** A node result from a thread, with its pause as a Date again. */
 function fromThread({ pauseUntil, ...result }: ThreadNodeResult): NodeResult {
@@ -319,8 +343,26 @@ export class RunExecutor {
         if (target) todo.push(target);
       }
     }
+    if (this.smallEnoughInline(exec, region)) {
+      // Linear-time work over a few KB: a thread hop would cost more than the work itself.
+      const reply = await executeSegment({
+        type: 'segment',
+        nodes: [...region.values()],
+        edges,
+        stack: [...state.stack],
+        visited: [],
+        context: { ...exec.context },
+        run: exec.info,
+        now: this.clock.now().getTime(),
+        limits: this.threadLimits(),
+        runOutputBytes: this.limits.runOutputBytes,
+        runOutputBytesLeft: this.limits.runOutputBytes - exec.outputBytes,
+        sliceMs: SEGMENT_SLICE_MS,
+      });
+      return this.replay(exec, reply.steps);
+    }
     const walk = (maxSteps?: number) => {
-      const progress = new SharedArrayBuffer(8);
+      const progress = new SharedArrayBuffer(PROGRESS_BYTES);
       const task: SegmentTask = {
         type: 'segment',
         nodes: [...region.values()],
@@ -339,7 +381,7 @@ export class RunExecutor {
       };
       return this.threads
         .run(task, this.limits.timeoutMs, lease.signal, this.tenant(exec))
-        .then((outcome) => ({ outcome, started: Atomics.load(new Int32Array(progress), 0) }));
+        .then((outcome) => ({ outcome, started: Atomics.load(new Int32Array(progress), PROGRESS_STARTED) }));
     };
     try {
       const { outcome, started } = await walk();
@@ -359,6 +401,22 @@ export class RunExecutor {
       if (lease.signal.aborted) return exec.behind.after(() => this.stopped(exec.journal, lease));
       throw error;
     }
+  }
+
+  /**
+   * A stretch of at most INLINE_MAX_NODES nodes whose data and context hold at most
+   * `ENGINE_INLINE_MAX_BYTES`: every pure node is linear-time in what it reads (and outputs are
+   * bounded the same way), so such a stretch is microseconds of work wherever it runs.
+   */
+  private smallEnoughInline(exec: Execution, region: Map<string, { node: GraphNode }>): boolean {
+    const budget = this.config.engine.inlineMaxBytes;
+    if (budget <= 0 || region.size > INLINE_MAX_NODES) return false;
+    let left = budget - boundedSize(exec.context, budget);
+    for (const { node } of region.values()) {
+      if (left < 0) return false;
+      left -= boundedSize(node.data, left + 1);
+    }
+    return left >= 0;
   }
 
   /** Records what a thread walked, as if each node had run here. */

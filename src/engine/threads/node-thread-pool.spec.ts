@@ -111,7 +111,7 @@ describe('NodeThreadPool (real worker threads)', () => {
     expect(order.indexOf('neighbour')).toBeLessThanOrEqual(1);
   });
 
-  it('snippets never take the last thread: with two threads, a second spinning snippet waits and a formatter runs', async () => {
+  it('snippets have their own threads: with every snippet thread spinning, a formatter still runs at once', async () => {
     const threads = make(2);
     const spinning = [new AbortController(), new AbortController()];
     const snippets = spinning.map((c) =>

@@ -4,6 +4,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { AppConfig } from '../../config/app-config';
 import { NodeLimitError } from '../node-limits';
+import { clockSlot, CLOCK_SLOT_SPAN, PROGRESS_BEGUN, PROGRESS_BEGUN_AT, PROGRESS_BYTES } from './progress';
 import { executeTask, type NodeTask, type SegmentReply, type NodeReply, type ThreadTask } from './thread-tasks';
 import { THREAD_OUTPUT_CHANNEL } from './thread-output';
 
@@ -37,46 +38,133 @@ export class InlinePureNodeRunner extends PureNodeRunner {
   }
 }
 
-/** How long a thread may take to start before a task's budget runs anyway. */
-const THREAD_START_GRACE_MS = 30_000;
+/**
+ * Short tasks handed to one thread ahead of time: the thread starts the next one without waiting
+ * for the main thread (busy serving requests) to take the last answer.
+ */
+const SHORT_TASKS_PER_THREAD = 16;
 
-interface Waiter {
-  /** Code snippets may run for seconds; everything else is linear work over bounded input. */
-  long: boolean;
-  start: () => void;
+/**
+ * Threads of one kind of work, with our own admission in front: tasks wait in a round-robin over
+ * tenants (one workspace's backlog cannot queue ahead of another's nodes), and a task's budget
+ * starts only once its thread begins it.
+ */
+class Lane {
+  private pool: Piscina<ThreadTask, NodeReply | SegmentReply> | null = null;
+  private busy = 0;
+  /** Waiting tasks by tenant; Map order is the round-robin order. */
+  private readonly waiting = new Map<string, (() => void)[]>();
+
+  constructor(private readonly options: { threads: number; tasksPerThread: number; memoryMb: number; warm: boolean }) {}
+
+  private get capacity(): number {
+    return this.options.threads * this.options.tasksPerThread;
+  }
+
+  threads(): Piscina<ThreadTask, NodeReply | SegmentReply> {
+    // Compiled: the sibling .js file. Under ts-node or jest: the .ts source, compiled in the thread.
+    const compiled = __filename.endsWith('.js');
+    this.pool ??= new Piscina({
+      filename: path.join(__dirname, compiled ? 'node-thread.js' : 'node-thread.ts'),
+      execArgv: compiled ? [] : ['--require', 'ts-node/register/transpile-only'],
+      minThreads: this.options.warm ? this.options.threads : 0,
+      maxThreads: this.options.threads,
+      idleTimeout: 60_000,
+      concurrentTasksPerWorker: this.options.tasksPerThread,
+      resourceLimits: { maxOldGenerationSizeMb: this.options.memoryMb },
+      recordTiming: false,
+    });
+    return this.pool;
+  }
+
+  async warm(): Promise<void> {
+    const pool = this.threads();
+    const idle: NodeTask = {
+      type: 'node',
+      kind: 'trigger',
+      node: { id: 'warm-up', type: 'trigger', data: {} },
+      context: {},
+      run: { runId: 'warm-up', workflowId: 'warm-up', ownerId: 'warm-up', workspaceId: null },
+      now: Date.now(),
+      limits: { code: { timeoutMs: 1, memoryBytes: 1 }, outputBytes: 1024 },
+    };
+    await Promise.all(Array.from({ length: this.options.threads }, () => pool.run(idle)));
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = null;
+    await pool?.destroy();
+  }
+
+  acquire(tenant: string, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    if (!this.waiting.size && this.busy < this.capacity) {
+      this.busy += 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const queue = this.waiting.get(tenant) ?? [];
+      const aborted = () => {
+        const at = queue.indexOf(start);
+        if (at === -1) return;
+        queue.splice(at, 1);
+        if (!queue.length && this.waiting.get(tenant) === queue) this.waiting.delete(tenant);
+        reject(signal.reason as Error);
+      };
+      const start = () => {
+        signal.removeEventListener('abort', aborted);
+        resolve();
+      };
+      queue.push(start);
+      this.waiting.set(tenant, queue);
+      signal.addEventListener('abort', aborted, { once: true });
+      this.dispatch();
+    });
+  }
+
+  release(): void {
+    this.busy -= 1;
+    this.dispatch();
+  }
+
+  /** Starts waiting tasks while there is room: each tenant in turn, a tenant served goes to the back. */
+  private dispatch(): void {
+    while (this.busy < this.capacity && this.waiting.size) {
+      const [tenant, queue] = this.waiting.entries().next().value!;
+      const next = queue.shift()!;
+      this.waiting.delete(tenant);
+      if (queue.length) this.waiting.set(tenant, queue);
+      this.busy += 1;
+      next();
+    }
+  }
 }
 
 /**
  * The engine's worker threads (DESIGN §4): untrusted computation (code snippets, templates and
  * patterns over payloads) runs here, never on the event loop that serves HTTP, SSE, leases and the
- * scheduler. One task per thread; a task past its budget, or one whose run is canceled, has its
- * thread terminated and replaced (piscina does both on abort). Admission is ours, so a task's
- * budget starts only once it holds a thread:
- * - tasks wait in a round-robin over tenants: one workspace's backlog cannot queue ahead of
- *   another's nodes;
- * - code snippets never take the last free thread (with two or more): a tenant spinning snippets
- *   cannot hold up everyone's conditions, formatters and triggers.
+ * scheduler. A task past its budget, or one whose run is canceled, has its thread terminated and
+ * replaced (piscina does both on abort). Two lanes of `ENGINE_THREADS` threads each:
+ * - short: stretches of conditions, formatters, triggers and delays (linear work over bounded
+ *   input), several handed to a thread ahead of time; a task that never began when its thread was
+ *   terminated for another's overrun runs again elsewhere;
+ * - long: code snippets, which may run for seconds, one per thread, so a tenant spinning snippets
+ *   never holds up anyone's conditions and formatters.
  */
 @Injectable()
 export class NodeThreadPool extends PureNodeRunner implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(NodeThreadPool.name);
-  private pool: Piscina<ThreadTask, NodeReply | SegmentReply> | null = null;
   private output: BroadcastChannel | null = null;
-  private busy = 0;
-  private busyLong = 0;
-  /** Waiting tasks by tenant; Map order is the round-robin order. */
-  private readonly waiting = new Map<string, Waiter[]>();
+  private readonly short: Lane;
+  private readonly long: Lane;
 
   constructor(private readonly config: AppConfig) {
     super();
-  }
-
-  get size(): number {
-    return this.config.engine.threads;
-  }
-
-  private get longCapacity(): number {
-    return Math.max(1, this.size - 1);
+    const { threads, threadMemoryMb: memoryMb } = config.engine;
+    const warm = config.roles.has('worker');
+    this.short = new Lane({ threads, tasksPerThread: SHORT_TASKS_PER_THREAD, memoryMb, warm });
+    this.long = new Lane({ threads, tasksPerThread: 1, memoryMb, warm });
   }
 
   async run(task: NodeTask, budgetMs: number, signal: AbortSignal, tenant: string): Promise<ThreadOutcome<NodeReply>>;
@@ -92,27 +180,57 @@ export class NodeThreadPool extends PureNodeRunner implements OnApplicationBoots
     signal: AbortSignal,
     tenant: string,
   ): Promise<ThreadOutcome<NodeReply | SegmentReply>> {
-    const long = task.type === 'node' && task.kind === 'code';
-    await this.acquire(tenant, long, signal);
-    const timeout = new AbortController();
-    // The budget runs from when the thread begins the task, not while a replacement thread starts.
-    const slots = new Int32Array((task.progress ??= new SharedArrayBuffer(8)));
-    let timer: NodeJS.Timeout | undefined;
-    const began = Atomics.waitAsync(slots, 1, 0);
-    const startBudget = () => {
-      if (!timer) timer = setTimeout(() => timeout.abort(), budgetMs);
+    this.listen();
+    const lane = task.type === 'node' && task.kind === 'code' ? this.long : this.short;
+    for (;;) {
+      await lane.acquire(tenant, signal);
+      try {
+        const outcome = await this.attempt(lane, task, budgetMs, signal);
+        if (outcome !== 'again') return outcome;
+      } finally {
+        lane.release();
+      }
+    }
+  }
+
+  /** One try on a thread; 'again' when the thread was terminated for another task before this one began. */
+  private async attempt(
+    lane: Lane,
+    task: ThreadTask,
+    budgetMs: number,
+    signal: AbortSignal,
+  ): Promise<ThreadOutcome<NodeReply | SegmentReply> | 'again'> {
+    const slots = new Int32Array((task.progress ??= new SharedArrayBuffer(PROGRESS_BYTES)));
+    slots.fill(0); // a retry starts afresh
+    // The budget runs from when the thread begins the task (it writes when), not while the task
+    // waits behind another or a replacement thread starts: the timer looks and, if need be, waits on.
+    const stop = new AbortController();
+    let timedOut = false;
+    let timer: NodeJS.Timeout;
+    const check = (waitMs: number) => {
+      timer = setTimeout(() => {
+        const begun = Atomics.load(slots, PROGRESS_BEGUN);
+        const elapsed = begun
+          ? (clockSlot() - Atomics.load(slots, PROGRESS_BEGUN_AT) + CLOCK_SLOT_SPAN) % CLOCK_SLOT_SPAN
+          : 0;
+        if (begun && elapsed >= budgetMs) {
+          timedOut = true;
+          stop.abort();
+        } else check(begun ? budgetMs - elapsed : budgetMs);
+      }, waitMs);
     };
-    if (began.async) void began.value.then(startBudget);
-    else startBudget();
-    // A thread that never begins (it could not start) is given up on all the same.
-    const backstop = setTimeout(startBudget, THREAD_START_GRACE_MS);
+    check(budgetMs);
+    const canceled = () => stop.abort(signal.reason);
+    if (signal.aborted) canceled();
+    else signal.addEventListener('abort', canceled, { once: true });
     try {
-      return { ok: true, value: await this.threads().run(task, { signal: AbortSignal.any([signal, timeout.signal]) }) };
+      return { ok: true, value: await lane.threads().run(task, { signal: stop.signal }) };
     } catch (error) {
       if (signal.aborted) throw error;
-      if (timeout.signal.aborted) {
+      if (timedOut) {
         return limit(new NodeLimitError('node_timeout', `Node exceeded its ${budgetMs} ms time limit`));
       }
+      if (Atomics.load(slots, PROGRESS_BEGUN) === 0) return 'again';
       const code = (error as { code?: unknown }).code;
       if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
         return limit(
@@ -129,119 +247,31 @@ export class NodeThreadPool extends PureNodeRunner implements OnApplicationBoots
       );
       return limit(new NodeLimitError('node_crashed', 'The node stopped unexpectedly'));
     } finally {
-      clearTimeout(timer);
-      clearTimeout(backstop);
-      Atomics.store(slots, 1, 1);
-      Atomics.notify(slots, 1);
-      this.busy -= 1;
-      if (long) this.busyLong -= 1;
-      this.dispatch();
+      clearTimeout(timer!);
+      signal.removeEventListener('abort', canceled);
     }
   }
 
   /** A worker starts its threads (and loads their modules) before it claims the first run. */
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.roles.has('worker')) return;
-    const pool = this.threads();
-    const idle: NodeTask = {
-      type: 'node',
-      kind: 'trigger',
-      node: { id: 'warm-up', type: 'trigger', data: {} },
-      context: {},
-      run: { runId: 'warm-up', workflowId: 'warm-up', ownerId: 'warm-up', workspaceId: null },
-      now: Date.now(),
-      limits: { code: { timeoutMs: 1, memoryBytes: 1 }, outputBytes: 1024 },
-    };
-    await Promise.all(Array.from({ length: this.size }, () => pool.run(idle)));
+    this.listen();
+    await Promise.all([this.short.warm(), this.long.warm()]);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const pool = this.pool;
-    this.pool = null;
     this.output?.close();
     this.output = null;
-    await pool?.destroy();
+    await Promise.all([this.short.close(), this.long.close()]);
   }
 
-  private threads(): Piscina<ThreadTask, NodeReply | SegmentReply> {
-    if (!this.output) {
-      this.output = new BroadcastChannel(THREAD_OUTPUT_CHANNEL);
-      this.output.unref();
-      this.output.onmessage = (message) =>
-        this.logger.debug({ output: String((message as MessageEvent).data) }, 'engine thread output');
-    }
-    // Compiled: the sibling .js file. Under ts-node or jest: the .ts source, compiled in the thread.
-    const compiled = __filename.endsWith('.js');
-    this.pool ??= new Piscina({
-      filename: path.join(__dirname, compiled ? 'node-thread.js' : 'node-thread.ts'),
-      execArgv: compiled ? [] : ['--require', 'ts-node/register/transpile-only'],
-      minThreads: this.config.roles.has('worker') ? this.size : 0,
-      maxThreads: this.size,
-      idleTimeout: 60_000,
-      concurrentTasksPerWorker: 1,
-      resourceLimits: { maxOldGenerationSizeMb: this.config.engine.threadMemoryMb },
-    });
-    return this.pool;
-  }
-
-  private fits(long: boolean): boolean {
-    return this.busy < this.size && (!long || this.busyLong < this.longCapacity);
-  }
-
-  private take(long: boolean): void {
-    this.busy += 1;
-    if (long) this.busyLong += 1;
-  }
-
-  private acquire(tenant: string, long: boolean, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.reject(signal.reason as Error);
-    if (!this.waiting.size && this.fits(long)) {
-      this.take(long);
-      return Promise.resolve();
-    }
-    return new Promise((resolve, reject) => {
-      const queue = this.waiting.get(tenant) ?? [];
-      const aborted = () => {
-        const at = queue.indexOf(waiter);
-        if (at === -1) return;
-        queue.splice(at, 1);
-        if (!queue.length && this.waiting.get(tenant) === queue) this.waiting.delete(tenant);
-        reject(signal.reason as Error);
-      };
-      const waiter: Waiter = {
-        long,
-        start: () => {
-          signal.removeEventListener('abort', aborted);
-          resolve();
-        },
-      };
-      queue.push(waiter);
-      this.waiting.set(tenant, queue);
-      signal.addEventListener('abort', aborted, { once: true });
-      this.dispatch();
-    });
-  }
-
-  /**
-   * Starts waiting tasks while threads are free: each tenant in turn offers its oldest task that
-   * fits (a snippet waits while the snippets' share is taken); a tenant served goes to the back.
-   */
-  private dispatch(): void {
-    let progress = true;
-    while (progress && this.busy < this.size) {
-      progress = false;
-      for (const [tenant, queue] of this.waiting) {
-        const at = queue.findIndex((w) => this.fits(w.long));
-        if (at === -1) continue;
-        const [next] = queue.splice(at, 1);
-        this.waiting.delete(tenant);
-        if (queue.length) this.waiting.set(tenant, queue);
-        this.take(next.long);
-        next.start();
-        progress = true;
-        break;
-      }
-    }
+  /** What the threads print arrives here and goes to the debug log. */
+  private listen(): void {
+    if (this.output) return;
+    this.output = new BroadcastChannel(THREAD_OUTPUT_CHANNEL);
+    this.output.unref();
+    this.output.onmessage = (message) =>
+      this.logger.debug({ output: String((message as MessageEvent).data) }, 'engine thread output');
   }
 }
 

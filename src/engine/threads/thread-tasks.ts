@@ -11,6 +11,7 @@ import {
 } from '../node-types';
 import { PURE_NODES, type PureNodeKind, type PureNodeLimits } from '../nodes/pure-nodes';
 import { Traversal } from '../traversal';
+import { clockSlot, PROGRESS_BEGUN, PROGRESS_BEGUN_AT, PROGRESS_STARTED } from './progress';
 
 /** What every task carries (structured-clone safe). */
 interface TaskBase {
@@ -19,10 +20,7 @@ interface TaskBase {
   now: number;
   context: Record<string, unknown>;
   limits: PureNodeLimits & { outputBytes: number };
-  /**
-   * Shared with the main thread, Int32 slots: [0] how many nodes the task has started (a
-   * segment's culprit when a limit stops it), [1] set once the thread begins (its budget starts).
-   */
+  /** Shared with the main thread (src/engine/threads/progress.ts). */
   progress?: SharedArrayBuffer;
 }
 
@@ -128,7 +126,7 @@ export async function executeSegment(task: SegmentTask): Promise<SegmentReply> {
     if (!node || !kind) break;
     state.stack.pop();
     state.visited.add(node.id);
-    if (progress) Atomics.store(progress, 0, steps.length + 1);
+    if (progress) Atomics.store(progress, PROGRESS_STARTED, steps.length + 1);
     let reply = await execute(kind, node, task, received, task.limits.outputBytes);
     if (reply.ok && reply.bytes > bytesLeft)
       reply = { ok: false, error: runOutputExceeded(task.runOutputBytes).message };
@@ -153,8 +151,8 @@ export function runOutputExceeded(limit: number): NodeLimitError {
 export function executeTask(task: ThreadTask): Promise<NodeReply | SegmentReply> {
   if (task.progress) {
     const slots = new Int32Array(task.progress);
-    Atomics.store(slots, 1, 1);
-    Atomics.notify(slots, 1);
+    Atomics.store(slots, PROGRESS_BEGUN_AT, clockSlot());
+    Atomics.store(slots, PROGRESS_BEGUN, 1);
   }
   return task.type === 'node' ? executeNode(task) : executeSegment(task);
 }
