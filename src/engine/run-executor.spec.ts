@@ -469,4 +469,19 @@ describe('RunExecutor on an in-memory journal', () => {
     );
     expect(tasks).toEqual(['segment', 'code']);
   });
+
+  it('a long stretch is recorded in chunks, not in one write at the end', async () => {
+    const journal = new MemoryJournal();
+    const chain = Array.from({ length: 600 }, (_, i) => ({
+      id: `f${i}`,
+      type: 'formatter',
+      data: { label: `F${i}`, config: { operation: 'string.uppercase', input: 'x', output_key: 'o' } },
+    }));
+    const edges = chain.map((n, i): [string, string] => [i ? `f${i - 1}` : 't', n.id]);
+    expect(await executor().execute(run([trigger, ...chain], edges), new StoppableLease(), journal)).toBe('succeeded');
+    const writes = journal.entries.flatMap((e) =>
+      e.kind === 'nodes-finished' || e.kind === 'finished' ? [e.records.length] : [],
+    );
+    expect(writes).toEqual([100, 100, 100, 100, 100, 100, 1]);
+  });
 });

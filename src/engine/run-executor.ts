@@ -31,6 +31,9 @@ import { Graph, Traversal, TraversalState } from './traversal';
  * run's `updated_at` is the version live streams compare, and several nodes finish within one
  * millisecond.
  */
+/** In-memory node runs written together at most (a longer stretch is written in chunks of it). */
+const NODE_RUN_BATCH = 100;
+
 class NodeRunWrites {
   private buffered: NodeRunRecord[] = [];
 
@@ -54,6 +57,14 @@ class NodeRunWrites {
     const records = this.buffered;
     this.buffered = [];
     return records;
+  }
+
+  /**
+   * Writes what is buffered once it is a big batch: a long stretch is recorded in chunks, each its
+   * own short write, instead of one write that holds the database (and SQLite's event loop) long.
+   */
+  async flushIfFull(): Promise<void> {
+    if (this.buffered.length >= NODE_RUN_BATCH) await this.journal.nodesFinished(this.take());
   }
 
   /** Writes what is buffered, then runs `next`. */
@@ -121,6 +132,8 @@ interface Execution {
 
 /** How long a thread walks in-memory nodes before it hands back what it did (the budget is per stretch). */
 const SEGMENT_SLICE_MS = 50;
+/** Nodes handed to a thread at most per stretch: a long chain goes in pieces, each cloned once. */
+const SEGMENT_MAX_NODES = 500;
 /** The longest stretch of in-memory nodes that may run on this thread (see `smallEnoughInline`). */
 const INLINE_MAX_NODES = 32;
 
@@ -304,6 +317,7 @@ export class RunExecutor {
   /** Stores a finished node's outputs and moves on: to its successors, or into a pause. */
   private async advance(exec: Execution, node: GraphNode, result: NodeResult): Promise<ExecutionOutcome | null> {
     storeNodeOutputs(exec.context, node, result.outputs);
+    await exec.behind.flushIfFull();
     const next = exec.traversal.successors(node, result);
     const until = result.pauseUntil;
     // A delay with nowhere to go completes the run instead of looping.
@@ -331,7 +345,7 @@ export class RunExecutor {
     const region = new Map<string, { kind: PureNodeKind; node: GraphNode }>();
     const edges: GraphEdge[] = [];
     const todo = [Traversal.peek(state, traversal.byId)!];
-    while (todo.length) {
+    while (todo.length && region.size < SEGMENT_MAX_NODES) {
       const node = todo.pop()!;
       if (region.has(node.id) || exec.checkpoints.has(node.id) || state.visited.has(node.id)) continue;
       const kind = this.segmentKind(exec, node);
