@@ -30,7 +30,11 @@ function nodesOf(graph: Graph): { id: string; type: string; data: Record<string,
 
 /** True when `nodeId` names a trigger node of the graph (only those may be start nodes, reference §2.8). */
 export function isTriggerNode(graph: Graph, nodeId: string | undefined): nodeId is string {
-  return !!nodeId && nodesOf(graph).some((n) => n.id === nodeId && n.type === 'trigger');
+  if (!nodeId || !Array.isArray(graph.nodes)) return false;
+  return graph.nodes.some((n: unknown) => {
+    const node = n as { id?: unknown; type?: unknown } | null;
+    return !!node && typeof node === 'object' && node.id === nodeId && node.type === 'trigger';
+  });
 }
 
 /** A fresh snapshot of the workflow graph (control keys of the saved graph are dropped). */
@@ -38,8 +42,10 @@ export function buildSnapshot(
   data: Graph,
   options: { triggerContext?: unknown; startFromNodeId?: string; egressAllowlist: string[] },
 ): Record<string, unknown> {
+  // `data` was just read for this run: its graph is shared, not copied (a 5,000-node graph is a
+  // megabyte); nothing writes into a snapshot's nodes.
   const snapshot: Record<string, unknown> = Object.fromEntries(
-    Object.entries(structuredClone(data)).filter(([key]) => !key.startsWith('_')),
+    Object.entries(data).filter(([key]) => !key.startsWith('_')),
   );
   if (options.triggerContext !== undefined) snapshot[SNAPSHOT_KEYS.triggerContext] = options.triggerContext;
   if (isTriggerNode(snapshot, options.startFromNodeId)) snapshot[SNAPSHOT_KEYS.startFromNode] = options.startFromNodeId;
