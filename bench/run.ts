@@ -61,6 +61,9 @@ interface EndToEnd extends Load {
   completedPerSec: number;
   queueToStartP50: number;
   queueToStartP99: number;
+  /** Claim → finish of each run (the worker's own latency). */
+  claimToFinishP50: number;
+  claimToFinishP99: number;
 }
 type Scenario = 'ceiling' | 'ingest' | 'endToEnd' | 'read' | 'hostile';
 type Sample = Load | EndToEnd | HostileResult;
@@ -406,8 +409,14 @@ async function endToEnd(d: Deployment): Promise<EndToEnd> {
     .filter((r) => r.claimed !== null)
     .map((r) => r.claimed! - r.created)
     .sort((a, b) => a - b);
+  const executions = mine
+    .filter((r) => r.claimed !== null && r.finished !== null)
+    .map((r) => r.finished! - r.claimed!)
+    .sort((a, b) => a - b);
   return {
     ...result,
+    claimToFinishP50: percentile(executions, 50),
+    claimToFinishP99: percentile(executions, 99),
     runs: rows.length - before,
     succeeded: mine.filter((r) => r.status === 'succeeded').length,
     completedPerSec: Math.round(mine.length / ((lastFinished - startedAt) / 1000)),
