@@ -276,7 +276,7 @@ export class RunExecutor {
       const node = Traversal.peek(state, byId);
       if (!node) break;
 
-      if (!checkpoints.has(node.id) && this.segmentKind(exec, node)) {
+      if (!checkpoints.has(node.id) && this.segmentKind(node)) {
         // A stretch of in-memory nodes: walked in a thread, replayed here.
         const stop = await this.runSegment(exec);
         if (stop) return stop;
@@ -327,7 +327,7 @@ export class RunExecutor {
   }
 
   /** The pure kind of an in-memory node a thread may walk on its own (code snippets go one by one). */
-  private segmentKind(exec: Execution, node: GraphNode): PureNodeKind | null {
+  private segmentKind(node: GraphNode): PureNodeKind | null {
     const kind = this.registry.pureKind(node);
     return kind && kind !== 'code' ? kind : null;
   }
@@ -348,7 +348,7 @@ export class RunExecutor {
     while (todo.length && region.size < SEGMENT_MAX_NODES) {
       const node = todo.pop()!;
       if (region.has(node.id) || exec.checkpoints.has(node.id) || state.visited.has(node.id)) continue;
-      const kind = this.segmentKind(exec, node);
+      const kind = this.segmentKind(node);
       if (!kind) continue;
       region.set(node.id, { kind, node: this.hydrated(exec, node) });
       for (const edge of traversal.edgesFrom(node.id)) {
@@ -357,42 +357,28 @@ export class RunExecutor {
         if (target) todo.push(target);
       }
     }
+    const stretch = (context: Record<string, unknown>, extra: Partial<SegmentTask> = {}): SegmentTask => ({
+      type: 'segment',
+      nodes: [...region.values()],
+      edges,
+      stack: [...state.stack],
+      visited: [],
+      context,
+      run: exec.info,
+      now: this.clock.now().getTime(),
+      limits: this.threadLimits(),
+      runOutputBytes: this.limits.runOutputBytes,
+      runOutputBytesLeft: this.limits.runOutputBytes - exec.outputBytes,
+      sliceMs: SEGMENT_SLICE_MS,
+      ...extra,
+    });
     if (this.smallEnoughInline(exec, region)) {
       // Linear-time work over a few KB: a thread hop would cost more than the work itself.
-      const reply = await executeSegment({
-        type: 'segment',
-        nodes: [...region.values()],
-        edges,
-        stack: [...state.stack],
-        visited: [],
-        context: { ...exec.context },
-        run: exec.info,
-        now: this.clock.now().getTime(),
-        limits: this.threadLimits(),
-        runOutputBytes: this.limits.runOutputBytes,
-        runOutputBytesLeft: this.limits.runOutputBytes - exec.outputBytes,
-        sliceMs: SEGMENT_SLICE_MS,
-      });
-      return this.replay(exec, reply.steps);
+      return this.replay(exec, (await executeSegment(stretch({ ...exec.context }))).steps);
     }
     const walk = (maxSteps?: number) => {
       const progress = new SharedArrayBuffer(PROGRESS_BYTES);
-      const task: SegmentTask = {
-        type: 'segment',
-        nodes: [...region.values()],
-        edges,
-        stack: [...state.stack],
-        visited: [],
-        context: exec.context,
-        run: exec.info,
-        now: this.clock.now().getTime(),
-        limits: this.threadLimits(),
-        runOutputBytes: this.limits.runOutputBytes,
-        runOutputBytesLeft: this.limits.runOutputBytes - exec.outputBytes,
-        sliceMs: SEGMENT_SLICE_MS,
-        maxSteps,
-        progress,
-      };
+      const task = stretch(exec.context, { maxSteps, progress });
       return this.threads
         .run(task, this.limits.timeoutMs, lease.signal, this.tenant(exec))
         .then((outcome) => ({ outcome, started: Atomics.load(new Int32Array(progress), PROGRESS_STARTED) }));
