@@ -295,7 +295,8 @@ async function runAndFollow(options: Options): Promise<number> {
           }
         } else if (type === 'run') {
           const next = (JSON.parse(data) as { status: string }).status;
-          if (next !== status) console.log(`run ${next}`);
+          // The end is printed last: node frames that arrived with it still come first.
+          if (next !== status && !TERMINAL.has(next)) console.log(`run ${next}`);
           status = next;
         }
       }
@@ -303,6 +304,7 @@ async function runAndFollow(options: Options): Promise<number> {
   } finally {
     await reader.cancel().catch(() => undefined);
   }
+  if (TERMINAL.has(status)) console.log(`run ${status}`);
   return status === 'succeeded' ? 0 : 1;
 }
 
