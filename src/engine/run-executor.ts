@@ -165,7 +165,7 @@ function fromThread({ pauseUntil, ...result }: ThreadNodeResult): NodeResult {
 type NodeAttempt = { kind: 'ok'; result: NodeResult } | { kind: 'failed'; error: string } | { kind: 'stopped' };
 
 /**
- * Executes one claimed run (DESIGN §4): depth-first traversal, one node run per node (succeeded
+ * Executes one claimed run: depth-first traversal, one node run per node (succeeded
  * node runs are checkpoints a crashed run resumes from), secrets hydrated in memory only, delays
  * persisted as a pause, failures to dead letters. Pure nodes run in the engine's threads; nodes
  * that call out run here, their glue bounded by the same limits. Everything it records goes
@@ -344,9 +344,9 @@ export class RunExecutor {
     // What the thread may walk: the in-memory nodes reachable from the top through such nodes.
     const region = new Map<string, { kind: PureNodeKind; node: GraphNode }>();
     const edges: GraphEdge[] = [];
-    const todo = [Traversal.peek(state, traversal.byId)!];
-    while (todo.length && region.size < SEGMENT_MAX_NODES) {
-      const node = todo.pop()!;
+    const reachable = [Traversal.peek(state, traversal.byId)!];
+    while (reachable.length && region.size < SEGMENT_MAX_NODES) {
+      const node = reachable.pop()!;
       if (region.has(node.id) || exec.checkpoints.has(node.id) || state.visited.has(node.id)) continue;
       const kind = this.segmentKind(node);
       if (!kind) continue;
@@ -354,7 +354,7 @@ export class RunExecutor {
       for (const edge of traversal.edgesFrom(node.id)) {
         edges.push(edge);
         const target = traversal.byId.get(edge.target);
-        if (target) todo.push(target);
+        if (target) reachable.push(target);
       }
     }
     const stretch = (context: Record<string, unknown>, extra: Partial<SegmentTask> = {}): SegmentTask => ({

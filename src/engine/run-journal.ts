@@ -1,5 +1,5 @@
 /**
- * The engine's port to persistence and live events (DESIGN §2): the executor reports what happens
+ * The engine's port to persistence and live events: the executor reports what happens
  * to one execution here and never touches a repository, so it can be tested on an in-memory
  * journal and its nodes can run off the main thread. The runs module implements it (database
  * writes, lifecycle events, retries). Modelled on n8n's execution lifecycle hooks: one journal per

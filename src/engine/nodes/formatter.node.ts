@@ -363,7 +363,7 @@ function isLineBreak(code: number): boolean {
  * and brackets become dots, dot runs collapse, then outer dots, leading `$`s and a dot after them go.
  */
 export function normaliseJsonPath(path: string): string {
-  const dotted = bracketsToDots(path).replace(/\.{2,}/g, '.');
+  const dotted = bracketsAsDots(path).replace(/\.{2,}/g, '.');
   let start = dotted.charCodeAt(0) === DOT ? 1 : 0;
   const end = dotted.length > start && dotted.charCodeAt(dotted.length - 1) === DOT ? dotted.length - 1 : dotted.length;
   while (start < end && dotted.charCodeAt(start) === DOLLAR) start++;
@@ -376,7 +376,7 @@ export function normaliseJsonPath(path: string): string {
  * single-line run followed by its quote, optional spaces and `]`; found by a scan instead of the
  * lazy regex, which rescanned to the end of the line from every unclosed `['` (quadratic).
  */
-function bracketsToDots(path: string): string {
+function bracketsAsDots(path: string): string {
   // Per quote: where the last failed search for a closing quote stopped (a line break or the end).
   // A later search for the same quote starts after the earlier one and before that stop, so it fails too.
   const deadEnds = new Map<number, number>();

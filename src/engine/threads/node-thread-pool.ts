@@ -142,7 +142,7 @@ class Lane {
 }
 
 /**
- * The engine's worker threads (DESIGN §4): untrusted computation (code snippets, templates and
+ * The engine's worker threads (docs/operations.md, "Execution isolation and limits"): untrusted computation (code snippets, templates and
  * patterns over payloads) runs here, never on the event loop that serves HTTP, SSE, leases and the
  * scheduler. A task past its budget, or one whose run is canceled, has its thread terminated and
  * replaced (piscina does both on abort). Two lanes of `ENGINE_THREADS` threads each:
