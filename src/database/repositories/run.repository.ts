@@ -100,9 +100,9 @@ const TENANTS_AFTER = sql(
      SELECT (${NEXT_TENANT('t.tenant')}) FROM t WHERE t.tenant IS NOT NULL
    ) SELECT tenant FROM t WHERE tenant IS NOT NULL LIMIT ?`,
 );
-/** A tenant's highest queue priority (below `?` for the next level down). */
-const TOP_PRIORITY = sql(
-  "SELECT MAX(queue_priority) AS p FROM workflow_runs WHERE status = 'queued' AND idempotency_scope = ?",
+/** A tenant's highest and lowest queue priority (the levels to read, in the index; below `?` for the next one). */
+const PRIORITY_RANGE = sql(
+  "SELECT MAX(queue_priority) AS p, MIN(queue_priority) AS lowest FROM workflow_runs WHERE status = 'queued' AND idempotency_scope = ?",
 );
 const NEXT_PRIORITY = sql(
   "SELECT MAX(queue_priority) AS p FROM workflow_runs WHERE status = 'queued' AND idempotency_scope = ? AND queue_priority < ?",
@@ -489,10 +489,13 @@ export class RunRepository {
     const lists: Candidate[][] = [];
     for (const tenant of tenants) {
       const list: Candidate[] = [];
-      let level = (await tx.query<{ p: number | null }>(TOP_PRIORITY, [tenant])).rows[0]?.p ?? null;
+      const range = (await tx.query<{ p: number | null; lowest: number | null }>(PRIORITY_RANGE, [tenant])).rows[0];
+      let level = range?.p ?? null;
       while (level !== null && list.length < perTenant) {
         const { rows } = await tx.query<Candidate>(TENANT_CANDIDATES, [at, tenant, level, perTenant - list.length]);
         list.push(...rows);
+        // Most tenants use one priority: no look for a level below the lowest.
+        if (Number(level) <= Number(range.lowest)) break;
         level = (await tx.query<{ p: number | null }>(NEXT_PRIORITY, [tenant, level])).rows[0]?.p ?? null;
       }
       lists.push(list);
