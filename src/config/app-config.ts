@@ -92,6 +92,7 @@ export class AppConfig {
     codeMemoryBytes: number;
     threads: number;
     threadMemoryMb: number;
+    threadNice: number;
     inlineMaxBytes: number;
     nodeTimeoutMs: number;
     nodeOutputBytes: number;
@@ -263,6 +264,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       codeMemoryBytes: env.CODE_NODE_MEMORY_MB * 1024 * 1024,
       threads: env.ENGINE_THREADS ?? Math.max(1, availableParallelism()),
       threadMemoryMb: env.ENGINE_THREAD_MEMORY_MB,
+      threadNice: env.ENGINE_THREAD_NICE,
       inlineMaxBytes: env.ENGINE_INLINE_MAX_BYTES,
       nodeTimeoutMs: env.NODE_TIMEOUT_MS,
       nodeOutputBytes: env.NODE_OUTPUT_MAX_BYTES,

@@ -340,6 +340,18 @@ export class Environment {
   @Max(8192)
   ENGINE_THREAD_MEMORY_MB = 256;
 
+  /**
+   * Scheduling niceness of the engine threads (Linux): when untrusted work keeps every core busy,
+   * the main thread (HTTP, SSE, heartbeats, database writes) still gets the CPU first. 0 keeps the
+   * process's priority.
+   */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(19)
+  ENGINE_THREAD_NICE = 10;
+
   /** Wall time of one node: a pure node's thread is terminated past it and the node fails `node_timeout`. */
   @IsOptional()
   @Type(() => Number)

@@ -1,12 +1,13 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import type { AppConfig } from '../../config/app-config';
 import { NodeThreadPool } from './node-thread-pool';
 import type { NodeTask } from './thread-tasks';
 
 jest.setTimeout(60_000);
 
-function pool(threads = 1, threadMemoryMb = 64): NodeThreadPool {
+function pool(threads = 1, threadMemoryMb = 64, threadNice = 0): NodeThreadPool {
   return new NodeThreadPool({
-    engine: { threads, threadMemoryMb },
+    engine: { threads, threadMemoryMb, threadNice },
     roles: new Set(['worker']),
   } as unknown as AppConfig);
 }
@@ -21,6 +22,17 @@ function codeTask(code: string, timeoutMs = 60_000): NodeTask {
     now: Date.now(),
     limits: { code: { timeoutMs, memoryBytes: 64 << 20 }, outputBytes: 1 << 20 },
   };
+}
+
+/** Linux: the nice value of each thread of this process (field 19 of /proc/self/task/<tid>/stat). */
+function threadNiceValues(): Map<number, number> {
+  const nice = new Map<number, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    // The command name may hold spaces: the fields after it start at field 3.
+    nice.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+  }
+  return nice;
 }
 
 /** Counts event-loop turns while `work` is pending: a blocked loop would count none. */
@@ -55,6 +67,20 @@ describe('NodeThreadPool (real worker threads)', () => {
     // The thread was replaced: the next task runs.
     const next = await threads.run(codeTask('return { ok: 1 };'), 5000, new AbortController().signal, 'ws');
     expect(next).toEqual({ ok: true, value: { ok: true, result: { outputs: { ok: 1 } }, bytes: 8 } });
+  });
+
+  it('engine threads run at ENGINE_THREAD_NICE, below the main thread (Linux)', async () => {
+    expect(process.platform).toBe('linux'); // where the service runs, and the only place threads have their own nice value
+    const before = threadNiceValues();
+    const threads = make(2, 64, 7);
+    await threads.onApplicationBootstrap();
+    const value = await threads.run(codeTask('return { ok: 1 };'), 5000, new AbortController().signal, 'ws');
+    expect(value).toMatchObject({ ok: true });
+    const after = threadNiceValues();
+    const started = [...after].filter(([tid]) => !before.has(tid));
+    // Two lanes of two threads each, started warm, all at nice 7; this thread keeps its priority.
+    expect(started.filter(([, nice]) => nice === 7).length).toBeGreaterThanOrEqual(4);
+    expect(after.get(process.pid)).toBe(before.get(process.pid));
   });
 
   it('a thread past its heap limit fails the node with node_memory_exceeded, not the process', async () => {

@@ -7,6 +7,7 @@ import { NodeLimitError } from '../node-limits';
 import { clockSlot, CLOCK_SLOT_SPAN, PROGRESS_BEGUN, PROGRESS_BEGUN_AT, PROGRESS_BYTES } from './progress';
 import { executeTask, type NodeTask, type SegmentReply, type NodeReply, type ThreadTask } from './thread-tasks';
 import { THREAD_OUTPUT_CHANNEL } from './thread-output';
+import type { ThreadSettings } from './thread-priority';
 
 /** What a task answers, or the limit that stopped it (its thread was terminated). */
 export type ThreadOutcome<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -55,7 +56,9 @@ class Lane {
   /** Waiting tasks by tenant; Map order is the round-robin order. */
   private readonly waiting = new Map<string, (() => void)[]>();
 
-  constructor(private readonly options: { threads: number; tasksPerThread: number; memoryMb: number; warm: boolean }) {}
+  constructor(
+    private readonly options: { threads: number; tasksPerThread: number; memoryMb: number; nice: number; warm: boolean },
+  ) {}
 
   private get capacity(): number {
     return this.options.threads * this.options.tasksPerThread;
@@ -73,6 +76,7 @@ class Lane {
       concurrentTasksPerWorker: this.options.tasksPerThread,
       resourceLimits: { maxOldGenerationSizeMb: this.options.memoryMb },
       recordTiming: false,
+      workerData: { nice: this.options.nice } satisfies ThreadSettings,
     });
     return this.pool;
   }
@@ -161,10 +165,10 @@ export class NodeThreadPool extends PureNodeRunner implements OnApplicationBoots
 
   constructor(private readonly config: AppConfig) {
     super();
-    const { threads, threadMemoryMb: memoryMb } = config.engine;
+    const { threads, threadMemoryMb: memoryMb, threadNice: nice } = config.engine;
     const warm = config.roles.has('worker');
-    this.short = new Lane({ threads, tasksPerThread: SHORT_TASKS_PER_THREAD, memoryMb, warm });
-    this.long = new Lane({ threads, tasksPerThread: 1, memoryMb, warm });
+    this.short = new Lane({ threads, tasksPerThread: SHORT_TASKS_PER_THREAD, memoryMb, nice, warm });
+    this.long = new Lane({ threads, tasksPerThread: 1, memoryMb, nice, warm });
   }
 
   async run(task: NodeTask, budgetMs: number, signal: AbortSignal, tenant: string): Promise<ThreadOutcome<NodeReply>>;

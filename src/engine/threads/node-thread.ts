@@ -3,8 +3,9 @@
  * thread holds no state between tasks but the loaded modules (QuickJS among them).
  */
 import { format } from 'node:util';
-import { BroadcastChannel } from 'node:worker_threads';
+import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { THREAD_OUTPUT_CHANNEL } from './thread-output';
+import { lowerThreadPriority, type ThreadSettings } from './thread-priority';
 import { executeTask } from './thread-tasks';
 
 // What runs here may print (QuickJS prints an abort's text, vendor paths included, to stderr):
@@ -14,5 +15,7 @@ output.unref();
 for (const level of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
   console[level] = (...args: unknown[]) => output.postMessage(format(...args));
 }
+
+lowerThreadPriority((workerData as ThreadSettings | undefined)?.nice ?? 0);
 
 export default executeTask;
