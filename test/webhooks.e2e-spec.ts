@@ -203,6 +203,58 @@ describe('webhooks (reference §6, SPEC §6)', () => {
     expect(events.map((e) => e.triggeredBy)).toEqual(['webhook']);
   });
 
+  it('a trigger after a save runs the saved graph, not the one the last trigger read', async () => {
+    const { owner, ws, wf, url } = await setup({ labels: ['Hook'] });
+    await request(t.url).post(url).send({ n: 1 }).expect(202);
+    // Same trigger, a new label on it and a second trigger: what the next webhook snapshots.
+    const data = graph([webhookTrigger('wh-1', 'Hook'), webhookTrigger('wh-2', 'Other')]);
+    await request(t.url)
+      .put(`/api/workflows/${wf.id}?workspace=${ws}`)
+      .set(owner.auth)
+      .send({ name: wf.name, data, updated_at: wf.updated_at })
+      .expect(200);
+    await request(t.url).post(`${url}/Hook`).send({ n: 2 }).expect(202);
+    await request(t.url).post(`${url}/Other`).send({ n: 3 }).expect(202);
+    const order = (snapshot: Record<string, unknown>) => (snapshot._trigger_context as { n: number }).n;
+    const runs = (await runsOf(wf.id)).sort((a, b) => order(a.snapshot) - order(b.snapshot));
+    const triggerIds = (snapshot: Record<string, unknown>) => (snapshot.nodes as { id: string }[]).map((n) => n.id);
+    expect(runs.map((r) => triggerIds(r.snapshot))).toEqual([['wh-1'], ['wh-1', 'wh-2'], ['wh-1', 'wh-2']]);
+    expect(runs[2].snapshot._start_from_node).toBe('wh-2');
+  });
+
+  it("the sender's answer is the queued run redacted, the graph's part as the payload's, every time", async () => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const data = { ...graph([webhookTrigger('wh-1', 'Hook')]), viewport: { x: 0, y: 0, zoom: 1 } };
+    (data.nodes[0].data as Record<string, unknown>).api_token = 'plain-token-value';
+    const wf = (
+      await request(t.url)
+        .post('/api/workflows')
+        .set(owner.auth)
+        .send({ name: uniqueName(), data, workspace_id: ws })
+        .expect(201)
+    ).body.workflow;
+    const url = (await request(t.url).get(`/api/workflows/${wf.id}/webhook-url`).set(owner.auth).expect(200)).body
+      .url as string;
+    for (const n of [1, 2]) {
+      const res = await request(t.url).post(url).send({ n, password: 'sender-secret' }).expect(202);
+      const { snapshot } = res.body.run;
+      expect(snapshot.nodes[0].data.api_token).toBe('********');
+      expect(snapshot.viewport).toEqual({ x: 0, y: 0, zoom: 1 });
+      expect(snapshot._trigger_context).toEqual({ n, password: '********' });
+      expect(snapshot._start_from_node).toBe('wh-1');
+      expect(Object.keys(snapshot).sort()).toEqual([
+        '_egress_allowlist',
+        '_start_from_node',
+        '_start_trigger_label',
+        '_trigger_context',
+        'edges',
+        'nodes',
+        'viewport',
+      ]);
+    }
+  });
+
   it('personal workflows can be triggered (SPEC §9 item 13); no body is fine', async () => {
     const { wf, url } = await setup({ personal: true });
     await request(t.url).post(url).expect(202);

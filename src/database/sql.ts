@@ -118,8 +118,11 @@ export class EntityCodec<T extends ObjectLiteral> {
   }
 
   /** `alias."a" AS "prefix.a", …`: this entity's columns in a join, read back with `fromRow(row, prefix)`. */
-  selectAs(alias: string, prefix: string): string {
-    return this.columns.map((c) => `${alias}."${c.databaseName}" AS "${prefix}.${c.databaseName}"`).join(', ');
+  selectAs(alias: string, prefix: string, except: (keyof T & string)[] = []): string {
+    return this.columns
+      .filter((c) => !except.includes(c.propertyName as keyof T & string))
+      .map((c) => `${alias}."${c.databaseName}" AS "${prefix}.${c.databaseName}"`)
+      .join(', ');
   }
 
   fromRow(row: Record<string, unknown>, prefix?: string): T {

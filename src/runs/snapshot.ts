@@ -37,6 +37,16 @@ export function isTriggerNode(graph: Graph, nodeId: string | undefined): nodeId 
   });
 }
 
+/** The graph of a snapshot or saved graph: its top-level entries without the control keys (`_…`). */
+export function graphPart(snapshot: Graph): Graph {
+  return Object.fromEntries(Object.entries(snapshot).filter(([key]) => !key.startsWith('_')));
+}
+
+/** The control entries of a snapshot (`_…`): what a run adds to its workflow's graph. */
+export function controlPart(snapshot: Graph): Graph {
+  return Object.fromEntries(Object.entries(snapshot).filter(([key]) => key.startsWith('_')));
+}
+
 /** A fresh snapshot of the workflow graph (control keys of the saved graph are dropped). */
 export function buildSnapshot(
   data: Graph,
@@ -44,9 +54,7 @@ export function buildSnapshot(
 ): Record<string, unknown> {
   // `data` was just read for this run: its graph is shared, not copied (a 5,000-node graph is a
   // megabyte); nothing writes into a snapshot's nodes.
-  const snapshot: Record<string, unknown> = Object.fromEntries(
-    Object.entries(data).filter(([key]) => !key.startsWith('_')),
-  );
+  const snapshot = graphPart(data);
   if (options.triggerContext !== undefined) snapshot[SNAPSHOT_KEYS.triggerContext] = options.triggerContext;
   if (isTriggerNode(snapshot, options.startFromNodeId)) snapshot[SNAPSHOT_KEYS.startFromNode] = options.startFromNodeId;
   snapshot[SNAPSHOT_KEYS.egressAllowlist] = [...options.egressAllowlist];

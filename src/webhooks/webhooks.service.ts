@@ -5,6 +5,7 @@ import type { AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode } from '../common/errors/app-error';
 import { EventBus } from '../common/events/event-bus';
 import { AppConfig } from '../config/app-config';
+import { RunEntity } from '../database/entities/run.entity';
 import { WorkflowEntity } from '../database/entities/workflow.entity';
 import { RunRepository } from '../database/repositories/run.repository';
 import { WebhookReplayRepository } from '../database/repositories/webhook-replay.repository';
@@ -12,8 +13,8 @@ import { WorkflowChanges, WorkflowRepository } from '../database/repositories/wo
 import { WorkspaceRepository } from '../database/repositories/workspace.repository';
 import { PlansService } from '../plans/plans.service';
 import { RunQuotaService } from '../plans/run-quota.service';
-import { toRunResponse } from '../runs/runs.dto';
-import { buildSnapshot, SNAPSHOT_KEYS } from '../runs/snapshot';
+import { RunResponse, toRunResponse } from '../runs/runs.dto';
+import { buildSnapshot, controlPart, graphPart, SNAPSHOT_KEYS } from '../runs/snapshot';
 import { SecretsService } from '../secrets/secrets.service';
 import { CanonicalJsonError, canonicalJson, parseBody, splitLegacySignature } from './canonical-json';
 import {
@@ -95,6 +96,9 @@ export function encodeLabel(label: string): string {
  */
 @Injectable()
 export class WebhooksService {
+  /** Redacted copies of the trigger targets' graphs, by graph object (see `answer`). */
+  private readonly redactedGraphs = new WeakMap<object, Record<string, unknown>>();
+
   constructor(
     private readonly workflows: WorkflowRepository,
     private readonly workspaces: WorkspaceRepository,
@@ -157,11 +161,27 @@ export class WebhooksService {
         workspaceId: run.workspaceId,
         ownerId: run.userId,
       });
-      return { success: true, run: this.secrets.redactor.redact(toRunResponse(run)) };
+      return { success: true, run: this.answer(run, workflow.data) };
     } catch (error) {
       await this.quota.release(ticket, now);
       throw error;
     }
+  }
+
+  /**
+   * The queued run as the sender gets it, redacted. Its graph is the trigger target's shared graph
+   * (one frozen object per saved version): its redacted copy is made once per version, not per
+   * request (a 5,000-node graph takes a megabyte's walk).
+   */
+  private answer(run: RunEntity, graph: Record<string, unknown>): RunResponse {
+    const { redactor } = this.secrets;
+    let redactedGraph = this.redactedGraphs.get(graph);
+    if (!redactedGraph) {
+      redactedGraph = redactor.redact(graphPart(graph));
+      this.redactedGraphs.set(graph, redactedGraph);
+    }
+    const response = redactor.redact({ ...toRunResponse(run), snapshot: controlPart(run.snapshot) });
+    return { ...response, snapshot: { ...redactedGraph, ...response.snapshot } };
   }
 
   async url(caller: AuthPrincipal, workflowId: string): Promise<WebhookUrlResponse> {

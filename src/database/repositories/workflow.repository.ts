@@ -9,6 +9,7 @@ import { WorkspaceMemberEntity, WorkspaceRole } from '../entities/workspace-memb
 import { SecretEntity } from '../entities/secret.entity';
 import { UserEntity } from '../entities/user.entity';
 import { WorkspaceEntity } from '../entities/workspace.entity';
+import { JsonTextCache } from '../json-text-cache';
 import { sql, Sql } from '../sql';
 
 export type NewWorkflow = Pick<WorkflowEntity, 'userId' | 'workspaceId' | 'name' | 'description' | 'data'>;
@@ -56,9 +57,13 @@ export interface WorkflowWithRole {
 
 export const nameKey = (name: string) => name.trim().toLowerCase();
 
+/** Text of the graphs the webhook path keeps parsed (a graph of 5,000 nodes is about 1.2 MB). */
+const TRIGGER_GRAPH_CACHE_CHARS = 32 << 20;
+
 @Injectable()
 export class WorkflowRepository {
   private triggerTargetSql?: Sql;
+  private readonly triggerGraphs = new JsonTextCache(TRIGGER_GRAPH_CACHE_CHARS);
 
   constructor(private readonly db: Db) {}
 
@@ -72,7 +77,8 @@ export class WorkflowRepository {
 
   /**
    * A public webhook trigger's one read: the workflow with its (non-deleted) workspace and its
-   * owner, whose settings hold the runaway-protection toggle.
+   * owner, whose settings hold the runaway-protection toggle. The graph is read as text and parsed
+   * only when it changed since the last trigger: `workflow.data` is shared and frozen.
    */
   async findTriggerTarget(
     id: string,
@@ -80,18 +86,21 @@ export class WorkflowRepository {
     const workflows = this.db.codec(WorkflowEntity);
     const workspaces = this.db.codec(WorkspaceEntity);
     const users = this.db.codec(UserEntity);
-    this.triggerTargetSql ??= sql(
-      `SELECT ${workflows.selectAs('w', 'w')}, ${workspaces.selectAs('ws', 'ws')}, ${users.selectAs('u', 'u')}
+    const select = (graph: string) =>
+      `SELECT ${workflows.selectAs('w', 'w', ['data'])}, ${graph} AS "graph",
+         ${workspaces.selectAs('ws', 'ws')}, ${users.selectAs('u', 'u')}
        FROM workflows w
        LEFT JOIN workspaces ws ON ws.id = w.workspace_id AND ws.deleted_at IS NULL
        LEFT JOIN users u ON u.id = w.user_id
-       WHERE w.id = ?`,
-    );
+       WHERE w.id = ?`;
+    this.triggerTargetSql ??= sql(select('w."data"'), select('w."data"::text'));
     const { rows } = await this.db.read(this.triggerTargetSql, [id]);
     if (!rows.length) return null;
     const [row] = rows;
+    const workflow = workflows.fromRow(row, 'w');
+    workflow.data = this.triggerGraphs.parse(workflow.id, row.graph as string) as Record<string, unknown>;
     return {
-      workflow: workflows.fromRow(row, 'w'),
+      workflow,
       workspace: row['ws.id'] ? workspaces.fromRow(row, 'ws') : null,
       owner: row['u.id'] ? users.fromRow(row, 'u') : null,
     };
