@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { Db } from '../src/database/db.service';
 import { NodeRunEntity } from '../src/database/entities/node-run.entity';
@@ -61,6 +61,31 @@ describe('raw statements and batch claims', () => {
     await runs.startNode(id, { nodeId: 'z-first', name: 'Z', nodeType: 'formatter', inputs: {}, sequence: 1 }, now);
     await runs.startNode(id, { nodeId: 'a-second', name: 'A', nodeType: 'formatter', inputs: {}, sequence: 2 }, now);
     expect((await runs.nodeRuns(id)).map((n) => n.nodeId)).toEqual(['n1', 'z-first', 'a-second']);
+  });
+
+  it('a claim leaves a large snapshot out (read on its own with snapshotOf) and brings a small one along', async () => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    // Incompressible, so PostgreSQL stores it large too.
+    const notes = randomBytes(30_000).toString('base64');
+    const large = await createWorkflow(t.url, owner, graph([trigger('trigger-1', { notes })]), ws);
+    const small = await createWorkflow(t.url, owner, graph([trigger()]), ws);
+    const [largeRun] = await queue(owner.auth, large.id, 1);
+    const [smallRun] = await queue(owner.auth, small.id, 1);
+    const claimed = (await runs.claimBatch('worker-s', 60_000, new Date(Date.now() + 1000), 50)).filter((r) =>
+      [largeRun, smallRun].includes(r.id),
+    );
+    expect(claimed.map((r) => [r.id, r.snapshot === null])).toEqual(
+      expect.arrayContaining([
+        [largeRun, true],
+        [smallRun, false],
+      ]),
+    );
+    expect(claimed.find((r) => r.id === smallRun)!.snapshot).toEqual((await runs.findById(smallRun))!.snapshot);
+    const snapshot = await runs.snapshotOf(largeRun);
+    expect(snapshot).toEqual((await runs.findById(largeRun))!.snapshot);
+    expect(snapshot).toMatchObject({ nodes: [expect.objectContaining({ data: expect.objectContaining({ notes }) })] });
+    expect(await runs.snapshotOf(randomUUID())).toBeNull();
   });
 
   it('one batch claims in priority then age order and never takes a workflow past its concurrency limit', async () => {

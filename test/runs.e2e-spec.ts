@@ -622,3 +622,39 @@ describe('runs and the engine (reference §2.8–2.13, §4, §5)', () => {
     await request(t.url).get(`/api/workflows/usage?workspace=${stranger.soloWorkspaceId}`).set(a.auth).expect(403);
   });
 });
+
+describe('the worker wakes for runs queued in its own process', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // A poll interval no test waits out: only the wake-up on run.queued / run finished can claim.
+    t = await createTestApp({ WORKER_POLL_INTERVAL_MS: '600000' });
+  });
+  afterAll(() => t.close());
+
+  it('manual and webhook runs start at once, one after another, without the poll', async () => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const data = graph([trigger('hook', { label: 'Hook', triggerType: 'Webhook' })]);
+    const wf = (
+      await request(t.url)
+        .post('/api/workflows')
+        .set(owner.auth)
+        .send({ name: uniqueName(), data, workspace_id: ws })
+        .expect(201)
+    ).body.workflow as { id: string };
+    const url = (await request(t.url).get(`/api/workflows/${wf.id}/webhook-url`).set(owner.auth).expect(200)).body
+      .url as string;
+    const repo = t.app.get(RunRepository);
+    // The concurrency limit is 1: the second run is claimed when the first finishes (that wakes it too).
+    const ids = [
+      (await request(t.url).post(`/api/workflows/${wf.id}/run`).set(owner.auth).expect(202)).body.run.id as string,
+      (await request(t.url).post(url).send({ n: 1 }).expect(202)).body.run.id as string,
+      (await request(t.url).post(url).send({ n: 2 }).expect(202)).body.run.id as string,
+    ];
+    const statuses = await waitFor(async () => {
+      const runs = await Promise.all(ids.map((id) => repo.findById(id)));
+      return runs.every((r) => r?.status === 'succeeded') && runs.map((r) => r!.status);
+    }, 'three runs to succeed without waiting for the poll');
+    expect(statuses).toEqual(['succeeded', 'succeeded', 'succeeded']);
+  });
+});

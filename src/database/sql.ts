@@ -134,6 +134,21 @@ export class EntityCodec<T extends ObjectLiteral> {
     return entity as T;
   }
 
+  /** Like `selectList`, with the given columns read through an expression of their own (named as the column). */
+  selectListWith(expressions: Partial<Record<keyof T & string, string>>): string {
+    return this.columns
+      .map((c) => {
+        const expression = expressions[c.propertyName as keyof T & string];
+        return expression ? `${expression} AS "${c.databaseName}"` : `"${c.databaseName}"`;
+      })
+      .join(', ');
+  }
+
+  /** One property's value from its database value (the inverse of `param`). */
+  value<K extends keyof T & string>(property: K, stored: unknown): T[K] {
+    return this.dataSource.driver.prepareHydratedValue(stored, this.column(property)) as T[K];
+  }
+
   /** The database value of one property (a Date as SQLite text, JSON as text…). */
   param<K extends keyof T & string>(property: K, value: T[K]): unknown {
     const column = this.column(property);

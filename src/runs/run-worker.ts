@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { hostname } from 'node:os';
 import { Metrics } from '../metrics/metrics';
 import { Clock } from '../common/clock';
@@ -8,7 +9,7 @@ import { OnAppEvent } from '../common/events/event-bus';
 import { AppConfig } from '../config/app-config';
 import { RunEntity } from '../database/entities/run.entity';
 import { EgressBlockRepository } from '../database/repositories/egress-block.repository';
-import { RunRepository } from '../database/repositories/run.repository';
+import { ClaimedRun, RunRepository } from '../database/repositories/run.repository';
 import { WebhookReplayRepository } from '../database/repositories/webhook-replay.repository';
 import { ExecutionOutcome, RunExecutor, StopReason } from '../engine/run-executor';
 import { RunQuotaService } from '../plans/run-quota.service';
@@ -24,7 +25,7 @@ const REPLAY_ROW_LIFETIME_MS = 2 * 3_600_000;
 const ERROR_BACKOFF_MS = 1_000;
 
 interface InFlight {
-  run: RunEntity;
+  run: ClaimedRun;
   controller: AbortController;
   reason: StopReason | null;
   done: Promise<ExecutionOutcome | 'error'>;
@@ -183,7 +184,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     return pruned;
   }
 
-  private spawn(run: RunEntity): void {
+  private spawn(run: ClaimedRun): void {
     if (run.attempt === 1 && run.firstClaimedAt) {
       this.metrics.queueToStart.observe((run.firstClaimedAt.getTime() - run.createdAt.getTime()) / 1000);
     }
@@ -197,13 +198,15 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   private async process(flight: InFlight): Promise<ExecutionOutcome | 'error'> {
-    const { run } = flight;
     const heartbeat = setInterval(() => void this.heartbeat(flight), this.config.worker.heartbeatMs);
     const deadline =
       this.config.worker.deadlineMs > 0
         ? setTimeout(() => this.abort(flight, 'deadline'), this.config.worker.deadlineMs)
         : null;
     try {
+      const run = await this.withSnapshot(flight.run);
+      // Deleted with its workflow since the claim: nothing left to run or to record.
+      if (!run) return 'lost';
       // Reference §4.3: runaway protection is checked again by the worker, for workspace runs.
       if (run.workspaceId && (await this.quota.runawayBlocked(run, this.clock.now()))) {
         await this.runs.recordEvents(
@@ -225,7 +228,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       return outcome;
     } catch (error) {
       this.logger.error(
-        { runId: run.id, err: { name: (error as Error).name, message: (error as Error).message } },
+        { runId: flight.run.id, err: { name: (error as Error).name, message: (error as Error).message } },
         'run execution failed',
       );
       return 'error';
@@ -233,6 +236,18 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       clearInterval(heartbeat);
       if (deadline) clearTimeout(deadline);
     }
+  }
+
+  /**
+   * The claimed run with its snapshot. One too large to come with the claim is read now, on a turn
+   * of the event loop of its own: a batch of large runs is parsed one run at a time, with requests
+   * served in between.
+   */
+  private async withSnapshot(run: ClaimedRun): Promise<RunEntity | null> {
+    if (run.snapshot) return run as RunEntity;
+    await nextTurn();
+    const snapshot = await this.runs.snapshotOf(run.id);
+    return snapshot ? Object.assign(run, { snapshot }) : null;
   }
 
   /** Renews the lease; a run that is no longer ours (canceled, or requeued after a stall) is stopped. */

@@ -187,6 +187,15 @@ export interface NodeRunRecord extends Pick<
   node: NodeRunStart;
 }
 
+/**
+ * A run as the claim returns it: a large snapshot is left out (`null`) and read with
+ * `snapshotOf`, so one claim does not parse megabytes for a whole batch in one go.
+ */
+export type ClaimedRun = Omit<RunEntity, 'snapshot'> & { snapshot: RunEntity['snapshot'] | null };
+
+/** Snapshots up to this size come with the claim (SQLite: characters; PostgreSQL: stored, maybe compressed, bytes). */
+const CLAIM_INLINE_SNAPSHOT = 16_384;
+
 export interface RunPage {
   runs: RunEntity[];
 }
@@ -198,6 +207,7 @@ export class RunRepository {
   private insertEventSql?: Sql;
   private insertWithEventSql?: Sql;
   private claimSql?: Sql;
+  private snapshotSql?: Sql;
   /** The last tenant a claim looked at: the next claim starts after it. */
   private tenantCursor = FIRST_TENANT;
   private readonly upsertNodesSqls = new Map<number, Sql>();
@@ -430,18 +440,20 @@ export class RunRepository {
    * order, so workers cannot deadlock) while its running count is re-checked; SQLite: the writer
    * lock serialises the same steps. Returns the claimed runs in queue order.
    */
-  async claimBatch(workerId: string, leaseMs: number, now: Date, max: number): Promise<RunEntity[]> {
+  async claimBatch(workerId: string, leaseMs: number, now: Date, max: number): Promise<ClaimedRun[]> {
     if (max < 1) return [];
     const codec = this.db.codec(RunEntity);
     const at = codec.param('updatedAt', now);
     const leaseUntil = codec.param('leaseExpiresAt', new Date(now.getTime() + leaseMs));
+    const inline = (size: string) =>
+      codec.selectListWith({ snapshot: `CASE WHEN ${size} <= ${CLAIM_INLINE_SNAPSHOT} THEN snapshot END` });
     this.claimSql ??= sql(
       `UPDATE workflow_runs SET status = 'running', leased_by = ?, lease_expires_at = ?, heartbeat_at = ?,
          attempt = attempt + 1, first_claimed_at = COALESCE(first_claimed_at, ?), updated_at = ?
-       WHERE id IN (SELECT value FROM json_each(?)) AND status = 'queued' RETURNING ${codec.selectList}`,
+       WHERE id IN (SELECT value FROM json_each(?)) AND status = 'queued' RETURNING ${inline('length(snapshot)')}`,
       `UPDATE workflow_runs SET status = 'running', leased_by = ?, lease_expires_at = ?, heartbeat_at = ?,
          attempt = attempt + 1, first_claimed_at = COALESCE(first_claimed_at, ?), updated_at = ?
-       WHERE id = ANY(?::uuid[]) AND status = 'queued' RETURNING ${codec.selectList}`,
+       WHERE id = ANY(?::uuid[]) AND status = 'queued' RETURNING ${inline('pg_column_size(snapshot)')}`,
     );
     // Most polls find nothing: look before opening a transaction (and taking the SQLite writer).
     const { rows: due } = await this.db.read(PEEK_CANDIDATES, [at]);
@@ -468,8 +480,15 @@ export class RunRepository {
       if (!chosen.length) return [];
       const { rows } = await tx.query(this.claimSql!, [workerId, leaseUntil, at, at, at, this.db.list(chosen)]);
       const order = new Map(chosen.map((id, i) => [id, i]));
-      return rows.map((row) => codec.fromRow(row)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+      return rows.map((row): ClaimedRun => codec.fromRow(row)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
     });
+  }
+
+  /** A run's snapshot, for a claimed run whose snapshot was too large to come with the claim. */
+  async snapshotOf(runId: string): Promise<RunEntity['snapshot'] | null> {
+    this.snapshotSql ??= sql(`SELECT snapshot FROM workflow_runs WHERE id = ?`);
+    const { rows } = await this.db.read<{ snapshot: unknown }>(this.snapshotSql, [runId]);
+    return rows.length ? this.db.codec(RunEntity).value('snapshot', rows[0].snapshot) : null;
   }
 
   /**
