@@ -15,6 +15,7 @@ import { WebhookReplayRepository } from './repositories/webhook-replay.repositor
 import { WorkflowLogRepository } from './repositories/workflow-log.repository';
 import { WorkflowRepository } from './repositories/workflow.repository';
 import { WorkspaceRepository } from './repositories/workspace.repository';
+import { SqliteCheckpointer } from './sqlite-checkpointer';
 
 const REPOSITORIES = [
   Db,
@@ -42,7 +43,7 @@ const REPOSITORIES = [
       useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config.database), logging: false }),
     }),
   ],
-  providers: REPOSITORIES,
+  providers: [...REPOSITORIES, SqliteCheckpointer],
   exports: REPOSITORIES,
 })
 export class DatabaseModule {}
