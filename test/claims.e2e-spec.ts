@@ -190,4 +190,40 @@ describe('raw statements and batch claims', () => {
     expect(await replays.remember(wf.id, 'sig-c', now)).toBe(true);
     expect(await replays.remember(wf.id, 'sig-b', now)).toBe(false);
   });
+
+  it('writes issued together that take long are committed over several turns, in order, with timers run in between', async () => {
+    const owner = await actor(t.url);
+    const wf = await createWorkflow(t.url, owner, graph([trigger()]), await upgrade(t.url, owner));
+    const db = t.app.get(Db);
+    const insert = sql('INSERT INTO webhook_replays (id, workflow_id, signature, created_at) VALUES (?, ?, ?, ?)');
+    const at = db.codec(RunEntity).param('createdAt', new Date());
+    let timerRan = false;
+    setTimeout(() => (timerRan = true), 0);
+    const order: number[] = [];
+    // Twelve units of 4 ms each: far past one group commit's budget (about 10 ms).
+    const units = Array.from({ length: 12 }, (_, i) =>
+      db.atomic(async (tx) => {
+        const until = performance.now() + 4;
+        while (performance.now() < until); // a slow statement, as a megabyte insert is
+        await tx.query(insert, [randomUUID(), wf.id, `slow-${i}`, at]);
+        order.push(i);
+        return timerRan;
+      }),
+    );
+    const sawTimer = await Promise.all(units);
+    if (db.dialect === 'sqlite') {
+      // One writer, one queue: in order; the first commit ran before the timer could, the last after it had.
+      expect(order).toEqual([...Array(12).keys()]);
+      expect(sawTimer[0]).toBe(false);
+      expect(sawTimer[11]).toBe(true);
+    } else {
+      // PostgreSQL: each unit is its own transaction on a pooled client, concurrently.
+      expect([...order].sort((a, b) => a - b)).toEqual([...Array(12).keys()]);
+    }
+    const { rows } = await db.read<{ n: number | string }>(
+      sql(`SELECT COUNT(*) AS n FROM webhook_replays WHERE workflow_id = ? AND signature LIKE 'slow-%'`),
+      [wf.id],
+    );
+    expect(Number(rows[0].n)).toBe(12);
+  });
 });

@@ -18,6 +18,8 @@ import { EntityCodec, PostgresRunner, sql, Sql, SqlResult, SqlRunner, SqliteRunn
 /** Between attempts at a busy SQLite write lock: doubling from the first delay up to the cap. */
 const BUSY_RETRY_FIRST_MS = 5;
 const BUSY_RETRY_MAX_MS = 100;
+/** About how long one SQLite group commit may hold the event loop (see `commitWrites`). */
+const GROUP_COMMIT_BUDGET_MS = 10;
 
 /**
  * Writes and transactions. TypeORM shares one connection for SQLite, so two interleaved async
@@ -33,6 +35,7 @@ const BUSY_RETRY_MAX_MS = 100;
 export class Db {
   private readonly logger = new Logger('Db');
   private tail: Promise<unknown> = Promise.resolve();
+  private commitScheduled = false;
   /** SQLite writes waiting for this turn's group commit (`since`: when asked, for the busy deadline). */
   private writeBatch: {
     op: (sqlite: SqliteRunner) => unknown;
@@ -151,13 +154,28 @@ export class Db {
         resolve: resolve as (value: unknown) => void,
         reject,
       });
-      if (this.writeBatch.length === 1) setImmediate(() => void this.exclusive(() => this.commitWrites()));
+      this.scheduleCommit();
     });
   }
 
+  private scheduleCommit(): void {
+    if (this.commitScheduled) return;
+    this.commitScheduled = true;
+    setImmediate(() => {
+      this.commitScheduled = false;
+      void this.exclusive(() => this.commitWrites());
+    });
+  }
+
+  /**
+   * One group commit holds the event loop for about GROUP_COMMIT_BUDGET_MS at most: the writes it
+   * has not reached by then go into the next turn's commit (in order), with requests served in between.
+   */
   private async commitWrites(): Promise<void> {
-    const batch = this.writeBatch;
+    const started = performance.now();
+    let batch = this.writeBatch;
     this.writeBatch = [];
+    if (!batch.length) return;
     const db = this.sqliteDatabase();
     const sqlite = this.sqliteRunner();
     const outcomes: { ok: boolean; value: unknown }[] = [];
@@ -165,6 +183,7 @@ export class Db {
       // The lock first, so a busy database costs no work; the batch's oldest write sets the deadline.
       await this.whileBusy(batch[0].since, () => db.exec('BEGIN IMMEDIATE'));
       for (const write of batch) {
+        if (outcomes.length && performance.now() - started >= GROUP_COMMIT_BUDGET_MS) break;
         if (write.savepoint) db.exec('SAVEPOINT unit');
         try {
           const value = await write.op(sqlite);
@@ -182,6 +201,11 @@ export class Db {
       if (db.inTransaction) db.exec('ROLLBACK');
       for (const write of batch) write.reject(error);
       return;
+    }
+    if (outcomes.length < batch.length) {
+      this.writeBatch = batch.slice(outcomes.length).concat(this.writeBatch);
+      batch = batch.slice(0, outcomes.length);
+      this.scheduleCommit();
     }
     batch.forEach((write, i) => (outcomes[i].ok ? write.resolve(outcomes[i].value) : write.reject(outcomes[i].value)));
   }
