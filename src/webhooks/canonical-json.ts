@@ -9,6 +9,7 @@
 import { MAX_JSON_DEPTH } from '../common/http/json-depth';
 
 /** Characters a JSON string holds as they are: not a quote, a backslash, a control character or a surrogate. */
+// eslint-disable-next-line no-control-regex -- control characters end a run: JSON strings may not hold them raw
 const PLAIN_RUN = /[^"\\\u0000-\u001f\ud800-\udfff]*/y;
 
 /** Thrown for input that is not valid JSON (message safe to show; never echo the input). */
