@@ -57,7 +57,13 @@ class Lane {
   private readonly waiting = new Map<string, (() => void)[]>();
 
   constructor(
-    private readonly options: { threads: number; tasksPerThread: number; memoryMb: number; nice: number; warm: boolean },
+    private readonly options: {
+      threads: number;
+      tasksPerThread: number;
+      memoryMb: number;
+      nice: number;
+      warm: boolean;
+    },
   ) {}
 
   private get capacity(): number {
