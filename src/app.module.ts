@@ -12,7 +12,7 @@ import { AllExceptionsFilter } from './common/errors/exception.filter';
 import { HealthModule } from './common/health/health.module';
 import { JsonBodyMiddleware } from './common/http/json-body.middleware';
 import { loggerParams } from './common/http/logging';
-import { RateLimitMiddleware } from './common/http/rate-limit.middleware';
+import { AuthAttemptGuard, RateLimiter, RateLimitMiddleware } from './common/http/rate-limit';
 import { RequestValidationPipe } from './common/http/validation.pipe';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -58,10 +58,13 @@ export class AppModule implements NestModule {
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_PIPE, useClass: RequestValidationPipe },
-        // Order matters: who is calling (401), then CSRF (403), then plan gates (403).
+        // Order matters: a throttled auth attempt costs nothing (429), then who is calling (401),
+        // then CSRF (403), then plan gates (403).
+        { provide: APP_GUARD, useClass: AuthAttemptGuard },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_GUARD, useClass: CsrfGuard },
         { provide: APP_GUARD, useExisting: PlanGuard },
+        RateLimiter,
         RateLimitMiddleware,
         JsonBodyMiddleware,
       ],

@@ -192,3 +192,25 @@ describe('stricter rate limit on signup and login', () => {
     await request(t.url).get('/api/auth/me').expect(401);
   });
 });
+
+describe('the stricter limit follows the route, not its spelling', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '1', AUTH_RATE_LIMIT_BURST: '2' });
+  });
+  afterAll(() => t.close());
+
+  it('login and signup spelled with capitals or a trailing slash share the one bucket', async () => {
+    const login = (path: string) => request(t.url).post(path).send({ email: 'x@example.com', password: 'whatever1' });
+    // Each spelling reaches the login handler (Express routes ignore case and a trailing slash)...
+    expect((await login('/api/auth/login/')).status).toBe(401);
+    expect((await login('/API/AUTH/LOGIN')).status).toBe(401);
+    // ...so each counted: the burst of two is spent, whichever spelling comes next.
+    for (const path of ['/api/auth/login', '/Api/Auth/Login/', '/api/auth/signup/', '/API/AUTH/SIGNUP']) {
+      const limited = await login(path);
+      expect(limited.status).toBe(429);
+      expect(limited.body.code).toBe('rate_limited');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    }
+  });
+});

@@ -25,6 +25,7 @@ import {
   SessionResponse,
   SignupDto,
 } from './auth.dto';
+import { AuthAttempt } from '../common/http/rate-limit';
 import { ApiKeysService } from './api-keys.service';
 import { AuthService } from './auth.service';
 
@@ -38,6 +39,7 @@ export class AuthController {
   ) {}
 
   @Public()
+  @AuthAttempt()
   @Post('signup')
   @ApiCreatedResponse({ type: MessageResponse })
   @ApiConflictResponse({ description: 'Email already registered (`email_taken`).' })
@@ -47,6 +49,7 @@ export class AuthController {
   }
 
   @Public()
+  @AuthAttempt()
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: LoginResponse, description: 'Sets the `dsentr_session` cookie.' })

@@ -1,4 +1,4 @@
-import { TokenBuckets } from './rate-limit.middleware';
+import { TokenBuckets } from './rate-limit';
 
 describe('TokenBuckets', () => {
   let now = 0;
