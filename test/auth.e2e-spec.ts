@@ -169,7 +169,15 @@ describe('auth (SPEC §2)', () => {
     it('logout ends the session server-side and clears the cookie', async () => {
       const { token } = await bearerToken(t.url);
       await request(t.url).get('/api/auth/me').set('Cookie', `dsentr_session=${token}`).expect(200);
-      const res = await request(t.url).post('/api/auth/logout').set('Cookie', `dsentr_session=${token}`).expect(200);
+      // A cookie session is ended like any cookie write: with the CSRF token, so another site cannot.
+      const forged = await request(t.url).post('/api/auth/logout').set('Cookie', `dsentr_session=${token}`).expect(403);
+      expect(forged.body).toEqual(envelope('Missing or invalid CSRF token', 'csrf_failed'));
+      await request(t.url).get('/api/auth/me').set('Cookie', `dsentr_session=${token}`).expect(200);
+      const res = await request(t.url)
+        .post('/api/auth/logout')
+        .set('Cookie', `dsentr_session=${token}; csrf_token=c5f1`)
+        .set('x-csrf-token', 'c5f1')
+        .expect(200);
       expect(res.body).toEqual({ success: true, message: 'Logged out' });
       expect(([] as string[]).concat(res.headers['set-cookie']).join()).toMatch(/dsentr_session=;/);
       // A client that kept the old cookie is refused: the session is gone, not just the cookie.
@@ -270,12 +278,14 @@ describe('auth (SPEC §2)', () => {
 
       const me = await request(t.url).get('/api/auth/me').set('Authorization', `Bearer ${key}`).expect(200);
       expect(me.body.user.email).toBeDefined();
-      // API-key callers are not cookie callers: no CSRF needed.
-      await request(t.url)
+      // A key cannot mint keys: they would outlive its revocation.
+      const minted = await request(t.url)
         .post('/api/auth/api-keys')
         .set('Authorization', `Bearer ${key}`)
         .send({ name: 'second' })
-        .expect(201);
+        .expect(403);
+      expect(minted.body).toEqual(envelope('API keys cannot create API keys; sign in to create one', 'forbidden'));
+      await request(t.url).post('/api/auth/api-keys').set(auth).send({ name: 'second' }).expect(201);
 
       const list = await request(t.url).get('/api/auth/api-keys').set(auth).expect(200);
       expect(list.body.api_keys.map((k: { name: string }) => k.name).sort()).toEqual(['deploys', 'second']);

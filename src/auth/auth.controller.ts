@@ -9,10 +9,13 @@ import {
 } from '@nestjs/swagger';
 import type { CookieOptions, Request, Response } from 'express';
 import { isUUID } from 'class-validator';
+import { assertCsrf } from '../common/auth/csrf.guard';
 import { Authenticated, CurrentUser, Public } from '../common/auth/decorators';
 import { CSRF_COOKIE, SESSION_COOKIE } from '../common/auth/principal';
 import type { AuthPrincipal } from '../common/auth/principal';
+import { AppError, ErrorCode } from '../common/errors/app-error';
 import { ApiErrors } from '../common/http/openapi';
+import { AuthAttempt } from '../common/http/rate-limit';
 import { UuidPipe } from '../common/http/uuid.pipe';
 import { AppConfig } from '../config/app-config';
 import {
@@ -25,7 +28,6 @@ import {
   SessionResponse,
   SignupDto,
 } from './auth.dto';
-import { AuthAttempt } from '../common/http/rate-limit';
 import { ApiKeysService } from './api-keys.service';
 import { AuthService } from './auth.service';
 
@@ -61,14 +63,19 @@ export class AuthController {
     return body;
   }
 
-  /** Public: an expired session can still log out; the cookie is cleared either way. */
+  /**
+   * Public: an expired session can still log out; the cookie is cleared either way. Ending a cookie
+   * session takes the CSRF token like any other cookie write (another site must not log users out).
+   */
   @Public()
   @Post('logout')
   @HttpCode(200)
   @ApiOkResponse({ type: MessageResponse })
+  @ApiErrors(403)
   logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<MessageResponse> {
     const cookie = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
     const bearer = /^bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (!bearer && cookie) assertCsrf(req);
     const token = [bearer, cookie].find((t): t is string => typeof t === 'string' && isUUID(t));
     res.clearCookie(SESSION_COOKIE, this.cookieOptions('lax'));
     return this.auth.logout(token?.toLowerCase());
@@ -100,6 +107,9 @@ export class AuthController {
   @ApiCreatedResponse({ type: ApiKeyCreatedResponse })
   @ApiErrors(400, 401, 403)
   createApiKey(@CurrentUser() user: AuthPrincipal, @Body() dto: CreateApiKeyDto): Promise<ApiKeyCreatedResponse> {
+    // A key that mints keys would outlive its own revocation through them: only a signed-in person creates keys.
+    if (user.method === 'api_key')
+      throw new AppError(ErrorCode.Forbidden, 'API keys cannot create API keys; sign in to create one');
     return this.apiKeys.create(user, dto);
   }
 

@@ -1,4 +1,5 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
 import { timingSafeEqual } from 'node:crypto';
 import { AppError, ErrorCode } from '../errors/app-error';
 import { AuthenticatedRequest, CSRF_COOKIE, CSRF_HEADER } from './principal';
@@ -23,9 +24,14 @@ export class CsrfGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
     if (!UNSAFE.has(req.method) || req.user?.method !== 'cookie') return true;
-    const header = req.headers[CSRF_HEADER];
-    const cookie = (req.cookies as Record<string, string> | undefined)?.[CSRF_COOKIE];
-    if (tokensMatch(typeof header === 'string' ? header : undefined, cookie)) return true;
-    throw new AppError(ErrorCode.CsrfFailed);
+    assertCsrf(req);
+    return true;
   }
+}
+
+/** The double-submit check itself: the header matches the cookie, or 403 `csrf_failed`. */
+export function assertCsrf(req: Request): void {
+  const header = req.headers[CSRF_HEADER];
+  const cookie = (req.cookies as Record<string, string> | undefined)?.[CSRF_COOKIE];
+  if (!tokensMatch(typeof header === 'string' ? header : undefined, cookie)) throw new AppError(ErrorCode.CsrfFailed);
 }
