@@ -3,6 +3,7 @@ import request from 'supertest';
 import { Public } from '../src/common/auth/decorators';
 import { createTestApp, TestApp } from './utils/app';
 import { bearerToken, signupBody } from './factories/user.factory';
+import { actor, createWorkflow, graph, trigger, upgrade } from './factories/workflow.factory';
 
 /** Test-only route that fails the way a bug would, to see what a 500 looks like. */
 @Controller('test-only')
@@ -212,5 +213,74 @@ describe('the stricter limit follows the route, not its spelling', () => {
       expect(limited.body.code).toBe('rate_limited');
       expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     }
+  });
+});
+
+describe('bad input that used to reach the database answers 4xx on both dialects', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ RUNLOOM_ROLES: 'api' });
+  });
+  afterAll(() => t.close());
+
+  it('run bodies, paging, concurrency and text that is not valid Unicode', async () => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const wf = await createWorkflow(t.url, owner, graph([trigger()]), ws);
+    const run = (body: unknown) =>
+      request(t.url)
+        .post(`/api/workflows/${wf.id}/run`)
+        .set(owner.auth)
+        .set('content-type', 'application/json')
+        .send(typeof body === 'string' ? body : JSON.stringify(body));
+    const refused = async (res: request.Test, status: number, code: string, message: RegExp) => {
+      const { body } = await res.expect(status);
+      expect(body).toEqual({ ...errorShape(status, code), message: expect.stringMatching(message) });
+    };
+    await refused(run({ priority: 'zzz' }), 400, 'invalid_request', /priority/);
+    await refused(run({ priority: 1e20 }), 400, 'invalid_request', /priority/);
+    await refused(run({ idempotency_key: 'k'.repeat(1 << 20) }), 400, 'invalid_request', /idempotency_key/);
+    await refused(run('{"context":{"a":"\\ud800"}}'), 400, 'invalid_json', /not valid Unicode/);
+    await refused(run('{"context":{"\\udc00":1}}'), 400, 'invalid_json', /not valid Unicode/);
+    const runs = `/api/workflows/${wf.id}/runs`;
+    await refused(
+      request(t.url).get(`${runs}?page=1e20`).set(owner.auth),
+      400,
+      'invalid_request',
+      /page must be <= 100000/,
+    );
+    await refused(
+      request(t.url).get(`/api/workflows/${wf.id}/dead-letters?page=99999999999`).set(owner.auth),
+      400,
+      'invalid_request',
+      /page/,
+    );
+    for (const limit of [2 ** 31, 1e300]) {
+      await refused(
+        request(t.url).post(`/api/workflows/${wf.id}/concurrency`).set(owner.auth).send({ limit }),
+        400,
+        'invalid_request',
+        /limit must be <= 10000/,
+      );
+    }
+    await refused(
+      request(t.url)
+        .post('/api/workflows')
+        .set(owner.auth)
+        .set('content-type', 'application/json')
+        .send(`{"name":"x\\ud800","data":{"nodes":[],"edges":[]},"workspace_id":"${ws}"}`),
+      400,
+      'invalid_json',
+      /not valid Unicode/,
+    );
+    // Nothing was queued by the refused runs; valid input still works.
+    expect((await request(t.url).get(runs).set(owner.auth).expect(200)).body.runs).toEqual([]);
+    await run({ priority: 5, idempotency_key: 'k'.repeat(255), context: { ok: '\ud83d\ude00' } }).expect(202);
+    await request(t.url).get(`${runs}?page=100000&per_page=1e20`).set(owner.auth).expect(200);
+    await request(t.url)
+      .post(`/api/workflows/${wf.id}/concurrency`)
+      .set(owner.auth)
+      .send({ limit: 10_000 })
+      .expect(200);
   });
 });

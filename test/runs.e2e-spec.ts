@@ -172,6 +172,26 @@ describe('runs and the engine (reference §2.8–2.13, §4, §5)', () => {
     expect(echoed).toContain(process.env.TEST_DATABASE_URL ? 'a\uFFFDb' : 'a\\u0000b');
   });
 
+  it('a response holding lone surrogates is kept (as U+FFFD on PostgreSQL, whose jsonb refuses them) and the run succeeds', async () => {
+    const { owner, ws } = await workspaceOwner();
+    const wf = await createWorkflow(
+      owner,
+      graph([trigger(), httpNode('odd', 'Odd', { url: `${target.url}/lone-surrogate` })], [['trigger-1', 'odd']]),
+      ws,
+    );
+    const run = (await start(owner, wf.id, {}).expect(202)).body.run;
+    const done = await finished(owner, wf.id, run.id);
+    expect(done.run.status).toBe('succeeded');
+    const [stored] = (await t.app.get(RunRepository).nodeRuns(run.id)).filter((n) => n.nodeId === 'odd');
+    const body = JSON.stringify(stored.outputs);
+    if (process.env.TEST_DATABASE_URL) {
+      expect(body).toContain('"text":"a\uFFFDb"');
+      expect(body).toContain('"\uFFFDkey":1');
+    } else {
+      expect(body).toContain('"text":"a\\ud800b"');
+    }
+  });
+
   it('idempotency keys return the same run; priority is applied; GET /runs lists active runs', async () => {
     const { owner, ws } = await workspaceOwner();
     const wf = await createWorkflow(

@@ -79,16 +79,29 @@ export class PostgresRunner implements SqlRunner {
 }
 
 /**
- * PostgreSQL cannot store NUL: not in text (22021), not as `\u0000` in jsonb (22P05). What goes
- * through this codec (runs, node runs, webhook payloads) mostly comes from elsewhere (a response
- * body, an error message), so each NUL is kept as U+FFFD rather than failing the run; other writes
- * answer PostgreSQL's refusal with a 400 (the error envelope). SQLite stores NUL as is.
+ * PostgreSQL cannot store NUL: not in text (22021), not as `\u0000` in jsonb (22P05); nor a lone
+ * surrogate, which JSON.stringify writes as `\ud800` and jsonb refuses. What goes through this codec
+ * (runs, node runs, webhook payloads) mostly comes from elsewhere (a response body, an error
+ * message), so each is kept as U+FFFD rather than failing the run; API bodies with lone surrogates
+ * are refused with a 400 before they get here. In plain text the UTF-8 encoder already turns a lone
+ * surrogate into U+FFFD. SQLite stores both as they are.
  */
-function withoutNul(prepared: string, value: unknown, json: boolean): string {
+const LONE_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
+
+const storable = (text: string) => text.replace(/\0/g, '\uFFFD').toWellFormed();
+
+function forPostgres(prepared: string, value: unknown, json: boolean): string {
   if (!json) return prepared.includes('\0') ? prepared.replace(/\0/g, '\uFFFD') : prepared;
-  if (!prepared.includes('\\u0000')) return prepared;
-  // Serialised again with NUL replaced inside every string value.
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? v.replace(/\0/g, '\uFFFD') : v));
+  if (!prepared.includes('\\u0000') && !LONE_SURROGATE_ESCAPE.test(prepared)) return prepared;
+  // Serialised again with every string value and key made storable.
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'string') return storable(v);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const entries = Object.entries(v as Record<string, unknown>);
+    return entries.every(([key]) => storable(key) === key)
+      ? v
+      : Object.fromEntries(entries.map(([key, item]) => [storable(key), item]));
+  });
 }
 
 /**
@@ -155,7 +168,7 @@ export class EntityCodec<T extends ObjectLiteral> {
     const prepared: unknown = this.dataSource.driver.preparePersistentValue(value, column);
     if (prepared === undefined) return null;
     if (!this.postgres || typeof prepared !== 'string') return prepared;
-    return withoutNul(prepared, value, column.type === 'jsonb' || column.type === 'json');
+    return forPostgres(prepared, value, column.type === 'jsonb' || column.type === 'json');
   }
 
   /** An INSERT of `properties` (`rows` rows), built once by a repository; `values` gives each row's parameters. */

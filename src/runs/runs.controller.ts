@@ -64,7 +64,8 @@ export class RunsController {
   start(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
-    @Body() dto: StartRunDto | undefined,
+    // Not `StartRunDto | undefined`: a union is emitted as `Object`, and the pipe would validate nothing.
+    @Body() dto?: StartRunDto,
   ): Promise<RunEnvelope> {
     return this.runs.start(user, id, dto);
   }

@@ -60,17 +60,24 @@ export class RerunDto {
   start_from_node_id?: string;
 }
 
+/** Far above what one workflow can run at once, and within the column's 32-bit integer. */
+export const MAX_CONCURRENCY_LIMIT = 10_000;
+/** Far past any list a person pages through; keeps `(page - 1) * per_page` a small integer for SQL. */
+export const MAX_PAGE = 100_000;
+
 export class ConcurrencyDto {
-  @ApiProperty({ minimum: 1, example: 2 })
+  @ApiProperty({ minimum: 1, maximum: MAX_CONCURRENCY_LIMIT, example: 2 })
   @Type(() => Number)
+  @Max(MAX_CONCURRENCY_LIMIT, { message: `limit must be <= ${MAX_CONCURRENCY_LIMIT}` })
   @IsInt({ message: 'limit must be an integer' })
   limit: number;
 }
 
 export class PagingQuery {
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE, default: 1 })
   @IsOptional()
   @Type(() => Number)
+  @Max(MAX_PAGE, { message: `page must be <= ${MAX_PAGE}` })
   @IsInt({ message: 'page must be an integer' })
   page?: number;
 

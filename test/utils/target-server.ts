@@ -13,6 +13,7 @@ export interface SeenRequest {
  * requests wait until `release(key)` (or the client goes away), so tests can catch a node
  * mid-flight without sleeping; `/flag/<key>` reports a switch the test flips; `/status/<code>`
  * answers that status; `/slow/<ms>/…` echoes after `ms` (a call that takes time, for load tests);
+ * `/lone-surrogate` answers JSON holding lone surrogates;
  * everything else echoes. `maxInFlight` counts held and slow requests at once.
  */
 export class TargetServer {
@@ -53,6 +54,12 @@ export class TargetServer {
     if (flag) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ on: this.flags.has(flag[1]) }));
+      return;
+    }
+    if (path === '/lone-surrogate') {
+      // Valid JSON that is not valid text: a lone surrogate in a value and in a key.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"text":"a\\ud800b","\\udc00key":1}');
       return;
     }
     const slow = /^\/slow\/(\d+)\//.exec(path);

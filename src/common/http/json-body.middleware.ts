@@ -2,7 +2,7 @@ import { Injectable, NestMiddleware } from '@nestjs/common';
 import express, { NextFunction, Request, Response } from 'express';
 import { AppConfig } from '../../config/app-config';
 import { AppError, ErrorCode } from '../errors/app-error';
-import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth';
+import { exceedsJsonDepth, hasLoneSurrogate, MAX_JSON_DEPTH } from './json-depth';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -67,6 +67,11 @@ export class JsonBodyMiddleware implements NestMiddleware {
       req.body = new MissingBody(isJsonContentType(contentType) ? 'empty' : 'no_content_type');
     } else if (exceedsJsonDepth(req.body)) {
       throw new AppError(ErrorCode.InvalidJson, `Request body is nested deeper than ${MAX_JSON_DEPTH - 1} levels`);
+    } else if (hasLoneSurrogate(req.body)) {
+      throw new AppError(
+        ErrorCode.InvalidJson,
+        'Request body holds text that is not valid Unicode (a lone surrogate escape)',
+      );
     }
     next();
   }

@@ -17,3 +17,26 @@ export function exceedsJsonDepth(value: unknown, max = MAX_JSON_DEPTH): boolean 
   }
   return false;
 }
+
+/**
+ * Whether any string or key in `value` holds a lone surrogate (`"\ud800"` is valid JSON, but not
+ * text): PostgreSQL refuses such text, SQLite would store it, and no client could show it.
+ * Iterative, like `exceedsJsonDepth`.
+ */
+export function hasLoneSurrogate(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const current = stack.pop();
+    if (typeof current === 'string') {
+      if (!current.isWellFormed()) return true;
+    } else if (current !== null && typeof current === 'object') {
+      if (Array.isArray(current)) stack.push(...current);
+      else
+        for (const [key, child] of Object.entries(current as Record<string, unknown>)) {
+          if (!key.isWellFormed()) return true;
+          stack.push(child);
+        }
+    }
+  }
+  return false;
+}
