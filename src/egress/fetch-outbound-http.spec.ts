@@ -175,16 +175,38 @@ describe('FetchOutboundHttp', () => {
     expect(err.kind).toBe('blocked');
   });
 
-  it('drops credentials when a redirect changes origin', async () => {
+  it('drops every header the node set but Accept, User-Agent and the body ones when a redirect changes origin', async () => {
     const other = createServer((req, res) => res.end(JSON.stringify(req.headers)));
     const otherPort = await listen(other);
     routes['/elsewhere'] = (_req, _body, res) =>
-      res.writeHead(302, { Location: `http://127.0.0.1:${otherPort}/x` }).end();
+      res.writeHead(307, { Location: `http://127.0.0.1:${otherPort}/x` }).end();
+    routes['/same-origin'] = (_req, _body, res) => res.writeHead(307, { Location: '/echo-headers' }).end();
+    routes['/echo-headers'] = (req, _body, res) => res.end(JSON.stringify(req.headers));
+    const sent = {
+      Authorization: 'Bearer s3cret',
+      'X-Api-Key': 'k3y',
+      'X-Auth-Token': 't0ken',
+      Cookie: 'sid=1',
+      Accept: 'application/json',
+      'User-Agent': 'runloom-test',
+      'Content-Type': 'application/json',
+    };
     try {
-      const res = await send({ path: '/elsewhere', headers: { Authorization: 'Bearer s3cret', 'X-Keep': '1' } });
+      const res = await send({ path: '/elsewhere', method: 'POST', body: '{"a":1}', headers: sent });
       const headers = JSON.parse(res.body.toString()) as Record<string, string>;
-      expect(headers.authorization).toBeUndefined();
-      expect(headers['x-keep']).toBe('1');
+      for (const name of ['authorization', 'x-api-key', 'x-auth-token', 'cookie'])
+        expect(headers[name]).toBeUndefined();
+      expect(headers).toMatchObject({
+        accept: 'application/json',
+        'user-agent': 'runloom-test',
+        'content-type': 'application/json',
+      });
+      // Within one origin nothing is dropped.
+      const same = JSON.parse((await send({ path: '/same-origin', headers: sent })).body.toString()) as Record<
+        string,
+        string
+      >;
+      expect(same).toMatchObject({ authorization: 'Bearer s3cret', 'x-api-key': 'k3y', 'x-auth-token': 't0ken' });
     } finally {
       other.closeAllConnections();
       await new Promise((resolve) => other.close(resolve));

@@ -16,7 +16,20 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /** Headers that describe the request body or carry credentials, dropped when a hop changes them. */
 const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'];
-const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie'];
+/**
+ * All a request keeps when a redirect takes it to another origin: how to read the answer and what
+ * the body is. Everything else the node set (Authorization, cookies, and any custom header, which is
+ * where API keys travel: `X-Api-Key`, `X-Auth-Token`…) was meant for the first origin only.
+ */
+const CROSS_ORIGIN_HEADERS = [
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'user-agent',
+  'cache-control',
+  'pragma',
+  ...BODY_HEADERS,
+];
 
 const NETWORK_CODES: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
@@ -117,8 +130,8 @@ export class FetchOutboundHttp extends OutboundHttp {
         body = undefined;
         headers = withoutHeaders(headers, BODY_HEADERS);
       }
-      // As browsers do: credentials meant for one origin are not replayed to another.
-      if (next.origin !== url.origin) headers = withoutHeaders(headers, CREDENTIAL_HEADERS);
+      // Stricter than browsers, which drop only Authorization: custom headers carry credentials too.
+      if (next.origin !== url.origin) headers = onlyHeaders(headers, CROSS_ORIGIN_HEADERS);
       url = next;
     }
   }
@@ -171,6 +184,10 @@ function toBody(body: string | Buffer): string | Uint8Array {
 
 function withoutHeaders(headers: Record<string, string>, names: string[]): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !names.includes(name.toLowerCase())));
+}
+
+function onlyHeaders(headers: Record<string, string>, names: string[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => names.includes(name.toLowerCase())));
 }
 
 /** `Headers` iterates `set-cookie` once per value; everything is joined with ", " as the contract says. */
