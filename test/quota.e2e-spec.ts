@@ -64,6 +64,19 @@ describe('workspace run quota (SPEC §4)', () => {
     await start(t, owner, id).expect(429);
   });
 
+  it('concurrent retries of one idempotency key make one run and take one ticket, whatever the quota left', async () => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const id = await workflowIn(t, owner, ws);
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () => start(t, owner, id, { idempotency_key: 'retry' })),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(30).fill(202));
+    expect(new Set(results.map((r) => r.body.run.id)).size).toBe(1);
+    const usage = await request(t.url).get(`/api/workflows/usage?workspace=${ws}`).set(owner.auth).expect(200);
+    expect(usage.body.workspace.runs.used).toBe(1);
+  });
+
   it('solo-plan workspaces never get workspace_run_limit; the solo cap applies instead', async () => {
     const a = await actor(t.url);
     const id = await workflowIn(t, a, a.soloWorkspaceId);

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Clock, toRfc3339 } from '../common/clock';
+import { KeyedLock } from '../common/keyed-lock';
 import { AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode, PlanViolationError } from '../common/errors/app-error';
 import { EventBus } from '../common/events/event-bus';
@@ -70,9 +71,35 @@ export class RunsService {
     private readonly clock: Clock,
   ) {}
 
-  /** Reference §2.8 with SPEC §4: runaway → quota ticket → Solo gates → snapshot → idempotent insert. */
+  /** Manual starts with the same workflow and idempotency key, one at a time (see `start`). */
+  private readonly sameKey = new KeyedLock();
+
+  /**
+   * Reference §2.8 with SPEC §4: runaway → quota ticket → Solo gates → snapshot → idempotent insert.
+   * With an idempotency key, the run already made for it is answered first, and requests with the
+   * same key take turns in this process: a replay, however many arrive at once, takes no quota.
+   * (Across processes on PostgreSQL two first attempts may each take a ticket for a moment; the
+   * insert that loses the race gives its ticket back.)
+   */
   async start(caller: AuthPrincipal, workflowId: string, dto: StartRunDto | undefined): Promise<RunEnvelope> {
     const { workflow } = await this.member(caller, workflowId);
+    const key = dto?.idempotency_key;
+    if (!key) return this.startChecked(caller, workflow, dto);
+    return this.sameKey.run(`${workflow.id}\n${key}`, async () => {
+      const existing = await this.runs.findByIdempotencyKey(
+        { workflowId: workflow.id, workspaceId: workflow.workspaceId, userId: workflow.userId },
+        key,
+      );
+      if (!existing) return this.startChecked(caller, workflow, dto);
+      return this.replay(existing, `user:${caller.userId}`, dto?.priority, this.clock.now());
+    });
+  }
+
+  private async startChecked(
+    caller: AuthPrincipal,
+    workflow: WorkflowEntity,
+    dto: StartRunDto | undefined,
+  ): Promise<RunEnvelope> {
     const now = this.clock.now();
     await this.quota.assertNotRunaway(workflow, now);
     const { ticket, tier } = await this.quota.takeTicket(workflow, caller, now);
@@ -328,15 +355,30 @@ export class RunsService {
       { triggeredBy: options.triggeredBy },
     ]);
     if (duplicate) {
-      // An idempotent replay consumes nothing: give the ticket back, record who asked (reference §4.8).
+      // An idempotent replay consumes nothing: give the ticket back.
       await this.quota.release(ticket, now);
-      await this.runs.recordEvents(run, [{ triggeredBy: options.triggeredBy }], now);
+      return this.replay(run, options.triggeredBy, options.priority, now);
     }
     if (options.priority !== undefined) {
       await this.runs.setPriority(run.id, options.priority);
       run.queuePriority = options.priority;
     }
-    if (!duplicate) this.events.emit('run.queued', this.runEvent(run));
+    this.events.emit('run.queued', this.runEvent(run));
+    return { success: true, run: this.presentRun(run) };
+  }
+
+  /** A request for a run its idempotency key already made: the same run, with who asked recorded (reference §4.8). */
+  private async replay(
+    run: RunEntity,
+    triggeredBy: string,
+    priority: number | undefined,
+    now: Date,
+  ): Promise<RunEnvelope> {
+    await this.runs.recordEvents(run, [{ triggeredBy }], now);
+    if (priority !== undefined) {
+      await this.runs.setPriority(run.id, priority);
+      run.queuePriority = priority;
+    }
     return { success: true, run: this.presentRun(run) };
   }
 

@@ -247,17 +247,25 @@ export class RunRepository {
       return { run, duplicate: false };
     } catch (error) {
       if (!values.idempotencyKey || !isUniqueViolation(error)) throw error;
-      const existing = await this.runs.findOne({
-        where: {
-          idempotencyScope: values.workspaceId ?? values.userId,
-          workflowId: values.workflowId,
-          idempotencyKey: values.idempotencyKey,
-        },
-        order: { createdAt: 'DESC' },
-      });
+      const existing = await this.findByIdempotencyKey(values, values.idempotencyKey);
       if (!existing) throw error;
       return { run: existing, duplicate: true };
     }
+  }
+
+  /** The most recent run of the workflow with this idempotency key in its scope (workspace, else owner). */
+  findByIdempotencyKey(
+    workflow: Pick<NewRun, 'workflowId' | 'workspaceId' | 'userId'>,
+    key: string,
+  ): Promise<RunEntity | null> {
+    return this.runs.findOne({
+      where: {
+        idempotencyScope: workflow.workspaceId ?? workflow.userId,
+        workflowId: workflow.workflowId,
+        idempotencyKey: key,
+      },
+      order: { createdAt: 'DESC' },
+    });
   }
 
   /**
