@@ -231,6 +231,27 @@ describe('workflows (reference §2.1–2.7, §2.14, §3, §8.3–8.4, §10.2)', 
   });
 
   describe('update (reference §2.5)', () => {
+    it('a masked header value goes back only under its own name: renaming the header reveals nothing', async () => {
+      const { owner, user, ws } = await team();
+      const data = graph(
+        [trigger(), http('http-1', { headers: [{ key: 'X-Api-Key', value: 'live-key-8d1f2a' }] })],
+        [['trigger-1', 'http-1']],
+      );
+      const w = (await create(owner, { name: uniqueName(), data, workspace_id: ws }).expect(201)).body.workflow;
+      const headersOf = (workflow: { data: { nodes: { id: string; data: { params: { headers: unknown } } }[] } }) =>
+        workflow.data.nodes.find((n) => n.id === 'http-1')!.data.params.headers;
+      expect(headersOf(w)).toEqual([{ key: 'X-Api-Key', value: '********' }]);
+      // A member echoes the masked row back under a name nobody masks.
+      const renamed = structuredClone(w.data);
+      renamed.nodes.find((n: { id: string }) => n.id === 'http-1').data.params.headers = [
+        { key: 'X-Note', value: '********' },
+      ];
+      const saved = await put(user, w.id, { name: w.name, data: renamed, updated_at: w.updated_at }, ws).expect(200);
+      expect(headersOf(saved.body.workflow)).toEqual([{ key: 'X-Note', value: '********' }]);
+      const stored = await t.app.get(WorkflowRepository).findById(w.id);
+      expect(JSON.stringify(stored!.data)).not.toContain('live-key-8d1f2a');
+    });
+
     it('optimistic concurrency: stale or missing updated_at → 409 with the current workflow; nothing persisted', async () => {
       const { owner, user, ws } = await team();
       const w = (await create(owner, { name: uniqueName(), data: simpleGraph(), workspace_id: ws }).expect(201)).body

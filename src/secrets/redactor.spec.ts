@@ -353,6 +353,39 @@ describe('restoreMasked', () => {
     expect(restoreMasked([MASK, MASK], ['a'])).toEqual(['a', MASK]);
   });
 
+  it('matches {key, value} pairs by key: reordered pairs keep their own secrets, a renamed pair reveals nothing', () => {
+    const previous = {
+      headers: [
+        { key: 'Authorization', value: 'Bearer x' },
+        { key: 'X-Api-Key', value: 'k-1' },
+        { key: 'X-Api-Key', value: 'k-2' },
+      ],
+    };
+    // Reordered: each value follows its name (and repeated names keep their order).
+    expect(
+      restoreMasked(
+        {
+          headers: [
+            { key: 'X-Api-Key', value: MASK },
+            { key: 'Authorization', value: MASK },
+            { key: 'X-Api-Key', value: MASK },
+          ],
+        },
+        previous,
+      ),
+    ).toEqual({
+      headers: [
+        { key: 'X-Api-Key', value: 'k-1' },
+        { key: 'Authorization', value: 'Bearer x' },
+        { key: 'X-Api-Key', value: 'k-2' },
+      ],
+    });
+    // Renamed to a name nobody masks: the old secret is not put under it.
+    expect(restoreMasked({ headers: [{ key: 'X-Note', value: MASK }] }, previous)).toEqual({
+      headers: [{ key: 'X-Note', value: MASK }],
+    });
+  });
+
   it('restores by id in arrays of objects with string ids, whatever the order', () => {
     const previous = {
       nodes: [

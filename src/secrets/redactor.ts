@@ -168,13 +168,14 @@ export class Redactor {
   }
 }
 
-/** Puts back values the client echoed as MASK: wherever `incoming` holds exactly MASK and `previous` has a value at the same path (objects by key; arrays by index, except arrays of objects that all have a string `id`, which are matched by id), take the previous value. Returns a new object; used so that saving a redacted workflow does not overwrite stored values with asterisks. */
+/** Puts back values the client echoed as MASK: wherever `incoming` holds exactly MASK and `previous` has a value at the same path (objects by key; arrays by index, except arrays of objects that all have a string `id`, which are matched by id, and arrays of `{key, value}` pairs, which are matched by `key`: the n-th pair named K takes the n-th pair named K before), take the previous value. A masked value thus only goes back into the field it came from: a pair renamed (`X-Api-Key` → `X-Note`) keeps MASK instead of revealing the old secret under a name nobody masks. Returns a new object; used so that saving a redacted workflow does not overwrite stored values with asterisks. */
 export function restoreMasked(incoming: unknown, previous: unknown): unknown {
   return restore(incoming, previous, 0);
 }
 
 const hasStringId = (item: unknown): item is Json & { id: string } =>
   isPlainObject(item) && typeof item.id === 'string';
+const isPair = (item: unknown): item is Json & { key: string } => isPlainObject(item) && typeof item.key === 'string';
 
 function restore(incoming: unknown, previous: unknown, depth: number): unknown {
   // The previous value is copied too, so the result shares nothing mutable with either argument.
@@ -187,6 +188,11 @@ function restore(incoming: unknown, previous: unknown, depth: number): unknown {
       const byId = new Map<string, unknown>();
       for (const item of prior) if (hasStringId(item) && !byId.has(item.id)) byId.set(item.id, item);
       return incoming.map((item) => restore(item, byId.get(item.id), depth + 1));
+    }
+    if (incoming.length > 0 && incoming.every(isPair)) {
+      const byKey = new Map<string, unknown[]>();
+      for (const item of prior) if (isPair(item)) byKey.set(item.key, [...(byKey.get(item.key) ?? []), item]);
+      return incoming.map((item) => restore(item, byKey.get(item.key)?.shift(), depth + 1));
     }
     return incoming.map((item, index) => restore(item, index < prior.length ? prior[index] : undefined, depth + 1));
   }
