@@ -316,6 +316,41 @@ describe('workflows (reference §2.1–2.7, §2.14, §3, §8.3–8.4, §10.2)', 
       await put(owner, w.id, { name: 'x' }).expect(400);
     });
 
+    it('the change log masks header and query credentials as every response does', async () => {
+      const { owner, ws } = await team();
+      const node = (key: string, token: string) =>
+        http('http-1', {
+          headers: [
+            { key: 'X-Api-Key', value: key },
+            { key: 'Accept', value: 'application/json' },
+          ],
+          queryParams: [{ key: 'access_token', value: token }],
+        });
+      const w = (
+        await create(owner, {
+          name: uniqueName(),
+          data: graph([trigger(), node('key-one-5c1e', 'tok-one-77aa')], [['trigger-1', 'http-1']]),
+          workspace_id: ws,
+        }).expect(201)
+      ).body.workflow;
+      const data = graph([trigger(), node('key-two-9b3d', 'tok-two-12cd')], [['trigger-1', 'http-1']]);
+      (data.nodes[1].data as { params: { headers: { key: string; value: string }[] } }).params.headers[1].value =
+        'text/plain';
+      await put(owner, w.id, { name: w.name, data, updated_at: w.updated_at }, ws).expect(200);
+      const logs = await request(t.url).get(`/api/workflows/${w.id}/logs`).set(owner.auth).expect(200);
+      const diffs = logs.body.logs[0].diffs as { path: string; from: unknown; to: unknown }[];
+      expect(diffs).toEqual(
+        expect.arrayContaining([
+          { path: 'nodes[1].data.params.headers[0].value', from: '********', to: '********' },
+          { path: 'nodes[1].data.params.headers[1].value', from: 'application/json', to: 'text/plain' },
+          { path: 'nodes[1].data.params.queryParams[0].value', from: '********', to: '********' },
+        ]),
+      );
+      const text = JSON.stringify(logs.body);
+      for (const secret of ['key-one-5c1e', 'key-two-9b3d', 'tok-one-77aa', 'tok-two-12cd'])
+        expect(text).not.toContain(secret);
+    });
+
     it('writes one change-log entry per update with the node diff, actor = caller', async () => {
       const { owner, user, ws } = await team();
       const w = (await create(owner, { name: uniqueName(), data: simpleGraph(), workspace_id: ws }).expect(201)).body

@@ -64,6 +64,11 @@ export class Redactor {
     return pattern ? text.replace(pattern, MASK) : text;
   }
 
+  /** A value known to be a credential, masked as rule (a) masks one under a sensitive key (references, templates and empties kept). */
+  maskCredential<T>(value: T): T | string {
+    return this.maskValue(value) ?? (this.walk(value, 0, { pattern: null, ancestors: new Set() }) as T);
+  }
+
   /** Rule (a) on its own, for callers that mask single fields (node-run columns, log bindings). */
   isSensitiveKey(key: string): boolean {
     let sensitive = this.sensitiveKeys.get(key);

@@ -1,4 +1,4 @@
-import { diffGraphs } from './graph-diff';
+import { credentialPairPaths, diffGraphs, isUnder } from './graph-diff';
 
 const node = (id: string, data: unknown) => ({ id, type: 'action', position: { x: 0, y: 0 }, data });
 const graph = (...nodes: unknown[]) => ({ nodes, edges: [] });
@@ -202,5 +202,34 @@ describe('diffGraphs', () => {
     const data: Record<string, unknown> = { label: 'L' };
     data.self = data;
     expect(diffGraphs(graph(node('n', data)), graph(node('n', { label: 'L' })))).toEqual([]);
+  });
+});
+
+describe('credentialPairPaths', () => {
+  const sensitive = (key: string) => /token|key|authorization/i.test(key);
+  const graphWith = (headers: unknown) => ({ nodes: [{ id: 'h', data: { params: { headers } } }] });
+
+  it('names the value of every pair whose key is a credential, in either graph', () => {
+    const before = graphWith([
+      { key: 'Authorization', value: 'Bearer a' },
+      { key: 'Accept', value: 'x' },
+    ]);
+    const after = graphWith([
+      { key: 'Accept', value: 'x' },
+      { key: 'X-Api-Key', value: { nested: ['k'] } },
+    ]);
+    expect([...credentialPairPaths(before, after, sensitive)].sort()).toEqual([
+      'nodes[0].data.params.headers[0].value',
+      'nodes[0].data.params.headers[1].value',
+    ]);
+    expect(credentialPairPaths(null, 'not a graph', sensitive).size).toBe(0);
+  });
+
+  it('isUnder: the path itself and what nests under it, not a sibling sharing the prefix', () => {
+    const base = 'nodes[0].data.params.headers[1].value';
+    expect(isUnder(base, base)).toBe(true);
+    expect(isUnder(`${base}.nested[0]`, base)).toBe(true);
+    expect(isUnder(`${base}[2]`, base)).toBe(true);
+    expect(isUnder(`${base}s`, base)).toBe(false);
   });
 });

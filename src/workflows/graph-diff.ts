@@ -106,3 +106,29 @@ export function diffGraphs(oldGraph: unknown, newGraph: unknown): DiffEntry[] {
   }
   return entries.sort((x, y) => comparePaths(x.path, y.path));
 }
+
+/**
+ * Where a `{key, value}` pair (a header, a query parameter, a form field) names a credential in
+ * either graph: the path of its `value`, under which every leaf is a credential. The leaf paths
+ * alone cannot tell: they end in `.value`.
+ */
+export function credentialPairPaths(
+  oldGraph: unknown,
+  newGraph: unknown,
+  isSensitiveKey: (key: string) => boolean,
+): Set<string> {
+  const paths = new Set<string>();
+  for (const graph of [oldGraph, newGraph]) {
+    for (const [path, leaf] of leaves(graph)) {
+      if (path.endsWith('.key') && typeof leaf === 'string' && isSensitiveKey(leaf)) {
+        paths.add(`${path.slice(0, -'.key'.length)}.value`);
+      }
+    }
+  }
+  return paths;
+}
+
+/** Whether `path` is `base` or lies under it. */
+export function isUnder(path: string, base: string): boolean {
+  return path === base || path.startsWith(`${base}.`) || path.startsWith(`${base}[`);
+}

@@ -22,7 +22,7 @@ import { PlansService } from '../plans/plans.service';
 import { ScheduleSync } from '../schedules/schedule-sync';
 import { restoreMasked } from '../secrets/redactor';
 import { SecretsService } from '../secrets/secrets.service';
-import { DiffEntry, diffGraphs } from './graph-diff';
+import { credentialPairPaths, DiffEntry, diffGraphs, isUnder } from './graph-diff';
 import { assertValidGraph } from './graph-validation';
 import {
   CreateWorkflowDto,
@@ -184,7 +184,10 @@ export class WorkflowsService {
             data: synced.graph as Record<string, unknown>,
           },
           effects: {
-            log: { userId: caller.userId, diffs: this.maskDiffs(diffGraphs(current.data, synced.graph)) },
+            log: {
+              userId: caller.userId,
+              diffs: this.maskDiffs(diffGraphs(current.data, synced.graph), current.data, synced.graph),
+            },
             secrets: synced.inserts,
             schedule: await this.schedules.scheduleFor(
               synced.graph,
@@ -385,16 +388,19 @@ export class WorkflowsService {
     };
   }
 
-  /** Change logs are stored: credential fields are masked before they are written. */
-  private maskDiffs(diffs: DiffEntry[]): DiffEntry[] {
+  /**
+   * Change logs are stored: credential fields are masked before they are written, as every
+   * response masks them: fields named like a credential, and the value of a `{key, value}` pair
+   * (header, query parameter) whose name is one.
+   */
+  private maskDiffs(diffs: DiffEntry[], before: unknown, after: unknown): DiffEntry[] {
+    const { redactor } = this.secrets;
+    const pairValues = [...credentialPairPaths(before, after, (key) => redactor.isSensitiveKey(key))];
     return diffs.map((d) => {
-      const key = /([A-Za-z0-9_]+)(?:\[\d+\])*$/.exec(d.path)?.[1];
-      if (!key || !this.secrets.redactor.isSensitiveKey(key)) return d;
-      return {
-        path: d.path,
-        from: this.secrets.redactor.redact({ [key]: d.from })[key],
-        to: this.secrets.redactor.redact({ [key]: d.to })[key],
-      };
+      const name = /([A-Za-z0-9_]+)(?:\[\d+\])*$/.exec(d.path)?.[1];
+      const credential = pairValues.some((base) => isUnder(d.path, base)) || (!!name && redactor.isSensitiveKey(name));
+      if (!credential) return d;
+      return { path: d.path, from: redactor.maskCredential(d.from), to: redactor.maskCredential(d.to) };
     });
   }
 
