@@ -172,6 +172,53 @@ describe('runs and the engine (reference §2.8–2.13, §4, §5)', () => {
     expect(echoed).toContain(process.env.TEST_DATABASE_URL ? 'a\uFFFDb' : 'a\\u0000b');
   });
 
+  it('a target that echoes the request gets no secret back into the run: not in Basic auth, not percent-encoded', async () => {
+    const { owner, ws } = await workspaceOwner();
+    const password = 'pa ss/w0rd+Q7';
+    const token = 'qt&k=v?9f3e21';
+    for (const [name, value] of [
+      ['basic', password],
+      ['query', token],
+    ])
+      await request(t.url)
+        .put(`/api/options/secrets/http/bearer_token/${name}`)
+        .set(owner.auth)
+        .send({ value })
+        .expect(200);
+    const wf = await createWorkflow(
+      owner,
+      graph(
+        [
+          trigger(),
+          httpNode('echo', 'Echo', {
+            url: `${target.url}/echo-request`,
+            authType: 'basic',
+            username: 'deploy-bot',
+            password: 'http:bearer_token:basic',
+            queryParams: [{ key: 'access_token', value: 'http:bearer_token:query' }],
+          }),
+        ],
+        [['trigger-1', 'echo']],
+      ),
+      ws,
+    );
+    const run = (await start(owner, wf.id, {}).expect(202)).body.run;
+    const done = await finished(owner, wf.id, run.id);
+    expect(done.run.status).toBe('succeeded');
+    // The target did receive them...
+    const seen = target.seen.filter((r) => r.path.startsWith('/echo-request')).at(-1)!;
+    expect(seen.headers.authorization).toBe(`Basic ${Buffer.from(`deploy-bot:${password}`).toString('base64')}`);
+    expect(seen.path).toContain(encodeURIComponent(token));
+    // ...and none of their forms is stored with the run or answered.
+    const stored = JSON.stringify(await t.app.get(RunRepository).nodeRuns(run.id));
+    for (const text of [stored, JSON.stringify(done)]) {
+      for (const form of [password, token, encodeURIComponent(token), encodeURIComponent(password)]) {
+        expect(text).not.toContain(form);
+      }
+      expect(text).not.toContain(Buffer.from(`deploy-bot:${password}`).toString('base64').slice(8, -4));
+    }
+  });
+
   it('a response holding lone surrogates is kept (as U+FFFD on PostgreSQL, whose jsonb refuses them) and the run succeeds', async () => {
     const { owner, ws } = await workspaceOwner();
     const wf = await createWorkflow(

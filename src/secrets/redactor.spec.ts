@@ -189,6 +189,28 @@ describe('Redactor', () => {
       expect(sut.redact(undefined)).toBeUndefined();
     });
 
+    it('masks a known secret in its percent-encoded and base64 forms too (an echoed query or Basic auth header)', () => {
+      const secret = 'p@ss w/rd+9Zq!';
+      expect(sut.redactString(`https://api.test/x?token=${encodeURIComponent(secret)}&page=2`, [secret])).toBe(
+        `https://api.test/x?token=${MASK}&page=2`,
+      );
+      expect(sut.redactString(`https://api.test/${encodeURI(secret)}/hook`, [secret])).not.toContain(encodeURI(secret));
+      // Basic auth: the password's bytes sit at any offset inside base64("user:password").
+      for (const user of ['a', 'ab', 'abc', 'deploy-bot']) {
+        const header = `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
+        const masked = sut.redactString(header, [secret]);
+        expect(masked).toContain(MASK);
+        // What is left cannot give the password back: at most the user name and a byte or two at the edges.
+        const left = masked.replace('Basic ', '').split(MASK).join('');
+        expect(left.length).toBeLessThanOrEqual(Math.ceil(((user.length + 1) * 4) / 3) + 8);
+        expect(Buffer.from(left, 'base64').toString('latin1')).not.toContain(secret.slice(2, -2));
+      }
+      const urlSafe = Buffer.from(`x${secret}`).toString('base64url');
+      expect(sut.redactString(urlSafe, [secret])).toContain(MASK);
+      // Ordinary text is left alone.
+      expect(sut.redactString('nothing secret here', [secret])).toBe('nothing secret here');
+    });
+
     it('redactString replaces known secrets only', () => {
       expect(sut.redactString('login user=bob password=hunter22 hunter22', ['hunter22'])).toBe(
         `login user=bob password=${MASK} ${MASK}`,

@@ -30,12 +30,35 @@ const setOwn = (target: Json, key: string, value: unknown): void => {
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** Base64 text shorter than this is not masked on its own: too short to tell from ordinary text. */
+const MIN_ENCODED_LENGTH = 8;
+
+/**
+ * The forms a secret takes on its way out, besides itself: percent-encoded (a query string, a URL
+ * path) and base64 (Basic auth, a token in a header a target echoes back). Inside a longer base64
+ * text a secret's encoding depends on where it starts (mod 3 bytes): for each alignment, the run
+ * of characters that only the secret's own bytes determine.
+ */
+function encodedForms(secret: string): string[] {
+  const forms = [encodeURIComponent(secret), encodeURI(secret)];
+  const bytes = Buffer.from(secret, 'utf8');
+  for (let offset = 0; offset < 3; offset += 1) {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64');
+    const whole = Math.floor((offset + bytes.length) / 3) * 4;
+    const stable = encoded.slice(offset ? 4 : 0, whole);
+    if (stable.length >= MIN_ENCODED_LENGTH) forms.push(stable, stable.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return forms.filter((form) => form !== secret);
+}
+
 /** One alternation, longest first so a secret containing another is replaced whole. */
 function knownSecretsPattern(knownSecrets: Iterable<string> | undefined): RegExp | null {
   if (!knownSecrets) return null;
   const unique = new Set<string>();
   for (const secret of knownSecrets) {
-    if (typeof secret === 'string' && secret.length >= MIN_KNOWN_SECRET_LENGTH) unique.add(secret);
+    if (typeof secret !== 'string' || secret.length < MIN_KNOWN_SECRET_LENGTH) continue;
+    unique.add(secret);
+    for (const form of encodedForms(secret)) if (form.length >= MIN_KNOWN_SECRET_LENGTH) unique.add(form);
   }
   if (unique.size === 0) return null;
   const sorted = [...unique].sort((a, b) => b.length - a.length);

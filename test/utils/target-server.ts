@@ -13,7 +13,7 @@ export interface SeenRequest {
  * requests wait until `release(key)` (or the client goes away), so tests can catch a node
  * mid-flight without sleeping; `/flag/<key>` reports a switch the test flips; `/status/<code>`
  * answers that status; `/slow/<ms>/…` echoes after `ms` (a call that takes time, for load tests);
- * `/lone-surrogate` answers JSON holding lone surrogates;
+ * `/lone-surrogate` answers JSON holding lone surrogates; `/echo-request` answers the URL and headers;
  * everything else echoes. `maxInFlight` counts held and slow requests at once.
  */
 export class TargetServer {
@@ -54,6 +54,12 @@ export class TargetServer {
     if (flag) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ on: this.flags.has(flag[1]) }));
+      return;
+    }
+    if (path === '/echo-request') {
+      // What a debugging endpoint answers: the request line and headers as received.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ url: req.url, headers: req.headers }));
       return;
     }
     if (path === '/lone-surrogate') {
