@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import { createTestApp, TestApp } from './utils/app';
 import { TargetServer } from './utils/target-server';
 import { waitFor } from './utils/wait';
@@ -76,6 +77,39 @@ describe('SSRF guard on by default (SPEC §7)', () => {
     expect(
       (await request(t.url).delete(`/api/workflows/${id}/egress/blocks`).set(owner.auth).expect(200)).body,
     ).toEqual({ success: true, deleted: 1 });
+  });
+});
+
+describe('the block log and secret URLs', () => {
+  let t: TestApp;
+  let target: TargetServer;
+  beforeAll(async () => {
+    target = await new TargetServer().start();
+    t = await createTestApp({ EGRESS_ALLOW_PRIVATE_NETWORKS: 'false', WORKER_POLL_INTERVAL_MS: '20' });
+  });
+  afterAll(async () => {
+    await t.close();
+    await target.stop();
+  });
+
+  it('a blocked call to a URL kept as a secret (a chat webhook) is logged with the secret path masked', async () => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const path = '/services/T0001/B0002/Xq9Lk2mN8vR4tY7w';
+    await request(t.url)
+      .put('/api/options/secrets/http/bearer_token/hook')
+      .set(owner.auth)
+      .send({ value: `${target.url}${path}` })
+      .expect(200);
+    const id = await workflowCalling(t, owner, ws, 'http:bearer_token:hook');
+    const done = await runToEnd(t, owner, id);
+    expect(done.run.status).toBe('failed');
+    const blocks = await request(t.url).get(`/api/workflows/${id}/egress/blocks`).set(owner.auth).expect(200);
+    expect(blocks.body.blocks).toHaveLength(1);
+    expect(blocks.body.blocks[0].rule).toBe('ssrf');
+    expect(JSON.stringify(blocks.body)).not.toContain('Xq9Lk2mN8vR4tY7w');
+    const rows = await t.app.get(DataSource).query('SELECT url, message FROM egress_block_events');
+    expect(JSON.stringify(rows)).not.toContain('Xq9Lk2mN8vR4tY7w');
   });
 });
 

@@ -7,12 +7,16 @@ import { EgressController } from './egress.controller';
 import { EgressService } from './egress.service';
 import { EgressBlock, GuardedOutboundHttp } from './guarded-outbound-http';
 import { OutboundHttp } from './outbound-http';
+import { Redactor } from '../secrets/redactor';
 
 /** Scheme, host and path only: query strings and user info may carry credentials. */
-export function loggableUrl(raw: string): string {
+const redactor = new Redactor();
+
+/** A blocked URL as the block log keeps it: no query or fragment, and the run's secrets masked (a path can hold one). */
+export function loggableUrl(raw: string, secrets: readonly string[] = []): string {
   try {
     const url = new URL(raw);
-    return `${url.protocol}//${url.host}${url.pathname}`;
+    return redactor.redactString(`${url.protocol}//${url.host}${url.pathname}`, secrets);
   } catch {
     return '[unparsable url]';
   }
@@ -43,10 +47,10 @@ export function loggableUrl(raw: string): string {
                 workflowId: block.origin.workflowId,
                 runId: block.origin.runId,
                 nodeId: block.origin.nodeId,
-                url: loggableUrl(block.url),
+                url: loggableUrl(block.url, block.origin.secrets),
                 host: block.host,
                 rule: block.rule,
-                message: block.message,
+                message: redactor.redactString(block.message, block.origin.secrets),
               },
               clock.now(),
             );

@@ -13,7 +13,15 @@ export interface OutboundRequest {
   /** Follow 3xx responses (at most 10 hops). */
   followRedirects?: boolean;
   /** Context for policy decisions and block records. */
-  origin?: { workflowId: string; runId: string; nodeId: string; ownerId: string; egressAllowlist?: string[] };
+  origin?: {
+    workflowId: string;
+    runId: string;
+    nodeId: string;
+    ownerId: string;
+    egressAllowlist?: string[];
+    /** The run's secret values: a blocked URL is logged with them masked (a webhook URL can be one). */
+    secrets?: readonly string[];
+  };
 }
 
 export interface OutboundResponse {

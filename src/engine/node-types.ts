@@ -38,6 +38,8 @@ export interface NodeContext {
   readonly signal: AbortSignal;
   /** The one outbound HTTP client (egress policy and SSRF guard live behind it). */
   readonly http: OutboundHttp;
+  /** The values of the run's secrets, so what leaves the engine (the egress block log) can mask them. */
+  readonly secrets?: readonly string[];
   /** The engine's clock (tests move time). */
   now(): Date;
 }

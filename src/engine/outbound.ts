@@ -9,6 +9,7 @@ export function outboundOrigin(ctx: NodeContext, node: Pick<GraphNode, 'id'>): N
     nodeId: node.id,
     ownerId: ctx.run.ownerId,
     egressAllowlist: ctx.run.egressAllowlist ?? [],
+    secrets: ctx.secrets ?? [],
   };
 }
 

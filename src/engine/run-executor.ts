@@ -563,6 +563,7 @@ export class RunExecutor {
       run: exec.info,
       signal: AbortSignal.any([exec.lease.signal, timeout.signal]),
       http: this.http,
+      secrets: exec.known,
       now: () => this.clock.now(),
     };
     try {
