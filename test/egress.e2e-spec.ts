@@ -126,11 +126,11 @@ describe('egress allowlists', () => {
     await target.stop();
   });
 
-  it('validates and normalises entries; only the creator writes', async () => {
+  it('validates and normalises entries; only the creator or an admin writes', async () => {
     const owner = await actor(t.url);
     const ws = await upgrade(t.url, owner);
     const member = await actor(t.url);
-    await addMember(t.url, owner, ws, member, 'admin');
+    await addMember(t.url, owner, ws, member, 'user');
     const id = await workflowCalling(t, owner, ws, `${target.url}/x`);
     expect((await request(t.url).get(`/api/workflows/${id}/egress`).set(member.auth).expect(200)).body).toEqual({
       success: true,
@@ -158,7 +158,7 @@ describe('egress allowlists', () => {
       .set(member.auth)
       .send({ allowlist: [] })
       .expect(403);
-    expect(denied.body.message).toBe('Only the creator can manage egress settings.');
+    expect(denied.body.message).toBe("Only the workflow's creator or a workspace admin can change its settings.");
     await request(t.url).get(`/api/workflows/${id}/egress/blocks`).set(member.auth).expect(403);
   });
 

@@ -279,11 +279,15 @@ describe('webhooks (reference §6, SPEC §6)', () => {
     await request(t.url).post('/api/workflows/nope/trigger/abc').expect(400);
   });
 
-  it('config: members read it, only the creator writes; HMAC needs a workspace plan; window clamped', async () => {
+  it('config: members who may run read it (not viewers), the creator or an admin writes; HMAC needs a workspace plan; window clamped', async () => {
     const { owner, ws, wf } = await setup();
     const viewer: Actor = await actor(t.url);
+    const member: Actor = await actor(t.url);
     await addMember(t.url, owner, ws!, viewer, 'viewer');
-    const read = await request(t.url).get(`/api/workflows/${wf.id}/webhook/config`).set(viewer.auth).expect(200);
+    await addMember(t.url, owner, ws!, member, 'user');
+    const hidden = await request(t.url).get(`/api/workflows/${wf.id}/webhook/config`).set(viewer.auth).expect(403);
+    expect(hidden.body.message).toBe('Workspace viewers cannot run workflows.');
+    const read = await request(t.url).get(`/api/workflows/${wf.id}/webhook/config`).set(member.auth).expect(200);
     expect(read.body).toEqual({
       success: true,
       require_hmac: false,
@@ -292,10 +296,10 @@ describe('webhooks (reference §6, SPEC §6)', () => {
     });
     const denied = await request(t.url)
       .post(`/api/workflows/${wf.id}/webhook/config`)
-      .set(viewer.auth)
+      .set(member.auth)
       .send({ require_hmac: true, replay_window_sec: 10 })
       .expect(403);
-    expect(denied.body.message).toBe('Only the creator can change webhook settings.');
+    expect(denied.body.message).toBe("Only the workflow's creator or a workspace admin can change its settings.");
     await request(t.url)
       .post(`/api/workflows/${wf.id}/webhook/config`)
       .set(owner.auth)

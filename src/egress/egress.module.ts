@@ -8,6 +8,7 @@ import { EgressService } from './egress.service';
 import { EgressBlock, GuardedOutboundHttp } from './guarded-outbound-http';
 import { OutboundHttp } from './outbound-http';
 import { Redactor } from '../secrets/redactor';
+import { WorkflowAccessModule } from '../workflows/workflow-access.module';
 
 /** Scheme, host and path only: query strings and user info may carry credentials. */
 const redactor = new Redactor();
@@ -28,6 +29,7 @@ export function loggableUrl(raw: string, secrets: readonly string[] = []): strin
  */
 @Global()
 @Module({
+  imports: [WorkflowAccessModule],
   controllers: [EgressController],
   providers: [
     EgressService,

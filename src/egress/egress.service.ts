@@ -5,6 +5,7 @@ import { AppError, ErrorCode } from '../common/errors/app-error';
 import { EventBus } from '../common/events/event-bus';
 import { EgressBlockRepository } from '../database/repositories/egress-block.repository';
 import { WorkflowRepository } from '../database/repositories/workflow.repository';
+import { WorkflowAccess } from '../workflows/workflow-access';
 import { EgressAllowlistResponse, EgressBlockPageResponse, toEgressBlockResponse } from './egress.dto';
 import { normaliseAllowlist } from './egress-policy';
 
@@ -13,19 +14,20 @@ import { normaliseAllowlist } from './egress-policy';
 export class EgressService {
   constructor(
     private readonly workflows: WorkflowRepository,
+    private readonly access: WorkflowAccess,
     private readonly blocks: EgressBlockRepository,
     private readonly events: EventBus,
     private readonly clock: Clock,
   ) {}
 
   async getAllowlist(caller: AuthPrincipal, workflowId: string): Promise<EgressAllowlistResponse> {
-    const { workflow } = await this.member(caller, workflowId);
+    const { workflow } = await this.access.require(caller, workflowId, 'read');
     return { success: true, allowlist: workflow.egressAllowlist };
   }
 
   /** Validated and normalised, unlike the reference which stored anything verbatim. */
   async setAllowlist(caller: AuthPrincipal, workflowId: string, raw: string[]): Promise<EgressAllowlistResponse> {
-    const workflow = await this.creator(caller, workflowId);
+    const { workflow } = await this.access.require(caller, workflowId, 'configure');
     const { entries, invalid } = normaliseAllowlist(raw);
     if (invalid.length) {
       throw new AppError(
@@ -54,27 +56,13 @@ export class EgressService {
     workflowId: string,
     paging: { page: number; perPage: number },
   ): Promise<EgressBlockPageResponse> {
-    await this.creator(caller, workflowId);
+    await this.access.require(caller, workflowId, 'configure');
     const blocks = await this.blocks.list(workflowId, paging.page, paging.perPage);
     return { success: true, blocks: blocks.map(toEgressBlockResponse), page: paging.page, per_page: paging.perPage };
   }
 
   async clearBlocks(caller: AuthPrincipal, workflowId: string): Promise<{ success: true; deleted: number }> {
-    await this.creator(caller, workflowId);
+    await this.access.require(caller, workflowId, 'configure');
     return { success: true, deleted: await this.blocks.clear(workflowId) };
-  }
-
-  private async member(caller: AuthPrincipal, workflowId: string) {
-    const found = await this.workflows.findForMember(workflowId, caller.userId);
-    if (!found) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
-    return found;
-  }
-
-  /** Owner-only (reference **O**); members who can see the workflow get a 403 (SPEC §9 item 15). */
-  private async creator(caller: AuthPrincipal, workflowId: string) {
-    const { workflow } = await this.member(caller, workflowId);
-    if (workflow.userId !== caller.userId)
-      throw new AppError(ErrorCode.Forbidden, 'Only the creator can manage egress settings.');
-    return workflow;
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { SecretsModule } from '../secrets/secrets.module';
+import { WorkflowAccessModule } from '../workflows/workflow-access.module';
 import { PgEventRelay } from './pg-event-relay';
 import { RunStreamsService } from './run-streams.service';
 import { StreamsController } from './streams.controller';
@@ -10,7 +11,7 @@ import { StreamsController } from './streams.controller';
  * the static `/runs…` routes of the runs module.
  */
 @Module({
-  imports: [SecretsModule],
+  imports: [SecretsModule, WorkflowAccessModule],
   controllers: [StreamsController],
   providers: [RunStreamsService, PgEventRelay],
 })

@@ -13,6 +13,7 @@ import { WorkflowRepository } from '../database/repositories/workflow.repository
 import { WorkspaceRepository } from '../database/repositories/workspace.repository';
 import { toNodeRunResponse, toRunResponse } from '../runs/runs.dto';
 import { SecretsService } from '../secrets/secrets.service';
+import { WorkflowAccess } from '../workflows/workflow-access';
 import { WorkflowsService } from '../workflows/workflows.service';
 import { RunState } from './run-state';
 import { SseFrame, SseOutput } from './sse-writer';
@@ -40,6 +41,7 @@ export class RunStreamsService {
     private readonly emitter: EventEmitter2,
     private readonly runs: RunRepository,
     private readonly workflows: WorkflowRepository,
+    private readonly access: WorkflowAccess,
     private readonly workspaces: WorkspaceRepository,
     private readonly secrets: SecretsService,
     private readonly moduleRef: ModuleRef,
@@ -62,7 +64,7 @@ export class RunStreamsService {
     const memberOf = new Set((await this.workspaces.membershipsForUser(caller.userId)).map((m) => m.workspace.id));
     let last = '';
     const changes = this.on<RunEvent>(RUN_EVENTS).pipe(
-      filter((e) => e.ownerId === caller.userId || (e.workspaceId !== null && memberOf.has(e.workspaceId))),
+      filter((e) => (e.workspaceId === null ? e.ownerId === caller.userId : memberOf.has(e.workspaceId))),
     );
     const state = this.refreshOn(changes, async () => {
       const active = await this.runs.listActive([...(await this.visibleWorkflowIds(caller))]);
@@ -85,7 +87,7 @@ export class RunStreamsService {
 
   /** `GET /:id/runs/events-stream`: `runs` (the active runs) whenever that list changes. */
   async activeRuns(caller: AuthPrincipal, workflowId: string): Promise<Observable<MessageEvent>> {
-    await this.member(caller, workflowId);
+    await this.access.require(caller, workflowId, 'read');
     let last: string | null = null;
     const changes = this.on<RunEvent>(RUN_EVENTS).pipe(filter((e) => e.workflowId === workflowId));
     const runs = this.refreshOn(changes, () => this.runs.listActive([workflowId])).pipe(
@@ -116,7 +118,7 @@ export class RunStreamsService {
     runId: string,
     lastEventId?: string,
   ): Promise<Observable<SseOutput>> {
-    await this.member(caller, workflowId);
+    await this.access.require(caller, workflowId, 'read');
     const run = await this.runs.findForWorkflow(workflowId, runId);
     if (!run) throw new AppError(ErrorCode.NotFound, 'Run not found');
     const [lastRun, lastNodes] = (lastEventId ?? '').split('.').map((v) => Number(v) || 0);
@@ -220,16 +222,10 @@ export class RunStreamsService {
     return { type, data: data as object, id: id ?? `${Date.now()}-${this.sequence}` };
   }
 
-  private async member(caller: AuthPrincipal, workflowId: string) {
-    const found = await this.workflows.findForMember(workflowId, caller.userId);
-    if (!found) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
-    return found;
-  }
-
   /** Workflows the caller owns or can see through a membership (SPEC §9 item 14). */
   private async visibleWorkflowIds(caller: AuthPrincipal): Promise<Set<string>> {
     const memberships = await this.workspaces.membershipsForUser(caller.userId);
-    const workflows = await this.workflows.listOwnedOrIn(
+    const workflows = await this.workflows.listVisibleTo(
       caller.userId,
       memberships.map((m) => m.workspace.id),
     );

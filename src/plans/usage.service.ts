@@ -53,7 +53,7 @@ export class UsageService {
     const start = periodStart(now);
     const tier = await this.plans.resolvePlanTier(caller.userId, caller.claimsPlan);
     const used = await this.runs.countCreatedSince({ userId: caller.userId }, start);
-    const owned = await this.workflows.listOwnedOrIn(caller.userId, []);
+    const owned = await this.workflows.listCreatedBy(caller.userId);
     const personal = owned.filter((w) => w.workspaceId === null).length;
     const body: UsageResponse = {
       success: true,

@@ -2,13 +2,14 @@ import { Module } from '@nestjs/common';
 import { EngineModule } from '../engine/engine.module';
 import { PlansModule } from '../plans/plans.module';
 import { SecretsModule } from '../secrets/secrets.module';
+import { WorkflowAccessModule } from '../workflows/workflow-access.module';
 import { RunJournals } from './run-journals';
 import { RunWorker } from './run-worker';
 import { RunsController } from './runs.controller';
 import { RunsService } from './runs.service';
 
 @Module({
-  imports: [PlansModule, SecretsModule, EngineModule],
+  imports: [PlansModule, SecretsModule, EngineModule, WorkflowAccessModule],
   controllers: [RunsController],
   providers: [RunsService, RunWorker, RunJournals],
   exports: [RunsService, RunWorker],

@@ -8,6 +8,7 @@ import { RunEntity, RUN_STATUSES, RunStatus } from '../database/entities/run.ent
 import { WorkflowEntity } from '../database/entities/workflow.entity';
 import { QuotaTicket } from '../database/repositories/run-usage.repository';
 import { NewRun, RunRepository } from '../database/repositories/run.repository';
+import { WorkflowAccess } from '../workflows/workflow-access';
 import { WorkflowRepository } from '../database/repositories/workflow.repository';
 import { WorkspaceRepository } from '../database/repositories/workspace.repository';
 import { assessSoloGraph, SCHEDULE_TRIGGER_MESSAGE, SOLO_WORKFLOW_LIMIT } from '../plans/plan-assessment';
@@ -63,6 +64,7 @@ export class RunsService {
   constructor(
     private readonly runs: RunRepository,
     private readonly workflows: WorkflowRepository,
+    private readonly access: WorkflowAccess,
     private readonly workspaces: WorkspaceRepository,
     private readonly quota: RunQuotaService,
     private readonly plans: PlansService,
@@ -82,7 +84,7 @@ export class RunsService {
    * insert that loses the race gives its ticket back.)
    */
   async start(caller: AuthPrincipal, workflowId: string, dto: StartRunDto | undefined): Promise<RunEnvelope> {
-    const { workflow } = await this.member(caller, workflowId);
+    const { workflow } = await this.access.require(caller, workflowId, 'run');
     const key = dto?.idempotency_key;
     if (!key) return this.startChecked(caller, workflow, dto);
     return this.sameKey.run(`${workflow.id}\n${key}`, async () => {
@@ -173,11 +175,11 @@ export class RunsService {
   async listActive(caller: AuthPrincipal, workflowId?: string): Promise<RunListResponse> {
     let ids: string[];
     if (workflowId) {
-      ids = [(await this.member(caller, workflowId)).workflow.id];
+      ids = [(await this.access.require(caller, workflowId, 'read')).workflow.id];
     } else {
       const memberships = await this.workspaces.membershipsForUser(caller.userId);
       ids = (
-        await this.workflows.listOwnedOrIn(
+        await this.workflows.listVisibleTo(
           caller.userId,
           memberships.map((m) => m.workspace.id),
         )
@@ -193,7 +195,7 @@ export class RunsService {
     paging: { page: number; perPage: number },
     statuses: RunStatus[],
   ): Promise<RunPageResponse> {
-    await this.member(caller, workflowId);
+    await this.access.require(caller, workflowId, 'read');
     const runs = await this.runs.listForWorkflow(workflowId, paging.page, paging.perPage, statuses);
     return { success: true, runs: runs.map((r) => this.presentRun(r)), page: paging.page, per_page: paging.perPage };
   }
@@ -210,7 +212,7 @@ export class RunsService {
 
   /** Cancel wins (SPEC §9 item 3): the row flips at once and an executing worker is told to stop. */
   async cancel(caller: AuthPrincipal, workflowId: string, runId: string): Promise<CancelResponse> {
-    await this.member(caller, workflowId);
+    await this.access.require(caller, workflowId, 'run');
     const run = await this.runs.findForWorkflow(workflowId, runId);
     if (!run || !(await this.runs.cancel(workflowId, runId, this.clock.now()))) {
       throw new AppError(ErrorCode.InvalidRequest, 'Run is not cancelable or not found');
@@ -220,7 +222,7 @@ export class RunsService {
   }
 
   async cancelAll(caller: AuthPrincipal, workflowId: string): Promise<CancelAllResponse> {
-    const { workflow } = await this.member(caller, workflowId);
+    const { workflow } = await this.access.require(caller, workflowId, 'run');
     const ids = await this.runs.cancelAllActive(workflowId, this.clock.now());
     for (const runId of ids) {
       this.announceCanceled({ id: runId, workflowId, workspaceId: workflow.workspaceId, userId: workflow.userId });
@@ -230,7 +232,7 @@ export class RunsService {
 
   /** Reference §2.11, fixed: current allowlist, no stale resume state; runaway and quota apply. */
   async rerun(caller: AuthPrincipal, workflowId: string, runId: string, dto: RerunDto): Promise<RunEnvelope> {
-    const { workflow } = await this.member(caller, workflowId);
+    const { workflow } = await this.access.require(caller, workflowId, 'run');
     const base = await this.runs.findForWorkflow(workflowId, runId);
     if (!base) throw new AppError(ErrorCode.NotFound, 'Run not found');
     const snapshot = rerunSnapshot(base.snapshot, {
@@ -246,7 +248,7 @@ export class RunsService {
 
   /** Resumes at the last failed node, reusing the outputs recorded before it (SPEC §9 item 6). */
   async rerunFromFailed(caller: AuthPrincipal, workflowId: string, runId: string, dto: RerunDto): Promise<RunEnvelope> {
-    const { workflow } = await this.member(caller, workflowId);
+    const { workflow } = await this.access.require(caller, workflowId, 'run');
     const base = await this.runs.findForWorkflow(workflowId, runId);
     const nodeRuns = base ? await this.runs.nodeRuns(base.id) : [];
     const failed = nodeRuns
@@ -263,9 +265,9 @@ export class RunsService {
     });
   }
 
-  /** Reference §2.12: any member; Solo (personal or solo-plan workspace) stays at 1. */
+  /** A setting: the creator or an admin; Solo (personal or solo-plan workspace) stays at 1. */
   async setConcurrency(caller: AuthPrincipal, workflowId: string, limit: number): Promise<ConcurrencyResponse> {
-    const { workflow } = await this.member(caller, workflowId);
+    const { workflow } = await this.access.require(caller, workflowId, 'configure');
     if (limit < 1) throw new AppError(ErrorCode.InvalidRequest, 'limit must be >= 1');
     let solo = !workflow.workspaceId;
     if (workflow.workspaceId) {
@@ -298,7 +300,7 @@ export class RunsService {
     workflowId: string,
     paging: { page: number; perPage: number },
   ): Promise<DeadLetterPageResponse> {
-    await this.creator(caller, workflowId);
+    await this.access.require(caller, workflowId, 'configure');
     const items = await this.runs.listDeadLetters(workflowId, paging.page, paging.perPage);
     return {
       success: true,
@@ -309,13 +311,13 @@ export class RunsService {
   }
 
   async clearDeadLetters(caller: AuthPrincipal, workflowId: string): Promise<DeletedResponse> {
-    await this.creator(caller, workflowId);
+    await this.access.require(caller, workflowId, 'configure');
     return { success: true, deleted: await this.runs.clearDeadLetters(workflowId) };
   }
 
   /** Reference §2.13: a new run from the snapshot with the current allowlist; no quota, no plan checks. */
   async requeueDeadLetter(caller: AuthPrincipal, workflowId: string, deadLetterId: string): Promise<RunEnvelope> {
-    const workflow = await this.creator(caller, workflowId);
+    const { workflow } = await this.access.require(caller, workflowId, 'configure');
     const deadLetter = await this.runs.findDeadLetter(workflowId, deadLetterId);
     if (!deadLetter) throw new AppError(ErrorCode.NotFound, 'Dead letter not found');
     const snapshot = { ...deadLetter.snapshot, [SNAPSHOT_KEYS.egressAllowlist]: [...workflow.egressAllowlist] };
@@ -408,22 +410,8 @@ export class RunsService {
     };
   }
 
-  private async member(caller: AuthPrincipal, workflowId: string) {
-    const found = await this.workflows.findForMember(workflowId, caller.userId);
-    if (!found) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
-    return found;
-  }
-
-  /** Dead letters are the creator's (reference **O**); members get a 403 instead of a 404 (SPEC §9 item 15). */
-  private async creator(caller: AuthPrincipal, workflowId: string): Promise<WorkflowEntity> {
-    const { workflow } = await this.member(caller, workflowId);
-    if (workflow.userId !== caller.userId)
-      throw new AppError(ErrorCode.Forbidden, 'Only the creator can manage dead letters.');
-    return workflow;
-  }
-
   private async runWithNodes(caller: AuthPrincipal, workflowId: string, runId: string) {
-    await this.member(caller, workflowId);
+    await this.access.require(caller, workflowId, 'read');
     const run = await this.runs.findForWorkflow(workflowId, runId);
     if (!run) throw new AppError(ErrorCode.NotFound, 'Run not found');
     return { run, nodeRuns: await this.runs.nodeRuns(run.id) };

@@ -16,6 +16,7 @@ import { RunQuotaService } from '../plans/run-quota.service';
 import { RunResponse, toRunResponse } from '../runs/runs.dto';
 import { buildSnapshot, controlPart, graphPart, SNAPSHOT_KEYS } from '../runs/snapshot';
 import { SecretsService } from '../secrets/secrets.service';
+import { WorkflowAccess } from '../workflows/workflow-access';
 import { CanonicalJsonError, canonicalJson, parseBody, splitLegacySignature } from './canonical-json';
 import {
   deriveSigningKey,
@@ -101,6 +102,7 @@ export class WebhooksService {
 
   constructor(
     private readonly workflows: WorkflowRepository,
+    private readonly access: WorkflowAccess,
     private readonly workspaces: WorkspaceRepository,
     private readonly runs: RunRepository,
     private readonly replays: WebhookReplayRepository,
@@ -184,14 +186,15 @@ export class WebhooksService {
     return { ...response, snapshot: { ...redactedGraph, ...response.snapshot } };
   }
 
+  /** The URL is the capability to run the workflow: members who may run it. */
   async url(caller: AuthPrincipal, workflowId: string): Promise<WebhookUrlResponse> {
-    const { workflow } = await this.member(caller, workflowId);
+    const { workflow } = await this.access.require(caller, workflowId, 'run');
     return { success: true, ...this.urls(workflow) };
   }
 
-  /** Readable by every member, viewers included (reference §1.4b). */
+  /** Holds the signing key, which lets its holder start runs: members who may run (not viewers). */
   async getConfig(caller: AuthPrincipal, workflowId: string): Promise<WebhookConfigResponse> {
-    const { workflow } = await this.member(caller, workflowId);
+    const { workflow } = await this.access.require(caller, workflowId, 'run');
     return {
       success: true,
       require_hmac: workflow.requireHmac,
@@ -206,7 +209,7 @@ export class WebhooksService {
     requireHmac: boolean,
     windowSec: number,
   ): Promise<{ success: true }> {
-    const workflow = await this.creator(caller, workflowId, 'Only the creator can change webhook settings.');
+    const { workflow } = await this.access.require(caller, workflowId, 'configure');
     if (requireHmac && !(await this.onWorkspacePlan(workflow)))
       throw new AppError(ErrorCode.Forbidden, HMAC_PLAN_MESSAGE);
     const window = Math.min(3600, Math.max(60, windowSec));
@@ -216,18 +219,16 @@ export class WebhooksService {
 
   /** New salt: both the URL token and the signing key change (reference §6.1). */
   async regenerate(caller: AuthPrincipal, workflowId: string): Promise<WebhookRegeneratedResponse> {
-    const workflow = await this.creator(caller, workflowId, 'Only the creator can regenerate the webhook URL.');
+    const { workflow } = await this.access.require(caller, workflowId, 'configure');
     return this.rotate(workflow, caller);
   }
 
   async regenerateSigningKey(caller: AuthPrincipal, workflowId: string): Promise<WebhookRegeneratedResponse> {
-    const { workflow } = await this.member(caller, workflowId);
+    const { workflow } = await this.access.require(caller, workflowId, 'configure');
     if (!workflow.workspaceId) throw new AppError(ErrorCode.NotFound, 'Workflow not in a workspace');
     const workspace = await this.workspaces.findActive(workflow.workspaceId);
     if (!workspace) throw new AppError(ErrorCode.NotFound, 'Workspace not found');
     if (this.plans.workspaceTier(workspace) === 'solo') throw new AppError(ErrorCode.Forbidden, SIGNING_PLAN_MESSAGE);
-    if (workflow.userId !== caller.userId)
-      throw new AppError(ErrorCode.Forbidden, 'Only the creator can regenerate the signing key.');
     return this.rotate(workflow, caller);
   }
 
@@ -335,18 +336,5 @@ export class WebhooksService {
     if (!workflow.workspaceId) return false;
     const workspace = await this.workspaces.findActive(workflow.workspaceId);
     return !!workspace && this.plans.workspaceTier(workspace) === 'workspace';
-  }
-
-  private async member(caller: AuthPrincipal, workflowId: string) {
-    const found = await this.workflows.findForMember(workflowId, caller.userId);
-    if (!found) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
-    return found;
-  }
-
-  /** Owner-only writes (reference **O**), but members who can see the workflow get a 403 (SPEC §9 item 15). */
-  private async creator(caller: AuthPrincipal, workflowId: string, message: string): Promise<WorkflowEntity> {
-    const { workflow } = await this.member(caller, workflowId);
-    if (workflow.userId !== caller.userId) throw new AppError(ErrorCode.Forbidden, message);
-    return workflow;
   }
 }

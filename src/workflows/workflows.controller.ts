@@ -8,6 +8,7 @@ import {
   ConflictResponse,
   CreateWorkflowDto,
   PlanViolationResponse,
+  ReassignWorkflowDto,
   SuccessResponse,
   UpdateWorkflowDto,
   WorkflowDetailEnvelope,
@@ -110,6 +111,21 @@ export class WorkflowsController {
     @Query() query: WorkspaceQuery,
   ): Promise<WorkflowEnvelope> {
     return this.workflows.unlock(user, id, query.workspace);
+  }
+
+  @Put(':id/owner')
+  @ApiOkResponse({
+    type: WorkflowEnvelope,
+    description:
+      'Gives a workspace workflow to another member (workspace owner or admin). Its schedule fires as the new owner; credentials resolve from the new owner’s store and the workspace’s shared secrets.',
+  })
+  @ApiErrors(400, 401, 403, 404, 415)
+  reassign(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('id', UuidPipe) id: string,
+    @Body() dto: ReassignWorkflowDto,
+  ): Promise<WorkflowEnvelope> {
+    return this.workflows.reassign(user, id, dto.user_id);
   }
 
   @Get(':id/logs')

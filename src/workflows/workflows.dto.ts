@@ -39,6 +39,12 @@ export class WorkspaceQuery {
   workspace?: string;
 }
 
+export class ReassignWorkflowDto {
+  @ApiProperty({ format: 'uuid', description: 'A member of the workflow’s workspace who may edit (not a viewer).' })
+  @IsUUID(undefined, { message: 'user_id must be a UUID' })
+  user_id: string;
+}
+
 export class CreateWorkflowDto {
   @ApiProperty({ example: 'Order sync', maxLength: 200 })
   @IsString()

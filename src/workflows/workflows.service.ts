@@ -24,6 +24,7 @@ import { restoreMasked } from '../secrets/redactor';
 import { SecretsService } from '../secrets/secrets.service';
 import { credentialPairPaths, DiffEntry, diffGraphs, isUnder } from './graph-diff';
 import { assertValidGraph } from './graph-validation';
+import { WorkflowAccess, WorkflowAction } from './workflow-access';
 import {
   CreateWorkflowDto,
   SuccessResponse,
@@ -57,6 +58,7 @@ interface CallerView {
 export class WorkflowsService {
   constructor(
     private readonly workflows: WorkflowRepository,
+    private readonly access: WorkflowAccess,
     private readonly logs: WorkflowLogRepository,
     private readonly workspaces: WorkspaceRepository,
     private readonly users: UserRepository,
@@ -125,7 +127,7 @@ export class WorkflowsService {
     const visibleWorkspaces = memberships
       .filter((m) => workflowAccessible(context, { workspaceId: m.workspaceId }, memberships))
       .map((m) => m.workspaceId);
-    const candidates = await this.workflows.listOwnedOrIn(caller.userId, visibleWorkspaces);
+    const candidates = await this.workflows.listVisibleTo(caller.userId, visibleWorkspaces);
     let workflows = candidates.filter((w) => workflowAccessible(context, w, memberships));
     if (tier !== 'solo') return { success: true, workflows: workflows.map((w) => this.present(w)) };
 
@@ -138,7 +140,7 @@ export class WorkflowsService {
 
   /** Reference §2.4. */
   async get(caller: AuthPrincipal, id: string, workspace?: string): Promise<WorkflowDetailEnvelope> {
-    const view = await this.view(caller, id, workspace);
+    const view = await this.view(caller, id, workspace, 'read');
     await this.assertNotSoloLocked(caller, view.workflow, await this.tier(caller));
     const schedule = await this.schedules.existing(id);
     return {
@@ -159,7 +161,7 @@ export class WorkflowsService {
     dto: UpdateWorkflowDto,
   ): Promise<WorkflowEnvelope> {
     assertValidGraph(dto.data);
-    const view = await this.view(caller, id, workspace, { checkContextLater: true });
+    const view = await this.view(caller, id, workspace, 'edit', { checkContextLater: true });
     const tier = await this.tier(caller);
     const now = this.clock.now();
     const result = await this.saveOrConflict(() =>
@@ -168,8 +170,6 @@ export class WorkflowsService {
         this.assertInContext(view, workspace, current);
         if (tier === 'solo' && view.context.kind === 'solo') this.assertSoloGraph(dto.data);
         else this.assertGraphSize(dto.data);
-        if (view.role === 'viewer')
-          throw new AppError(ErrorCode.Forbidden, 'Workspace viewers cannot modify workflows.');
         this.assertUnlockedFor(caller, current, view.role);
         await this.assertNotSoloLocked(caller, current, tier);
 
@@ -205,13 +205,11 @@ export class WorkflowsService {
   }
 
   /**
-   * Reference §2.6. Only the creator deletes; members who can see the workflow are told so (403)
-   * instead of the reference's confusing 404 (SPEC §9 item 15).
+   * The creator or a workspace admin deletes; members who can see the workflow are told so (403),
+   * not the confusing 404 of the original.
    */
   async delete(caller: AuthPrincipal, id: string, workspace?: string): Promise<SuccessResponse> {
-    const { workflow } = await this.view(caller, id, workspace);
-    if (workflow.userId !== caller.userId)
-      throw new AppError(ErrorCode.Forbidden, 'Only the creator can delete this workflow.');
+    const { workflow } = await this.view(caller, id, workspace, 'delete');
     const fanOut = workflow.workspaceId
       ? {
           workspaceId: workflow.workspaceId,
@@ -225,11 +223,9 @@ export class WorkflowsService {
     return { success: true };
   }
 
-  /** Reference §2.7: the creator locks; `updated_at` moves (it is the concurrency token). */
+  /** A setting (the creator or an admin); `updated_at` moves (it is the concurrency token). */
   async lock(caller: AuthPrincipal, id: string, workspace?: string): Promise<WorkflowEnvelope> {
-    const view = await this.view(caller, id, workspace);
-    if (view.workflow.userId !== caller.userId)
-      throw new AppError(ErrorCode.Forbidden, 'Only the creator can lock this workflow.');
+    await this.view(caller, id, workspace, 'configure');
     const now = this.clock.now();
     const result = await this.workflows.updateChecked(id, now, async () => ({
       changes: { lockedBy: caller.userId, lockedAt: now },
@@ -239,12 +235,10 @@ export class WorkflowsService {
     return { success: true, workflow: this.present(result.workflow) };
   }
 
-  /** Reference §2.7: unlocking an unlocked workflow is a no-op; else the creator or an admin. */
+  /** The creator or an admin; unlocking an unlocked workflow is a no-op. */
   async unlock(caller: AuthPrincipal, id: string, workspace?: string): Promise<WorkflowEnvelope> {
-    const view = await this.view(caller, id, workspace);
+    const view = await this.view(caller, id, workspace, 'configure');
     if (!view.workflow.lockedBy) return { success: true, workflow: this.present(view.workflow) };
-    const mayUnlock = view.workflow.userId === caller.userId || view.role === 'admin' || view.role === 'owner';
-    if (!mayUnlock) throw new AppError(ErrorCode.Forbidden, 'Only the creator or an admin can unlock this workflow.');
     const result = await this.workflows.updateChecked(id, this.clock.now(), async () => ({
       changes: { lockedBy: null, lockedAt: null },
     }));
@@ -253,9 +247,23 @@ export class WorkflowsService {
     return { success: true, workflow: this.present(result.workflow) };
   }
 
+  /** A workspace workflow to another member who may edit; the workspace owner or an admin decides. */
+  async reassign(caller: AuthPrincipal, id: string, userId: string): Promise<WorkflowEnvelope> {
+    const { workflow } = await this.access.require(caller, id, 'reassign');
+    const workspaceId = workflow.workspaceId!; // 'reassign' is never granted on a personal workflow
+    const target = await this.workspaces.findMembership(workspaceId, userId);
+    if (!target) throw new AppError(ErrorCode.InvalidRequest, 'The new owner must be a member of the workspace.');
+    if (target.role === 'viewer')
+      throw new AppError(ErrorCode.InvalidRequest, 'Workspace viewers cannot own workflows; change their role first.');
+    const reassigned = await this.workflows.reassign(id, userId, this.clock.now());
+    if (!reassigned) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
+    this.events.emit('workflow.updated', this.changedEvent(reassigned, caller));
+    return { success: true, workflow: this.present(reassigned) };
+  }
+
   /** Reference §2.14: newest 200 from every actor; a Solo caller sees the last 24 hours. */
   async listLogs(caller: AuthPrincipal, id: string): Promise<WorkflowLogsResponse> {
-    const { workflow } = await this.member(caller, id);
+    const { workflow } = await this.access.require(caller, id, 'read');
     const since =
       (await this.tier(caller)) === 'solo' ? new Date(this.clock.now().getTime() - SOLO_LOG_WINDOW_MS) : undefined;
     const logs = await this.logs.listForWorkflow(id, LOG_LIMIT, since);
@@ -267,34 +275,28 @@ export class WorkflowsService {
   }
 
   async deleteLog(caller: AuthPrincipal, id: string, logId: string): Promise<SuccessResponse> {
-    await this.member(caller, id);
+    await this.access.require(caller, id, 'edit');
     if (!(await this.logs.deleteOwn(id, logId, caller.userId))) throw new AppError(ErrorCode.NotFound, 'Log not found');
     return { success: true };
   }
 
   async clearLogs(caller: AuthPrincipal, id: string): Promise<SuccessResponse> {
-    await this.member(caller, id);
+    await this.access.require(caller, id, 'edit');
     await this.logs.deleteAllOwn(id, caller.userId);
     return { success: true };
   }
 
   // --- shared checks -------------------------------------------------------------------------
 
-  /** The membership lookup of reference §2: owner or workspace member, else 404. */
-  private async member(caller: AuthPrincipal, id: string) {
-    const found = await this.workflows.findForMember(id, caller.userId);
-    if (!found) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
-    return found;
-  }
-
-  /** Membership lookup, then the workspace-param and plan-context checks (reference §2.4). */
+  /** The access check for `action`, then the workspace-param and plan-context checks. */
   private async view(
     caller: AuthPrincipal,
     id: string,
     workspace: string | undefined,
+    action: WorkflowAction,
     options: { checkContextLater?: boolean } = {},
   ): Promise<CallerView> {
-    const { workflow, role } = await this.member(caller, id);
+    const { workflow, role } = await this.access.require(caller, id, action);
     const memberships = await this.membershipsOf(caller);
     const context = computePlanContext(caller.claimsPlan, memberships, workspace ?? null);
     const view = { workflow, role, memberships, context };

@@ -76,7 +76,7 @@ export async function createWorkflow(
   data: unknown,
   workspaceId?: string,
   name = uniqueName(),
-): Promise<{ id: string; updated_at: string }> {
+): Promise<{ id: string; updated_at: string; workspace_id: string | null }> {
   const res = await request(url)
     .post('/api/workflows')
     .set(a.auth)

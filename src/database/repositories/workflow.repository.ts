@@ -107,31 +107,47 @@ export class WorkflowRepository {
   }
 
   /**
-   * The membership lookup of reference §2: the workflow, when the caller owns it or is a member of
-   * its workspace; null otherwise (callers answer 404 either way).
+   * The workflow with the caller's role, when they can see it: a personal workflow by its creator,
+   * a workspace workflow by a current member of its workspace (its creator included, only while a
+   * member). Null otherwise; callers answer 404 either way.
    */
   async findForMember(id: string, userId: string): Promise<WorkflowWithRole | null> {
     const workflow = await this.repo.findOneBy({ id });
     if (!workflow) return null;
-    let role: WorkspaceRole | null = null;
-    if (workflow.workspaceId) {
-      const member = await this.db.manager
-        .getRepository(WorkspaceMemberEntity)
-        .findOneBy({ workspaceId: workflow.workspaceId, userId });
-      role = member?.role ?? null;
-    }
-    if (workflow.userId !== userId && !role) return null;
-    return { workflow, role };
+    if (!workflow.workspaceId) return workflow.userId === userId ? { workflow, role: null } : null;
+    const member = await this.db.manager
+      .getRepository(WorkspaceMemberEntity)
+      .findOneBy({ workspaceId: workflow.workspaceId, userId });
+    return member ? { workflow, role: member.role } : null;
   }
 
-  /** Workflows the user owns (any workspace) or that belong to one of `workspaceIds`. */
-  listOwnedOrIn(userId: string, workspaceIds: string[]): Promise<WorkflowEntity[]> {
+  /** The user's personal workflows and every workflow of `workspaceIds` (their memberships). */
+  listVisibleTo(userId: string, workspaceIds: string[]): Promise<WorkflowEntity[]> {
     return this.db.select(
       WorkflowEntity,
-      'user_id = ? OR workspace_id IN (SELECT value FROM json_each(?)) ORDER BY updated_at DESC',
+      '(user_id = ? AND workspace_id IS NULL) OR workspace_id IN (SELECT value FROM json_each(?)) ORDER BY updated_at DESC',
       [userId, this.db.list(workspaceIds)],
-      'user_id = ? OR workspace_id = ANY(?::uuid[]) ORDER BY updated_at DESC',
+      '(user_id = ? AND workspace_id IS NULL) OR workspace_id = ANY(?::uuid[]) ORDER BY updated_at DESC',
     );
+  }
+
+  /** Every workflow the user created, in any workspace (usage counts them). */
+  listCreatedBy(userId: string): Promise<WorkflowEntity[]> {
+    return this.repo.find({ where: { userId } });
+  }
+
+  /**
+   * Gives a workspace workflow to another member: the row and its schedule (which fires as the
+   * workflow's owner) change together.
+   */
+  reassign(id: string, userId: string, now: Date): Promise<WorkflowEntity | null> {
+    return this.db.transaction(async (em) => {
+      const repo = em.getRepository(WorkflowEntity);
+      const result = await repo.update({ id }, { userId, updatedAt: now });
+      if (!result.affected) return null;
+      await em.getRepository(WorkflowScheduleEntity).update({ workflowId: id }, { userId });
+      return repo.findOneByOrFail({ id });
+    });
   }
 
   /** Ids of the user's personal (workspace-less) workflows, oldest first. */
