@@ -3,6 +3,9 @@
  * SSRF guard on literal addresses and metadata host names, then the effective allow list, which is
  * the intersection of the workflow list and the deployment list when both are set. Addresses that
  * a host name resolves to are checked again at connect time (see `GuardedOutboundHttp`).
+ *
+ * One policy for every protocol: `decideHost` is the host-level part of `decideUrl`, and is what a
+ * connection that is not an HTTP request (SMTP) is decided by, through `GuardedOutboundHttp.vetConnection`.
  */
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
@@ -20,6 +23,9 @@ export interface EgressSettings {
 }
 
 export type EgressRule = 'scheme' | 'denylist' | 'ssrf' | 'default_deny' | 'allowlist_miss';
+
+/** The protocol a decision is about; it names the protocol in block messages (`Outbound SMTP not allowed: …`). */
+export type EgressProtocol = 'HTTP' | 'SMTP';
 
 export type EgressDecision = { allowed: true } | { allowed: false; rule: EgressRule; message: string; host: string };
 
@@ -116,8 +122,24 @@ export function decideUrl(url: URL, workflowAllowlist: string[], settings: Egres
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return { allowed: false, rule: 'scheme', message: 'Only http/https schemes are allowed', host };
   }
+  return decideHost(host, workflowAllowlist, settings, 'HTTP');
+}
+
+/**
+ * The host-level decision every protocol shares (the part of `decideUrl` after the scheme), in order:
+ * deny list, SSRF guard (metadata host names and blocked literal addresses, skipped with
+ * `allowPrivateNetworks`), default-deny, allow list. `hostname` as a URL parser gives it (an SMTP host
+ * goes through `connectionHost` first). Resolved addresses are the caller's to check at connect time.
+ */
+export function decideHost(
+  hostname: string,
+  workflowAllowlist: string[],
+  settings: EgressSettings,
+  protocol: EgressProtocol = 'HTTP',
+): EgressDecision {
+  const host = normaliseHost(hostname);
   if (settings.disallowedDomains.some((pattern) => hostMatches(pattern, host))) {
-    return { allowed: false, rule: 'denylist', message: `Outbound HTTP blocked by denylist: ${host}`, host };
+    return { allowed: false, rule: 'denylist', message: `Outbound ${protocol} blocked by denylist: ${host}`, host };
   }
   if (!settings.allowPrivateNetworks) {
     const reason = isMetadataHost(host) ? 'metadata' : isIP(host) ? blockedAddressReason(host) : null;
@@ -125,7 +147,7 @@ export function decideUrl(url: URL, workflowAllowlist: string[], settings: Egres
       return {
         allowed: false,
         rule: 'ssrf',
-        message: `Outbound HTTP blocked by SSRF guard: ${host} (${reason})`,
+        message: `Outbound ${protocol} blocked by SSRF guard: ${host} (${reason})`,
         host,
       };
     }
@@ -133,12 +155,41 @@ export function decideUrl(url: URL, workflowAllowlist: string[], settings: Egres
   const lists = [patterns(workflowAllowlist), patterns(settings.allowedDomains)].filter((list) => list.length > 0);
   const matched = lists.length > 0 && lists.every((list) => list.some((pattern) => hostMatches(pattern, host)));
   if (settings.defaultDeny && !matched) {
-    return { allowed: false, rule: 'default_deny', message: `Outbound HTTP not allowed (default-deny): ${host}`, host };
+    return {
+      allowed: false,
+      rule: 'default_deny',
+      message: `Outbound ${protocol} not allowed (default-deny): ${host}`,
+      host,
+    };
   }
   if (lists.length > 0 && !matched) {
-    return { allowed: false, rule: 'allowlist_miss', message: `Outbound HTTP not allowed: ${host}`, host };
+    return { allowed: false, rule: 'allowlist_miss', message: `Outbound ${protocol} not allowed: ${host}`, host };
   }
   return { allowed: true };
+}
+
+/**
+ * The host of a connection that is not made from a URL (an SMTP server), canonicalised by the WHATWG
+ * URL parser exactly as the host of an `http://` URL is (case, IDN to punycode, IPv4 shorthands such as
+ * `0x7f000001`, IPv6 literals with or without brackets), so the lists and the SSRF guard see what they
+ * would see for HTTP. `null` unless the text is one bare host name or address: no port, user info,
+ * path, percent-encoding or IPv6 zone.
+ */
+export function connectionHost(raw: string): string | null {
+  const text = raw.trim();
+  if (text === '' || /[\s/\\?#@%]/.test(text)) return null;
+  let authority = text;
+  if (isIP(text) === 6) authority = `[${text}]`;
+  else if (!(text.startsWith('[') && text.endsWith(']')) && /[:[\]]/.test(text)) return null;
+  let url: URL;
+  try {
+    url = new URL(`http://${authority}/`);
+  } catch {
+    return null;
+  }
+  if (url.port !== '' || url.username !== '' || url.password !== '') return null;
+  const host = normaliseHost(url.hostname);
+  return host === '' ? null : host;
 }
 
 function patterns(list: unknown): string[] {

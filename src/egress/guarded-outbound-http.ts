@@ -5,12 +5,26 @@
  * to is blocked. The check runs on the addresses actually connected to, so DNS rebinding between the
  * URL check and the connect cannot slip through. IP-literal hosts skip DNS and are covered by the
  * URL-level check.
+ *
+ * Connections a node opens itself (SMTP) go through `vetConnection`: the same host decision
+ * (`decideHost`), then the host is resolved once, every address passes the same address guard, and
+ * the node connects to the vetted address, never to the name again. Blocks of either kind go to the
+ * same `onBlocked` (the block log), with the target in URL form (`smtp://host:port`).
  */
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP, LookupFunction } from 'node:net';
 import { Agent, fetch as undiciFetch, RequestInit as UndiciRequestInit } from 'undici';
 import { blockedAddressReason } from './address-guard';
-import { decideUrl, EgressBlockDecision, EgressRule, EgressSettings, normaliseHost } from './egress-policy';
+import {
+  connectionHost,
+  decideHost,
+  decideUrl,
+  EgressBlockDecision,
+  EgressProtocol,
+  EgressRule,
+  EgressSettings,
+  normaliseHost,
+} from './egress-policy';
 import { FetchOutboundHttp } from './fetch-outbound-http';
 import { OutboundError, OutboundRequest } from './outbound-http';
 
@@ -18,7 +32,7 @@ import { OutboundError, OutboundRequest } from './outbound-http';
 export interface EgressBlock {
   rule: EgressRule;
   host: string;
-  /** The URL of the blocked hop. */
+  /** The URL of the blocked hop; for a connection that is not HTTP, its URL form (`smtp://host:port`). */
   url: string;
   message: string;
   origin?: OutboundRequest['origin'];
@@ -41,6 +55,43 @@ export interface GuardedOutboundHttpOptions {
    * URL-level check refuses regardless. Leave unset in production.
    */
   trustAddress?: (ip: string) => boolean;
+}
+
+/** A connection a node opens itself instead of an HTTP request (SMTP), to be vetted before connecting. */
+export interface OutboundConnectTarget {
+  /** The protocol, also the scheme of the target's URL form in messages and the block log. */
+  protocol: 'smtp';
+  /** As configured: a host name or IP literal (bracketed or not), nothing else. */
+  host: string;
+  port: number;
+  /** The run and node, for the workflow allowlist, the block log and the secrets it masks. */
+  origin?: OutboundRequest['origin'];
+}
+
+/** Where a vetted connection goes: connect to `address`, and never resolve `host` again. */
+export interface VettedConnection {
+  /** The host the policy decided on (canonical: lower-case, punycode, IPv6 without brackets). */
+  host: string;
+  /** The address to connect to: resolved once, and passed by the address guard unless private networks are allowed. */
+  address: string;
+  /** The TLS server name (SNI and certificate check): the host name; undefined for an IP literal. */
+  servername?: string;
+  /** The target in URL form, e.g. `smtp://mail.example.com:587`. */
+  url: string;
+}
+
+/** The part of an outbound client that vets connections which are not HTTP requests. */
+export interface OutboundConnectionGuard {
+  /** Resolves when the connection may be made; fails with `EgressBlockedError` (recorded) or another `OutboundError`. */
+  vetConnection(target: OutboundConnectTarget): Promise<VettedConnection>;
+}
+
+/** The connection guard of an outbound client, if it has one (`GuardedOutboundHttp` does, a bare `FetchOutboundHttp` does not). */
+export function connectionGuardOf(client: unknown): OutboundConnectionGuard | undefined {
+  const candidate = client as Partial<OutboundConnectionGuard> | null | undefined;
+  return candidate && typeof candidate.vetConnection === 'function'
+    ? (candidate as OutboundConnectionGuard)
+    : undefined;
 }
 
 /** A blocked request. `message` is the node error text `{"error":"egress_blocked",…}` (reference 5.7). */
@@ -92,24 +143,77 @@ class ConnectBlockedError extends Error {
   }
 }
 
-export class GuardedOutboundHttp extends FetchOutboundHttp {
+export class GuardedOutboundHttp extends FetchOutboundHttp implements OutboundConnectionGuard {
   private readonly settings: EgressSettings;
   private readonly onBlocked: GuardedOutboundHttpOptions['onBlocked'];
   private readonly agent: Agent | undefined;
+  private readonly resolve: (host: string) => Promise<string[]>;
+  private readonly trustAddress: ((ip: string) => boolean) | undefined;
 
   constructor(options: GuardedOutboundHttpOptions) {
     super({ maxResponseBytes: options.maxResponseBytes, maxRedirects: options.maxRedirects });
     this.settings = options.settings;
     this.onBlocked = options.onBlocked;
+    this.resolve = options.resolve ?? systemResolve;
+    this.trustAddress = options.trustAddress;
     this.agent = options.settings.allowPrivateNetworks
       ? undefined
-      : new Agent({ connect: { lookup: guardedLookup(options.resolve ?? systemResolve, options.trustAddress) } });
+      : new Agent({ connect: { lookup: guardedLookup(this.resolve, this.trustAddress) } });
   }
 
   protected override async checkUrl(url: URL, req: OutboundRequest): Promise<void> {
-    const allowlist = (req.origin as { egressAllowlist?: unknown } | undefined)?.egressAllowlist;
-    const decision = decideUrl(url, Array.isArray(allowlist) ? (allowlist as string[]) : [], this.settings);
-    if (!decision.allowed) await this.block(decision, url, req);
+    const decision = decideUrl(url, allowlistOf(req.origin), this.settings);
+    if (!decision.allowed) await this.block(decision, url.href, req.origin);
+  }
+
+  /**
+   * Vets a connection that is not an HTTP request (SMTP) by the same policy as an HTTP hop: the host
+   * decision (`decideHost`: deny list, SSRF guard on literals and metadata names, default-deny, the
+   * workflow allowlist intersected with `ALLOWED_HTTP_DOMAINS`), then one resolution whose every
+   * address must pass the address guard (unless private networks are allowed). The caller connects
+   * to `address` only, so DNS cannot change between this check and the connect.
+   */
+  async vetConnection(target: OutboundConnectTarget): Promise<VettedConnection> {
+    const protocol: EgressProtocol = 'SMTP';
+    const host = connectionHost(target.host);
+    if (host === null) throw new OutboundError(`${protocol} host is not a valid host name or address`, 'network');
+    if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) {
+      throw new OutboundError(`${protocol} port must be a port number (1-65535)`, 'network');
+    }
+    const literal = isIP(host) !== 0;
+    const url = `${target.protocol}://${isIP(host) === 6 ? `[${host}]` : host}:${target.port}`;
+    const decision = decideHost(host, allowlistOf(target.origin), this.settings, protocol);
+    if (!decision.allowed) return this.block(decision, url, target.origin);
+    // An IP literal is its own address, and the host decision above already ran the guard on it.
+    if (literal) return { host, address: host, url };
+
+    let addresses: string[];
+    try {
+      addresses = (await this.resolve(host)).filter((address) => isIP(address) !== 0);
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      if (code !== 'ENOTFOUND' && code !== 'ENODATA') {
+        throw new OutboundError(`${protocol} host lookup failed: ${host}`, 'network');
+      }
+      addresses = [];
+    }
+    if (addresses.length === 0) throw new OutboundError(`${protocol} host not found: ${host}`, 'network');
+    if (!this.settings.allowPrivateNetworks) {
+      const refused = firstBlockedAddress(addresses, this.trustAddress);
+      if (refused) {
+        return this.block(
+          {
+            allowed: false,
+            rule: 'ssrf',
+            host,
+            message: `Outbound ${protocol} blocked by SSRF guard: ${host} (${refused.reason})`,
+          },
+          url,
+          target.origin,
+        );
+      }
+    }
+    return { host, address: addresses[0], servername: host, url };
   }
 
   protected override async doFetch(url: URL, init: RequestInit, req: OutboundRequest): Promise<Response> {
@@ -128,8 +232,8 @@ export class GuardedOutboundHttp extends FetchOutboundHttp {
           host,
           message: `Outbound HTTP blocked by SSRF guard: ${host} (${refused.reason})`,
         },
-        url,
-        req,
+        url.href,
+        req.origin,
       );
     }
   }
@@ -143,20 +247,32 @@ export class GuardedOutboundHttp extends FetchOutboundHttp {
     await this.close();
   }
 
-  private async block(decision: EgressBlockDecision, url: URL, req: OutboundRequest): Promise<never> {
+  private async block(decision: EgressBlockDecision, url: string, origin: OutboundRequest['origin']): Promise<never> {
     try {
-      await this.onBlocked({
-        rule: decision.rule,
-        host: decision.host,
-        url: url.href,
-        message: decision.message,
-        origin: req.origin,
-      });
+      await this.onBlocked({ rule: decision.rule, host: decision.host, url, message: decision.message, origin });
     } catch {
       // Recording a block must never turn it into a different failure.
     }
-    throw new EgressBlockedError(decision, url.href);
+    throw new EgressBlockedError(decision, url);
   }
+}
+
+/** The workflow allowlist of a call, read defensively (it comes from the run snapshot). */
+function allowlistOf(origin: OutboundRequest['origin']): string[] {
+  const allowlist = (origin as { egressAllowlist?: unknown } | undefined)?.egressAllowlist;
+  return Array.isArray(allowlist) ? (allowlist as string[]) : [];
+}
+
+/** The first address the address guard refuses (and the test seam does not trust), with the reason. */
+function firstBlockedAddress(
+  addresses: readonly string[],
+  trust?: (ip: string) => boolean,
+): { address: string; reason: string } | undefined {
+  for (const address of addresses) {
+    const reason = blockedAddressReason(address);
+    if (reason && !trust?.(address)) return { address, reason };
+  }
+  return undefined;
 }
 
 function systemResolve(host: string): Promise<string[]> {
@@ -178,12 +294,10 @@ function guardedLookup(resolve: (host: string) => Promise<string[]>, trust?: (ip
     resolve(hostname).then(
       (resolved) => {
         const addresses = resolved.filter((address) => isIP(address) !== 0);
-        for (const address of addresses) {
-          const reason = blockedAddressReason(address);
-          if (reason && !trust?.(address)) {
-            callback(new ConnectBlockedError(hostname, address, reason), '');
-            return;
-          }
+        const refused = firstBlockedAddress(addresses, trust);
+        if (refused) {
+          callback(new ConnectBlockedError(hostname, refused.address, refused.reason), '');
+          return;
         }
         const usable = addresses
           .map((address) => ({ address, family: isIP(address) }))

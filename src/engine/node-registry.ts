@@ -76,7 +76,6 @@ export class NodeRegistry {
         mailgunBaseUrl: config.providers.mailgunBaseUrl,
         mailgunEuBaseUrl: config.providers.mailgunEuBaseUrl,
         sesEndpoint: (region) => config.providers.sesBaseUrl.replace('{region}', region),
-        smtpGuard: (host) => gates.smtpHost(host),
       }),
       ...Object.fromEntries(
         ['messaging', 'slack', 'teams', 'microsoftteams', 'googlechat'].map((kind) => [kind, messaging]),

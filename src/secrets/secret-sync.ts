@@ -1,5 +1,10 @@
 /** What auto-sync (reference §9.3, fixed per SPEC §9 item 10) collects from a saved workflow graph. */
 
+import { emailProvider as emailNodeProvider, type Provider as EmailProvider } from '../engine/nodes/email.node';
+import { httpAuthType, type HttpAuthType } from '../engine/nodes/http.node';
+import { usesWorkflowHeaderSecret } from '../engine/nodes/messaging.node';
+import { detectMessagingPlatform, type MessagingPlatform } from '../plans/plan-assessment';
+
 export interface SecretRef {
   group: string;
   service: string;
@@ -16,33 +21,160 @@ export interface FoundSecret {
 }
 
 type Json = Record<string, unknown>;
-type Platform = 'slack' | 'teams' | 'googlechat';
-type Rule = { group: string; service: string; paramKey: string };
 
-/** Keyed by the provider name lower-cased with separators removed (`amazon ses`, `amazon_ses`, `AmazonSes` → `amazonses`). */
-const EMAIL_RULES: Record<string, Rule> = {
-  mailgun: { group: 'email', service: 'mailgun', paramKey: 'apiKey' },
-  sendgrid: { group: 'email', service: 'sendgrid', paramKey: 'apiKey' },
-  smtp: { group: 'email', service: 'smtp', paramKey: 'smtpPassword' },
-  amazonses: { group: 'email', service: 'amazon_ses', paramKey: 'awsSecretKey' },
+/**
+ * One credential param of an action node and where auto-sync files its value in the store
+ * (`group:service:<auto name>`).
+ */
+export interface CredentialField {
+  readonly paramKey: string;
+  readonly group: string;
+  readonly service: string;
+  /** The node reads the param only when this holds (Teams: a header option). Ignored when ambiguous. */
+  readonly when?: (params: Json) => boolean;
+  /** Listed by §9.3 although no engine node reads it: still a credential typed into a saved graph. */
+  readonly notReadByEngine?: true;
+}
+
+/** Which variants (provider, platform, auth type) a node uses. */
+export interface VariantChoice<V extends string> {
+  /** What the node itself would use, plus any other variant the graph explicitly names. */
+  readonly variants: readonly V[];
+  /** The graph does not say which variant applies: every variant's fields present are collected too. */
+  readonly ambiguous: boolean;
+}
+
+/** The credential params of one action kind, by variant, and how a node's variant is resolved. */
+export interface NodeCredentials<V extends string = string> {
+  readonly variants: Readonly<Record<V, readonly CredentialField[]>>;
+  resolve(node: { type: string; data: Json; params: Json }): VariantChoice<V>;
+}
+
+const field = (group: string, service: string, paramKey: string, extra: Partial<CredentialField> = {}) => ({
+  group,
+  service,
+  paramKey,
+  ...extra,
+});
+const choose = <V extends string>(variants: Iterable<V>, ambiguous = false): VariantChoice<V> => ({
+  variants: [...new Set(variants)],
+  ambiguous,
+});
+
+/**
+ * Email (engine: src/engine/nodes/email.node.ts). Keyed by the node's own `Provider` type, so a provider
+ * added to the node does not compile until it is listed here. `awsAccessKey` is the access key *id*,
+ * which every signed request carries in clear; the secret is `awsSecretKey`.
+ */
+const EMAIL_CREDENTIALS: NodeCredentials<EmailProvider> = {
+  variants: {
+    smtp: [field('email', 'smtp', 'smtpPassword')],
+    sendgrid: [field('email', 'sendgrid', 'apiKey')],
+    mailgun: [field('email', 'mailgun', 'apiKey')],
+    amazon_ses: [field('email', 'amazon_ses', 'awsSecretKey')],
+  },
+  resolve: ({ type, data, params }) => {
+    const used: EmailProvider[] = [];
+    try {
+      used.push(emailNodeProvider(data, params));
+    } catch {
+      // The node refuses the provider; the graph may still name one below, else it is ambiguous.
+    }
+    // Every field that names a provider, the engine's two (in its order) before the UI type suffix.
+    let named = [data.emailProvider, params.service].map(namedEmailProvider).filter((p) => p !== undefined);
+    if (named.length === 0) {
+      const suffix = /^actionemail/i.test(type) ? type.slice('actionEmail'.length) : '';
+      named = [namedEmailProvider(suffix)].filter((p) => p !== undefined);
+    }
+    const known = named.filter((p): p is EmailProvider => p !== null);
+    return choose([...used, ...known], named.length === 0 || known.length < named.length);
+  },
 };
 
-const AUTH_RULES: Record<'webhook' | 'http', Record<string, Rule>> = {
-  webhook: {
-    basic: { group: 'webhook', service: 'basic_auth', paramKey: 'authPassword' },
-    bearer: { group: 'webhook', service: 'bearer_token', paramKey: 'authToken' },
+/** Undefined when blank, null when it names no provider; any case and separators (`Amazon-SES`). */
+function namedEmailProvider(value: unknown): EmailProvider | null | undefined {
+  const text = compact(str(value) ?? '');
+  if (text === '') return undefined;
+  const providers = Object.keys(EMAIL_CREDENTIALS.variants) as EmailProvider[];
+  return providers.find((provider) => compact(provider) === text) ?? null;
+}
+
+/**
+ * Messaging (engine: src/engine/nodes/messaging.node.ts): the platform by the node's own detection.
+ * Slack delivery itself uses the webhook URL or an OAuth connection; §9.3 still moves a `token`.
+ */
+const MESSAGING_CREDENTIALS: NodeCredentials<MessagingPlatform> = {
+  variants: {
+    slack: [field('messaging', 'slack', 'token', { notReadByEngine: true })],
+    teams: [field('messaging', 'teams', 'workflowHeaderSecret', { when: usesWorkflowHeaderSecret })],
+    googlechat: [],
   },
-  http: {
-    basic: { group: 'http', service: 'basic_auth', paramKey: 'password' },
-    bearer: { group: 'http', service: 'bearer_token', paramKey: 'token' },
+  resolve: (node) => {
+    const platform = detectMessagingPlatform(node);
+    return platform ? choose([platform]) : choose([], true);
   },
 };
 
-const SLACK_RULE: Rule = { group: 'messaging', service: 'slack', paramKey: 'token' };
-const TEAMS_RULE: Rule = { group: 'messaging', service: 'teams', paramKey: 'workflowHeaderSecret' };
-const TEAMS_HEADER_SECRET_OPTION = 'header secret auth';
+/** HTTP (engine: src/engine/nodes/http.node.ts): the node's auth type, plus a loosely spelled one. */
+const HTTP_CREDENTIALS: NodeCredentials<HttpAuthType> = {
+  variants: {
+    basic: [field('http', 'basic_auth', 'password')],
+    bearer: [field('http', 'bearer_token', 'token')],
+    none: [],
+  },
+  resolve: ({ params }) => choose([httpAuthType(params), spelledAuthType(params.authType)]),
+};
 
-/** Engine aliases of the messaging router (reference §5.6). */
+/** The UI's webhook action (§9.3). No engine node runs it (the registry skips the action type). */
+const WEBHOOK_CREDENTIALS: NodeCredentials<HttpAuthType> = {
+  variants: {
+    basic: [field('webhook', 'basic_auth', 'authPassword', { notReadByEngine: true })],
+    bearer: [field('webhook', 'bearer_token', 'authToken', { notReadByEngine: true })],
+    none: [],
+  },
+  resolve: ({ params }) => choose([spelledAuthType(params.authType)]),
+};
+
+function spelledAuthType(value: unknown): HttpAuthType {
+  const text = compact(str(value) ?? '');
+  return text === 'basic' || text === 'bearer' ? text : 'none';
+}
+
+/** Type-checks one kind against its own variant type, then files it in the untyped table. */
+const erase = <V extends string>(credentials: NodeCredentials<V>) => credentials as unknown as NodeCredentials;
+
+/**
+ * Every action kind (see `credentialKind`) and its credential params: the one table auto-sync reads.
+ * `null`: the kind's node reads no credential param. A kind that is not listed (an action node added
+ * with `npm run g:node` and not declared here yet) gets every param whose name looks like a credential
+ * (`CREDENTIAL_PARAM_NAME`) collected; the spec fails until every registered action kind is listed.
+ */
+export const NODE_CREDENTIALS: Readonly<Record<string, NodeCredentials | null>> = {
+  email: erase(EMAIL_CREDENTIALS),
+  messaging: erase(MESSAGING_CREDENTIALS),
+  http: erase(HTTP_CREDENTIALS),
+  webhook: erase(WEBHOOK_CREDENTIALS),
+  code: null,
+  sheets: null,
+  notion: null,
+  asana: null,
+};
+
+/** A param name that holds a credential (`apiKey`, `smtpPassword`, `awsSecretKey`, `token`, ...). */
+export const CREDENTIAL_PARAM_NAME = /pass(?:word|wd)|secret|token|api_?key|private_?key|credential/i;
+
+/** UI node types without `data.actionType`: the same prefixes as the engine's registry (node-registry.ts). */
+const ACTION_FROM_TYPE: [RegExp, string][] = [
+  [/^actionhttp/i, 'http'],
+  [/^actioncode/i, 'code'],
+  [/^actionemail/i, 'email'],
+  [/^action(slack|teams|googlechat)/i, 'messaging'],
+  [/^actionsheets/i, 'sheets'],
+  [/^actionnotion/i, 'notion'],
+  [/^actionasana/i, 'asana'],
+];
+
+/** The registry's action keys that run the messaging node (reference §5.6). */
 const MESSAGING_KINDS = new Set(['messaging', 'slack', 'teams', 'microsoftteams', 'googlechat']);
 
 const isObject = (value: unknown): value is Json =>
@@ -86,77 +218,68 @@ function isActionNode(type: unknown): type is string {
   return typeof type === 'string' && type.startsWith('action');
 }
 
-/** Lower-cased `data.actionType`, else derived from the UI node type. */
-function actionKind(type: string, data: Json): string {
-  const declared = lower(data.actionType);
-  if (declared) return MESSAGING_KINDS.has(declared) ? 'messaging' : declared;
-  const suffix = type.slice('action'.length).toLowerCase();
-  if (suffix.startsWith('email')) return 'email';
-  if (MESSAGING_KINDS.has(suffix)) return 'messaging';
-  return suffix;
+/**
+ * The action kind of an action node, as the engine's registry routes it: lower-cased `data.actionType`
+ * (messaging aliases → `messaging`), else the UI type's prefix (`actionHttpRequest` → `http`), else
+ * the rest of the UI type (`actionWebhook` → `webhook`). '' when nothing names one.
+ */
+export function credentialKind(node: unknown): string {
+  if (!isObject(node) || !isActionNode(node.type)) return '';
+  const declared = isObject(node.data) ? lower(node.data.actionType) : '';
+  const kind =
+    declared ||
+    ACTION_FROM_TYPE.find(([pattern]) => pattern.test(node.type as string))?.[1] ||
+    node.type.slice('action'.length).toLowerCase();
+  return MESSAGING_KINDS.has(kind) ? 'messaging' : kind;
 }
 
-/** params.service, then data.emailProvider (what the engine reads), then the UI type suffix (`actionEmailAmazonSes`). */
-function emailProvider(type: string, data: Json, params: Json): string {
-  const declared = lower(params.service) || lower(data.emailProvider);
-  if (declared) return compact(declared);
-  return type.startsWith('actionEmail') ? compact(type.slice('actionEmail'.length)) : '';
+/**
+ * The credential params auto-sync collects from an action node, most specific first: the fields of
+ * the variants the node uses (and any other variant the graph names), then, when the variant is
+ * ambiguous, the fields of every variant. One entry per param.
+ */
+export function credentialFields(node: { type: string; data: Json; params: Json }): CredentialField[] {
+  const kind = credentialKind(node);
+  if (kind === '') return [];
+  if (!Object.prototype.hasOwnProperty.call(NODE_CREDENTIALS, kind)) return guessedFields(kind, node.params);
+  const credentials = NODE_CREDENTIALS[kind];
+  if (!credentials) return [];
+  const choice = credentials.resolve(node);
+  const fields = choice.variants.flatMap((v) =>
+    (lookup(credentials.variants, v) ?? []).filter((f) => !f.when || f.when(node.params)),
+  );
+  if (choice.ambiguous) fields.push(...Object.values(credentials.variants).flat());
+  const byParam = new Map<string, CredentialField>();
+  for (const f of fields) if (!byParam.has(f.paramKey)) byParam.set(f.paramKey, f);
+  return [...byParam.values()];
 }
 
-function detectPlatformIn(text: string): Platform | null {
-  if (text.includes('slack')) return 'slack';
-  if (text.includes('teams') || text.includes('microsoft')) return 'teams';
-  if (text.includes('googlechat') || (text.includes('google') && text.includes('chat'))) return 'googlechat';
-  return null;
+/** An action kind nobody declared: every param named like a credential, filed under `action:<kind>`. */
+function guessedFields(kind: string, params: Json): CredentialField[] {
+  const service = compact(kind).slice(0, 100) || 'unknown';
+  return Object.keys(params)
+    .filter((key) => CREDENTIAL_PARAM_NAME.test(key))
+    .map((key) => field('action', service, key));
 }
 
-/** Same precedence as the engine (reference §5.6): the first field that names a platform wins. */
-function detectPlatform(type: string, data: Json, params: Json): Platform | null {
-  const candidates = [
-    params.platform,
-    params.service,
-    params.provider,
-    data.nodeType,
-    data.actionKey,
-    data.actionType,
-    data.label,
-    type,
-  ];
-  for (const candidate of candidates) {
-    const platform = detectPlatformIn(lower(candidate));
-    if (platform) return platform;
-  }
-  return null;
-}
-
-function ruleFor(type: string, data: Json, params: Json): Rule | undefined {
-  const kind = actionKind(type, data);
-  switch (kind) {
-    case 'email':
-      return lookup(EMAIL_RULES, emailProvider(type, data, params));
-    case 'messaging': {
-      const platform = detectPlatform(type, data, params);
-      if (platform === 'slack') return SLACK_RULE;
-      if (platform === 'teams' && lower(params.workflowOption) === TEAMS_HEADER_SECRET_OPTION) return TEAMS_RULE;
-      return undefined;
-    }
-    case 'webhook':
-    case 'http':
-      return lookup(AUTH_RULES[kind], lower(params.authType));
-    default:
-      return undefined;
-  }
-}
-
-/** Table of §9.3: email (params.service mailgun/sendgrid/smtp/`amazon ses` (also accept amazon_ses) → email/mailgun apiKey, email/sendgrid apiKey, email/smtp smtpPassword, email/amazon_ses awsSecretKey), messaging Slack → messaging/slack params.token, messaging Teams with params.workflowOption === 'Header Secret Auth' → messaging/teams params.workflowHeaderSecret, webhook authType basic/bearer → webhook/basic_auth authPassword, webhook/bearer_token authToken; http authType basic/bearer → http/basic_auth password, http/bearer_token token. Non-empty trimmed values only (the trimmed value is returned). Values that already are secret references (see isSecretReference) or contain a `{{` template are NOT collected. Untrusted input: never throw. */
+/**
+ * Collects the credential params of every action node (see `NODE_CREDENTIALS`): the table of §9.3 —
+ * email mailgun/sendgrid `apiKey`, smtp `smtpPassword`, amazon_ses `awsSecretKey`; messaging Slack
+ * `token`, Teams with a header `workflowOption` `workflowHeaderSecret`; webhook basic/bearer
+ * `authPassword`/`authToken`; http basic/bearer `password`/`token` — with the provider, platform and
+ * auth type resolved by the engine nodes' own functions, so sync and node cannot disagree; any other
+ * provider the graph names is collected too, and an ambiguous one collects every credential present.
+ * Non-empty trimmed values only (the trimmed value is returned). Values that already are secret
+ * references (see isSecretReference) or contain a `{{` template are NOT collected. Untrusted input:
+ * never throw.
+ */
 export function collectGraphSecrets(graph: unknown): FoundSecret[] {
   const found: FoundSecret[] = [];
   const nodes = isObject(graph) ? graph.nodes : undefined;
   if (!Array.isArray(nodes)) return found;
   for (const node of nodes) {
     try {
-      const secret = collectNodeSecret(node);
-      if (secret) found.push(secret);
+      found.push(...collectNodeSecrets(node));
     } catch {
       // A hostile node (throwing getter, proxy) must not stop the save; it simply contributes nothing.
     }
@@ -164,16 +287,19 @@ export function collectGraphSecrets(graph: unknown): FoundSecret[] {
   return found;
 }
 
-function collectNodeSecret(node: unknown): FoundSecret | undefined {
-  if (!isObject(node) || typeof node.id !== 'string' || !isActionNode(node.type)) return undefined;
-  const data = node.data;
-  if (!isObject(data) || !isObject(data.params)) return undefined;
+function collectNodeSecrets(node: unknown): FoundSecret[] {
+  if (!isObject(node) || typeof node.id !== 'string' || !isActionNode(node.type)) return [];
+  const { id, type, data } = node;
+  if (!isObject(data) || !isObject(data.params)) return [];
   const params = data.params;
-  const rule = ruleFor(node.type, data, params);
-  if (!rule || !Object.prototype.hasOwnProperty.call(params, rule.paramKey)) return undefined;
-  const value = str(params[rule.paramKey])?.trim();
-  if (!value || value.includes('{{') || isSecretReference(value)) return undefined;
-  return { nodeId: node.id, paramKey: rule.paramKey, group: rule.group, service: rule.service, value };
+  const found: FoundSecret[] = [];
+  for (const { paramKey, group, service } of credentialFields({ type, data, params })) {
+    if (!Object.prototype.hasOwnProperty.call(params, paramKey)) continue;
+    const value = str(params[paramKey])?.trim();
+    if (!value || value.includes('{{') || isSecretReference(value)) continue;
+    found.push({ nodeId: id, paramKey, group, service, value });
+  }
+  return found;
 }
 
 /** Returns a deep copy of the graph where each found secret's param value is replaced by the given reference string. `replacements` maps `${nodeId}\u0000${paramKey}` → reference. Untrusted input; never mutate the input. */

@@ -2,8 +2,14 @@ import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
+import type { EgressSettings } from '../../egress/egress-policy';
 import { FetchOutboundHttp } from '../../egress/fetch-outbound-http';
-import { OutboundError } from '../../egress/outbound-http';
+import {
+  GuardedOutboundHttp,
+  type EgressBlock,
+  type GuardedOutboundHttpOptions,
+} from '../../egress/guarded-outbound-http';
+import { type OutboundHttp } from '../../egress/outbound-http';
 import { NodeError, type NodeContext } from '../node-types';
 import { EmailNode, signAwsRequest, smtpTlsOptions, type EmailNodeOptions } from './email.node';
 
@@ -25,6 +31,8 @@ interface Delivered {
   to: string[];
   secure: boolean;
   user: string | undefined;
+  /** The TLS server name (SNI) the client asked for. */
+  servername: string | undefined;
   raw: string;
 }
 
@@ -44,12 +52,17 @@ const failure = async (promise: Promise<unknown>): Promise<NodeError> => {
 const listen = (server: { listen: (port: number, host: string, cb: () => void) => unknown }, addr: () => unknown) =>
   new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((addr() as AddressInfo).port)));
 
-function nodeContext(signal = new AbortController().signal): NodeContext {
+function nodeContext(
+  signal = new AbortController().signal,
+  http: OutboundHttp = new FetchOutboundHttp({ maxResponseBytes: 1e6 }),
+  egressAllowlist: string[] = [],
+): NodeContext {
   return {
     context,
-    run: { runId: 'run-1', workflowId: 'wf-1', ownerId: 'user-1', workspaceId: null },
+    run: { runId: 'run-1', workflowId: 'wf-1', ownerId: 'user-1', workspaceId: null, egressAllowlist },
     signal,
-    http: new FetchOutboundHttp({ maxResponseBytes: 1e6 }),
+    http,
+    secrets: [PASSWORD],
     now: () => new Date(),
   };
 }
@@ -140,6 +153,7 @@ describe('EmailNode SMTP (real smtp-server)', () => {
           to: session.envelope.rcptTo.map((r) => r.address),
           secure: session.secure,
           user: typeof session.user === 'string' ? session.user : undefined,
+          servername: (session as { servername?: string }).servername,
           raw: Buffer.concat(chunks).toString('utf8'),
         });
         callback();
@@ -175,15 +189,33 @@ describe('EmailNode SMTP (real smtp-server)', () => {
     body: 'Hello {{Hook.name}}, your order shipped.',
     ...extra,
   });
+  /** The production egress client, private networks allowed (the server is on 127.0.0.1) unless a test says otherwise. */
+  const guarded = (settings: Partial<EgressSettings> = {}, over: Partial<GuardedOutboundHttpOptions> = {}) =>
+    new GuardedOutboundHttp({
+      maxResponseBytes: 1e6,
+      settings: {
+        allowedDomains: [],
+        disallowedDomains: [],
+        defaultDeny: false,
+        allowPrivateNetworks: true,
+        ...settings,
+      },
+      onBlocked: (block) => {
+        blocks.push(block);
+      },
+      ...over,
+    });
+  const blocks: EgressBlock[] = [];
   const run = (
     params: Record<string, unknown>,
     options?: Partial<EmailNodeOptions>,
     extra = {},
     signal?: AbortSignal,
+    egress: { http?: OutboundHttp; allowlist?: string[] } = {},
   ) =>
     node(options).execute(
       { id: 'email-1', type: 'action', data: { actionType: 'email', params, ...extra } },
-      nodeContext(signal),
+      nodeContext(signal, egress.http ?? guarded(), egress.allowlist),
     );
 
   beforeAll(async () => {
@@ -203,6 +235,7 @@ describe('EmailNode SMTP (real smtp-server)', () => {
 
   beforeEach(() => {
     delivered.length = 0;
+    blocks.length = 0;
     connections = 0;
   });
 
@@ -224,19 +257,6 @@ describe('EmailNode SMTP (real smtp-server)', () => {
   it('accepts a numeric port and the explicit starttls mode', async () => {
     await run(smtpParams({ smtpPort, smtpTlsMode: 'starttls', to: 'ada@example.com' }));
     expect(delivered).toHaveLength(1);
-  });
-
-  it('calls the egress guard with the host before connecting, and a refusal stops the send', async () => {
-    const guard = jest.fn(async () => undefined);
-    await run(smtpParams(), { smtpGuard: guard });
-    expect(guard).toHaveBeenCalledWith('127.0.0.1');
-
-    const refuse = jest.fn(async () => {
-      throw new OutboundError('Egress blocked: 127.0.0.1 is a private address', 'blocked');
-    });
-    const err = await failure(run(smtpParams(), { smtpGuard: refuse }));
-    expect(err.message).toBe('Egress blocked: 127.0.0.1 is a private address');
-    expect(connections).toBe(1);
   });
 
   it('never sends in plaintext: a server without STARTTLS fails the node', async () => {
@@ -289,6 +309,138 @@ describe('EmailNode SMTP (real smtp-server)', () => {
     const pending = run(smtpParams({ smtpPort: silentPort }), {}, {}, controller.signal);
     setTimeout(() => controller.abort(), 100);
     expect((await failure(pending)).message).toBe('Email sending aborted');
+  });
+
+  describe('egress policy (same as HTTP: allowlists, default-deny, address guard, block log)', () => {
+    const blockedError = (err: NodeError) => JSON.parse(err.message) as Record<string, unknown>;
+
+    it('delivers to an allowlisted host name, resolved once, connected by address, with the name as TLS server name', async () => {
+      const lookups: string[] = [];
+      // A rebinding resolver: the first answer is the local server, any later one a private address.
+      const http = guarded(
+        { allowPrivateNetworks: false },
+        {
+          resolve: async (host) => {
+            lookups.push(host);
+            return lookups.length === 1 ? ['127.0.0.1'] : ['10.0.0.7'];
+          },
+          trustAddress: (ip) => ip === '127.0.0.1',
+        },
+      );
+      const result = await run(smtpParams({ smtpHost: 'Mail.Example.TEST.' }), {}, {}, undefined, {
+        http,
+        allowlist: ['mail.example.test'],
+      });
+      expect(result).toEqual({ outputs: { sent: true, service: 'SMTP', recipient_count: 2 } });
+      expect(lookups).toEqual(['mail.example.test']);
+      expect(delivered).toHaveLength(1);
+      expect(delivered[0].secure).toBe(true);
+      expect(delivered[0].servername).toBe('mail.example.test');
+      expect(blocks).toEqual([]);
+    });
+
+    it('refuses a host outside the workflow allowlist before connecting and reports the block without the password', async () => {
+      const err = await failure(run(smtpParams(), {}, {}, undefined, { allowlist: ['mail.example.com'] }));
+      expect(blockedError(err)).toEqual({
+        error: 'egress_blocked',
+        host: '127.0.0.1',
+        message: 'Outbound SMTP not allowed: 127.0.0.1',
+        rule: 'allowlist_miss',
+      });
+      expect(connections).toBe(0);
+      expect(blocks).toEqual([
+        {
+          rule: 'allowlist_miss',
+          host: '127.0.0.1',
+          url: `smtp://127.0.0.1:${smtpPort}`,
+          message: 'Outbound SMTP not allowed: 127.0.0.1',
+          origin: expect.objectContaining({ workflowId: 'wf-1', runId: 'run-1', nodeId: 'email-1', ownerId: 'user-1' }),
+        },
+      ]);
+      expect(JSON.stringify({ err: err.message, blocks: blocks.map(({ origin: _o, ...b }) => b) })).not.toContain(
+        PASSWORD,
+      );
+    });
+
+    it('EGRESS_DEFAULT_DENY refuses an unlisted SMTP host; ALLOWED_HTTP_DOMAINS lets a listed one through', async () => {
+      const err = await failure(run(smtpParams(), {}, {}, undefined, { http: guarded({ defaultDeny: true }) }));
+      expect(blockedError(err)).toEqual({
+        error: 'egress_blocked',
+        host: '127.0.0.1',
+        message: 'Outbound SMTP not allowed (default-deny): 127.0.0.1',
+        rule: 'default_deny',
+      });
+      expect(blocks.map((b) => [b.rule, b.url])).toEqual([['default_deny', `smtp://127.0.0.1:${smtpPort}`]]);
+      expect(connections).toBe(0);
+
+      const listed = guarded({ defaultDeny: true, allowedDomains: ['127.0.0.1'] });
+      await run(smtpParams(), {}, {}, undefined, { http: listed });
+      expect(delivered).toHaveLength(1);
+      // The deployment list and the workflow list intersect, as for HTTP.
+      const other = await failure(
+        run(smtpParams(), {}, {}, undefined, { http: listed, allowlist: ['mail.example.com'] }),
+      );
+      expect(blockedError(other).rule).toBe('default_deny');
+      expect(delivered).toHaveLength(1);
+    });
+
+    it('applies the deny list to SMTP hosts', async () => {
+      const err = await failure(
+        run(smtpParams(), {}, {}, undefined, { http: guarded({ disallowedDomains: ['127.0.0.1'] }) }),
+      );
+      expect(blockedError(err)).toMatchObject({
+        rule: 'denylist',
+        message: 'Outbound SMTP blocked by denylist: 127.0.0.1',
+      });
+      expect(connections).toBe(0);
+    });
+
+    it('refuses private addresses (literal, obfuscated or resolved) unless EGRESS_ALLOW_PRIVATE_NETWORKS', async () => {
+      const http = guarded(
+        { allowPrivateNetworks: false },
+        { resolve: async (host) => (host === 'internal.example.test' ? ['93.184.216.34', '10.0.0.7'] : []) },
+      );
+      const cases: [string, string, string][] = [
+        ['127.0.0.1', '127.0.0.1', 'loopback'],
+        ['0x7f000001', '127.0.0.1', 'loopback'],
+        ['[::1]', '::1', 'loopback'],
+        ['::ffff:127.0.0.1', '::ffff:7f00:1', 'loopback'],
+        ['metadata.google.internal', 'metadata.google.internal', 'metadata'],
+        ['internal.example.test', 'internal.example.test', 'private'],
+      ];
+      for (const [smtpHost, host, reason] of cases) {
+        const err = await failure(run(smtpParams({ smtpHost }), {}, {}, undefined, { http }));
+        expect(blockedError(err)).toEqual({
+          error: 'egress_blocked',
+          host,
+          message: `Outbound SMTP blocked by SSRF guard: ${host} (${reason})`,
+          rule: 'ssrf',
+        });
+      }
+      expect(blocks.map((b) => b.rule)).toEqual(cases.map(() => 'ssrf'));
+      expect(blocks[2].url).toBe(`smtp://[::1]:${smtpPort}`);
+      expect(connections).toBe(0);
+
+      // The same send with private networks allowed (the default of these tests) reaches the server.
+      await run(smtpParams());
+      expect(delivered).toHaveLength(1);
+    });
+
+    it('refuses host values that are not one bare host name or address, without echoing them', async () => {
+      for (const smtpHost of [`127.0.0.1:${smtpPort}`, 'mailer@127.0.0.1', 'mail example.com', 'host/path', '[nope]']) {
+        const err = await failure(run(smtpParams({ smtpHost })));
+        expect(err.message).toBe('SMTP host is not a valid host name or address');
+      }
+      expect(connections).toBe(0);
+    });
+
+    it('sends no SMTP through an outbound client that cannot apply the egress policy', async () => {
+      const err = await failure(
+        run(smtpParams(), {}, {}, undefined, { http: new FetchOutboundHttp({ maxResponseBytes: 1e6 }) }),
+      );
+      expect(err.message).toBe('SMTP is unavailable: the outbound client cannot apply the egress policy to it');
+      expect(connections).toBe(0);
+    });
   });
 });
 

@@ -1,6 +1,7 @@
-import { callProvider } from '../outbound';
+import { callProvider, outboundOrigin } from '../outbound';
 import { createHash, createHmac } from 'node:crypto';
 import { createTransport } from 'nodemailer';
+import { connectionGuardOf, type VettedConnection } from '../../egress/guarded-outbound-http';
 import { OutboundError, type OutboundRequest, type OutboundResponse } from '../../egress/outbound-http';
 import { NodeError, type GraphNode, type NodeContext, type NodeExecutor, type NodeResult } from '../node-types';
 import { renderDeep, renderTemplate } from '../templating';
@@ -11,11 +12,6 @@ export interface EmailNodeOptions {
   mailgunEuBaseUrl: string;
   sesEndpoint: (region: string) => string;
   /**
-   * The egress guard for SMTP hosts (SMTP does not go through `ctx.http`), called before connecting.
-   * An `OutboundError` it throws becomes the node error (its message); anything else propagates.
-   */
-  smtpGuard?: (host: string) => Promise<void>;
-  /**
    * TESTS ONLY: accept any SMTP server certificate (`tls.rejectUnauthorized = false`), so a local
    * `smtp-server` with its self-signed default certificate can be reached over STARTTLS. Never set
    * this in production wiring.
@@ -23,14 +19,16 @@ export interface EmailNodeOptions {
   allowInsecureTls?: boolean;
 }
 
-type Provider = 'smtp' | 'sendgrid' | 'mailgun' | 'amazon_ses';
+export type Provider = 'smtp' | 'sendgrid' | 'mailgun' | 'amazon_ses';
 
 /**
  * Email action (reference §5.6 "email"): SMTP, SendGrid, Mailgun or Amazon SES.
  *
  * Provider from `data.emailProvider`, else `params.service`. Recipients (`to`, SES also `toEmail`)
  * are a comma list, not templated; `subject` and `body` are templated. API providers go through
- * `ctx.http` (egress policy applies); SMTP goes through nodemailer after `smtpGuard(host)`.
+ * `ctx.http` (egress policy applies); SMTP goes through nodemailer once `ctx.http` has vetted the
+ * connection by the same policy (`vetConnection`), to the vetted address with the host as TLS server
+ * name, so DNS is asked once; a client that cannot vet connections sends no SMTP at all.
  * Errors name missing fields or a bad address but never carry param values (SPEC §9 item 22).
  * Email nodes never select a next node.
  */
@@ -71,19 +69,14 @@ export class EmailNode implements NodeExecutor {
     const to = recipients(params.to);
     const tls = smtpTlsOptions(params, port);
 
-    if (this.options.smtpGuard) {
-      try {
-        await this.options.smtpGuard(host);
-      } catch (err) {
-        if (err instanceof OutboundError) throw new NodeError(err.message);
-        throw err;
-      }
-    }
+    const target = await vetSmtp(s, host, port);
     if (s.ctx.signal.aborted) throw new NodeError('Email sending aborted');
 
     const transport = createTransport({
-      host,
+      // The vetted address, never the name: nodemailer must not resolve it again (DNS rebinding).
+      host: target.address,
       port,
+      ...(target.servername ? { servername: target.servername } : {}),
       secure: tls.secure,
       requireTLS: tls.requireTLS,
       auth: { user, pass },
@@ -277,7 +270,7 @@ const EMAIL = new RegExp(`^[A-Za-z0-9.!#$%&'*+/=?^_\`{|}~-]+@${LABEL}(?:\\.${LAB
 /** Interpolated into the SES host name, so only the AWS shape is accepted. */
 const AWS_REGION = /^[a-z]{2}(?:-[a-z0-9]+)+-\d{1,2}$/;
 
-function emailProvider(data: Record<string, unknown>, params: Record<string, unknown>): Provider {
+export function emailProvider(data: Record<string, unknown>, params: Record<string, unknown>): Provider {
   const raw = stringParam(data.emailProvider).trim() || stringParam(params.service).trim();
   const normalized = raw.toLowerCase().replace(/[\s-]+/g, '_');
   if (!PROVIDERS.has(normalized)) throw new NodeError('Unsupported email service');
@@ -357,6 +350,35 @@ export function smtpTlsOptions(
     throw new NodeError('Plaintext SMTP is not allowed: use STARTTLS or implicit TLS');
   }
   return port === 465 ? { secure: true, requireTLS: false } : { secure: false, requireTLS: true };
+}
+
+/**
+ * The SMTP connection as the egress client vets it (same policy as HTTP; a block is recorded in the
+ * block log and fails the node with `{"error":"egress_blocked",…}` naming host and reason). Bounded by
+ * the node timeout and the run signal, as nodemailer's own lookup was.
+ */
+async function vetSmtp(s: Delivery, host: string, port: number): Promise<VettedConnection> {
+  const guard = connectionGuardOf(s.ctx.http);
+  if (!guard) throw new NodeError('SMTP is unavailable: the outbound client cannot apply the egress policy to it');
+  if (s.ctx.signal.aborted) throw new NodeError('Email sending aborted');
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new NodeError('SMTP host lookup timed out')), s.timeoutMs);
+    onAbort = () => reject(new NodeError('Email sending aborted'));
+    s.ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  const vetting = guard.vetConnection({ protocol: 'smtp', host, port, origin: outboundOrigin(s.ctx, s.node) });
+  vetting.catch(() => undefined);
+  try {
+    return await Promise.race([vetting, stopped]);
+  } catch (err) {
+    if (err instanceof OutboundError) throw new NodeError(err.message);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) s.ctx.signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /** nodemailer's error codes carry the kind of failure; the server reply (never our params) adds detail. */

@@ -91,8 +91,19 @@ function addBody(
   if (bodyType === 'json' && isJson(body)) setDefaultHeader(headers, 'Content-Type', 'application/json');
 }
 
-function addAuth(headers: Record<string, string>, params: Record<string, unknown>, context: Context): void {
+export type HttpAuthType = 'basic' | 'bearer' | 'none';
+
+/**
+ * The auth scheme `addAuth` applies: `authType` lower-cased, anything else is none. Secret sync
+ * (src/secrets/secret-sync.ts) decides which credential params to collect with this same function.
+ */
+export function httpAuthType(params: Record<string, unknown>): HttpAuthType {
   const authType = typeof params.authType === 'string' ? params.authType.toLowerCase() : 'none';
+  return authType === 'basic' || authType === 'bearer' ? authType : 'none';
+}
+
+function addAuth(headers: Record<string, string>, params: Record<string, unknown>, context: Context): void {
+  const authType = httpAuthType(params);
   let authorization: string | undefined;
   if (authType === 'basic') {
     const username = stringParam(params.username);

@@ -230,9 +230,17 @@ function teamsDeliveryMethod(params: Record<string, unknown>): 'webhook' | 'dele
   throw new NodeError('Teams messages need a delivery method (Incoming Webhook or Delegated OAuth)');
 }
 
+/**
+ * Whether a Teams workflow webhook sends `workflowHeaderSecret` (the `workflowOption` names a header).
+ * Secret sync (src/secrets/secret-sync.ts) collects the secret on exactly this condition.
+ */
+export function usesWorkflowHeaderSecret(params: Record<string, unknown>): boolean {
+  return stringParam(params.workflowOption).toLowerCase().includes('header');
+}
+
 /** Workflow (Power Automate) webhooks may require a shared-secret header. */
 function workflowHeader(params: Record<string, unknown>): Record<string, string> {
-  if (!stringParam(params.workflowOption).toLowerCase().includes('header')) return {};
+  if (!usesWorkflowHeaderSecret(params)) return {};
   const name = stringParam(params.workflowHeaderName).trim();
   const secret = stringParam(params.workflowHeaderSecret).trim();
   if (name === '' || !HEADER_NAME.test(name))
