@@ -24,13 +24,13 @@ describe('secrets API (reference §9.4) and user settings (§2.16)', () => {
     expect(created.body).toEqual({
       success: true,
       outcome: 'created',
-      secrets: { email: { sendgrid: { prod: { value: MASKED, owner_id: a.userId } } } },
+      secrets: { email: { sendgrid: { prod: { value: MASKED, owner_id: a.userId, workspace_id: null } } } },
     });
     expect((await putSecret(a, 'email/sendgrid/prod', 'SG.first-value').expect(200)).body.outcome).toBe('unchanged');
     expect((await putSecret(a, 'email/sendgrid/prod', '********').expect(200)).body.outcome).toBe('unchanged');
     expect((await putSecret(a, 'email/sendgrid/prod', 'SG.second').expect(200)).body.outcome).toBe('updated');
     const list = await request(t.url).get('/api/options/secrets').set(a.auth).expect(200);
-    expect(list.body.secrets.email.sendgrid.prod).toEqual({ value: MASKED, owner_id: a.userId });
+    expect(list.body.secrets.email.sendgrid.prod).toEqual({ value: MASKED, owner_id: a.userId, workspace_id: null });
     expect(JSON.stringify(list.body)).not.toContain('SG.');
 
     const row = await t.app
@@ -94,14 +94,15 @@ describe('secrets API (reference §9.4) and user settings (§2.16)', () => {
       return { owner, admin, user, viewer, outsider, ws };
     }
 
-    it('lists the union of members’ stores with owners; membership required; viewers cannot write', async () => {
+    it('lists only what members share with the workspace; membership required; viewers cannot write', async () => {
       const { owner, user, viewer, outsider, ws } = await team();
       await putSecret(owner, 'email/smtp/main', 'pw-owner', ws).expect(200);
       await putSecret(user, 'messaging/slack/bot', 'xoxb-user', ws).expect(200);
+      await putSecret(user, 'http/bearer_token/private', 'tok-personal', undefined).expect(200);
       const list = await request(t.url).get(`/api/options/secrets?workspace=${ws}`).set(viewer.auth).expect(200);
       expect(list.body.secrets).toEqual({
-        email: { smtp: { main: { value: MASKED, owner_id: owner.userId } } },
-        messaging: { slack: { bot: { value: MASKED, owner_id: user.userId } } },
+        email: { smtp: { main: { value: MASKED, owner_id: owner.userId, workspace_id: ws } } },
+        messaging: { slack: { bot: { value: MASKED, owner_id: user.userId, workspace_id: ws } } },
       });
       const denied = await request(t.url).get(`/api/options/secrets?workspace=${ws}`).set(outsider.auth).expect(403);
       expect(denied.body.message).toBe('Workspace membership required');
@@ -148,14 +149,17 @@ describe('secrets API (reference §9.4) and user settings (§2.16)', () => {
         .delete(`/api/options/secrets/email/mailgun/eu?workspace=${ws}`)
         .set(admin.auth)
         .expect(200);
-      expect(byAdmin.body.secrets.email.mailgun).toEqual({ us: { value: MASKED, owner_id: owner.userId } });
+      expect(byAdmin.body.secrets.email.mailgun).toEqual({
+        us: { value: MASKED, owner_id: owner.userId, workspace_id: ws },
+      });
       await request(t.url).delete(`/api/options/secrets/email/mailgun/us?workspace=${ws}`).set(owner.auth).expect(200);
       await request(t.url).delete(`/api/options/secrets/email/mailgun/us?workspace=${ws}`).set(owner.auth).expect(404);
     });
 
-    it('GET /api/workspaces/:ws/secrets: ownership map for admins on a workspace plan', async () => {
+    it('GET /api/workspaces/:ws/secrets: who shares what, for admins on a workspace plan', async () => {
       const { owner, admin, user, viewer, ws } = await team();
       await putSecret(user, 'email/smtp/relay', 'pw', ws).expect(200);
+      await putSecret(viewer, 'email/smtp/personal', 'pw').expect(200);
       const res = await request(t.url).get(`/api/workspaces/${ws}/secrets`).set(admin.auth).expect(200);
       expect(res.body).toEqual({
         success: true,

@@ -472,7 +472,7 @@ describe('workflows (reference §2.1–2.7, §2.14, §3, §8.3–8.4, §10.2)', 
   });
 
   describe('secrets in saved workflows (reference §9.3, SPEC §9 items 8 and 10)', () => {
-    it('moves credentials into the owner’s store and keeps only references in the workflow', async () => {
+    it('moves credentials into the saver’s store and keeps only references in the workflow', async () => {
       const { owner, user, ws } = await team();
       const sendgrid = {
         id: 'mail',
@@ -496,28 +496,36 @@ describe('workflows (reference §2.1–2.7, §2.14, §3, §8.3–8.4, §10.2)', 
       const stored = await t.app.get(WorkflowRepository).findById(w.id);
       expect(JSON.stringify(stored!.data)).not.toContain('SG.super-secret-key');
 
-      // A member saves the same key again: no duplicate; a new key gets the next name, in the owner's store.
+      // The owner saves the same key again: no duplicate.
       const again = graph([
         trigger(),
         { ...sendgrid, data: { ...sendgrid.data, params: { ...sendgrid.data.params, apiKey: 'SG.super-secret-key' } } },
       ]);
-      const u1 = (await put(user, w.id, { name: w.name, data: again, updated_at: w.updated_at }, ws).expect(200)).body
+      const o1 = (await put(owner, w.id, { name: w.name, data: again, updated_at: w.updated_at }, ws).expect(200)).body
         .workflow;
-      expect(u1.data.nodes[1].data.params.apiKey).toBe('email:sendgrid:auto-sendgrid-1');
+      expect(o1.data.nodes[1].data.params.apiKey).toBe('email:sendgrid:auto-sendgrid-1');
+      // A member keeping the owner's personal key is refused, naming the node; nothing is saved.
+      const keeps = await put(user, w.id, { name: w.name, data: o1.data, updated_at: o1.updated_at }, ws).expect(403);
+      expect(keeps.body).toMatchObject({ code: 'forbidden', nodes: ['mail'] });
+      // A member typing the same value gets their own secret, shared with the workspace: the name
+      // does not tell them the owner holds that value.
+      const u1 = (await put(user, w.id, { name: w.name, data: again, updated_at: o1.updated_at }, ws).expect(200)).body
+        .workflow;
+      expect(u1.data.nodes[1].data.params.apiKey).toBe('email:sendgrid:auto-sendgrid-2');
       const rotated = graph([
         trigger(),
         { ...sendgrid, data: { ...sendgrid.data, params: { ...sendgrid.data.params, apiKey: 'SG.rotated-key' } } },
       ]);
       const u2 = (await put(user, w.id, { name: w.name, data: rotated, updated_at: u1.updated_at }, ws).expect(200))
         .body.workflow;
-      expect(u2.data.nodes[1].data.params.apiKey).toBe('email:sendgrid:auto-sendgrid-2');
+      expect(u2.data.nodes[1].data.params.apiKey).toBe('email:sendgrid:auto-sendgrid-3');
       const ownerSecrets = await request(t.url).get('/api/options/secrets').set(owner.auth).expect(200);
-      expect(Object.keys(ownerSecrets.body.secrets.email.sendgrid).sort()).toEqual([
-        'auto-sendgrid-1',
-        'auto-sendgrid-2',
-      ]);
+      expect(Object.keys(ownerSecrets.body.secrets.email.sendgrid)).toEqual(['auto-sendgrid-1']);
       const userSecrets = await request(t.url).get('/api/options/secrets').set(user.auth).expect(200);
-      expect(userSecrets.body.secrets).toEqual({});
+      expect(userSecrets.body.secrets.email.sendgrid).toEqual({
+        'auto-sendgrid-2': { value: expect.any(String), owner_id: user.userId, workspace_id: ws },
+        'auto-sendgrid-3': { value: expect.any(String), owner_id: user.userId, workspace_id: ws },
+      });
       // The change log never stores the plaintext either.
       const logs = await request(t.url).get(`/api/workflows/${w.id}/logs`).set(owner.auth).expect(200);
       expect(JSON.stringify(logs.body)).not.toMatch(/SG\.|tok-123456/);

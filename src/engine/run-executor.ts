@@ -201,7 +201,7 @@ export class RunExecutor {
 
     let store: Map<string, string>;
     try {
-      store = await this.secrets.decryptedStore(run.userId);
+      store = await this.secrets.decryptedStore({ ownerId: run.userId, workspaceId: run.workspaceId });
     } catch {
       return this.finish(journal, lease, 'failed', 'Failed to decrypt workflow secrets');
     }

@@ -11,7 +11,7 @@ export interface ExecutableRun {
   id: string;
   workflowId: string;
   workspaceId: string | null;
-  /** The workflow owner: their secrets are hydrated. */
+  /** The workflow owner: their secrets (and the workspace's shared ones) are hydrated. */
   userId: string;
   snapshot: Record<string, unknown>;
   /** Claims so far, this one included: a first execution has no checkpoints. */

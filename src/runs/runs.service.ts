@@ -235,6 +235,7 @@ export class RunsService {
     const { workflow } = await this.access.require(caller, workflowId, 'run');
     const base = await this.runs.findForWorkflow(workflowId, runId);
     if (!base) throw new AppError(ErrorCode.NotFound, 'Run not found');
+    await this.assertMayUseCredentials(caller, workflow, base.snapshot);
     const snapshot = rerunSnapshot(base.snapshot, {
       triggerContext: dto.context,
       startFromNodeId: dto.start_from_node_id,
@@ -255,6 +256,7 @@ export class RunsService {
       .filter((n) => n.status === 'failed')
       .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())[0];
     if (!base || !failed) throw new AppError(ErrorCode.InvalidRequest, 'No failed node found for this run');
+    await this.assertMayUseCredentials(caller, workflow, base.snapshot);
     const snapshot = resumeFromFailedSnapshot(base.snapshot, nodeRuns, failed.nodeId, {
       triggerContext: dto.context,
       egressAllowlist: workflow.egressAllowlist,
@@ -320,6 +322,7 @@ export class RunsService {
     const { workflow } = await this.access.require(caller, workflowId, 'configure');
     const deadLetter = await this.runs.findDeadLetter(workflowId, deadLetterId);
     if (!deadLetter) throw new AppError(ErrorCode.NotFound, 'Dead letter not found');
+    await this.assertMayUseCredentials(caller, workflow, deadLetter.snapshot);
     const snapshot = { ...deadLetter.snapshot, [SNAPSHOT_KEYS.egressAllowlist]: [...workflow.egressAllowlist] };
     const now = this.clock.now();
     const run = await this.runs.requeueDeadLetter(
@@ -408,6 +411,18 @@ export class RunsService {
       triggeredBy: options.triggeredBy,
       queuePriority: options.priority ?? 0,
     };
+  }
+
+  /**
+   * A rerun or requeue executes a stored graph with today's secrets: it runs under today's rules,
+   * so whoever starts it must be allowed to use every credential that graph references.
+   */
+  private assertMayUseCredentials(caller: AuthPrincipal, workflow: WorkflowEntity, graph: unknown): Promise<void> {
+    return this.secrets.assertMayUse(
+      caller.userId,
+      { ownerId: workflow.userId, workspaceId: workflow.workspaceId },
+      graph,
+    );
   }
 
   private async runWithNodes(caller: AuthPrincipal, workflowId: string, runId: string) {

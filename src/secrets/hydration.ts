@@ -13,3 +13,26 @@ export function hydrateParams(value: unknown, store: ReadonlyMap<string, string>
   }
   return value;
 }
+
+/** Every secret reference in each node's params, by node id (what `hydrateParams` would replace). */
+export function graphReferences(graph: unknown): Map<string, Set<string>> {
+  const found = new Map<string, Set<string>>();
+  const nodes = (graph as { nodes?: unknown } | null)?.nodes;
+  if (!Array.isArray(nodes)) return found;
+  const walk = (value: unknown, into: Set<string>): void => {
+    if (typeof value === 'string') {
+      if (isSecretReference(value)) into.add(value);
+    } else if (Array.isArray(value)) {
+      for (const v of value) walk(v, into);
+    } else if (value !== null && typeof value === 'object') {
+      for (const v of Object.values(value)) walk(v, into);
+    }
+  };
+  for (const node of nodes as { id?: unknown; data?: { params?: unknown } }[]) {
+    if (typeof node?.id !== 'string' || node.data?.params === undefined) continue;
+    const refs = new Set<string>();
+    walk(node.data.params, refs);
+    if (refs.size) found.set(node.id, refs);
+  }
+  return found;
+}

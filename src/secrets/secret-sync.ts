@@ -160,6 +160,21 @@ export const NODE_CREDENTIALS: Readonly<Record<string, NodeCredentials | null>> 
   asana: null,
 };
 
+/**
+ * Whether a reference points into a section auto-sync fills (`http:bearer_token`, `email:sendgrid`,
+ * `action:<kind>`, ...): such a reference is a credential whether or not it resolves yet.
+ */
+export function isSyncSection(ref: SecretRef): boolean {
+  if (ref.group === 'action') return /^[a-z0-9]+$/.test(ref.service);
+  return SYNC_SECTIONS.has(`${ref.group}:${ref.service}`);
+}
+
+const SYNC_SECTIONS: ReadonlySet<string> = new Set(
+  Object.values(NODE_CREDENTIALS).flatMap((c) =>
+    c ? Object.values(c.variants).flatMap((fields) => fields.map((f) => `${f.group}:${f.service}`)) : [],
+  ),
+);
+
 /** A param name that holds a credential (`apiKey`, `smtpPassword`, `awsSecretKey`, `token`, ...). */
 export const CREDENTIAL_PARAM_NAME = /pass(?:word|wd)|secret|token|api_?key|private_?key|credential/i;
 

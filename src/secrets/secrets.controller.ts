@@ -6,7 +6,13 @@ import { ApiErrors } from '../common/http/openapi';
 import { UuidPipe } from '../common/http/uuid.pipe';
 import { RequiresPlan } from '../plans/requires-plan.decorator';
 import { WorkspaceQuery } from '../workflows/workflows.dto';
-import { PutSecretDto, SecretOwnershipResponse, SecretsResponse, SecretWriteResponse } from './secrets.dto';
+import {
+  PutSecretDto,
+  SecretOwnershipResponse,
+  SecretsResponse,
+  SecretWriteResponse,
+  ShareSecretDto,
+} from './secrets.dto';
 import { SecretsService } from './secrets.service';
 
 @ApiTags('secrets')
@@ -16,15 +22,21 @@ export class SecretsController {
   constructor(private readonly secrets: SecretsService) {}
 
   @Get()
-  @ApiOkResponse({ type: SecretsResponse, description: 'Masked; with `workspace`, the union of every member’s store.' })
+  @ApiOkResponse({
+    type: SecretsResponse,
+    description: 'Masked; your own secrets, or with `workspace` the secrets its members share with it.',
+  })
   @ApiErrors(400, 401, 403)
   list(@CurrentUser() user: AuthPrincipal, @Query() query: WorkspaceQuery): Promise<SecretsResponse> {
     return this.secrets.list(user, query.workspace);
   }
 
   @Put(':group/:service/:name')
-  @ApiOkResponse({ type: SecretWriteResponse })
-  @ApiErrors(400, 401, 403, 415)
+  @ApiOkResponse({
+    type: SecretWriteResponse,
+    description: 'Writes your secret: personal, or with `workspace` shared with that workspace.',
+  })
+  @ApiErrors(400, 401, 403, 409, 415)
   put(
     @CurrentUser() user: AuthPrincipal,
     @Param('group') group: string,
@@ -34,6 +46,23 @@ export class SecretsController {
     @Body() dto: PutSecretDto,
   ): Promise<SecretWriteResponse> {
     return this.secrets.put(user, { group, service, name }, dto.value, query.workspace);
+  }
+
+  @Put(':group/:service/:name/sharing')
+  @ApiOkResponse({
+    type: SecretsResponse,
+    description:
+      'Shares one of your secrets with a workspace (its workflows may then use it) or makes it personal again. Only the owner decides.',
+  })
+  @ApiErrors(400, 401, 403, 404, 409, 415)
+  share(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('group') group: string,
+    @Param('service') service: string,
+    @Param('name') name: string,
+    @Body() dto: ShareSecretDto,
+  ): Promise<SecretsResponse> {
+    return this.secrets.share(user, { group, service, name }, dto.workspace_id);
   }
 
   @Delete(':group/:service/:name')

@@ -1,19 +1,40 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString } from 'class-validator';
+import { IsString, IsUUID, ValidateIf } from 'class-validator';
 
 export const SECRET_MASK = '*****************';
 
-/** `{group:{service:{name:{value:"*****************",owner_id}}}}` (reference §9.4). */
-export type SecretTree = Record<string, Record<string, Record<string, { value: string; owner_id: string }>>>;
+/**
+ * `{group:{service:{name:{value:"*****************",owner_id,workspace_id}}}}`: `workspace_id` is the
+ * workspace the owner shares the secret with, null when it is personal.
+ */
+export type SecretTree = Record<
+  string,
+  Record<string, Record<string, { value: string; owner_id: string; workspace_id: string | null }>>
+>;
 
 const TREE_EXAMPLE = {
-  email: { sendgrid: { 'auto-sendgrid-1': { value: SECRET_MASK, owner_id: '6f1c1b9e-3f7a-4d33-9c55-1b0e2f0a9a10' } } },
+  email: {
+    sendgrid: {
+      'auto-sendgrid-1': { value: SECRET_MASK, owner_id: '6f1c1b9e-3f7a-4d33-9c55-1b0e2f0a9a10', workspace_id: null },
+    },
+  },
 };
 
 export class PutSecretDto {
   @ApiProperty({ example: 'SG.example-key', description: 'Trimmed; `********` leaves the stored value unchanged.' })
   @IsString()
   value: string;
+}
+
+export class ShareSecretDto {
+  @ApiProperty({
+    format: 'uuid',
+    nullable: true,
+    description: 'The workspace to share the secret with (its workflows may then use it); null makes it personal.',
+  })
+  @ValidateIf((o: { workspace_id?: unknown }) => o.workspace_id !== null)
+  @IsUUID(undefined, { message: 'workspace_id must be a UUID or null' })
+  workspace_id: string | null;
 }
 
 export class SecretsResponse {

@@ -9,7 +9,15 @@ import { SecretRepository } from '../database/repositories/secret.repository';
 import { WorkspaceRepository } from '../database/repositories/workspace.repository';
 import { Redactor } from './redactor';
 import { SecretCrypto } from './secret-crypto';
-import { autoSecretName, collectGraphSecrets, formatSecretReference, replaceGraphSecrets } from './secret-sync';
+import { graphReferences } from './hydration';
+import {
+  autoSecretName,
+  collectGraphSecrets,
+  formatSecretReference,
+  parseSecretReference,
+  replaceGraphSecrets,
+  isSyncSection,
+} from './secret-sync';
 import { SECRET_MASK, SecretOwnershipResponse, SecretsResponse, SecretTree, SecretWriteResponse } from './secrets.dto';
 
 /** The value clients send back for "keep what is stored" (reference §9.4). */
@@ -17,7 +25,16 @@ const UNCHANGED_SENTINEL = '********';
 const MAX_KEY = 100;
 const MAX_NAME = 200;
 
-type NewSecretRow = Omit<SecretEntity, 'user' | 'createdAt' | 'updatedAt'>;
+type NewSecretRow = Omit<SecretEntity, 'user' | 'workspace' | 'createdAt' | 'updatedAt'>;
+
+/** The workflow whose credentials are in question: its owner's store and its workspace's shared secrets. */
+export interface CredentialScope {
+  ownerId: string;
+  workspaceId: string | null;
+}
+
+const referenceOf = (row: Pick<SecretEntity, 'group' | 'service' | 'name'>) =>
+  formatSecretReference({ group: row.group, service: row.service, name: row.name });
 
 /**
  * Per-user encrypted secret stores (AES-256-GCM, key from config), the `/api/options/secrets`
@@ -41,33 +58,46 @@ export class SecretsService {
   }
 
   /**
-   * Auto-sync (reference §9.3, fixed per SPEC §9 item 10): credentials found in action nodes go to
-   * the workflow **owner's** store (an identical value already stored is reused) and the graph keeps
-   * only references. Returns the rewritten graph and the rows to insert with the workflow.
+   * Auto-sync: credentials typed into action nodes go into the **saver's** store (an identical
+   * value the workflow may already use is reused) and the graph keeps only references. The owner's
+   * new secrets are personal; another member's are shared with the workflow's workspace, the only
+   * way a workspace workflow can use them. Returns the rewritten graph and the rows to insert.
    */
-  async planGraphSync(ownerId: string, graph: unknown): Promise<{ graph: unknown; inserts: NewSecretRow[] }> {
+  async planGraphSync(
+    saverId: string,
+    scope: CredentialScope,
+    graph: unknown,
+  ): Promise<{ graph: unknown; inserts: NewSecretRow[] }> {
     const found = collectGraphSecrets(graph);
     if (!found.length) return { graph, inserts: [] };
-    const stored = await this.secrets.listForUsers([ownerId]);
-    const known = stored.map((s) => ({ group: s.group, service: s.service, name: s.name, value: this.tryDecrypt(s) }));
+    const usable = await this.secrets.listUsable(scope.ownerId, scope.workspaceId);
+    const saverRows = saverId === scope.ownerId ? [] : await this.secrets.listForUsers([saverId]);
+    const mayUse = (row: SecretEntity) =>
+      row.userId === saverId || (scope.workspaceId !== null && row.workspaceId === scope.workspaceId);
+    // Names that would collide: whatever resolves in this workflow, and the saver's own rows.
+    const taken = [...usable, ...saverRows].map((r) => ({ group: r.group, service: r.service, name: r.name }));
+    const known = usable.filter(mayUse).map((r) => ({ ...r, value: this.tryDecrypt(r) }));
+    const shareWith = saverId === scope.ownerId ? null : scope.workspaceId;
     const inserts: NewSecretRow[] = [];
     const replacements = new Map<string, string>();
     for (const f of found) {
-      const sameSection = known.filter((k) => k.group === f.group && k.service === f.service);
-      let name = sameSection.find((k) => k.value === f.value)?.name;
+      let name = known.find((k) => k.group === f.group && k.service === f.service && k.value === f.value)?.name;
       if (!name) {
         name = autoSecretName(
           f.service,
-          sameSection.map((k) => k.name),
+          taken.filter((k) => k.group === f.group && k.service === f.service).map((k) => k.name),
         );
-        known.push({ group: f.group, service: f.service, name, value: f.value });
-        inserts.push({
-          userId: ownerId,
+        taken.push({ group: f.group, service: f.service, name });
+        const row = {
+          userId: saverId,
           group: f.group,
           service: f.service,
           name,
-          ciphertext: this.encrypt(ownerId, f.group, f.service, name, f.value),
-        });
+          workspaceId: shareWith,
+          ciphertext: this.encrypt(saverId, f.group, f.service, name, f.value),
+        };
+        known.push({ ...row, value: f.value } as (typeof known)[number]);
+        inserts.push(row);
       }
       replacements.set(
         `${f.nodeId}\u0000${f.paramKey}`,
@@ -78,23 +108,69 @@ export class SecretsService {
   }
 
   /**
-   * The owner's store decrypted, keyed by reference, for hydration at execution. Throws when a value
-   * cannot be decrypted (the run fails with a clear error rather than running with a bad secret).
+   * A workflow may only reference secrets the person saving (or rerunning, or requeueing) it may
+   * use: their own, or one shared with the workflow's workspace. Refused with 403 naming the nodes.
+   * Besides resolved references, someone other than the owner may not plant a reference into a
+   * section auto-sync fills (e.g. `http:bearer_token:auto-http-2`): it would resolve to the owner's
+   * next secret there. `pending` are rows this save is about to insert (the saver's own).
    */
-  async decryptedStore(ownerId: string): Promise<Map<string, string>> {
-    const rows = await this.secrets.listForUsers([ownerId]);
-    return new Map(
-      rows.map((row) => [
-        formatSecretReference({ group: row.group, service: row.service, name: row.name }),
-        this.crypto.decrypt(row.ciphertext, `${row.userId}:${row.group}:${row.service}:${row.name}`),
-      ]),
-    );
+  async assertMayUse(
+    actorId: string,
+    scope: CredentialScope,
+    graph: unknown,
+    pending: NewSecretRow[] = [],
+  ): Promise<void> {
+    const references = graphReferences(graph);
+    if (!references.size) return;
+    const rows = await this.secrets.listUsable(scope.ownerId, scope.workspaceId);
+    const resolved = new Map<string, Pick<SecretEntity, 'userId' | 'workspaceId'>>();
+    for (const row of [...rows, ...pending]) if (!resolved.has(referenceOf(row))) resolved.set(referenceOf(row), row);
+    const ownerSections = new Set(rows.filter((r) => r.userId === scope.ownerId).map((r) => `${r.group}:${r.service}`));
+    const refused: string[] = [];
+    for (const [nodeId, refs] of references) {
+      const bad = [...refs].some((ref) => {
+        const row = resolved.get(ref);
+        if (row)
+          return !(row.userId === actorId || (scope.workspaceId !== null && row.workspaceId === scope.workspaceId));
+        if (actorId === scope.ownerId) return false;
+        const parsed = parseSecretReference(ref)!;
+        return isSyncSection(parsed) || ownerSections.has(`${parsed.group}:${parsed.service}`);
+      });
+      if (bad) refused.push(nodeId);
+    }
+    if (refused.length) {
+      throw new AppError(
+        ErrorCode.Forbidden,
+        `Nodes ${refused.join(', ')} use credentials you may not use. Ask their owner to share them with the workspace, or choose your own.`,
+        { nodes: refused },
+      );
+    }
+  }
+
+  /**
+   * What a run of this workflow may use, decrypted, keyed by reference (the owner's own first, then
+   * the workspace's shared secrets). Throws when a value cannot be decrypted (the run fails with a
+   * clear error rather than running with a bad secret).
+   */
+  async decryptedStore(scope: CredentialScope): Promise<Map<string, string>> {
+    const rows = await this.secrets.listUsable(scope.ownerId, scope.workspaceId);
+    const store = new Map<string, string>();
+    for (const row of rows) {
+      const reference = referenceOf(row);
+      if (!store.has(reference)) store.set(reference, this.crypto.decrypt(row.ciphertext, this.aad(row)));
+    }
+    return store;
   }
 
   async list(caller: AuthPrincipal, workspaceId?: string): Promise<SecretsResponse> {
     return { success: true, secrets: await this.tree(caller, workspaceId) };
   }
 
+  /**
+   * Personal mode writes the caller's store; workspace mode writes the caller's secret shared with
+   * that workspace. A name another member already shares there, or one the caller keeps personal
+   * or shares elsewhere, is a 409: nobody overwrites or silently re-shares a secret.
+   */
   async put(
     caller: AuthPrincipal,
     path: SecretPath,
@@ -102,22 +178,28 @@ export class SecretsService {
     workspaceId?: string,
   ): Promise<SecretWriteResponse> {
     const { group, service, name } = normalizePath(path);
-    if (workspaceId) {
-      const membership = await this.requireMember(caller, workspaceId);
-      if (membership.role === 'viewer')
-        throw new AppError(ErrorCode.Forbidden, 'Workspace viewers cannot manage secrets.');
-    }
+    if (workspaceId) await this.requireContributor(caller, workspaceId);
     const value = rawValue.trim();
     if (!value) throw new AppError(ErrorCode.InvalidRequest, 'Secret value cannot be empty');
     const key = { userId: caller.userId, group, service, name };
+    const existing = await this.secrets.find(key);
+    if (workspaceId) {
+      if (existing && existing.workspaceId !== workspaceId) {
+        throw new AppError(
+          ErrorCode.Conflict,
+          'You already have a secret with this name that is not shared with this workspace; share it or choose another name.',
+        );
+      }
+      if (!existing) await this.assertFreeInWorkspace(workspaceId, { group, service, name }, caller.userId);
+    }
     let outcome: SecretWriteResponse['outcome'] = 'unchanged';
     if (value !== UNCHANGED_SENTINEL) {
-      const existing = await this.secrets.find(key);
       if (!existing || this.tryDecrypt(existing) !== value) {
         outcome = await this.secrets.upsert(
           key,
           this.encrypt(caller.userId, group, service, name, value),
           this.clock.now(),
+          workspaceId ?? null,
         );
       }
     }
@@ -131,19 +213,40 @@ export class SecretsService {
     return { success: true, outcome, secrets: await this.tree(caller, workspaceId) };
   }
 
-  /** Personal mode deletes from the caller's store; workspace mode from the first member holding it. */
+  /**
+   * Shares one of the caller's secrets with a workspace they may edit in, or makes it personal
+   * again (`null`). Only the owner decides; workflows of that workspace that use it stop resolving
+   * it once it is personal.
+   */
+  async share(caller: AuthPrincipal, path: SecretPath, workspaceId: string | null): Promise<SecretsResponse> {
+    const { group, service, name } = normalizePath(path);
+    const key = { userId: caller.userId, group, service, name };
+    const existing = await this.secrets.find(key);
+    if (!existing) throw new AppError(ErrorCode.NotFound, 'Secret not found');
+    if (workspaceId) {
+      await this.requireContributor(caller, workspaceId);
+      if (existing.workspaceId !== workspaceId)
+        await this.assertFreeInWorkspace(workspaceId, { group, service, name }, caller.userId);
+    }
+    await this.secrets.share(key, workspaceId, this.clock.now());
+    return { success: true, secrets: await this.tree(caller, workspaceId ?? undefined) };
+  }
+
+  /**
+   * Personal mode deletes the caller's own secret. Workspace mode deletes a secret shared with that
+   * workspace: its owner, or a workspace admin (it is the workspace's to manage). Nobody deletes
+   * another person's personal secret: it is never reachable through a workspace.
+   */
   async delete(caller: AuthPrincipal, path: SecretPath, workspaceId?: string): Promise<SecretsResponse> {
     const { group, service, name } = normalizePath(path);
     let holder = caller.userId;
     if (workspaceId) {
       const membership = await this.requireMember(caller, workspaceId);
-      const members = await this.workspaces.listMembers(workspaceId);
-      const rows = await this.secrets.listForUsers(members.map((m) => m.member.userId));
-      const first = members.find((m) =>
-        rows.some((r) => r.userId === m.member.userId && r.group === group && r.service === service && r.name === name),
+      const shared = (await this.secrets.listShared(workspaceId)).find(
+        (r) => r.group === group && r.service === service && r.name === name,
       );
-      if (!first) throw new AppError(ErrorCode.NotFound, 'Secret not found');
-      holder = first.member.userId;
+      if (!shared) throw new AppError(ErrorCode.NotFound, 'Secret not found');
+      holder = shared.userId;
       const mayDelete = holder === caller.userId || membership.role === 'admin' || membership.role === 'owner';
       if (!mayDelete)
         throw new AppError(ErrorCode.Forbidden, "Only the secret's owner or a workspace admin can delete it.");
@@ -154,36 +257,52 @@ export class SecretsService {
     return { success: true, secrets: await this.tree(caller, workspaceId) };
   }
 
-  /** Who holds which secret in a workspace (admins and owner; plan checked by PlanGuard). */
+  /** Who shares which secret with a workspace (admins and owner; plan checked by PlanGuard). */
   async ownership(caller: AuthPrincipal, workspaceId: string): Promise<SecretOwnershipResponse> {
     const membership = await this.requireMember(caller, workspaceId, 'Workspace not found', ErrorCode.NotFound);
     if (membership.role !== 'admin' && membership.role !== 'owner')
       throw new AppError(ErrorCode.Forbidden, 'Admin permissions required');
     const members = await this.workspaces.listMembers(workspaceId);
-    const rows = await this.secrets.listForUsers(members.map((m) => m.member.userId));
+    const rows = await this.secrets.listShared(workspaceId);
     const ownership: SecretOwnershipResponse['ownership'] = {};
     for (const m of members) ownership[m.member.userId] = [];
-    for (const r of rows) ownership[r.userId].push({ group: r.group, service: r.service, name: r.name });
+    for (const r of rows) ownership[r.userId]?.push({ group: r.group, service: r.service, name: r.name });
     return { success: true, ownership };
   }
 
-  /** Masked tree of the caller's store, or of every member's in workspace mode (first holder wins). */
+  /** Masked tree of the caller's own store, or of what a workspace shares (first sharer wins). */
   private async tree(caller: AuthPrincipal, workspaceId?: string): Promise<SecretTree> {
-    let owners = [caller.userId];
+    let rows: SecretEntity[];
     if (workspaceId) {
       await this.requireMember(caller, workspaceId);
-      owners = (await this.workspaces.listMembers(workspaceId)).map((m) => m.member.userId);
+      rows = await this.secrets.listShared(workspaceId);
+    } else {
+      rows = await this.secrets.listForUsers([caller.userId]);
     }
-    const rows = await this.secrets.listForUsers(owners);
-    rows.sort((a, b) => owners.indexOf(a.userId) - owners.indexOf(b.userId));
     // Keys are the caller's own words ("__proto__" included): every level has no prototype to write through.
     const tree: SecretTree = Object.create(null) as SecretTree;
     for (const r of rows) {
       const services = (tree[r.group] ??= Object.create(null) as SecretTree[string]);
       const section = (services[r.service] ??= Object.create(null) as SecretTree[string][string]);
-      section[r.name] ??= { value: SECRET_MASK, owner_id: r.userId };
+      section[r.name] ??= { value: SECRET_MASK, owner_id: r.userId, workspace_id: r.workspaceId };
     }
     return tree;
+  }
+
+  /** Members who may edit in a workspace may share secrets with it; viewers may not. */
+  private async requireContributor(caller: AuthPrincipal, workspaceId: string) {
+    const membership = await this.requireMember(caller, workspaceId);
+    if (membership.role === 'viewer')
+      throw new AppError(ErrorCode.Forbidden, 'Workspace viewers cannot manage secrets.');
+    return membership;
+  }
+
+  /** One name per secret in a workspace: a reference there must resolve to one secret. */
+  private async assertFreeInWorkspace(workspaceId: string, path: SecretPath, callerId: string): Promise<void> {
+    const clash = (await this.secrets.listShared(workspaceId)).some(
+      (r) => r.userId !== callerId && r.group === path.group && r.service === path.service && r.name === path.name,
+    );
+    if (clash) throw new AppError(ErrorCode.Conflict, 'Another member already shares a secret with this name here.');
   }
 
   private async requireMember(
@@ -198,13 +317,18 @@ export class SecretsService {
   }
 
   private encrypt(userId: string, group: string, service: string, name: string, value: string): string {
-    return this.crypto.encrypt(value, `${userId}:${group}:${service}:${name}`);
+    return this.crypto.encrypt(value, this.aad({ userId, group, service, name }));
+  }
+
+  /** Each ciphertext is bound to its owner and name (moving it to another row fails to decrypt). */
+  private aad(row: Pick<SecretEntity, 'userId' | 'group' | 'service' | 'name'>): string {
+    return `${row.userId}:${row.group}:${row.service}:${row.name}`;
   }
 
   /** null when the row cannot be decrypted (e.g. written under another key): never equal to anything. */
   private tryDecrypt(row: SecretEntity): string | null {
     try {
-      return this.crypto.decrypt(row.ciphertext, `${row.userId}:${row.group}:${row.service}:${row.name}`);
+      return this.crypto.decrypt(row.ciphertext, this.aad(row));
     } catch {
       return null;
     }

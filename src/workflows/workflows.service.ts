@@ -94,7 +94,9 @@ export class WorkflowsService {
     }
 
     const now = this.clock.now();
-    const synced = await this.secrets.planGraphSync(caller.userId, data);
+    const scope = { ownerId: caller.userId, workspaceId };
+    const synced = await this.secrets.planGraphSync(caller.userId, scope, data);
+    await this.secrets.assertMayUse(caller.userId, scope, synced.graph, synced.inserts);
     const effects: SaveSideEffects = {
       secrets: synced.inserts,
       schedule: await this.schedules.scheduleFor(synced.graph, { ownerId: caller.userId, workspaceId }, null, now),
@@ -175,7 +177,10 @@ export class WorkflowsService {
 
         // A client that saves what it was shown sends masked credentials back: keep the stored ones.
         const incoming = restoreMasked(dto.data, current.data);
-        const synced = await this.secrets.planGraphSync(current.userId, incoming);
+        // Credentials follow who saves: only references the saver may use are kept (403 otherwise).
+        const scope = { ownerId: current.userId, workspaceId: current.workspaceId };
+        const synced = await this.secrets.planGraphSync(caller.userId, scope, incoming);
+        await this.secrets.assertMayUse(caller.userId, scope, synced.graph, synced.inserts);
         const existingSchedule = await this.schedules.existing(current.id);
         return {
           changes: {

@@ -1,11 +1,13 @@
-import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { TimestampColumn } from '../columns';
 import { UserEntity } from './user.entity';
+import { WorkspaceEntity } from './workspace.entity';
 
 /**
  * One secret of a user's store (reference §9.1 kept them inside users.settings; a row each makes
  * every write atomic). `ciphertext` is `enc:<base64(nonce ‖ AES-256-GCM ciphertext ‖ tag)>`,
- * authenticated together with its owner and name.
+ * authenticated together with its owner and name. A secret is its owner's (personal) unless the
+ * owner shares it with one workspace (`workspace_id`): then that workspace's workflows may use it.
  */
 @Entity('user_secrets')
 export class SecretEntity {
@@ -27,6 +29,16 @@ export class SecretEntity {
 
   @Column('text')
   ciphertext: string;
+
+  /** The workspace the owner shares this secret with; null: personal. */
+  @Index('user_secrets_workspace_id_idx')
+  @Column('uuid', { name: 'workspace_id', nullable: true })
+  workspaceId: string | null;
+
+  // A deleted workspace leaves the secret with its owner, personal again.
+  @ManyToOne(() => WorkspaceEntity, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'workspace_id' })
+  workspace?: WorkspaceEntity;
 
   @TimestampColumn({ name: 'created_at' })
   createdAt: Date;

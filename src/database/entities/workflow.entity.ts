@@ -10,7 +10,7 @@ export class WorkflowEntity {
   @PrimaryColumn('uuid')
   id: string;
 
-  /** The creator ("workflow owner"); never changes. */
+  /** The workflow's owner: its creator until a workspace admin reassigns it. Runs use their credentials. */
   @Index('workflows_user_id_idx')
   @Column('uuid', { name: 'user_id' })
   userId: string;

@@ -9,5 +9,6 @@ import { NodeRunSequence1796141938083 } from './1796141938083-NodeRunSequence';
 import { FairClaimIndex1796278793227 } from './1796278793227-FairClaimIndex';
 import { LostAttempts1796278967790 } from './1796278967790-LostAttempts';
 import { TenantQueueIndex1796281210401 } from './1796281210401-TenantQueueIndex';
+import { SharedSecrets1796299595004 } from './1796299595004-SharedSecrets';
 
-export const SQLITE_MIGRATIONS = [Init1795628439389, Workflows1795629219096, Runs1795629946920, WebhookReplays1795632696813, EgressBlocks1795633233139, ScheduleClaims1795639415294, NodeRunSequence1796141938083, FairClaimIndex1796278793227, LostAttempts1796278967790, TenantQueueIndex1796281210401];
+export const SQLITE_MIGRATIONS = [Init1795628439389, Workflows1795629219096, Runs1795629946920, WebhookReplays1795632696813, EgressBlocks1795633233139, ScheduleClaims1795639415294, NodeRunSequence1796141938083, FairClaimIndex1796278793227, LostAttempts1796278967790, TenantQueueIndex1796281210401, SharedSecrets1796299595004];
