@@ -12,18 +12,20 @@ import {
 import { Outcome, send } from './reliability-utils';
 
 /**
- * Tenant isolation (issue 10 item 5): every documented route × {anonymous, other user, other
- * workspace, viewer, member, owner}, aimed at another tenant's resources → only the statuses the
+ * Tenant isolation: every documented route × {anonymous, other user, other workspace, viewer,
+ * member, owner, removed member}, aimed at another tenant's resources → only the statuses the
  * route documents for an outsider (401 anonymous; 403/404 otherwise), nothing of the other tenant
  * in any body, and the other tenant's data unchanged afterwards.
  *
  * The callers: "other user" is a solo user; "other workspace" is the owner of workspace B acting in
- * B's context; viewer, member and owner of workspace B name the victim's workspace in `?workspace=`.
+ * B's context; viewer, member and owner of workspace B name the victim's workspace in `?workspace=`;
+ * "removed member" was an admin of the victim's workspace, created a workflow there, and was removed.
+ * What members of the victim's own workspace may do, role by role, is test/access.e2e-spec.ts.
  */
 /** Path parameters that name the victim's resources (group/service/name of a secret name the caller's own store). */
 const VICTIM_PARAMS = /\{(id|runId|deadId|logId|keyId|userId|ws|token)\}/;
 
-const CALLERS = ['anonymous', 'other user', 'other workspace', 'viewer', 'member', 'owner'] as const;
+const CALLERS = ['anonymous', 'other user', 'other workspace', 'viewer', 'member', 'owner', 'removed member'] as const;
 type Caller = (typeof CALLERS)[number];
 
 /** Routes with no tenant resource to aim at: public, or only about the caller. */
@@ -56,7 +58,7 @@ interface OpenApi {
   >;
 }
 
-describe('tenant isolation: every route × six callers against another tenant', () => {
+describe('tenant isolation: every route × seven callers against another tenant', () => {
   let t: TestApp;
   let victim: Actor;
   let victimWs: string;
@@ -118,7 +120,19 @@ describe('tenant isolation: every route × six callers against another tenant', 
     const bViewer = await actor(t.url);
     await addMember(t.url, bOwner, bWs, bMember, 'user');
     await addMember(t.url, bOwner, bWs, bViewer, 'viewer');
-    callers = { 'other user': otherUser, 'other workspace': bOwner, viewer: bViewer, member: bMember, owner: bOwner };
+    // A former admin of the victim's workspace, with a workflow of their own left there.
+    const removed = await actor(t.url);
+    await addMember(t.url, victim, victimWs, removed, 'admin');
+    await createWorkflow(t.url, removed, simpleGraph(), victimWs, uniqueName('Left behind'));
+    await request(t.url).delete(`/api/workspaces/${victimWs}/members/${removed.userId}`).set(victim.auth).expect(200);
+    callers = {
+      'other user': otherUser,
+      'other workspace': bOwner,
+      viewer: bViewer,
+      member: bMember,
+      owner: bOwner,
+      'removed member': removed,
+    };
   });
   afterAll(() => t.close());
 
@@ -218,6 +232,8 @@ describe('tenant isolation: every route × six callers against another tenant', 
       'POST /api/workflows': { name: uniqueName('Mine'), data: simpleGraph(), workspace_id: ids.workspace },
       'PUT /api/workflows/{id}': { name: 'stolen', data: simpleGraph(), updated_at: new Date().toISOString() },
       'PUT /api/options/secrets/{group}/{service}/{name}': { value: 'overwritten-by-attacker' },
+      'PUT /api/options/secrets/{group}/{service}/{name}/sharing': { workspace_id: ids.workspace },
+      'PUT /api/workflows/{id}/owner': { user_id: ids.member },
     };
     return bodies[route] ?? {};
   }
