@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Clock } from '../common/clock';
 import { API_KEY_PREFIX, AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode } from '../common/errors/app-error';
+import { EventBus } from '../common/events/event-bus';
 import { UserEntity } from '../database/entities/user.entity';
 import { ApiKeyRepository } from '../database/repositories/api-key.repository';
 import { ApiKeyCreatedResponse, ApiKeyListResponse, CreateApiKeyDto, toApiKeyResponse } from './auth.dto';
@@ -16,6 +17,7 @@ export class ApiKeysService {
   constructor(
     private readonly keys: ApiKeyRepository,
     private readonly clock: Clock,
+    private readonly events: EventBus,
   ) {}
 
   async create(caller: AuthPrincipal, dto: CreateApiKeyDto): Promise<ApiKeyCreatedResponse> {
@@ -39,14 +41,16 @@ export class ApiKeysService {
     return { success: true, api_keys: keys.map(toApiKeyResponse) };
   }
 
+  /** Every live stream opened with the key ends too (`auth.credential_revoked`). */
   async revoke(caller: AuthPrincipal, id: string): Promise<{ success: true }> {
     if (!(await this.keys.revoke(caller.userId, id, this.clock.now()))) {
       throw new AppError(ErrorCode.NotFound, 'API key not found');
     }
+    this.events.emit('auth.credential_revoked', { userId: caller.userId, apiKeyId: id, reason: 'revoked' });
     return { success: true };
   }
 
-  async validate(token: string): Promise<{ user: UserEntity; keyId: string }> {
+  async validate(token: string): Promise<{ user: UserEntity; keyId: string; expiresAt: Date | null }> {
     const found = await this.keys.findActiveByHash(sha256(token));
     const now = this.clock.now();
     if (!found || (found.key.expiresAt && found.key.expiresAt.getTime() <= now.getTime())) {
@@ -55,6 +59,6 @@ export class ApiKeysService {
     if (!found.key.lastUsedAt || now.getTime() - found.key.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
       await this.keys.touch(found.key.id, now);
     }
-    return { user: found.user, keyId: found.key.id };
+    return { user: found.user, keyId: found.key.id, expiresAt: found.key.expiresAt };
   }
 }

@@ -3,6 +3,7 @@ import { Interval } from '@nestjs/schedule';
 import { createHash, randomUUID } from 'node:crypto';
 import { Clock } from '../common/clock';
 import { AppError, ErrorCode } from '../common/errors/app-error';
+import { EventBus } from '../common/events/event-bus';
 import { AppConfig } from '../config/app-config';
 import { UserEntity } from '../database/entities/user.entity';
 import { SessionRepository } from '../database/repositories/session.repository';
@@ -20,6 +21,7 @@ export class SessionsService {
     private readonly sessions: SessionRepository,
     private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly events: EventBus,
   ) {}
 
   ttlMs(remember: boolean): number {
@@ -33,20 +35,38 @@ export class SessionsService {
     return { token, expiresAt };
   }
 
-  /** Reference §1.1: unknown or expired → 401 `Session expired`; an expired row is deleted. */
-  async validate(token: string): Promise<{ user: UserEntity; tokenHash: string; claimsPlan: string }> {
+  /**
+   * Reference §1.1: unknown or expired → 401 `Session expired`; an expired row is deleted (and
+   * `auth.credential_revoked` emitted, though streams opened with it end by their own timer).
+   */
+  async validate(token: string): Promise<{ user: UserEntity; tokenHash: string; claimsPlan: string; expiresAt: Date }> {
     const tokenHash = sha256(token);
     const found = await this.sessions.findWithUser(tokenHash);
     if (!found) throw new AppError(ErrorCode.Unauthorized, 'Session expired');
-    if (found.session.expiresAt.getTime() <= this.clock.now().getTime()) {
+    const { expiresAt } = found.session;
+    if (expiresAt.getTime() <= this.clock.now().getTime()) {
       await this.sessions.delete(tokenHash);
+      this.events.emit('auth.credential_revoked', {
+        userId: found.user.id,
+        sessionTokenHash: tokenHash,
+        reason: 'expired',
+      });
       throw new AppError(ErrorCode.Unauthorized, 'Session expired');
     }
-    return { user: found.user, tokenHash, claimsPlan: found.session.data?.plan ?? found.user.plan };
+    return { user: found.user, tokenHash, claimsPlan: found.session.data?.plan ?? found.user.plan, expiresAt };
   }
 
+  /** Logout: the session row goes, and every live stream opened with it ends (`auth.credential_revoked`). */
   async revoke(token: string): Promise<void> {
-    await this.sessions.delete(sha256(token));
+    const tokenHash = sha256(token);
+    const found = await this.sessions.findWithUser(tokenHash);
+    if (!found) return;
+    await this.sessions.delete(tokenHash);
+    this.events.emit('auth.credential_revoked', {
+      userId: found.user.id,
+      sessionTokenHash: tokenHash,
+      reason: 'logout',
+    });
   }
 
   @Interval('session-sweep', 3_600_000)

@@ -5,7 +5,10 @@ import { Client } from 'pg';
 import type { AppEventMap, AppEventName } from '../common/events/app-events';
 import { AppConfig } from '../config/app-config';
 
-/** Events other processes need: streams in API processes, cancels in worker processes. */
+/**
+ * Events other processes need: streams in API processes, cancels in worker processes, and the
+ * access changes that end a stream held by another API process (a logout, a removal…).
+ */
 const RELAYED: ReadonlySet<AppEventName> = new Set<AppEventName>([
   'run.queued',
   'run.started',
@@ -17,6 +20,8 @@ const RELAYED: ReadonlySet<AppEventName> = new Set<AppEventName>([
   'workflow.created',
   'workflow.updated',
   'workflow.deleted',
+  'auth.credential_revoked',
+  'workspace.membership_changed',
 ]);
 
 const CHANNEL = 'runloom_events';

@@ -1,11 +1,24 @@
 import { Injectable, MessageEvent } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { concat, defer, fromEvent, interval, merge, Observable, of } from 'rxjs';
-import { concatMap, filter, finalize, map, share, shareReplay, takeWhile, throttleTime } from 'rxjs/operators';
+import { concat, defer, EMPTY, fromEvent, interval, merge, NEVER, Observable, of, timer } from 'rxjs';
+import {
+  concatMap,
+  endWith,
+  filter,
+  finalize,
+  map,
+  share,
+  shareReplay,
+  take,
+  takeWhile,
+  throttleTime,
+} from 'rxjs/operators';
 import type { AuthPrincipal } from '../common/auth/principal';
+import { Clock } from '../common/clock';
 import { AppError, ErrorCode } from '../common/errors/app-error';
-import type { AppEventMap, AppEventName, RunEvent } from '../common/events/app-events';
+import type { AppEventMap, AppEventName, CredentialRevokedEvent, RunEvent } from '../common/events/app-events';
+import { OnAppEvent } from '../common/events/event-bus';
 import { AppConfig } from '../config/app-config';
 import { NodeRunEntity } from '../database/entities/node-run.entity';
 import { RunRepository } from '../database/repositories/run.repository';
@@ -13,7 +26,7 @@ import { WorkflowRepository } from '../database/repositories/workflow.repository
 import { WorkspaceRepository } from '../database/repositories/workspace.repository';
 import { toNodeRunResponse, toRunResponse } from '../runs/runs.dto';
 import { SecretsService } from '../secrets/secrets.service';
-import { WorkflowAccess } from '../workflows/workflow-access';
+import { permits, WorkflowAccess, WorkflowGrant } from '../workflows/workflow-access';
 import { WorkflowsService } from '../workflows/workflows.service';
 import { RunState } from './run-state';
 import { SseFrame, SseOutput } from './sse-writer';
@@ -22,6 +35,23 @@ const RUN_EVENTS: AppEventName[] = ['run.queued', 'run.started', 'run.paused', '
 const NODE_EVENTS: AppEventName[] = ['node.started', 'node.finished'];
 /** Bursts of lifecycle events (a fast run emits many) become at most one refresh per window. */
 const COALESCE_MS = 10;
+/**
+ * How long a revocation or a membership change is remembered, for a stream that was opening while
+ * it happened (between the auth guard or its access check and the stream's subscription).
+ */
+const RECENT_MS = 5 * 60_000;
+/** setTimeout's longest delay; a later expiry is reached in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A stream's own end (see `followAccess`), as opposed to the end of its access. */
+const DONE = Symbol('done');
+
+type MembershipChangedEvent = AppEventMap['workspace.membership_changed'];
+
+/** A stream that ends when the caller loses read access to its workspace workflow. */
+interface ReadAccess {
+  workspaceId: string;
+  stillAllowed: () => Promise<boolean>;
+}
 
 /**
  * Live streams (reference §11, SPEC §8): typed lifecycle events from the event emitter are
@@ -36,6 +66,9 @@ export class RunStreamsService {
   /** One state loader per watched run, shared by every client of that run (refcounted). */
   private readonly runStates = new Map<string, Observable<RunState>>();
   private keepalive$: Observable<MessageEvent> | null = null;
+  /** Credentials revoked and users whose memberships changed lately (by key), in order, with their number. */
+  private readonly recent = new Map<string, { seq: number; at: number }>();
+  private accessSeq = 0;
 
   constructor(
     private readonly emitter: EventEmitter2,
@@ -46,6 +79,7 @@ export class RunStreamsService {
     private readonly secrets: SecretsService,
     private readonly moduleRef: ModuleRef,
     private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {
     const names: AppEventName[] = [
       ...RUN_EVENTS,
@@ -53,21 +87,33 @@ export class RunStreamsService {
       'run.cancel_requested',
       'workflow.updated',
       'workflow.deleted',
+      'auth.credential_revoked',
+      'workspace.membership_changed',
     ];
     this.bus$ = merge(
       ...names.map((name) => fromEvent(this.emitter, name).pipe(map((payload) => ({ name, payload })))),
     ).pipe(share());
   }
 
-  /** `GET /api/workflows/runs/events`: `status` when has_running/has_queued change, `tick` otherwise. */
+  /**
+   * `GET /api/workflows/runs/events`: `status` when has_running/has_queued change, `tick` otherwise.
+   * The caller's memberships are re-read on every refresh, and a change of them is a refresh: a
+   * removed member's status stops counting (and hearing of) that workspace's runs.
+   */
   async globalStatus(caller: AuthPrincipal): Promise<Observable<MessageEvent>> {
-    const memberOf = new Set((await this.workspaces.membershipsForUser(caller.userId)).map((m) => m.workspace.id));
+    const since = this.accessSeq;
+    let memberOf = new Set((await this.workspaces.membershipsForUser(caller.userId)).map((m) => m.workspace.id));
     let last = '';
-    const changes = this.on<RunEvent>(RUN_EVENTS).pipe(
-      filter((e) => (e.workspaceId === null ? e.ownerId === caller.userId : memberOf.has(e.workspaceId))),
+    const changes = merge(
+      this.on<RunEvent>(RUN_EVENTS).pipe(
+        filter((e) => (e.workspaceId === null ? e.ownerId === caller.userId : memberOf.has(e.workspaceId))),
+      ),
+      this.on<MembershipChangedEvent>(['workspace.membership_changed']).pipe(filter((e) => e.userId === caller.userId)),
     );
     const state = this.refreshOn(changes, async () => {
-      const active = await this.runs.listActive([...(await this.visibleWorkflowIds(caller))]);
+      const memberships = await this.workspaces.membershipsForUser(caller.userId);
+      memberOf = new Set(memberships.map((m) => m.workspace.id));
+      const active = await this.runs.listActive([...(await this.visibleWorkflowIds(caller, [...memberOf]))]);
       return {
         has_running: active.some((r) => r.status === 'running'),
         has_queued: active.some((r) => r.status === 'queued'),
@@ -82,12 +128,13 @@ export class RunStreamsService {
       map((status) => this.message('status', status)),
     );
     const ticks = interval(this.config.http.sseKeepaliveMs).pipe(map(() => this.message('tick', {})));
-    return merge(state, ticks, this.keepalive());
+    return this.followAccess(caller, merge(state, ticks, this.keepalive()), since);
   }
 
   /** `GET /:id/runs/events-stream`: `runs` (the active runs) whenever that list changes. */
   async activeRuns(caller: AuthPrincipal, workflowId: string): Promise<Observable<MessageEvent>> {
-    await this.access.require(caller, workflowId, 'read');
+    const since = this.accessSeq;
+    const grant = await this.access.require(caller, workflowId, 'read');
     let last: string | null = null;
     const changes = this.on<RunEvent>(RUN_EVENTS).pipe(filter((e) => e.workflowId === workflowId));
     const runs = this.refreshOn(changes, () => this.runs.listActive([workflowId])).pipe(
@@ -104,7 +151,7 @@ export class RunStreamsService {
         ),
       ),
     );
-    return merge(runs, this.keepalive());
+    return this.followAccess(caller, merge(runs, this.keepalive()), since, this.readAccess(caller, grant));
   }
 
   /**
@@ -118,7 +165,8 @@ export class RunStreamsService {
     runId: string,
     lastEventId?: string,
   ): Promise<Observable<SseOutput>> {
-    await this.access.require(caller, workflowId, 'read');
+    const since = this.accessSeq;
+    const grant = await this.access.require(caller, workflowId, 'read');
     const run = await this.runs.findForWorkflow(workflowId, runId);
     if (!run) throw new AppError(ErrorCode.NotFound, 'Run not found');
     const [lastRun, lastNodes] = (lastEventId ?? '').split('.').map((v) => Number(v) || 0);
@@ -134,7 +182,7 @@ export class RunStreamsService {
       }),
       filter((frame): frame is SseFrame => frame !== null),
     );
-    return merge(updates, this.keepalive());
+    return this.followAccess(caller, merge(updates, this.keepalive()), since, this.readAccess(caller, grant));
   }
 
   /**
@@ -172,7 +220,8 @@ export class RunStreamsService {
   async workflow(caller: AuthPrincipal, workflowId: string, workspace?: string): Promise<Observable<MessageEvent>> {
     // The same checks (404/403) as GET /api/workflows/:id, answered before the stream opens.
     const workflows = this.moduleRef.get(WorkflowsService, { strict: false });
-    await workflows.get(caller, workflowId, workspace);
+    const since = this.accessSeq;
+    const opened = (await workflows.get(caller, workflowId, workspace)).workflow;
     const changes = merge(
       this.on<AppEventMap['workflow.updated']>(['workflow.updated']).pipe(filter((e) => e.workflowId === workflowId)),
       this.on<AppEventMap['workflow.deleted']>(['workflow.deleted']).pipe(filter((e) => e.workflowId === workflowId)),
@@ -188,7 +237,107 @@ export class RunStreamsService {
       takeWhile((wf) => wf !== null, true),
       map((wf) => (wf ? this.message('workflow', wf) : this.message('error', { error: 'workflow_not_found' }))),
     );
-    return merge(updates, this.keepalive()).pipe(takeWhile((m) => m.type !== 'error', true));
+    const stream = merge(updates, this.keepalive()).pipe(takeWhile((m) => m.type !== 'error', true));
+    const workspaceId = opened.workspace_id;
+    return this.followAccess(
+      caller,
+      stream,
+      since,
+      workspaceId ? { workspaceId, stillAllowed: () => this.mayRead(caller, workflowId) } : undefined,
+    );
+  }
+
+  // --- access -----------------------------------------------------------------------------------
+
+  /**
+   * `stream` until the caller may no longer see it: the credential that opened it is revoked
+   * (logout, API key revocation) or expires (one timer, at its expiry), or, with `access`, a
+   * change of the caller's membership of the workflow's workspace leaves them without read
+   * access. Then `error` {"error":"access_revoked"} and the end, which ends the response.
+   * Event-driven, nothing is polled. `since` (the change count before the access check the stream
+   * opened with) catches a change made while the stream was opening.
+   */
+  private followAccess<T extends SseOutput>(
+    caller: AuthPrincipal,
+    stream: Observable<T>,
+    since: number,
+    access?: ReadAccess,
+  ): Observable<T | MessageEvent> {
+    const credential = credentialKey(caller);
+    const revoked = merge(
+      defer(() => (credential && this.recent.has(credential) ? of(null) : EMPTY)),
+      this.on<CredentialRevokedEvent>(['auth.credential_revoked']).pipe(
+        filter((e) => credential !== null && credentialKey(e) === credential),
+      ),
+      this.expiry(caller),
+    );
+    const lost = access
+      ? merge(
+          defer(() => ((this.recent.get(memberKey(caller.userId))?.seq ?? 0) > since ? of(null) : EMPTY)),
+          this.on<MembershipChangedEvent>(['workspace.membership_changed']).pipe(
+            filter((e) => e.userId === caller.userId && e.workspaceId === access.workspaceId),
+          ),
+        ).pipe(
+          throttleTime(COALESCE_MS, undefined, { leading: true, trailing: true }),
+          concatMap(() => defer(access.stillAllowed)),
+          filter((allowed) => !allowed),
+        )
+      : EMPTY;
+    let end: MessageEvent | undefined;
+    const ended = merge(revoked, lost).pipe(
+      take(1),
+      map(() => (end = this.message('error', { error: 'access_revoked' }))),
+    );
+    return merge(stream.pipe(endWith(DONE)), ended).pipe(
+      takeWhile((m): m is T | MessageEvent => m !== DONE),
+      takeWhile((m) => m !== end, true),
+    );
+  }
+
+  /** Emits once when the caller's credential expires (by the app's clock); never for one without expiry. */
+  private expiry(caller: AuthPrincipal): Observable<unknown> {
+    const at = caller.expiresAt?.getTime();
+    if (at === undefined) return NEVER;
+    return defer(() => {
+      const left = at - this.clock.now().getTime();
+      return left > MAX_TIMER_MS
+        ? timer(MAX_TIMER_MS).pipe(concatMap(() => this.expiry(caller)))
+        : timer(Math.max(0, left));
+    });
+  }
+
+  private readAccess(caller: AuthPrincipal, grant: WorkflowGrant): ReadAccess | undefined {
+    const { id, workspaceId } = grant.workflow;
+    return workspaceId ? { workspaceId, stillAllowed: () => this.mayRead(caller, id) } : undefined;
+  }
+
+  /** The check the streams opened with (WorkflowAccess, `read`), asked again. */
+  private async mayRead(caller: AuthPrincipal, workflowId: string): Promise<boolean> {
+    const grant = await this.access.find(caller, workflowId);
+    return grant !== null && permits(grant.standing, 'read');
+  }
+
+  @OnAppEvent('auth.credential_revoked')
+  rememberRevoked(event: CredentialRevokedEvent): void {
+    const key = credentialKey(event);
+    if (key) this.remember(key);
+  }
+
+  @OnAppEvent('workspace.membership_changed')
+  rememberMembershipChange(event: MembershipChangedEvent): void {
+    this.remember(memberKey(event.userId));
+  }
+
+  /** Keeps `key` as the latest change; forgets changes older than RECENT_MS (the oldest come first). */
+  private remember(key: string): void {
+    const now = Date.now();
+    for (const [old, { at }] of this.recent) {
+      if (now - at < RECENT_MS) break;
+      this.recent.delete(old);
+    }
+    this.recent.delete(key);
+    this.accessSeq += 1;
+    this.recent.set(key, { seq: this.accessSeq, at: now });
   }
 
   // --- plumbing -------------------------------------------------------------------------------
@@ -222,15 +371,22 @@ export class RunStreamsService {
     return { type, data: data as object, id: id ?? `${Date.now()}-${this.sequence}` };
   }
 
-  /** Workflows the caller owns or can see through a membership (SPEC §9 item 14). */
-  private async visibleWorkflowIds(caller: AuthPrincipal): Promise<Set<string>> {
-    const memberships = await this.workspaces.membershipsForUser(caller.userId);
-    const workflows = await this.workflows.listVisibleTo(
-      caller.userId,
-      memberships.map((m) => m.workspace.id),
-    );
+  /** Workflows the caller owns or can see through a membership of `workspaceIds` (SPEC §9 item 14). */
+  private async visibleWorkflowIds(caller: AuthPrincipal, workspaceIds: string[]): Promise<Set<string>> {
+    const workflows = await this.workflows.listVisibleTo(caller.userId, workspaceIds);
     return new Set(workflows.map((w) => w.id));
   }
+}
+
+/** The credential a principal or a revocation names, as a key of `recent`. */
+function credentialKey(c: { sessionTokenHash?: string; apiKeyId?: string }): string | null {
+  if (c.sessionTokenHash) return `session:${c.sessionTokenHash}`;
+  if (c.apiKeyId) return `key:${c.apiKeyId}`;
+  return null;
+}
+
+function memberKey(userId: string): string {
+  return `member:${userId}`;
 }
 
 function latest(nodeRuns: NodeRunEntity[]): number {

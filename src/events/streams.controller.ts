@@ -14,7 +14,9 @@ const STREAM = { description: 'text/event-stream; `: keepalive` comments every S
 
 /**
  * Server-sent event streams (reference §11). Cookie auth works (EventSource sends no headers);
- * access is checked before the stream opens, so an unknown or hidden workflow is a JSON 404.
+ * access is checked before the stream opens, so an unknown or hidden workflow is a JSON 404. It is
+ * followed while the stream is open: a logout, an expired session, a revoked API key or a lost
+ * membership ends it with `error` {"error":"access_revoked"} (RunStreamsService.followAccess).
  */
 @ApiTags('events')
 @Authenticated()

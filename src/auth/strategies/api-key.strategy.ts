@@ -7,13 +7,14 @@ export function apiKeyStrategy(keys: ApiKeysService): CustomStrategy {
   return new CustomStrategy((req, done) => {
     const credential = (req as AuthenticatedRequest).credential!;
     keys.validate(credential.token).then(
-      ({ user, keyId }) =>
+      ({ user, keyId, expiresAt }) =>
         done(null, {
           userId: user.id,
           email: user.email,
           method: 'api_key',
           claimsPlan: user.plan,
           apiKeyId: keyId,
+          ...(expiresAt ? { expiresAt } : {}),
         } satisfies AuthPrincipal),
       (error: unknown) => done(error),
     );

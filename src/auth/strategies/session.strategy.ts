@@ -10,13 +10,14 @@ export function sessionStrategy(sessions: SessionsService, method: 'cookie' | 'b
   return new CustomStrategy((req, done) => {
     const credential = (req as AuthenticatedRequest).credential!;
     sessions.validate(credential.token).then(
-      ({ user, tokenHash, claimsPlan }) =>
+      ({ user, tokenHash, claimsPlan, expiresAt }) =>
         done(null, {
           userId: user.id,
           email: user.email,
           method,
           claimsPlan,
           sessionTokenHash: tokenHash,
+          expiresAt,
         } satisfies AuthPrincipal),
       (error: unknown) => done(error),
     );

@@ -9,8 +9,15 @@ export interface AuthPrincipal {
   method: AuthMethod;
   /** Login-time plan string (reference §1.1); plan *tier* is re-read by PlansService. */
   claimsPlan: string;
+  /** The session's row key (SHA-256 of its token), for a cookie or bearer session. */
   sessionTokenHash?: string;
+  /** The API key's id, for `api_key`. */
   apiKeyId?: string;
+  /**
+   * When the credential stops working (a session's expiry, an API key's `expires_at`); absent for
+   * a key that does not expire. A live stream ends then (SECURITY.md: live streams follow access).
+   */
+  expiresAt?: Date;
 }
 
 export const SESSION_COOKIE = 'dsentr_session';

@@ -20,7 +20,28 @@ export interface AppEventMap {
   'node.finished': RunEvent & { nodeId: string; status: 'succeeded' | 'failed' };
   /** A member added a secret in workspace mode: a history event on every workflow of the workspace. */
   'workspace.secret_created': { workspaceId: string; actorId: string; reference: string };
+  /**
+   * A credential stopped working: a session logged out or found expired, an API key revoked.
+   * Streams opened with it end (SECURITY.md: live streams follow access).
+   */
+  'auth.credential_revoked': CredentialRevokedEvent;
+  /**
+   * A user's membership of a workspace was added, removed (removal or leaving) or changed role.
+   * Emitted after the change is committed; streams of that user re-check what they may see.
+   */
+  'workspace.membership_changed': {
+    workspaceId: string;
+    userId: string;
+    change: 'added' | 'removed' | 'role_changed';
+    actorId: string;
+  };
 }
+
+/** Which credential: a session by the hash of its token (its row key), or an API key by id. */
+export type CredentialRevokedEvent = {
+  userId: string;
+  reason: 'logout' | 'expired' | 'revoked';
+} & ({ sessionTokenHash: string; apiKeyId?: never } | { apiKeyId: string; sessionTokenHash?: never });
 
 export interface WorkflowChangedEvent {
   workflowId: string;
