@@ -18,6 +18,18 @@ describe('workspaces, members and plans (reference §1.4b, SPEC §3)', () => {
     const res = await request(t.url).get('/api/workspaces').set(c.auth).expect(200);
     return res.body.workspaces[0].workspace.id;
   };
+  const emailOf = async (c: Caller): Promise<string> =>
+    (await request(t.url).get('/api/auth/me').set(c.auth).expect(200)).body.user.email;
+  /** `by` invites `c` through POST /members (by user id or e-mail); `c` accepts the invitation. */
+  const join = async (by: Caller, ws: string, c: Caller, role: string, via: 'user_id' | 'email' = 'user_id') => {
+    const body = via === 'user_id' ? { user_id: c.userId, role } : { email: await emailOf(c), role };
+    const invited = await request(t.url).post(`/api/workspaces/${ws}/members`).set(by.auth).send(body).expect(201);
+    await request(t.url)
+      .post('/api/invites/accept')
+      .set(c.auth)
+      .send({ token: invited.body.invitation.token })
+      .expect(200);
+  };
   const upgrade = async (c: Caller, name?: string) =>
     (
       await request(t.url)
@@ -51,7 +63,7 @@ describe('workspaces, members and plans (reference §1.4b, SPEC §3)', () => {
     });
   });
 
-  it('adding a member on a solo plan → 403 workspace_plan_required', async () => {
+  it('inviting on a solo plan → 403 workspace_plan_required', async () => {
     const owner = await caller();
     const other = await caller();
     const ws = await soloWorkspaceOf(owner);
@@ -63,7 +75,7 @@ describe('workspaces, members and plans (reference §1.4b, SPEC §3)', () => {
     expect(res.body).toEqual({
       success: false,
       status: 'error',
-      message: expect.stringMatching(/workspace plan/),
+      message: 'Upgrade to the Workspace plan to invite or manage members in this workspace',
       code: 'workspace_plan_required',
     });
   });
@@ -83,41 +95,66 @@ describe('workspaces, members and plans (reference §1.4b, SPEC §3)', () => {
     expect(me.body.user.plan).toBe('workspace');
   });
 
-  it('manages members: add, list, change roles, remove, with the seat limit', async () => {
+  it('POST members adds nobody: it invites, and the account joins only by accepting', async () => {
     const owner = await caller();
-    const [a, b, d] = [await caller(), await caller(), await caller()];
+    const a = await caller();
     const ws = (await upgrade(owner)).workspace.id;
-    const added = await request(t.url)
+    const invited = await request(t.url)
       .post(`/api/workspaces/${ws}/members`)
       .set(owner.auth)
       .send({ user_id: a.userId, role: 'admin' })
       .expect(201);
-    expect(added.body.members).toEqual([
+    expect(invited.body).toEqual({
+      success: true,
+      invitation: expect.objectContaining({
+        workspace_id: ws,
+        email: await emailOf(a),
+        role: 'admin',
+        status: 'pending',
+        created_by: owner.userId,
+        token: expect.stringMatching(/^[0-9a-f]{32}$/),
+      }),
+    });
+    // Not a member until they accept.
+    await request(t.url).get(`/api/workspaces/${ws}/members`).set(a.auth).expect(404);
+    const before = await request(t.url).get(`/api/workspaces/${ws}/members`).set(owner.auth).expect(200);
+    expect(before.body.members.map((m: { user_id: string }) => m.user_id)).toEqual([owner.userId]);
+
+    await request(t.url)
+      .post('/api/invites/accept')
+      .set(a.auth)
+      .send({ token: invited.body.invitation.token })
+      .expect(200);
+    const after = await request(t.url).get(`/api/workspaces/${ws}/members`).set(a.auth).expect(200);
+    expect(after.body.members).toEqual([
       expect.objectContaining({ user_id: owner.userId, role: 'owner', workspace_id: ws }),
       {
         workspace_id: ws,
         user_id: a.userId,
         role: 'admin',
         joined_at: expect.any(String),
-        email: expect.any(String),
+        email: await emailOf(a),
         first_name: 'Ada',
         last_name: 'Lovelace',
       },
     ]);
-    // By email works too; a duplicate is a 409.
-    const bEmail = (await request(t.url).get('/api/auth/me').set(b.auth)).body.user.email;
-    await request(t.url)
-      .post(`/api/workspaces/${ws}/members`)
-      .set(a.auth)
-      .send({ email: bEmail, role: 'viewer' })
-      .expect(201);
-    await request(t.url)
+  });
+
+  it('manages members: invite, list, change roles, remove, with the seat limit', async () => {
+    const owner = await caller();
+    const [a, b, d] = [await caller(), await caller(), await caller()];
+    const ws = (await upgrade(owner)).workspace.id;
+    await join(owner, ws, a, 'admin');
+    // An admin invites too, by e-mail; inviting a member again is a 409.
+    await join(a, ws, b, 'viewer', 'email');
+    const again = await request(t.url)
       .post(`/api/workspaces/${ws}/members`)
       .set(owner.auth)
       .send({ user_id: b.userId, role: 'user' })
       .expect(409);
+    expect(again.body.message).toBe('This email belongs to a member of this workspace already');
 
-    // WORKSPACE_MEMBER_LIMIT=3: the fourth seat is refused.
+    // WORKSPACE_MEMBER_LIMIT=3: inviting a fourth is refused.
     const full = await request(t.url)
       .post(`/api/workspaces/${ws}/members`)
       .set(owner.auth)
@@ -178,22 +215,14 @@ describe('workspaces, members and plans (reference §1.4b, SPEC §3)', () => {
       .expect(400);
     expect(removeOwner.body.message).toBe('The workspace owner cannot be removed');
     await request(t.url).delete(`/api/workspaces/${ws}/members/${b.userId}`).set(a.auth).expect(200);
-    await request(t.url)
-      .post(`/api/workspaces/${ws}/members`)
-      .set(owner.auth)
-      .send({ user_id: d.userId, role: 'user' })
-      .expect(201);
+    await join(owner, ws, d, 'user');
   });
 
   it('transfers ownership: exactly one owner, the old one becomes admin', async () => {
     const owner = await caller();
     const heir = await caller();
     const ws = (await upgrade(owner)).workspace.id;
-    await request(t.url)
-      .post(`/api/workspaces/${ws}/members`)
-      .set(owner.auth)
-      .send({ user_id: heir.userId, role: 'user' })
-      .expect(201);
+    await join(owner, ws, heir, 'user');
     const res = await request(t.url)
       .put(`/api/workspaces/${ws}/members/${heir.userId}`)
       .set(owner.auth)
@@ -235,20 +264,12 @@ describe('workspaces, members and plans (reference §1.4b, SPEC §3)', () => {
     const ownerLeaves = await request(t.url).post(`/api/workspaces/${ws}/leave`).set(owner.auth).expect(400);
     expect(ownerLeaves.body.message).toMatch(/Transfer ownership/);
 
-    await request(t.url)
-      .post(`/api/workspaces/${ws}/members`)
-      .set(owner.auth)
-      .send({ user_id: member.userId, role: 'user' })
-      .expect(201);
+    await join(owner, ws, member, 'user');
     const left = await request(t.url).post(`/api/workspaces/${ws}/leave`).set(member.auth).expect(200);
     expect(left.body.memberships.map((m: { workspace: { id: string } }) => m.workspace.id)).not.toContain(ws);
 
     // The old owner hands the workspace over, then leaves it: their last membership.
-    await request(t.url)
-      .post(`/api/workspaces/${ws}/members`)
-      .set(owner.auth)
-      .send({ user_id: member.userId, role: 'user' })
-      .expect(201);
+    await join(owner, ws, member, 'user');
     await request(t.url)
       .put(`/api/workspaces/${ws}/members/${member.userId}`)
       .set(owner.auth)
@@ -290,7 +311,7 @@ describe('workspaces, members and plans (reference §1.4b, SPEC §3)', () => {
     expect(missing.body.message).toBe('Invalid request: name is required');
   });
 
-  it('concurrent adds never exceed the seat limit', async () => {
+  it('concurrent invitations never exceed the seat limit', async () => {
     const owner = await caller();
     const ws = (await upgrade(owner)).workspace.id;
     const candidates = await Promise.all(Array.from({ length: 5 }, () => caller()));
@@ -301,6 +322,15 @@ describe('workspaces, members and plans (reference §1.4b, SPEC §3)', () => {
     );
     expect(results.filter((r) => r.status === 201)).toHaveLength(2);
     expect(results.filter((r) => r.status === 400)).toHaveLength(3);
+    // The two invitations hold their seats; accepting them fills the workspace exactly.
+    for (const [i, r] of results.entries()) {
+      if (r.status !== 201) continue;
+      await request(t.url)
+        .post('/api/invites/accept')
+        .set(candidates[i].auth)
+        .send({ token: r.body.invitation.token })
+        .expect(200);
+    }
     const list = await request(t.url).get(`/api/workspaces/${ws}/members`).set(owner.auth).expect(200);
     expect(list.body.members).toHaveLength(3);
   });

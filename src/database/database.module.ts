@@ -5,6 +5,7 @@ import { dataSourceOptions } from './data-source-options';
 import { Db } from './db.service';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { EgressBlockRepository } from './repositories/egress-block.repository';
+import { WorkspaceInvitationRepository } from './repositories/invitation.repository';
 import { RunUsageRepository } from './repositories/run-usage.repository';
 import { RunRepository } from './repositories/run.repository';
 import { ScheduleRepository } from './repositories/schedule.repository';
@@ -23,6 +24,7 @@ const REPOSITORIES = [
   SessionRepository,
   ApiKeyRepository,
   WorkspaceRepository,
+  WorkspaceInvitationRepository,
   WorkflowRepository,
   WorkflowLogRepository,
   ScheduleRepository,

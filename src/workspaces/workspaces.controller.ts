@@ -4,7 +4,6 @@ import { Authenticated, CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
 import { UuidPipe } from '../common/http/uuid.pipe';
-import { RequiresPlan } from '../plans/requires-plan.decorator';
 import {
   AddMemberDto,
   ChangePlanDto,
@@ -15,13 +14,18 @@ import {
   WorkspaceCreatedResponse,
   WorkspacesListResponse,
 } from './workspaces.dto';
+import { InvitationCreatedResponse } from './invitations.dto';
+import { InvitationsService } from './invitations.service';
 import { WorkspacesService } from './workspaces.service';
 
 @ApiTags('workspaces')
 @Authenticated()
 @Controller('api/workspaces')
 export class WorkspacesController {
-  constructor(private readonly workspaces: WorkspacesService) {}
+  constructor(
+    private readonly workspaces: WorkspacesService,
+    private readonly invitations: InvitationsService,
+  ) {}
 
   @Get()
   @ApiOkResponse({ type: WorkspacesListResponse })
@@ -53,18 +57,16 @@ export class WorkspacesController {
     return this.workspaces.members(user, id);
   }
 
+  /** Invites the account (`user_id`) or e-mail: nobody becomes a member without accepting. */
   @Post(':id/members')
-  @RequiresPlan('workspace', {
-    message: 'Adding members requires a workspace plan. Upgrade in Settings → Plan to invite your team.',
-  })
-  @ApiCreatedResponse({ type: MembersListResponse })
+  @ApiCreatedResponse({ type: InvitationCreatedResponse })
   @ApiErrors(400, 401, 403, 404, 409, 415)
   addMember(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
     @Body() dto: AddMemberDto,
-  ): Promise<MembersListResponse> {
-    return this.workspaces.addMember(user, id, dto);
+  ): Promise<InvitationCreatedResponse> {
+    return this.invitations.inviteMember(user, id, dto);
   }
 
   @Put(':id/members/:userId')

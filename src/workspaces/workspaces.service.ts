@@ -1,14 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode } from '../common/errors/app-error';
+import type { AppEventMap } from '../common/events/app-events';
 import { EventBus } from '../common/events/event-bus';
-import { AppConfig } from '../config/app-config';
 import { WorkspaceRole } from '../database/entities/workspace-member.entity';
 import { UserRepository } from '../database/repositories/user.repository';
 import { Membership, WorkspaceRepository } from '../database/repositories/workspace.repository';
 import { PlansService } from '../plans/plans.service';
 import {
-  AddMemberDto,
   ChangePlanDto,
   CreateWorkspaceDto,
   LeaveResponse,
@@ -29,7 +28,6 @@ export class WorkspacesService {
     private readonly workspaces: WorkspaceRepository,
     private readonly users: UserRepository,
     private readonly plans: PlansService,
-    private readonly config: AppConfig,
     private readonly events: EventBus,
   ) {}
 
@@ -46,6 +44,7 @@ export class WorkspacesService {
       ownerId: caller.userId,
       plan: tier,
     });
+    this.membershipChanged(workspace.id, caller.userId, 'added', caller);
     return this.withMemberships(caller, workspace.id);
   }
 
@@ -54,23 +53,7 @@ export class WorkspacesService {
     return this.memberList(workspaceId);
   }
 
-  /** Plan gating (`workspace_plan_required`) happens first, in PlanGuard. */
-  async addMember(caller: AuthPrincipal, workspaceId: string, dto: AddMemberDto): Promise<MembersListResponse> {
-    await this.requireManager(caller, workspaceId);
-    const user = dto.user_id ? await this.users.findById(dto.user_id) : await this.users.findByEmail(dto.email!);
-    if (!user) throw new AppError(ErrorCode.NotFound, 'User not found');
-    const limit = this.config.workspaces.memberLimit;
-    const result = await this.workspaces.addMember(workspaceId, user.id, dto.role, limit);
-    if (result === 'already_member')
-      throw new AppError(ErrorCode.Conflict, 'User is already a member of this workspace');
-    if (result === 'limit_reached') {
-      throw new AppError(
-        ErrorCode.WorkspaceMemberLimit,
-        `Workspace plans support up to ${limit} combined members and pending invitations. Remove an existing member or revoke invites to free up seats.`,
-      );
-    }
-    return this.memberList(workspaceId);
-  }
+  // Members join by accepting an invitation (InvitationsService); nobody is added without consent.
 
   /**
    * Reference §1.4b: admins and the owner manage members; only the owner hands over ownership
@@ -88,7 +71,11 @@ export class WorkspacesService {
     if (dto.role === 'owner') {
       if (mine.role !== 'owner')
         throw new AppError(ErrorCode.Forbidden, 'Only the workspace owner can transfer ownership');
-      if (userId !== caller.userId) await this.workspaces.transferOwnership(workspaceId, caller.userId, userId);
+      if (userId !== caller.userId) {
+        await this.workspaces.transferOwnership(workspaceId, caller.userId, userId);
+        this.membershipChanged(workspaceId, userId, 'role_changed', caller);
+        this.membershipChanged(workspaceId, caller.userId, 'role_changed', caller);
+      }
       return this.memberList(workspaceId);
     }
     if (target.role === 'owner') {
@@ -98,6 +85,7 @@ export class WorkspacesService {
       );
     }
     await this.workspaces.setRole(workspaceId, userId, dto.role);
+    this.membershipChanged(workspaceId, userId, 'role_changed', caller);
     return this.memberList(workspaceId);
   }
 
@@ -108,6 +96,7 @@ export class WorkspacesService {
     if (target.role === 'owner') throw new AppError(ErrorCode.InvalidRequest, 'The workspace owner cannot be removed');
     await this.workspaces.removeMember(workspaceId, userId);
     await this.ensureSomeWorkspace(userId);
+    this.membershipChanged(workspaceId, userId, 'removed', caller);
     return this.memberList(workspaceId);
   }
 
@@ -119,6 +108,7 @@ export class WorkspacesService {
     }
     await this.workspaces.removeMember(workspaceId, caller.userId);
     await this.ensureSomeWorkspace(caller.userId);
+    this.membershipChanged(workspaceId, caller.userId, 'removed', caller);
     const memberships = await this.workspaces.membershipsForUser(caller.userId);
     return { success: true, memberships: memberships.map(toMembershipResponse) };
   }
@@ -141,6 +131,7 @@ export class WorkspacesService {
             ownerId: caller.userId,
             plan: 'workspace',
           });
+      if (!solo) this.membershipChanged(workspace.id, caller.userId, 'added', caller);
       await this.users.setPlan(caller.userId, 'workspace');
       this.events.emit('workspace.plan_changed', {
         workspaceId: workspace.id,
@@ -160,6 +151,19 @@ export class WorkspacesService {
     }
     const target = owned[0] ?? (await this.ensureSomeWorkspace(caller.userId));
     return this.withMemberships(caller, target!.id);
+  }
+
+  /**
+   * After the change is committed: live streams of `userId` re-check what they may see and end
+   * (or drop the workspace) when read access is gone (SECURITY.md: live streams follow access).
+   */
+  private membershipChanged(
+    workspaceId: string,
+    userId: string,
+    change: AppEventMap['workspace.membership_changed']['change'],
+    actor: AuthPrincipal,
+  ): void {
+    this.events.emit('workspace.membership_changed', { workspaceId, userId, change, actorId: actor.userId });
   }
 
   private async withMemberships(caller: AuthPrincipal, workspaceId: string): Promise<WorkspaceCreatedResponse> {

@@ -21,6 +21,7 @@ export async function upgrade(url: string, a: Actor): Promise<string> {
   return res.body.workspace.id;
 }
 
+/** Makes `member` a member the only way there is: `owner` (or an admin) invites, the member accepts. */
 export async function addMember(
   url: string,
   owner: Actor,
@@ -28,11 +29,17 @@ export async function addMember(
   member: Actor,
   role: string,
 ): Promise<void> {
-  await request(url)
-    .post(`/api/workspaces/${workspaceId}/members`)
+  const email = (await request(url).get('/api/auth/me').set(member.auth).expect(200)).body.user.email;
+  const invited = await request(url)
+    .post(`/api/workspaces/${workspaceId}/invites`)
     .set(owner.auth)
-    .send({ user_id: member.userId, role })
-    .expect(201);
+    .send({ email, role })
+    .expect(200);
+  await request(url)
+    .post('/api/invites/accept')
+    .set(member.auth)
+    .send({ token: invited.body.invitation.token })
+    .expect(200);
 }
 
 type Node = { id: string; type: string; data?: Record<string, unknown>; position?: { x: number; y: number } };

@@ -23,7 +23,7 @@ import { Outcome, send } from './reliability-utils';
  * What members of the victim's own workspace may do, role by role, is test/access.e2e-spec.ts.
  */
 /** Path parameters that name the victim's resources (group/service/name of a secret name the caller's own store). */
-const VICTIM_PARAMS = /\{(id|runId|deadId|logId|keyId|userId|ws|token)\}/;
+const VICTIM_PARAMS = /\{(id|runId|deadId|logId|keyId|userId|inviteId|ws|token)\}/;
 
 const CALLERS = ['anonymous', 'other user', 'other workspace', 'viewer', 'member', 'owner', 'removed member'] as const;
 type Caller = (typeof CALLERS)[number];
@@ -43,7 +43,7 @@ const PUBLIC = new Set([
 ]);
 
 /** Authenticated by the secret token in the path, not by a caller: anyone with a wrong token gets 404. */
-const TOKEN_ROUTES = /\/trigger\/\{token\}/;
+const TOKEN_ROUTES = /\/trigger\/\{token\}|^\/api\/invites\/\{token\}$/;
 
 /**
  * `?workspace=` here selects the caller's own per-workspace setting (reference §2.16, 8.7), not a
@@ -66,6 +66,8 @@ describe('tenant isolation: every route × seven callers against another tenant'
   let ids: Record<string, string>;
   let callers: Record<Exclude<Caller, 'anonymous'>, Actor>;
   let bWs: string;
+  /** The link token of the victim's pending invitation: outsiders try to answer it. */
+  let inviteToken: string;
 
   beforeAll(async () => {
     t = await createTestApp({ RUNLOOM_ROLES: 'api' });
@@ -95,6 +97,14 @@ describe('tenant isolation: every route × seven callers against another tenant'
       await request(t.url).post('/api/auth/api-keys').set(victim.auth).send({ name: 'victim-key-name' }).expect(201)
     ).body;
     const me = (await request(t.url).get('/api/auth/me').set(victim.auth).expect(200)).body;
+    const invitation = (
+      await request(t.url)
+        .post(`/api/workspaces/${victimWs}/invites`)
+        .set(victim.auth)
+        .send({ email: 'victim-invitee@example.com', role: 'user' })
+        .expect(200)
+    ).body.invitation;
+    inviteToken = invitation.token;
     ids = {
       workflow: wf.id,
       run: run.id,
@@ -102,6 +112,7 @@ describe('tenant isolation: every route × seven callers against another tenant'
       user: victim.userId,
       member: victimMember.userId,
       apiKey: key.api_key.id,
+      invitation: invitation.id,
     };
     victimData = {
       ...ids,
@@ -110,6 +121,8 @@ describe('tenant isolation: every route × seven callers against another tenant'
       email: me.user.email,
       secretName: 'victim-secret-name',
       keyName: 'victim-key-name',
+      inviteToken,
+      inviteeEmail: invitation.email,
     };
 
     // The other tenant: a solo user, and workspace B with an owner, a member and a viewer.
@@ -199,6 +212,7 @@ describe('tenant isolation: every route × seven callers against another tenant'
       .replace('{deadId}', ids.run)
       .replace('{logId}', ids.run)
       .replace('{userId}', ids.member)
+      .replace('{inviteId}', ids.invitation)
       .replace('{token}', 'not-the-token')
       .replace('{label}', 'label')
       .replace('{group}', 'http')
@@ -220,6 +234,10 @@ describe('tenant isolation: every route × seven callers against another tenant'
       'POST /api/workspaces': { name: 'mine' },
       'POST /api/workspaces/plan': { plan_tier: 'workspace', workspace_name: 'mine' },
       'POST /api/workspaces/{id}/members': { email: 'someone@example.com', role: 'admin' },
+      'POST /api/workspaces/{id}/invites': { email: 'someone@example.com', role: 'admin' },
+      // The victim's real link: only a session for the invited e-mail may answer it.
+      'POST /api/invites/accept': { token: inviteToken },
+      'POST /api/invites/decline': { token: inviteToken },
       'PUT /api/workspaces/{id}/members/{userId}': { role: 'viewer' },
       'POST /api/workflows/{id}/egress': { allowlist: ['evil.example.com'] },
       'POST /api/workflows/{id}/run': { context: { x: 1 } },
@@ -243,12 +261,14 @@ describe('tenant isolation: every route × seven callers against another tenant'
     const get = async (path: string) => (await request(t.url).get(path).set(victim.auth).expect(200)).body;
     const wf = await get(`/api/workflows/${ids.workflow}?workspace=${victimWs}`);
     const members = await get(`/api/workspaces/${victimWs}/members`);
+    const invites = await get(`/api/workspaces/${victimWs}/invites`);
     return {
       workflow: { name: wf.workflow.name, updated_at: wf.workflow.updated_at, data: wf.workflow.data },
       runs: (await get(`/api/workflows/${ids.workflow}/runs`)).runs.map((r: { id: string }) => r.id),
       webhook: await get(`/api/workflows/${ids.workflow}/webhook-url`),
       egress: await get(`/api/workflows/${ids.workflow}/egress`),
       members,
+      invites,
       secrets: await get('/api/options/secrets'),
       apiKeys: (await get('/api/auth/api-keys')).api_keys,
       workspaces: await get('/api/workspaces'),

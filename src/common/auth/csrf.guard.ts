@@ -1,7 +1,10 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { timingSafeEqual } from 'node:crypto';
+import { AppConfig } from '../../config/app-config';
 import { AppError, ErrorCode } from '../errors/app-error';
+import { CSRF_SAME_SITE } from './decorators';
 import { AuthenticatedRequest, CSRF_COOKIE, CSRF_HEADER } from './principal';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -20,13 +23,45 @@ export function tokensMatch(a: string | undefined, b: string | undefined): boole
  */
 @Injectable()
 export class CsrfGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly config: AppConfig,
+  ) {}
+
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
     if (!UNSAFE.has(req.method) || req.user?.method !== 'cookie') return true;
-    assertCsrf(req);
+    if (this.reflector.getAllAndOverride<boolean>(CSRF_SAME_SITE, [context.getHandler(), context.getClass()])) {
+      assertSameSite(req, this.config.http.corsOrigins);
+    } else {
+      assertCsrf(req);
+    }
     return true;
   }
+}
+
+/**
+ * For `@CsrfSameSite()` routes: refuses what a browser says comes from another site
+ * (`Sec-Fetch-Site: cross-site`); a browser too old to say so is judged by `Origin`, which must be
+ * an allowed origin or the server's own host. Requests without either header come from programs.
+ */
+export function assertSameSite(req: Request, allowedOrigins: string[]): void {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined) {
+    if (site === 'cross-site') throw new AppError(ErrorCode.CsrfFailed);
+    return;
+  }
+  const origin = req.headers.origin;
+  if (origin === undefined || allowedOrigins.includes(origin)) return;
+  const hosts = [req.headers.host, req.headers['x-forwarded-host']].flat().filter(Boolean);
+  let host: string | null = null;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    // `null` (an opaque origin) or garbage: not the server's own.
+  }
+  if (!host || !hosts.includes(host)) throw new AppError(ErrorCode.CsrfFailed);
 }
 
 /** The double-submit check itself: the header matches the cookie, or 403 `csrf_failed`. */

@@ -21,6 +21,8 @@ export enum ErrorCode {
   WorkspacePlanRequired = 'workspace_plan_required',
   WorkspaceMemberLimit = 'workspace_member_limit',
   WorkspaceRunLimit = 'workspace_run_limit',
+  /** An invitation that was accepted, declined, revoked or has expired. */
+  InvitationUnusable = 'invitation_unusable',
   InternalError = 'internal_error',
   ServiceUnavailable = 'service_unavailable',
   DatabaseBusy = 'database_busy',
@@ -45,6 +47,7 @@ const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.WorkspacePlanRequired]: 403,
   [ErrorCode.WorkspaceMemberLimit]: 400,
   [ErrorCode.WorkspaceRunLimit]: 429,
+  [ErrorCode.InvitationUnusable]: 400,
   [ErrorCode.InternalError]: 500,
   [ErrorCode.ServiceUnavailable]: 503,
   [ErrorCode.DatabaseBusy]: 503,

@@ -12,6 +12,7 @@ import { WebhookReplayEntity } from './webhook-replay.entity';
 import { WorkflowLogEntity } from './workflow-log.entity';
 import { WorkflowScheduleEntity } from './workflow-schedule.entity';
 import { WorkflowEntity } from './workflow.entity';
+import { WorkspaceInvitationEntity } from './workspace-invitation.entity';
 import { WorkspaceMemberEntity } from './workspace-member.entity';
 import { WorkspaceEntity } from './workspace.entity';
 
@@ -22,6 +23,7 @@ export const ENTITIES = [
   ApiKeyEntity,
   WorkspaceEntity,
   WorkspaceMemberEntity,
+  WorkspaceInvitationEntity,
   WorkflowEntity,
   WorkflowLogEntity,
   WorkflowScheduleEntity,

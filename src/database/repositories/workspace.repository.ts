@@ -17,8 +17,6 @@ export interface MemberWithUser {
   user: UserEntity;
 }
 
-export type AddMemberResult = 'added' | 'already_member' | 'limit_reached';
-
 @Injectable()
 export class WorkspaceRepository {
   private membershipsSql?: Sql;
@@ -97,25 +95,6 @@ export class WorkspaceRepository {
       return m.getRepository(WorkspaceEntity).findOneByOrFail({ id: workspace.id });
     };
     return em ? run(em) : this.db.transaction(run);
-  }
-
-  /**
-   * Adds a member unless the seat limit is reached. The workspace row is locked on PostgreSQL so
-   * two concurrent adds cannot both take the last seat (SQLite writes are serialised by Db).
-   */
-  addMember(workspaceId: string, userId: string, role: WorkspaceRole, limit: number): Promise<AddMemberResult> {
-    return this.db.transaction(async (em) => {
-      if (this.db.dialect === 'postgres') {
-        await em
-          .getRepository(WorkspaceEntity)
-          .findOne({ where: { id: workspaceId }, lock: { mode: 'pessimistic_write' } });
-      }
-      const members = em.getRepository(WorkspaceMemberEntity);
-      if (await members.existsBy({ workspaceId, userId })) return 'already_member';
-      if ((await members.countBy({ workspaceId })) >= limit) return 'limit_reached';
-      await members.insert({ workspaceId, userId, role, joinedAt: new Date() });
-      return 'added';
-    });
   }
 
   async setRole(workspaceId: string, userId: string, role: Exclude<WorkspaceRole, 'owner'>): Promise<void> {
