@@ -197,8 +197,10 @@ onPostgres('separate API and worker processes on PostgreSQL', () => {
 
 onPostgres('three scheduler processes on PostgreSQL', () => {
   let t: TestApp;
+  // Per-second schedules keep this test short (the default minimum interval is 60 s).
+  const perSecond = { SCHEDULE_MIN_INTERVAL_SECONDS: '1' };
   beforeAll(async () => {
-    t = await createTestApp({ RUNLOOM_ROLES: 'api' });
+    t = await createTestApp({ RUNLOOM_ROLES: 'api', ...perSecond });
   });
   afterAll(() => t.close());
 
@@ -216,6 +218,7 @@ onPostgres('three scheduler processes on PostgreSQL', () => {
       DATABASE_URL: t.databaseUrl,
       SCHEDULER_TICK_MS: '100',
       RUNAWAY_LIMIT_5MIN: '100000',
+      ...perSecond,
     };
     const schedulers = await Promise.all([1, 2, 3].map(() => startProcess(env, /Runloom started without HTTP/)));
     const firings = () =>

@@ -77,6 +77,58 @@ describe('workspace run quota (SPEC §4)', () => {
     expect(usage.body.workspace.runs.used).toBe(1);
   });
 
+  it("personal workflows of a workspace-plan owner draw on the owner's allowance, reruns included", async () => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const personal = await workflowIn(t, owner);
+    const inWorkspace = await workflowIn(t, owner, ws);
+    const first = await start(t, owner, personal).expect(202);
+    expect(first.body.run.workspace_id).toBeNull();
+    await request(t.url)
+      .post(`/api/workflows/${personal}/runs/${first.body.run.id}/rerun`)
+      .set(owner.auth)
+      .send({})
+      .expect(202);
+    await start(t, owner, inWorkspace).expect(202);
+    // Three runs: the allowance is used up for the personal workflow as for the workspace's.
+    for (const id of [personal, inWorkspace]) {
+      expect((await start(t, owner, id).expect(429)).body.code).toBe('workspace_run_limit');
+    }
+    const rerun = await request(t.url)
+      .post(`/api/workflows/${personal}/runs/${first.body.run.id}/rerun`)
+      .set(owner.auth)
+      .send({})
+      .expect(429);
+    expect(rerun.body.code).toBe('workspace_run_limit');
+    const usage = await request(t.url).get(`/api/workflows/usage?workspace=${ws}`).set(owner.auth).expect(200);
+    expect(usage.body.workspace.runs).toMatchObject({ used: 3, limit: 3 });
+  });
+
+  it("extra workspaces bring no fresh allowance: created or upgraded one by one, they share the owner's", async () => {
+    const owner = await actor(t.url);
+    const created = await request(t.url).post('/api/workspaces').set(owner.auth).send({ name: 'Second' }).expect(201);
+    const second = created.body.workspace.id as string;
+    // Each plan change upgrades one more of the owner's solo workspaces; later ones are created upgraded.
+    expect(await upgrade(t.url, owner)).toBe(owner.soloWorkspaceId);
+    expect(await upgrade(t.url, owner)).toBe(second);
+    const third = (await request(t.url).post('/api/workspaces').set(owner.auth).send({ name: 'Third' }).expect(201))
+      .body.workspace;
+    expect(third.plan).toBe('workspace');
+    const workspaces = [owner.soloWorkspaceId, second, third.id as string];
+    const workflows = await Promise.all(workspaces.map((ws) => workflowIn(t, owner, ws)));
+    for (const id of workflows) await start(t, owner, id).expect(202);
+    for (const id of workflows) {
+      expect((await start(t, owner, id).expect(429)).body.code).toBe('workspace_run_limit');
+    }
+    for (const ws of workspaces) {
+      const usage = await request(t.url).get(`/api/workflows/usage?workspace=${ws}`).set(owner.auth).expect(200);
+      expect(usage.body.workspace.runs).toMatchObject({ used: 3, limit: 3 });
+    }
+    // Another owner's allowance is their own.
+    const other = await actor(t.url);
+    await start(t, other, await workflowIn(t, other, await upgrade(t.url, other))).expect(202);
+  });
+
   it('solo-plan workspaces never get workspace_run_limit; the solo cap applies instead', async () => {
     const a = await actor(t.url);
     const id = await workflowIn(t, a, a.soloWorkspaceId);
@@ -125,6 +177,33 @@ describe('Solo monthly cap and runaway protection', () => {
       status: 'error',
       message: expect.stringMatching(/2 times per month/),
       violations: [{ code: 'run-limit', message: res.body.message }],
+    });
+  });
+
+  it('a burst of concurrent starts at the Solo cap accepts exactly what is left', async () => {
+    const a = await actor(t.url);
+    const id = await workflowIn(t, a);
+    const results = await Promise.all(Array.from({ length: 10 }, () => start(t, a, id)));
+    expect(results.filter((r) => r.status === 202)).toHaveLength(2);
+    const refused = results.filter((r) => r.status === 403);
+    expect(refused).toHaveLength(8);
+    expect(refused.map((r) => r.body.violations[0].code)).toEqual(Array(8).fill('run-limit'));
+    const usage = await request(t.url).get('/api/workflows/usage').set(a.auth).expect(200);
+    expect(usage.body.runs).toMatchObject({ used: 2, limit: 2 });
+  });
+
+  it('reruns count against the Solo cap too', async () => {
+    const a = await actor(t.url);
+    const id = await workflowIn(t, a, a.soloWorkspaceId);
+    const first = (await start(t, a, id).expect(202)).body.run.id;
+    const rerun = () => request(t.url).post(`/api/workflows/${id}/runs/${first}/rerun`).set(a.auth).send({});
+    await rerun().expect(202);
+    const refused = await rerun().expect(403);
+    expect(refused.body).toEqual({
+      success: false,
+      status: 'error',
+      message: expect.stringMatching(/2 times per month/),
+      violations: [{ code: 'run-limit', message: refused.body.message }],
     });
   });
 

@@ -13,6 +13,8 @@ import { Actor, actor, createWorkflow, graph, trigger, uniqueName, upgrade } fro
 
 const MINUTE = 60_000;
 const EVERY_SECOND = { cron: '* * * * * *', timezone: 'UTC' };
+/** Per-second schedules keep these tests fast; the default minimum interval (60 s) is tested below. */
+const PER_SECOND_ALLOWED = { SCHEDULE_MIN_INTERVAL_SECONDS: '1' };
 
 interface RunView {
   id: string;
@@ -62,7 +64,7 @@ describe('schedules fire (reference §10.3, SPEC §4)', () => {
   let owner: Actor;
   let ws: string;
   beforeAll(async () => {
-    t = await createTestApp({ WORKER_POLL_INTERVAL_MS: '20', SCHEDULER_TICK_MS: '200' });
+    t = await createTestApp({ WORKER_POLL_INTERVAL_MS: '20', SCHEDULER_TICK_MS: '200', ...PER_SECOND_ALLOWED });
     owner = await actor(t.url);
     ws = await upgrade(t.url, owner);
   });
@@ -140,7 +142,11 @@ describe('schedules fire (reference §10.3, SPEC §4)', () => {
   });
 
   it('a due time the workspace quota cannot pay for is skipped with the reason, and the schedule moves on', async () => {
-    const quota = await createTestApp({ SCHEDULER_TICK_MS: '200', WORKSPACE_MONTHLY_RUN_LIMIT: '1' });
+    const quota = await createTestApp({
+      SCHEDULER_TICK_MS: '200',
+      WORKSPACE_MONTHLY_RUN_LIMIT: '1',
+      ...PER_SECOND_ALLOWED,
+    });
     try {
       const someone = await actor(quota.url);
       const theirs = await upgrade(quota.url, someone);
@@ -173,6 +179,88 @@ describe('schedules fire (reference §10.3, SPEC §4)', () => {
       return row?.lastSkipReason ?? undefined;
     }, 'a skipped due time');
     expect(reason).toMatch(/Scheduled triggers are available on workspace plans/);
+  });
+});
+
+describe('minimum schedule interval (SCHEDULE_MIN_INTERVAL_SECONDS, default 60 s)', () => {
+  let t: TestApp;
+  let owner: Actor;
+  let ws: string;
+  beforeAll(async () => {
+    t = await createTestApp({ SCHEDULER_TICK_MS: '200', RUNLOOM_ROLES: 'api,scheduler' });
+    owner = await actor(t.url);
+    ws = await upgrade(t.url, owner);
+  });
+  afterAll(() => t.close());
+
+  const withSchedule = (scheduleConfig: unknown) =>
+    graph([
+      trigger('manual-1'),
+      trigger('schedule-1', { label: 'Every so often', triggerType: 'Schedule', scheduleConfig }),
+    ]);
+
+  it('a schedule firing more often is refused on save with a 403 naming the trigger; nothing is stored', async () => {
+    const name = uniqueName('Too fast');
+    for (const [config, every] of [
+      [EVERY_SECOND, '1 second'],
+      [{ cron: '0,30 * * * * *' }, '30 seconds'],
+      [{ cron: '*/50 * * * * *' }, '10 seconds'], // :50, then :00 of the next minute
+    ] as const) {
+      const res = await request(t.url)
+        .post('/api/workflows')
+        .set(owner.auth)
+        .send({ name, data: withSchedule(config), workspace_id: ws })
+        .expect(403);
+      expect(res.body).toEqual({
+        success: false,
+        status: 'error',
+        message: `The schedule trigger "Every so often" would run every ${every}; schedules run at most once every 1 minute. Choose a longer interval.`,
+        violations: [{ code: 'schedule-interval', message: res.body.message, nodeLabel: 'Every so often' }],
+      });
+    }
+    const list = await request(t.url).get('/api/workflows').set(owner.auth).expect(200);
+    expect(list.body.workflows.filter((w: { name: string }) => w.name === name)).toEqual([]);
+  });
+
+  it('exactly the minimum is fine (cron or DSentr repeat); an update to a faster one is refused and keeps the schedule', async () => {
+    for (const config of [
+      { cron: '* * * * *' },
+      // 23:59:30 → 00:00:30 the next day: one minute apart across midnight.
+      { cron: '30 0,59 0,23 * * *' },
+      { ...dsentrStart(new Date(minuteFloor(Date.now()) + MINUTE)), repeat: { every: 1, unit: 'minute' } },
+    ]) {
+      await createWorkflow(t.url, owner, withSchedule(config), ws);
+    }
+    const wf = await createWorkflow(t.url, owner, withSchedule({ cron: '*/5 * * * *' }), ws);
+    const before = await scheduleOf(t, owner, wf.id);
+    const res = await request(t.url)
+      .put(`/api/workflows/${wf.id}`)
+      .set(owner.auth)
+      .send({ name: uniqueName(), data: withSchedule({ cron: '*/10 * * * * *' }), updated_at: wf.updated_at })
+      .expect(403);
+    expect(res.body.violations).toEqual([
+      { code: 'schedule-interval', message: expect.stringMatching(/every 10 seconds/), nodeLabel: 'Every so often' },
+    ]);
+    const after = await request(t.url).get(`/api/workflows/${wf.id}`).set(owner.auth).expect(200);
+    expect(after.body.workflow.updated_at).toBe(wf.updated_at);
+    expect(after.body.schedule).toEqual(before);
+  });
+
+  it('a stored schedule faster than the minimum (saved before it was raised) is turned off when due, with the reason', async () => {
+    const wf = await createWorkflow(t.url, owner, withSchedule({ cron: '0 0 1 1 *' }), ws);
+    await t.app
+      .get(Db)
+      .manager.getRepository(WorkflowScheduleEntity)
+      .update({ workflowId: wf.id }, { config: EVERY_SECOND, nextRunAt: new Date(Date.now() - 1000) });
+    const schedule = await waitFor(async () => {
+      const s = await scheduleOf(t, owner, wf.id);
+      return s.enabled ? undefined : s;
+    }, 'the schedule to be turned off');
+    expect(schedule).toMatchObject({
+      next_run_at: null,
+      last_error: expect.stringMatching(/"Every so often" would run every 1 second/),
+    });
+    expect(await runsOf(t, owner, wf.id)).toEqual([]);
   });
 });
 

@@ -402,6 +402,71 @@ describe('webhook quota edge', () => {
     expect(refused).toHaveLength(3);
     expect(refused[0].body.code).toBe('workspace_run_limit');
   });
+
+  it("a personal workflow of a workspace-plan owner takes webhook tickets from the owner's allowance", async () => {
+    const owner = await actor(t.url);
+    await upgrade(t.url, owner);
+    const wf = await createWorkflow(t.url, owner, graph([webhookTrigger('w', 'Hook')]));
+    expect(wf.workspace_id).toBeNull();
+    const { url } = (await request(t.url).get(`/api/workflows/${wf.id}/webhook-url`).set(owner.auth).expect(200)).body;
+    const results = await Promise.all(Array.from({ length: 5 }, () => request(t.url).post(url)));
+    expect(results.filter((r) => r.status === 202)).toHaveLength(2);
+    const refused = results.filter((r) => r.status === 429);
+    expect(refused.map((r) => r.body.code)).toEqual(Array(3).fill('workspace_run_limit'));
+  });
+});
+
+describe('Solo monthly cap on webhook runs (SPEC §4)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ RUNLOOM_ROLES: 'api', SOLO_MONTHLY_RUN_LIMIT: '2' });
+  });
+  afterAll(() => t.close());
+
+  async function soloHook(a: Actor, workspaceId?: string) {
+    const wf = await createWorkflow(t.url, a, graph([webhookTrigger('w', 'Hook')]), workspaceId);
+    const { url } = (await request(t.url).get(`/api/workflows/${wf.id}/webhook-url`).set(a.auth).expect(200)).body;
+    return { wf, url: url as string };
+  }
+
+  it('webhook runs count against the same cap as manual runs, and past it answer as a manual run does', async () => {
+    const a = await actor(t.url);
+    const { wf, url } = await soloHook(a, a.soloWorkspaceId);
+    await request(t.url).post(`/api/workflows/${wf.id}/run`).set(a.auth).send({}).expect(202);
+    await request(t.url).post(url).expect(202);
+    const hook = await request(t.url).post(url).expect(403);
+    const manual = await request(t.url).post(`/api/workflows/${wf.id}/run`).set(a.auth).send({}).expect(403);
+    expect(hook.body).toEqual(manual.body);
+    expect(hook.body).toEqual({
+      success: false,
+      status: 'error',
+      message: expect.stringMatching(/2 times per month/),
+      violations: [{ code: 'run-limit', message: hook.body.message }],
+    });
+    expect(await t.app.get(RunRepository).listForWorkflow(wf.id, 1, 10, [])).toHaveLength(2);
+  });
+
+  it('a burst of concurrent webhook posts accepts exactly what is left of the cap (personal workflow)', async () => {
+    const a = await actor(t.url);
+    const { wf, url } = await soloHook(a);
+    expect(wf.workspace_id).toBeNull();
+    const results = await Promise.all(Array.from({ length: 12 }, () => request(t.url).post(url)));
+    expect(results.filter((r) => r.status === 202)).toHaveLength(2);
+    const refused = results.filter((r) => r.status === 403);
+    expect(refused.map((r) => r.body.violations[0].code)).toEqual(Array(10).fill('run-limit'));
+    expect(await t.app.get(RunRepository).listForWorkflow(wf.id, 1, 20, [])).toHaveLength(2);
+  });
+
+  it('the cap is per owner: every solo workspace and personal workflow of theirs shares it', async () => {
+    const a = await actor(t.url);
+    const extra = (await request(t.url).post('/api/workspaces').set(a.auth).send({ name: 'Extra' }).expect(201)).body
+      .workspace;
+    expect(extra.plan).toBe('solo');
+    const hooks = await Promise.all([soloHook(a, a.soloWorkspaceId), soloHook(a, extra.id), soloHook(a)]);
+    await request(t.url).post(hooks[0].url).expect(202);
+    await request(t.url).post(hooks[1].url).expect(202);
+    for (const { url } of hooks) await request(t.url).post(url).expect(403);
+  });
 });
 
 describe('replays of a signature timestamped ahead of the server', () => {

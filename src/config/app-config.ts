@@ -53,7 +53,13 @@ export class AppConfig {
     /** Where generated development secrets came from, for the boot warning; null when configured. */
     generatedAt: string | null;
   };
-  readonly workspaces: { memberLimit: number; monthlyRunLimit: number; nodeLimit: number };
+  readonly workspaces: {
+    memberLimit: number;
+    monthlyRunLimit: number;
+    nodeLimit: number;
+    /** Default lifetime of an invitation, in days (WORKSPACE_INVITATION_TTL_DAYS). */
+    invitationTtlDays: number;
+  };
   readonly runs: {
     overage: 'block' | 'allow';
     soloMonthlyLimit: number;
@@ -73,6 +79,8 @@ export class AppConfig {
   readonly scheduler: {
     tickMs: number;
     catchUp: 'latest' | 'all' | 'skip';
+    /** Shortest time between two firings of a schedule (SCHEDULE_MIN_INTERVAL_SECONDS). */
+    minIntervalMs: number;
   };
   readonly egress: {
     allowedDomains: string[];
@@ -226,6 +234,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       memberLimit: env.WORKSPACE_MEMBER_LIMIT,
       nodeLimit: env.WORKSPACE_NODE_LIMIT,
       monthlyRunLimit: env.WORKSPACE_MONTHLY_RUN_LIMIT,
+      invitationTtlDays: env.WORKSPACE_INVITATION_TTL_DAYS,
     },
     runs: {
       overage: env.WORKSPACE_RUN_OVERAGE,
@@ -245,6 +254,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     scheduler: {
       tickMs: env.SCHEDULER_TICK_MS,
       catchUp: env.SCHEDULE_CATCH_UP,
+      minIntervalMs: env.SCHEDULE_MIN_INTERVAL_SECONDS * 1000,
     },
     egress: {
       allowedDomains: hostList(env.ALLOWED_HTTP_DOMAINS),

@@ -185,6 +185,14 @@ export class Environment {
   @Min(1)
   WORKSPACE_MEMBER_LIMIT = 8;
 
+  /** Days a workspace invitation stays usable when the inviter does not say (`expires_in_days`, 1 to 60). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(60)
+  WORKSPACE_INVITATION_TTL_DAYS = 7;
+
   /** Nodes per workflow on the workspace plan (Solo allows 10); a larger graph is refused on save. */
   @IsOptional()
   @Type(() => Number)
@@ -275,6 +283,18 @@ export class Environment {
   @IsOptional()
   @IsIn(['latest', 'all', 'skip'])
   SCHEDULE_CATCH_UP: 'latest' | 'all' | 'skip' = 'latest';
+
+  /**
+   * Shortest time between two firings of a schedule on the workspace plan (Solo plans have no
+   * schedules). A faster schedule is refused on save (403 `schedule-interval`), and one already
+   * stored is turned off when it comes due.
+   */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  SCHEDULE_MIN_INTERVAL_SECONDS = 60;
 
   /** Finished runs (with their node runs and dead letters) and egress block records older than this are deleted, in chunks. 0 keeps them. */
   @IsOptional()

@@ -7,11 +7,8 @@ import { EgressController } from './egress.controller';
 import { EgressService } from './egress.service';
 import { EgressBlock, GuardedOutboundHttp } from './guarded-outbound-http';
 import { OutboundHttp } from './outbound-http';
-import { Redactor } from '../secrets/redactor';
+import { REDACTOR as redactor } from '../secrets/redactor';
 import { WorkflowAccessModule } from '../workflows/workflow-access.module';
-
-/** Scheme, host and path only: query strings and user info may carry credentials. */
-const redactor = new Redactor();
 
 /** A blocked URL as the block log keeps it: no query or fragment, and the run's secrets masked (a path can hold one). */
 export function loggableUrl(raw: string, secrets: readonly string[] = []): string {

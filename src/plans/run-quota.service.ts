@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, ErrorCode, PlanViolationError, RunawayProtectionError } from '../common/errors/app-error';
+import { KeyedLock } from '../common/keyed-lock';
 import { AppConfig } from '../config/app-config';
 import { RunRepository } from '../database/repositories/run.repository';
 import { QuotaTicket, RunUsageRepository } from '../database/repositories/run-usage.repository';
@@ -34,6 +35,9 @@ export class RunQuotaService {
     private readonly config: AppConfig,
   ) {}
 
+  /** Solo-gated starts, one at a time per owner (see `withinSoloLimit`). */
+  private readonly soloStarts = new KeyedLock();
+
   /**
    * True when the workspace started more runs than allowed in 5 minutes and its owner's toggle is
    * on. `loadedOwner`: the workflow's owner when the caller already read it.
@@ -64,30 +68,40 @@ export class RunQuotaService {
   }
 
   /**
-   * The workspace ticket (reference §8.6 with SPEC §4): workspace plans consume one atomically and
-   * get 429 `workspace_run_limit` when the period is exhausted (unless overage is allowed); solo-plan
-   * workspaces take no ticket and are gated as solo. Personal workflows: the caller's tier.
+   * The workspace-plan ticket (reference §8.6 with SPEC §4), or the Solo tier that gates the run
+   * instead. The quota belongs to the paying account, so extra workspaces bring no fresh allowance:
+   * - a workspace-plan workspace's runs take a ticket from its **owner's** allocation, shared by
+   *   every workspace-plan workspace that user owns (429 `workspace_run_limit` when the period is
+   *   exhausted, unless overage is allowed);
+   * - a solo-plan workspace takes no ticket and is gated as solo (the owner's Solo monthly cap);
+   * - a personal workflow goes by its **owner's** tier: on the workspace plan it takes a ticket from
+   *   the owner's same allocation; on Solo it is gated as solo.
+   * `caller`'s login-time plan is the fallback when the owner's row is missing and the caller is
+   * the owner.
    */
   async takeTicket(
-    workflow: { workspaceId: string | null },
+    workflow: { workspaceId: string | null; userId: string },
     caller: { userId: string; claimsPlan: string | null } | null,
     now: Date,
     /** The workflow's workspace when the caller already loaded it (one lookup fewer per webhook). */
     loaded?: WorkspaceEntity,
   ): Promise<{ ticket: QuotaTicket | null; tier: PlanTier }> {
+    let accountId: string;
     if (!workflow.workspaceId) {
-      return {
-        ticket: null,
-        tier: caller ? await this.plans.resolvePlanTier(caller.userId, caller.claimsPlan) : 'workspace',
-      };
+      const claimsPlan = caller?.userId === workflow.userId ? caller.claimsPlan : null;
+      if ((await this.plans.resolvePlanTier(workflow.userId, claimsPlan)) === 'solo')
+        return { ticket: null, tier: 'solo' };
+      accountId = workflow.userId;
+    } else {
+      const workspace =
+        loaded?.id === workflow.workspaceId ? loaded : await this.workspaces.findActive(workflow.workspaceId);
+      if (!workspace) throw new AppError(ErrorCode.NotFound, 'Workspace not found');
+      if (this.plans.workspaceTier(workspace) === 'solo') return { ticket: null, tier: 'solo' };
+      accountId = workspace.ownerId;
     }
-    const workspace =
-      loaded?.id === workflow.workspaceId ? loaded : await this.workspaces.findActive(workflow.workspaceId);
-    if (!workspace) throw new AppError(ErrorCode.NotFound, 'Workspace not found');
-    if (this.plans.workspaceTier(workspace) === 'solo') return { ticket: null, tier: 'solo' };
     const limit = this.config.workspaces.monthlyRunLimit;
     const ticket = await this.usage.consume(
-      workspace.id,
+      accountId,
       periodStart(now).toISOString(),
       limit,
       this.config.runs.overage === 'allow',
@@ -96,7 +110,7 @@ export class RunQuotaService {
     if (!ticket) {
       throw new AppError(
         ErrorCode.WorkspaceRunLimit,
-        `This workspace has used its ${limit} runs for this billing period. Upgrade or wait for the next period to run more workflows.`,
+        `This workspace plan has used its ${limit} runs for this billing period (one allowance per owner, shared by all of their workspaces). Upgrade or wait for the next period to run more workflows.`,
       );
     }
     return { ticket, tier: 'workspace' };
@@ -104,6 +118,20 @@ export class RunQuotaService {
 
   async release(ticket: QuotaTicket | null, now: Date): Promise<void> {
     if (ticket) await this.usage.release(ticket, now);
+  }
+
+  /**
+   * Enqueues a Solo-gated run under the owner's monthly cap (SPEC §4): manual runs, reruns and
+   * webhook triggers all count against it. The check and the insert happen one start at a time per
+   * owner in this process, so a burst of concurrent starts cannot all pass the count before any of
+   * them is written. (Across processes on PostgreSQL, the cap can be passed by at most one run per
+   * other process at the moment it is reached.)
+   */
+  withinSoloLimit<T>(ownerId: string, now: Date, enqueue: () => Promise<T>): Promise<T> {
+    return this.soloStarts.run(ownerId, async () => {
+      await this.assertSoloMonthlyLimit(ownerId, now);
+      return enqueue();
+    });
   }
 
   /** Reference §8.5: the owner's runs since the start of the UTC month; at the cap → 403 `run-limit`. */

@@ -80,7 +80,8 @@ export class UsageService {
     if (this.plans.workspaceTier(membership.workspace) !== 'workspace') {
       return { ...body, workspace: { id: workspaceId, plan: 'solo' } };
     }
-    const counter = await this.usage.find(workspaceId, start.toISOString());
+    // The allowance is the owner's, shared by all of their workspace-plan workspaces (SPEC §4).
+    const counter = await this.usage.find(membership.workspace.ownerId, start.toISOString());
     const members = await this.workspaces.listMembers(workspaceId);
     const byOwner = new Map((await this.runs.countByOwnerSince(workspaceId, start)).map((r) => [r.userId, r.runs]));
     const memberUsage: Record<string, unknown>[] = members.map(({ member, user }) => ({

@@ -114,20 +114,22 @@ export class RunsService {
           const violations = assessSoloGraph(workflow.data);
           if (violations.length) throw new PlanViolationError(violations);
         }
-        await this.quota.assertSoloMonthlyLimit(workflow.userId, now);
       }
       const snapshot = buildSnapshot(workflow.data, {
         triggerContext: dto?.context,
         startFromNodeId: dto?.start_from_node_id,
         egressAllowlist: workflow.egressAllowlist,
       });
-      return this.enqueue(
-        workflow,
-        snapshot,
-        { idempotencyKey: dto?.idempotency_key, priority: dto?.priority, triggeredBy: `user:${caller.userId}` },
-        ticket,
-        now,
-      );
+      const enqueue = () =>
+        this.enqueue(
+          workflow,
+          snapshot,
+          { idempotencyKey: dto?.idempotency_key, priority: dto?.priority, triggeredBy: `user:${caller.userId}` },
+          ticket,
+          now,
+        );
+      // The owner's Solo monthly cap, checked and taken one start at a time (SPEC §4).
+      return tier === 'solo' ? this.quota.withinSoloLimit(workflow.userId, now, enqueue) : enqueue();
     });
   }
 
@@ -337,7 +339,10 @@ export class RunsService {
 
   // --- helpers --------------------------------------------------------------------------------
 
-  /** Workspace runs: runaway check and a quota ticket; then insert (reruns skip the Solo checks). */
+  /**
+   * Reruns: runaway check, then what the run costs: a ticket from the paying account, or the
+   * owner's Solo monthly cap (SPEC §4; the Solo graph assessment is skipped, as the reference does).
+   */
   private async gatedEnqueue(
     workflow: WorkflowEntity,
     snapshot: Record<string, unknown>,
@@ -345,8 +350,11 @@ export class RunsService {
   ): Promise<RunEnvelope> {
     const now = this.clock.now();
     await this.quota.assertNotRunaway(workflow, now);
-    const { ticket } = workflow.workspaceId ? await this.quota.takeTicket(workflow, null, now) : { ticket: null };
-    return this.withTicket(ticket, now, () => this.enqueue(workflow, snapshot, options, ticket, now));
+    const { ticket, tier } = await this.quota.takeTicket(workflow, null, now);
+    const enqueue = () => this.enqueue(workflow, snapshot, options, ticket, now);
+    return this.withTicket(ticket, now, () =>
+      tier === 'solo' ? this.quota.withinSoloLimit(workflow.userId, now, enqueue) : enqueue(),
+    );
   }
 
   private async enqueue(

@@ -2,12 +2,14 @@ import { DateTime } from 'luxon';
 import {
   computeNextRun,
   CronScheduleConfig,
+  describeInterval,
   DsentrScheduleConfig,
   findScheduleTrigger,
   latestRunAtOrBefore,
   nextRunAfter,
   parseScheduleConfig,
   ScheduleConfig,
+  shortestIntervalMs,
 } from './schedule-math';
 
 const d = (iso: string): Date => new Date(iso);
@@ -640,5 +642,61 @@ describe('findScheduleTrigger', () => {
     expect(findScheduleTrigger(null)).toBeNull();
     expect(findScheduleTrigger('{"nodes":[]}')).toBeNull();
     expect(findScheduleTrigger([])).toBeNull();
+  });
+});
+
+describe('shortestIntervalMs (what the minimum schedule interval is checked against)', () => {
+  const cron = (expression: string, timezone = 'UTC') => shortestIntervalMs({ cron: expression, timezone });
+  const SECOND = 1000;
+  const MINUTE = 60 * SECOND;
+
+  it('cron: the smallest gap between consecutive firings, seconds included', () => {
+    expect(cron('* * * * * *')).toBe(SECOND);
+    expect(cron('*/7 * * * * *')).toBe(4 * SECOND); // :56 then :00 of the next minute
+    expect(cron('0,30 * * * * *')).toBe(30 * SECOND);
+    expect(cron('* * * * *')).toBe(MINUTE);
+    expect(cron('*/5 * * * *')).toBe(5 * MINUTE);
+    expect(cron('@hourly')).toBe(60 * MINUTE);
+    expect(cron('30 9 * * 1-5', 'America/New_York')).toBe(24 * 60 * MINUTE);
+    expect(cron('0 0 1 1 *')).toBe(24 * 60 * MINUTE);
+  });
+
+  it('cron: a short gap that only occurs across midnight, or late in the day, is found', () => {
+    // 00:00, 00:59, 23:00, 23:59: 23:59 → 00:00 the next day is one minute.
+    expect(cron('0,59 0,23 * * *')).toBe(MINUTE);
+    // Only on the 1st and 2nd of January: a sample of the next firings from most dates would not see it.
+    expect(cron('0,59 0,23 1,2 1 *')).toBe(MINUTE);
+    // Every 10 minutes, plus one firing 5 seconds after 23:50.
+    expect(cron('0,5 */10 * * * *')).toBe(5 * SECOND);
+    expect(cron('0 0,10,20,30,40,50 * * * *')).toBe(10 * MINUTE);
+  });
+
+  it('DSentr repeats: every × unit; one-shots and invalid configs have none', () => {
+    expect(shortestIntervalMs(parsed({ startDate: '2030-01-01', repeat: { every: 1, unit: 'minute' } }))).toBe(MINUTE);
+    expect(shortestIntervalMs(parsed({ startDate: '2030-01-01', repeat: { every: 15, unit: 'minutes' } }))).toBe(
+      15 * MINUTE,
+    );
+    expect(shortestIntervalMs(parsed({ startDate: '2030-01-01', repeat: { every: 2, unit: 'hours' } }))).toBe(
+      120 * MINUTE,
+    );
+    expect(shortestIntervalMs(parsed({ startDate: '2030-01-01', repeat: { every: 1, unit: 'week' } }))).toBe(
+      7 * 24 * 60 * MINUTE,
+    );
+    expect(shortestIntervalMs(parsed({ startDate: '2030-01-01' }))).toBeNull();
+    expect(shortestIntervalMs({ cron: 'not a cron' })).toBeNull();
+  });
+
+  it('is quick for the densest expression (no sampling)', () => {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < 20; i += 1) cron('* * * * * *');
+    expect(Number(process.hrtime.bigint() - started) / 1e6 / 20).toBeLessThan(100);
+  });
+
+  it('describeInterval writes durations as a person would', () => {
+    expect(describeInterval(SECOND)).toBe('1 second');
+    expect(describeInterval(90 * SECOND)).toBe('90 seconds');
+    expect(describeInterval(MINUTE)).toBe('1 minute');
+    expect(describeInterval(15 * MINUTE)).toBe('15 minutes');
+    expect(describeInterval(120 * MINUTE)).toBe('2 hours');
   });
 });

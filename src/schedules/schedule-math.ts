@@ -399,6 +399,69 @@ export function latestRunAtOrBefore(config: ScheduleConfig, at: Date): Date | nu
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Cadence
+// ---------------------------------------------------------------------------------------------------------------
+
+const DAY_SECONDS = 24 * 3600;
+
+/**
+ * The shortest time between two consecutive firings of a schedule, in ms (what a minimum interval is checked
+ * against); null when it fires at most once (a one-shot), or when the config is invalid. Never throws.
+ *
+ * - DSentr repeats: `every × unit` (day/week steps at their nominal length).
+ * - Cron: read from the parsed fields, not by sampling firings (a sample can miss a short gap that only occurs
+ *   later, e.g. across midnight on the one day of the month that fires): the times of day it fires
+ *   (seconds × minutes × hours, the same on every day that fires) give the gaps within a day, and the gap from the
+ *   last time of one day to the first of the next is counted as if two consecutive days could fire. Wall-clock
+ *   time: a DST change can bring two firings closer once, which is not counted.
+ */
+export function shortestIntervalMs(config: ScheduleConfig): number | null {
+  try {
+    const result = validate(config);
+    if ('error' in result) return null;
+    const r = result.ok.resolved;
+    if (r.kind === 'dsentr') {
+      if (!r.repeat) return null;
+      return r.repeat.kind === 'absolute' ? r.repeat.ms : r.repeat.days * DAY_MS;
+    }
+    const { second, minute, hour } = CronExpressionParser.parse(r.expression, { tz: r.timezone }).fields;
+    const sorted = (values: readonly unknown[]) =>
+      values.filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
+    const [seconds, minutes, hours] = [sorted(second.values), sorted(minute.values), sorted(hour.values)];
+    let first: number | null = null;
+    let previous: number | null = null;
+    let shortest = Infinity;
+    for (const h of hours) {
+      for (const m of minutes) {
+        for (const s of seconds) {
+          const at = h * 3600 + m * 60 + s;
+          if (previous === null) first = at;
+          else shortest = Math.min(shortest, at - previous);
+          previous = at;
+        }
+      }
+    }
+    if (first === null || previous === null) return null;
+    shortest = Math.min(shortest, first + DAY_SECONDS - previous);
+    return shortest * 1000;
+  } catch {
+    return null;
+  }
+}
+
+/** "1 second", "90 seconds", "15 minutes", "2 hours": a duration as a person would write it. */
+export function describeInterval(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  const [value, unit] =
+    seconds % 3600 === 0
+      ? [seconds / 3600, 'hour']
+      : seconds % 60 === 0
+        ? [seconds / 60, 'minute']
+        : [seconds, 'second'];
+  return `${value} ${unit}${value === 1 ? '' : 's'}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Graph scan
 // ---------------------------------------------------------------------------------------------------------------
 

@@ -1,8 +1,28 @@
 import { Injectable } from '@nestjs/common';
+import { PlanViolationError } from '../common/errors/app-error';
+import { AppConfig } from '../config/app-config';
 import { WorkflowScheduleEntity } from '../database/entities/workflow-schedule.entity';
 import { ScheduleRepository } from '../database/repositories/schedule.repository';
 import { SaveSideEffects } from '../database/repositories/workflow.repository';
-import { computeNextRun, findScheduleTrigger, parseScheduleConfig } from './schedule-math';
+import {
+  computeNextRun,
+  describeInterval,
+  findScheduleTrigger,
+  parseScheduleConfig,
+  ScheduleConfig,
+  shortestIntervalMs,
+} from './schedule-math';
+
+/**
+ * Why a schedule fires too often for this deployment, or null when it does not: the shortest gap between
+ * two of its firings against SCHEDULE_MIN_INTERVAL_SECONDS (the workspace plan's minimum; Solo plans have
+ * no schedules at all, reference §8.3).
+ */
+export function tooFrequent(config: ScheduleConfig, minIntervalMs: number, label: string): string | null {
+  const shortest = shortestIntervalMs(config);
+  if (shortest === null || shortest >= minIntervalMs) return null;
+  return `The schedule trigger "${label}" would run every ${describeInterval(shortest)}; schedules run at most once every ${describeInterval(minIntervalMs)}. Choose a longer interval.`;
+}
 
 /**
  * Schedule sync on save (reference §10.2): one schedule per workflow, from its first schedule
@@ -11,13 +31,20 @@ import { computeNextRun, findScheduleTrigger, parseScheduleConfig } from './sche
  */
 @Injectable()
 export class ScheduleSync {
-  constructor(private readonly schedules: ScheduleRepository) {}
+  constructor(
+    private readonly schedules: ScheduleRepository,
+    private readonly config: AppConfig,
+  ) {}
 
   existing(workflowId: string): Promise<WorkflowScheduleEntity | null> {
     return this.schedules.findForWorkflow(workflowId);
   }
 
-  /** `null` = the workflow has no schedule trigger (any stored schedule is removed). */
+  /**
+   * `null` = the workflow has no schedule trigger (any stored schedule is removed). A schedule that
+   * would fire more often than SCHEDULE_MIN_INTERVAL_SECONDS refuses the save: 403 violation
+   * `schedule-interval` naming the trigger (a per-second cron would otherwise run 86,400 times a day).
+   */
   async scheduleFor(
     graph: unknown,
     owner: { ownerId: string; workspaceId: string | null },
@@ -31,6 +58,10 @@ export class ScheduleSync {
     const parsed = parseScheduleConfig(trigger.rawConfig);
     if ('error' in parsed) {
       return { ...base, config: rawConfig, nextRunAt: null, enabled: false, lastError: parsed.error };
+    }
+    const tooOften = tooFrequent(parsed.config, this.config.scheduler.minIntervalMs, trigger.label);
+    if (tooOften) {
+      throw new PlanViolationError([{ code: 'schedule-interval', message: tooOften, nodeLabel: trigger.label }]);
     }
     // The cadence stays anchored on the schedule's own start, so re-saving does not shift it.
     const next = computeNextRun(parsed.config, existing?.lastRunAt ?? null, now);

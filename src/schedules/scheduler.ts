@@ -10,7 +10,14 @@ import { WorkflowScheduleEntity } from '../database/entities/workflow-schedule.e
 import { FiringOutcome, ScheduleRepository } from '../database/repositories/schedule.repository';
 import { WorkflowRepository } from '../database/repositories/workflow.repository';
 import { RunsService } from '../runs/runs.service';
-import { latestRunAtOrBefore, nextRunAfter, parseScheduleConfig, ScheduleConfig } from './schedule-math';
+import {
+  findScheduleTrigger,
+  latestRunAtOrBefore,
+  nextRunAfter,
+  parseScheduleConfig,
+  ScheduleConfig,
+} from './schedule-math';
+import { tooFrequent } from './schedule-sync';
 
 /** Schedules claimed per query; the scheduler claims again until nothing is due. */
 const BATCH = 50;
@@ -111,6 +118,10 @@ export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutd
     if (!workflow || workflow.userId !== schedule.userId) {
       return this.schedules.disable(schedule, this.schedulerId, 'The workflow or its owner changed');
     }
+    // Saves refuse a faster schedule; one stored before the minimum was raised is turned off here.
+    const label = findScheduleTrigger(workflow.data)?.label ?? schedule.triggerNodeId ?? 'Schedule';
+    const tooOften = tooFrequent(parsed.config, this.config.scheduler.minIntervalMs, label);
+    if (tooOften) return this.schedules.disable(schedule, this.schedulerId, tooOften);
     const now = this.clock.now();
     const plan = this.plan(parsed.config, schedule.nextRunAt!, now);
     let outcome: FiringOutcome;

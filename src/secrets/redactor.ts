@@ -235,3 +235,6 @@ function restore(incoming: unknown, previous: unknown, depth: number): unknown {
   }
   return incoming;
 }
+
+/** The one redactor: every response, stream, stored output, change log and block log goes through it. */
+export const REDACTOR = new Redactor();

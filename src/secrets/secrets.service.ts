@@ -7,7 +7,7 @@ import { AppConfig } from '../config/app-config';
 import { SecretEntity } from '../database/entities/secret.entity';
 import { SecretRepository } from '../database/repositories/secret.repository';
 import { WorkspaceRepository } from '../database/repositories/workspace.repository';
-import { Redactor } from './redactor';
+import { REDACTOR } from './redactor';
 import { SecretCrypto } from './secret-crypto';
 import { graphReferences } from './hydration';
 import {
@@ -44,7 +44,7 @@ const referenceOf = (row: Pick<SecretEntity, 'group' | 'service' | 'name'>) =>
 @Injectable()
 export class SecretsService {
   /** The one redactor every response path uses. */
-  readonly redactor = new Redactor();
+  readonly redactor = REDACTOR;
   private readonly crypto: SecretCrypto;
 
   constructor(

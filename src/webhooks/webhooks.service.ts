@@ -136,7 +136,9 @@ export class WebhooksService {
 
     const now = this.clock.now();
     await this.quota.assertNotRunaway(workflow, now, owner);
-    const { ticket } = workspace ? await this.quota.takeTicket(workflow, null, now, workspace) : { ticket: null };
+    // What the run costs, as for a manual run (SPEC §4): a ticket from the paying account on the
+    // workspace plan, else the owner's Solo monthly cap (403 `run-limit`), personal workflows included.
+    const { ticket, tier } = await this.quota.takeTicket(workflow, null, now, workspace ?? undefined);
     try {
       const snapshot = buildSnapshot(workflow.data, {
         triggerContext: payload,
@@ -144,19 +146,21 @@ export class WebhooksService {
       });
       snapshot[SNAPSHOT_KEYS.startFromNode] = target.id;
       snapshot[SNAPSHOT_KEYS.startTriggerLabel] = target.label;
-      const { run } = await this.runs.insert(
-        {
-          userId: workflow.userId,
-          workflowId: workflow.id,
-          workspaceId: workflow.workspaceId,
-          snapshot,
-          idempotencyKey: null,
-          triggeredBy: 'webhook',
-          queuePriority: 0,
-        },
-        now,
-        [{ triggeredBy: 'webhook' }],
-      );
+      const insert = () =>
+        this.runs.insert(
+          {
+            userId: workflow.userId,
+            workflowId: workflow.id,
+            workspaceId: workflow.workspaceId,
+            snapshot,
+            idempotencyKey: null,
+            triggeredBy: 'webhook',
+            queuePriority: 0,
+          },
+          now,
+          [{ triggeredBy: 'webhook' }],
+        );
+      const { run } = tier === 'solo' ? await this.quota.withinSoloLimit(workflow.userId, now, insert) : await insert();
       this.events.emit('run.queued', {
         runId: run.id,
         workflowId: run.workflowId,

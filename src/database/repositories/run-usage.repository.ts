@@ -14,16 +14,17 @@ const CONSUME = sql(`
   RETURNING run_count, overage_count`);
 
 export interface QuotaTicket {
-  workspaceId: string;
+  /** The paying account: the owner of the workspace-plan workspace, or of the personal workflow. */
+  accountId: string;
   periodStart: string;
   /** This ticket took a run beyond the limit (overage mode only). */
   overage: boolean;
 }
 
 /**
- * Workspace run quota counters (reference §8.6, SPEC §4). One atomic upsert per ticket: N
- * concurrent starts against R remaining slots get exactly min(N, R) tickets, and the first ticket
- * of a period cannot race into a duplicate-key error.
+ * Workspace-plan run quota counters, one per paying account and period (reference §8.6, SPEC §4).
+ * One atomic upsert per ticket: N concurrent starts against R remaining slots get exactly
+ * min(N, R) tickets, and the first ticket of a period cannot race into a duplicate-key error.
  */
 @Injectable()
 export class RunUsageRepository {
@@ -31,7 +32,7 @@ export class RunUsageRepository {
 
   /** A ticket, or null when the limit is reached (never null with `allowOverage`). */
   async consume(
-    workspaceId: string,
+    accountId: string,
     periodStart: string,
     limit: number,
     allowOverage: boolean,
@@ -42,7 +43,7 @@ export class RunUsageRepository {
     const time = codec.param('updatedAt', now);
     const flag = this.db.dialect === 'postgres' ? allowOverage : allowOverage ? 1 : 0;
     const { rows } = await this.db.exec<{ run_count: number | string }>(CONSUME, [
-      workspaceId,
+      accountId,
       periodStart,
       limit,
       time,
@@ -52,22 +53,22 @@ export class RunUsageRepository {
       limit,
     ]);
     if (!rows.length) return null;
-    return { workspaceId, periodStart, overage: Number(rows[0].run_count) > limit };
+    return { accountId, periodStart, overage: Number(rows[0].run_count) > limit };
   }
 
   /** Gives a ticket back (idempotent duplicate, failed insert); the row goes when it reaches zero. */
   async release(ticket: QuotaTicket, now: Date): Promise<void> {
     await this.db.transaction(async (em) => {
       const repo = em.getRepository(RunUsageEntity);
-      const row = await repo.findOneBy({ workspaceId: ticket.workspaceId, periodStart: ticket.periodStart });
+      const row = await repo.findOneBy({ accountId: ticket.accountId, periodStart: ticket.periodStart });
       if (!row) return;
       const runCount = Math.max(0, row.runCount - 1);
       const overageCount = ticket.overage ? Math.max(0, row.overageCount - 1) : row.overageCount;
       if (runCount === 0 && overageCount === 0) {
-        await repo.delete({ workspaceId: ticket.workspaceId, periodStart: ticket.periodStart, runCount: row.runCount });
+        await repo.delete({ accountId: ticket.accountId, periodStart: ticket.periodStart, runCount: row.runCount });
       } else {
         await repo.update(
-          { workspaceId: ticket.workspaceId, periodStart: ticket.periodStart },
+          { accountId: ticket.accountId, periodStart: ticket.periodStart },
           {
             runCount: () => 'CASE WHEN run_count > 0 THEN run_count - 1 ELSE 0 END',
             overageCount: ticket.overage
@@ -80,7 +81,7 @@ export class RunUsageRepository {
     });
   }
 
-  find(workspaceId: string, periodStart: string): Promise<RunUsageEntity | null> {
-    return this.db.manager.getRepository(RunUsageEntity).findOneBy({ workspaceId, periodStart });
+  find(accountId: string, periodStart: string): Promise<RunUsageEntity | null> {
+    return this.db.manager.getRepository(RunUsageEntity).findOneBy({ accountId, periodStart });
   }
 }
