@@ -124,7 +124,8 @@ describe('workflow access matrix (role × action)', () => {
   const WORKSPACE_MATRIX: [string, () => Actor, Record<WorkflowAction, Cell>][] = [
     ['workspace owner', () => owner, row({}, '✓')],
     ['admin', () => admin, row({}, '✓')],
-    ['user (creator)', () => creator, row({ reassign: 403 }, '✓')],
+    // The workflow is the workspace's: its creator has a user's rights like any other user.
+    ['user (its creator)', () => creator, row({ read: '✓', run: '✓', edit: '✓' }, 403)],
     ['user', () => user, row({ read: '✓', run: '✓', edit: '✓' }, 403)],
     ['viewer', () => viewer, row({ read: '✓' }, 403)],
     ['outsider', () => outsider, row({}, 404)],
@@ -190,8 +191,11 @@ describe('workflow access matrix (role × action)', () => {
     const demoted = await actor(t.url);
     await addMember(t.url, owner, ws, demoted, 'user');
     const { wf } = await fixture(demoted);
-    await request(t.url).post(inContext(wf, '/lock')).set(demoted.auth).expect(200);
-    await request(t.url).delete(inContext(wf, '/lock')).set(demoted.auth).expect(200);
+    await request(t.url)
+      .put(inContext(wf))
+      .set(demoted.auth)
+      .send({ name: 'before demotion', data: triggerOnly(), updated_at: wf.updated_at })
+      .expect(200);
 
     await request(t.url)
       .put(`/api/workspaces/${ws}/members/${demoted.userId}`)
@@ -209,7 +213,7 @@ describe('workflow access matrix (role × action)', () => {
     await request(t.url).get(inContext(wf)).set(demoted.auth).expect(200);
   });
 
-  it('reassigning: to a member who may edit; the schedule follows; the new owner configures', async () => {
+  it('reassigning: to a member who may edit; the schedule follows; the run uses the new owner', async () => {
     const scheduleConfig = { cron: '0 0 * * * *', timezone: 'UTC' };
     const wf = await createWorkflow(
       t.url,
@@ -241,8 +245,7 @@ describe('workflow access matrix (role × action)', () => {
       .expect(200);
     expect(done.body.workflow.user_id).toBe(user.userId);
     expect(await scheduleOwner()).toBe(user.userId);
-    // The new owner now has the creator's settings rights; the former creator has a user's.
-    await request(t.url).post(inContext(wf, '/lock')).set(user.auth).expect(200);
-    await request(t.url).delete(inContext(wf)).set(creator.auth).expect(403);
+    const run = (await request(t.url).post(`/api/workflows/${wf.id}/run`).set(user.auth).send({}).expect(202)).body.run;
+    expect(run.user_id).toBe(user.userId);
   });
 });

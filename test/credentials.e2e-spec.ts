@@ -146,7 +146,7 @@ describe('credentials with owners and grants', () => {
     // Another member cannot share the same name there (a reference must resolve to one secret).
     await putSecret(admin, 'http/bearer_token/team', 'tok-admin').expect(200);
     const clash = await share(admin, 'http/bearer_token/team', ws).expect(409);
-    expect(clash.body.message).toBe('Another member already shares a secret with this name here.');
+    expect(clash.body.message).toBe('Another member already has a secret with this name here.');
 
     // The sharer leaves: their secret no longer resolves in the workspace.
     await request(t.url).delete(`/api/workspaces/${ws}/members/${sharer.userId}`).set(owner.auth).expect(200);
@@ -191,5 +191,46 @@ describe('credentials with owners and grants', () => {
     // A name kept personal cannot be written in workspace mode (that would share it silently).
     const silent = await putSecret(owner, 'email/sendgrid/private', 'SG.other', ws).expect(409);
     expect(silent.body.message).toContain('not shared with this workspace');
+  });
+
+  it("an admin cannot reassign a workflow so that it runs with the new owner's personal secret", async () => {
+    const victim = await actor(t.url);
+    await addMember(t.url, owner, ws, victim, 'user');
+    await putSecret(victim, 'http/bearer_token/victim-key', 'tok-victim-personal').expect(200);
+    // The admin's own workflow names the victim's secret: it resolves to nothing in the admin's store.
+    const wf = await createWorkflow(t.url, admin, calling('http:bearer_token:victim-key', '/planted-by-admin'), ws);
+    const refused = await request(t.url)
+      .put(`/api/workflows/${wf.id}/owner`)
+      .set(admin.auth)
+      .send({ user_id: victim.userId })
+      .expect(403);
+    expect(refused.body.nodes).toEqual(['call']);
+    const still = (await request(t.url).get(`/api/workflows/${wf.id}?workspace=${ws}`).set(admin.auth)).body.workflow;
+    expect(still.user_id).toBe(admin.userId);
+    // Without the reference, reassigning is fine.
+    const clean = await createWorkflow(t.url, admin, graph([trigger()]), ws);
+    await request(t.url)
+      .put(`/api/workflows/${clean.id}/owner`)
+      .set(admin.auth)
+      .send({ user_id: victim.userId })
+      .expect(200);
+  });
+
+  it('a shared name shadows a personal one, never the reverse, and nobody shares a name a member holds', async () => {
+    const a = await actor(t.url);
+    const b = await actor(t.url);
+    await addMember(t.url, owner, ws, a, 'user');
+    await addMember(t.url, owner, ws, b, 'user');
+    await putSecret(b, 'http/bearer_token/held', 'tok-b-personal').expect(200);
+    const taken = await putSecret(a, 'http/bearer_token/held', 'tok-a', ws).expect(409);
+    expect(taken.body.message).toBe('Another member already has a secret with this name here.');
+
+    // A shares `common`; B later makes a personal `common`: B's workspace workflow still sends A's.
+    await putSecret(a, 'http/bearer_token/common', 'tok-a-shared', ws).expect(200);
+    const wf = await createWorkflow(t.url, b, calling('http:bearer_token:common', '/shadow'), ws);
+    await putSecret(b, 'http/bearer_token/common', 'tok-b-later').expect(200);
+    const run = (await request(t.url).post(`/api/workflows/${wf.id}/run`).set(b.auth).send({}).expect(202)).body.run;
+    await finished(b, wf.id, run.id);
+    expect(bearerSeenAt('/shadow')).toBe('Bearer tok-a-shared');
   });
 });

@@ -158,7 +158,7 @@ describe('egress allowlists', () => {
       .set(member.auth)
       .send({ allowlist: [] })
       .expect(403);
-    expect(denied.body.message).toBe("Only the workflow's creator or a workspace admin can change its settings.");
+    expect(denied.body.message).toBe('Only a workspace admin or owner can change workflow settings.');
     await request(t.url).get(`/api/workflows/${id}/egress/blocks`).set(member.auth).expect(403);
   });
 

@@ -1,3 +1,5 @@
+import { Db } from '../src/database/db.service';
+import { UserEntity } from '../src/database/entities/user.entity';
 import request from 'supertest';
 import { Clock, toRfc3339 } from '../src/common/clock';
 import { createTestApp, TestApp } from './utils/app';
@@ -148,21 +150,20 @@ describe('workspace invitations (the web client’s invite flow)', () => {
     const invitee = await signupAndLogin(t.url);
     const created = (await invite(o, o.ws, invitee.user.email.toUpperCase(), 'user').expect(200)).body.invitation;
 
-    const mine = await invitee.agent.get('/api/invites').expect(200);
-    expect(mine.body).toEqual({
-      success: true,
-      invitations: [
-        expect.objectContaining({
-          id: created.id,
-          workspace_id: o.ws,
-          email: invitee.user.email,
-          role: 'user',
-          status: 'pending',
-          token: created.token,
-          workspace_name: expect.any(String),
-        }),
-      ],
-    });
+    // E-mail verification is off here, so anyone could have signed up with the address: the list
+    // shows the invitation but not its token, and only the inviter's link answers it.
+    const unverified = await invitee.agent.get('/api/invites').expect(200);
+    expect(unverified.body.invitations).toEqual([expect.not.objectContaining({ token: expect.anything() })]);
+    expect(unverified.body.invitations[0]).toEqual(
+      expect.objectContaining({
+        id: created.id,
+        workspace_id: o.ws,
+        email: invitee.user.email,
+        role: 'user',
+        status: 'pending',
+        workspace_name: expect.any(String),
+      }),
+    );
 
     // A browser reports a request from another site; an old one is judged by Origin.
     await invitee.agent
@@ -173,6 +174,13 @@ describe('workspace invitations (the web client’s invite flow)', () => {
     await invitee.agent
       .post('/api/invites/accept')
       .set('origin', 'https://evil.example')
+      .send({ token: created.token })
+      .expect(403);
+    // `same-site` covers sibling subdomains, which get the cookie too: judged by Origin.
+    await invitee.agent
+      .post('/api/invites/accept')
+      .set('sec-fetch-site', 'same-site')
+      .set('origin', 'https://sibling.example')
       .send({ token: created.token })
       .expect(403);
 
@@ -394,5 +402,57 @@ describe('workspace invitations (the web client’s invite flow)', () => {
     await invitee.agent.get(`/api/workspaces/${o.ws}/members`).expect(404);
     // Declining needs no plan.
     await answer(invitee, 'decline', token).expect(200);
+  });
+
+  describe('with REQUIRE_EMAIL_VERIFICATION=true', () => {
+    let v: TestApp;
+    beforeAll(async () => {
+      v = await createTestApp({ RUNLOOM_ROLES: 'api', REQUIRE_EMAIL_VERIFICATION: 'true' });
+    });
+    afterAll(() => v.close());
+
+    /** Signs up, marks the address verified (as the verification link would), signs in. */
+    async function verifiedBrowser(): Promise<Browser> {
+      const agent = request.agent(v.url);
+      const csrf = (await agent.get('/api/auth/csrf-token').expect(200)).text;
+      const body = signupBody();
+      await agent.post('/api/auth/signup').set('x-csrf-token', csrf).send(body).expect(201);
+      await v.app
+        .get(Db)
+        .manager.getRepository(UserEntity)
+        .update({ email: body.email.toLowerCase() }, { isVerified: true });
+      const login = await agent
+        .post('/api/auth/login')
+        .set('x-csrf-token', csrf)
+        .send({ email: body.email, password: body.password })
+        .expect(200);
+      return { agent, csrf, user: login.body.user, body: login.body };
+    }
+
+    it('B2: a verified invitee sees the token and accepts from the list', async () => {
+      const inviter = await verifiedBrowser();
+      const ws = (
+        await inviter.agent
+          .post('/api/workspaces/plan')
+          .set('x-csrf-token', inviter.csrf)
+          .send({ plan_tier: 'workspace', workspace_name: 'Verified team' })
+          .expect(200)
+      ).body.workspace.id;
+      const invitee = await verifiedBrowser();
+      const created = (
+        await inviter.agent
+          .post(`/api/workspaces/${ws}/invites`)
+          .set('x-csrf-token', inviter.csrf)
+          .send({ email: invitee.user.email, role: 'viewer' })
+          .expect(200)
+      ).body.invitation;
+      const mine = await invitee.agent.get('/api/invites').expect(200);
+      expect(mine.body.invitations).toEqual([expect.objectContaining({ id: created.id, token: created.token })]);
+      await invitee.agent
+        .post('/api/invites/accept')
+        .set('sec-fetch-site', 'same-origin')
+        .send({ token: mine.body.invitations[0].token })
+        .expect(200);
+    });
   });
 });

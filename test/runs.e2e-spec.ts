@@ -468,7 +468,7 @@ describe('runs and the engine (reference §2.8–2.13, §4, §5)', () => {
     const list = await request(t.url).get(`/api/workflows/${wf.id}/dead-letters`).set(owner.auth).expect(200);
     expect(list.body.dead_letters).toHaveLength(2);
     const forbidden = await request(t.url).get(`/api/workflows/${wf.id}/dead-letters`).set(member.auth).expect(403);
-    expect(forbidden.body.message).toBe("Only the workflow's creator or a workspace admin can change its settings.");
+    expect(forbidden.body.message).toBe('Only a workspace admin or owner can change workflow settings.');
 
     const requeued = await request(t.url)
       .post(`/api/workflows/${wf.id}/dead-letters/${list.body.dead_letters[0].id}/requeue`)

@@ -299,7 +299,7 @@ describe('webhooks (reference §6, SPEC §6)', () => {
       .set(member.auth)
       .send({ require_hmac: true, replay_window_sec: 10 })
       .expect(403);
-    expect(denied.body.message).toBe("Only the workflow's creator or a workspace admin can change its settings.");
+    expect(denied.body.message).toBe('Only a workspace admin or owner can change workflow settings.');
     await request(t.url)
       .post(`/api/workflows/${wf.id}/webhook/config`)
       .set(owner.auth)

@@ -255,6 +255,16 @@ describe('workspaces, members and plans (reference §1.4b, SPEC §3)', () => {
       .expect(404);
     expect(unknown.body.message).toBe('User not found');
     await request(t.url).post(`/api/workspaces/${ws}/members`).set(owner.auth).send({ role: 'user' }).expect(400);
+    // Found by review: these answered 409 or 500.
+    for (const body of [
+      { email: null, role: 'user' },
+      { user_id: null, role: 'user' },
+      { user_id: 'x', email: 'a@b.co', role: 'user' },
+      { email: 42, role: 'user' },
+    ]) {
+      const res = await request(t.url).post(`/api/workspaces/${ws}/members`).set(owner.auth).send(body).expect(400);
+      expect(res.body.code).toBe('invalid_request');
+    }
   });
 
   it('leaving: the owner must transfer first; leaving the last workspace provisions a solo one', async () => {

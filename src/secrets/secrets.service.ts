@@ -71,12 +71,21 @@ export class SecretsService {
     const found = collectGraphSecrets(graph);
     if (!found.length) return { graph, inserts: [] };
     const usable = await this.secrets.listUsable(scope.ownerId, scope.workspaceId);
-    const saverRows = saverId === scope.ownerId ? [] : await this.secrets.listForUsers([saverId]);
+    // A secret shared with the workspace must not take a name any member holds (it would shadow theirs).
+    const saverRows =
+      saverId === scope.ownerId || !scope.workspaceId
+        ? []
+        : await this.secrets.listForUsers(
+            (await this.workspaces.listMembers(scope.workspaceId)).map((m) => m.member.userId),
+          );
     const mayUse = (row: SecretEntity) =>
       row.userId === saverId || (scope.workspaceId !== null && row.workspaceId === scope.workspaceId);
-    // Names that would collide: whatever resolves in this workflow, and the saver's own rows.
+    // Names that would collide: whatever resolves in this workflow, and the members' rows.
     const taken = [...usable, ...saverRows].map((r) => ({ group: r.group, service: r.service, name: r.name }));
-    const known = usable.filter(mayUse).map((r) => ({ ...r, value: this.tryDecrypt(r) }));
+    // What each reference resolves to (the first row by precedence), when the saver may use it.
+    const resolved = new Map<string, SecretEntity>();
+    for (const row of usable) if (!resolved.has(referenceOf(row))) resolved.set(referenceOf(row), row);
+    const known = [...resolved.values()].filter(mayUse).map((r) => ({ ...r, value: this.tryDecrypt(r) }));
     const shareWith = saverId === scope.ownerId ? null : scope.workspaceId;
     const inserts: NewSecretRow[] = [];
     const replacements = new Map<string, string>();
@@ -148,8 +157,8 @@ export class SecretsService {
   }
 
   /**
-   * What a run of this workflow may use, decrypted, keyed by reference (the owner's own first, then
-   * the workspace's shared secrets). Throws when a value cannot be decrypted (the run fails with a
+   * What a run of this workflow may use, decrypted, keyed by reference (the workspace's shared
+   * secrets first, then the owner's own). Throws when a value cannot be decrypted (the run fails with a
    * clear error rather than running with a bad secret).
    */
   async decryptedStore(scope: CredentialScope): Promise<Map<string, string>> {
@@ -297,12 +306,18 @@ export class SecretsService {
     return membership;
   }
 
-  /** One name per secret in a workspace: a reference there must resolve to one secret. */
+  /**
+   * One name per secret in a workspace: a name another member holds (shared, or personal: a shared
+   * name would shadow it in their workflows) is taken. The answer does not say whose.
+   */
   private async assertFreeInWorkspace(workspaceId: string, path: SecretPath, callerId: string): Promise<void> {
-    const clash = (await this.secrets.listShared(workspaceId)).some(
-      (r) => r.userId !== callerId && r.group === path.group && r.service === path.service && r.name === path.name,
+    const others = (await this.workspaces.listMembers(workspaceId))
+      .map((m) => m.member.userId)
+      .filter((id) => id !== callerId);
+    const clash = (await this.secrets.listForUsers(others)).some(
+      (r) => r.group === path.group && r.service === path.service && r.name === path.name,
     );
-    if (clash) throw new AppError(ErrorCode.Conflict, 'Another member already shares a secret with this name here.');
+    if (clash) throw new AppError(ErrorCode.Conflict, 'Another member already has a secret with this name here.');
   }
 
   private async requireMember(

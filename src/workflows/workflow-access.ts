@@ -22,33 +22,28 @@ export type WorkflowAction = (typeof WORKFLOW_ACTIONS)[number];
 export type Standing =
   /** The creator of a personal workflow: everything. */
   | { kind: 'personal' }
-  /** A current member of the workflow's workspace. */
-  | { kind: 'member'; role: WorkspaceRole; creator: boolean };
+  /** A current member of the workflow's workspace: the workflow is the workspace's, whoever made it. */
+  | { kind: 'member'; role: WorkspaceRole };
 
-/** The matrix. A creator keeps `configure` and `delete` over their workflow while they may edit. */
+/** The matrix: viewers read; users also run and edit; admins and the owner do everything. */
 export function permits(standing: Standing, action: WorkflowAction): boolean {
   if (standing.kind === 'personal') return action !== 'reassign';
-  const { role, creator } = standing;
-  if (role === 'owner' || role === 'admin') return true;
-  switch (action) {
-    case 'read':
+  switch (standing.role) {
+    case 'owner':
+    case 'admin':
       return true;
-    case 'run':
-    case 'edit':
-      return role === 'user';
-    case 'configure':
-    case 'delete':
-      return role === 'user' && creator;
-    case 'reassign':
-      return false;
+    case 'user':
+      return action === 'read' || action === 'run' || action === 'edit';
+    case 'viewer':
+      return action === 'read';
   }
 }
 
 const REFUSALS: Record<Exclude<WorkflowAction, 'read'>, string> = {
   run: 'Workspace viewers cannot run workflows.',
   edit: 'Workspace viewers cannot modify workflows.',
-  configure: "Only the workflow's creator or a workspace admin can change its settings.",
-  delete: "Only the workflow's creator or a workspace admin can delete it.",
+  configure: 'Only a workspace admin or owner can change workflow settings.',
+  delete: 'Only a workspace admin or owner can delete workspace workflows.',
   reassign: 'Only a workspace admin or owner can reassign workflows.',
 };
 
@@ -83,9 +78,7 @@ export class WorkflowAccess {
     const found = await this.workflows.findForMember(workflowId, caller.userId);
     if (!found) return null;
     const { workflow, role } = found;
-    const standing: Standing = role
-      ? { kind: 'member', role, creator: workflow.userId === caller.userId }
-      : { kind: 'personal' };
+    const standing: Standing = role ? { kind: 'member', role } : { kind: 'personal' };
     return { workflow, role, standing };
   }
 }

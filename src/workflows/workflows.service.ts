@@ -210,8 +210,8 @@ export class WorkflowsService {
   }
 
   /**
-   * The creator or a workspace admin deletes; members who can see the workflow are told so (403),
-   * not the confusing 404 of the original.
+   * A workspace admin or owner deletes (the creator, a personal workflow); members who can see it
+   * get 403, not the confusing 404 of the original.
    */
   async delete(caller: AuthPrincipal, id: string, workspace?: string): Promise<SuccessResponse> {
     const { workflow } = await this.view(caller, id, workspace, 'delete');
@@ -260,6 +260,9 @@ export class WorkflowsService {
     if (!target) throw new AppError(ErrorCode.InvalidRequest, 'The new owner must be a member of the workspace.');
     if (target.role === 'viewer')
       throw new AppError(ErrorCode.InvalidRequest, 'Workspace viewers cannot own workflows; change their role first.');
+    // Runs will resolve credentials from the new owner's store: the graph may only name secrets the
+    // admin could use there (else an admin could plant a reference to the new owner's secret).
+    await this.secrets.assertMayUse(caller.userId, { ownerId: userId, workspaceId }, workflow.data);
     const reassigned = await this.workflows.reassign(id, userId, this.clock.now());
     if (!reassigned) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
     this.events.emit('workflow.updated', this.changedEvent(reassigned, caller));

@@ -101,13 +101,22 @@ export class InvitationsService {
     return { success: true, invitations: rows.map((row) => toInvitationResponse(row)) };
   }
 
-  /** `GET /api/invites`: the caller's pending invitations, with the token the client answers them by. */
+  /**
+   * `GET /api/invites`: the caller's pending invitations, with the token the client answers them by
+   * only when the account's e-mail is verified. Without verification anyone may sign up with the
+   * invitee's address, so only whoever holds the link the inviter sent can answer.
+   */
   async listMine(caller: AuthPrincipal): Promise<MyInvitationsResponse> {
     const rows = await this.invitations.listPendingForEmail(caller.email.toLowerCase(), this.clock.now());
     const usable = rows.filter((row) => this.tokens.matches(row.invitation.id, row.invitation.tokenHash));
+    // Accounts count as verified when verification is off: only a required verification proves the address.
+    const verified =
+      this.config.auth.requireEmailVerification && (await this.users.findById(caller.userId))?.isVerified === true;
     return {
       success: true,
-      invitations: usable.map((row) => this.withWorkspace(row, this.tokens.tokenFor(row.invitation.id))),
+      invitations: usable.map((row) =>
+        this.withWorkspace(row, verified ? this.tokens.tokenFor(row.invitation.id) : undefined),
+      ),
     };
   }
 
@@ -255,7 +264,7 @@ export class InvitationsService {
     }
   }
 
-  private withWorkspace(row: InvitationWithWorkspace, token: string): InvitationWithWorkspaceResponse {
+  private withWorkspace(row: InvitationWithWorkspace, token: string | undefined): InvitationWithWorkspaceResponse {
     const response: InvitationResponse = toInvitationResponse(row.invitation, token);
     return { ...response, workspace_name: row.workspace?.name ?? null };
   }

@@ -67,14 +67,14 @@ export class CreateWorkspaceDto {
 }
 
 export class AddMemberDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'The user to add; or give `email`.' })
-  @ValidateIf((o: AddMemberDto) => o.email === undefined)
-  @IsUUID()
+  @ApiPropertyOptional({ format: 'uuid', description: 'The account to invite; or give `email`.' })
+  @ValidateIf((o: AddMemberDto) => o.user_id !== undefined || o.email === undefined)
+  @IsUUID(undefined, { message: 'user_id must be a UUID (or give email)' })
   user_id?: string;
 
   @ApiPropertyOptional({ example: 'grace@example.com', description: 'Alternative to `user_id`.' })
-  @IsOptional()
-  @IsEmail()
+  @ValidateIf((o: AddMemberDto) => o.email !== undefined)
+  @IsEmail(undefined, { message: 'email must be an email address' })
   email?: string;
 
   @ApiProperty({ enum: ['admin', 'user', 'viewer'] })

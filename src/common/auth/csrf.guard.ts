@@ -42,16 +42,16 @@ export class CsrfGuard implements CanActivate {
 }
 
 /**
- * For `@CsrfSameSite()` routes: refuses what a browser says comes from another site
- * (`Sec-Fetch-Site: cross-site`); a browser too old to say so is judged by `Origin`, which must be
- * an allowed origin or the server's own host. Requests without either header come from programs.
+ * For `@CsrfSameSite()` routes: accepts what a browser says comes from this origin (or the user
+ * typing it), refuses what it says comes from another site; anything else (`same-site`, or a
+ * browser too old to say) is judged by `Origin`, which must be an allowed origin or the server's
+ * own host. Requests without either header come from programs.
  */
 export function assertSameSite(req: Request, allowedOrigins: string[]): void {
   const site = req.headers['sec-fetch-site'];
-  if (site !== undefined) {
-    if (site === 'cross-site') throw new AppError(ErrorCode.CsrfFailed);
-    return;
-  }
+  // `same-site` includes sibling subdomains, which get the session cookie: they are judged by Origin.
+  if (site === 'same-origin' || site === 'none') return;
+  if (site === 'cross-site') throw new AppError(ErrorCode.CsrfFailed);
   const origin = req.headers.origin;
   if (origin === undefined || allowedOrigins.includes(origin)) return;
   const hosts = [req.headers.host, req.headers['x-forwarded-host']].flat().filter(Boolean);

@@ -20,23 +20,25 @@ export class SecretRepository {
   }
 
   /**
-   * The secrets a workflow of `ownerId` may use, in precedence order: the owner's own, then those
-   * shared with the workflow's workspace by its current members. In a workspace, the owner's own
-   * count only while the owner is a member. Read by the worker for every run: a prepared statement.
+   * The secrets a workflow of `ownerId` may use, in precedence order: those shared with the
+   * workflow's workspace by its current members, then the owner's own (a shared name shadows a
+   * personal one, never the other way: a workspace workflow never picks up a personal secret that
+   * happens to share a name with what it was saved to use). In a workspace, the owner's own count
+   * only while the owner is a member. Read by the worker for every run: a prepared statement.
    */
   listUsable(ownerId: string, workspaceId: string | null): Promise<SecretEntity[]> {
     const member = (who: string) =>
       `EXISTS (SELECT 1 FROM workspace_members m WHERE m.workspace_id = ${this.db.dialect === 'postgres' ? '?::uuid' : '?'} AND m.user_id = ${who})`;
     const sqliteWhere = `(user_id = ? AND (? IS NULL OR ${member('user_secrets.user_id')}))
        OR (workspace_id = ? AND ${member('user_secrets.user_id')})
-       ORDER BY CASE WHEN user_id = ? THEN 0 ELSE 1 END, created_at, group_key, service_key, name`;
+       ORDER BY CASE WHEN workspace_id = ? THEN 0 ELSE 1 END, created_at, group_key, service_key, name`;
     const pgWhere = `(user_id = ? AND (?::uuid IS NULL OR ${member('user_secrets.user_id')}))
        OR (workspace_id = ?::uuid AND ${member('user_secrets.user_id')})
-       ORDER BY CASE WHEN user_id = ? THEN 0 ELSE 1 END, created_at, group_key, service_key, name`;
+       ORDER BY CASE WHEN workspace_id = ?::uuid THEN 0 ELSE 1 END, created_at, group_key, service_key, name`;
     return this.db.select(
       SecretEntity,
       sqliteWhere,
-      [ownerId, workspaceId, workspaceId, workspaceId, workspaceId, ownerId],
+      [ownerId, workspaceId, workspaceId, workspaceId, workspaceId, workspaceId],
       pgWhere,
     );
   }

@@ -145,7 +145,8 @@ export class WorkflowRepository {
       const repo = em.getRepository(WorkflowEntity);
       const result = await repo.update({ id }, { userId, updatedAt: now });
       if (!result.affected) return null;
-      await em.getRepository(WorkflowScheduleEntity).update({ workflowId: id }, { userId });
+      // updated_at moves too: a firing claimed before the change must not act on the old owner.
+      await em.getRepository(WorkflowScheduleEntity).update({ workflowId: id }, { userId, updatedAt: now });
       return repo.findOneByOrFail({ id });
     });
   }
