@@ -4,6 +4,7 @@ import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+import { AccountModule } from './account/account.module';
 import { AuthModule } from './auth/auth.module';
 import { AuthGuard } from './common/auth/auth.guard';
 import { CsrfGuard } from './common/auth/csrf.guard';
@@ -16,8 +17,10 @@ import { AuthAttemptGuard, RateLimiter, RateLimitMiddleware } from './common/htt
 import { RequestValidationPipe } from './common/http/validation.pipe';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { IntegrationsModule } from './integrations/integrations.module';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsModule } from './metrics/metrics.module';
+import { MailModule } from './mail/mail.module';
 import { MonitorModule } from './monitor/monitor.module';
 import { DatabaseModule } from './database/database.module';
 import { PlanGuard } from './plans/plan.guard';
@@ -25,6 +28,7 @@ import { PlansModule } from './plans/plans.module';
 import { EgressModule } from './egress/egress.module';
 import { EventsModule } from './events/events.module';
 import { RunsModule } from './runs/runs.module';
+import { SupportModule } from './support/support.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { WorkflowsModule } from './workflows/workflows.module';
 import { WorkspacesModule } from './workspaces/workspaces.module';
@@ -41,14 +45,18 @@ export class AppModule implements NestModule {
         EventEmitterModule.forRoot(),
         ScheduleModule.forRoot(),
         CommonModule,
+        MailModule,
         DatabaseModule,
         MetricsModule,
         MonitorModule,
         HealthModule,
         PlansModule,
         AuthModule,
+        AccountModule,
         WorkspacesModule,
+        SupportModule,
         EgressModule,
+        IntegrationsModule,
         // Static routes (/api/workflows/runs…) must precede the `/:id` routes: streams, runs, then workflows.
         EventsModule,
         RunsModule,

@@ -36,8 +36,10 @@ describe('auth (SPEC §2)', () => {
             name: 'Engines Ltd',
             plan: 'solo',
             owner_id: login.body.user.id,
+            created_by: login.body.user.id,
             created_at: expect.stringMatching(/Z$/),
             updated_at: expect.stringMatching(/Z$/),
+            deleted_at: null,
           },
           role: 'owner',
         },
@@ -118,6 +120,7 @@ describe('auth (SPEC §2)', () => {
           onboarded_at: expect.any(String),
           created_at: expect.any(String),
           is_verified: true,
+          oauth_provider: 'email',
         },
         memberships: [expect.objectContaining({ role: 'owner' })],
         requires_onboarding: false,
@@ -134,7 +137,12 @@ describe('auth (SPEC §2)', () => {
       expect(expires - Date.now()).toBeLessThan(7.1 * 86_400_000);
 
       const me = await agent.get('/api/auth/me').expect(200);
-      expect(me.body).toEqual({ success: true, user: login.body.user, memberships: login.body.memberships });
+      expect(me.body).toEqual({
+        success: true,
+        user: login.body.user,
+        memberships: login.body.memberships,
+        requires_onboarding: false,
+      });
     });
 
     it('keeps a remembered session for 30 days', async () => {

@@ -351,6 +351,55 @@ describe('workflows (reference §2.1–2.7, §2.14, §3, §8.3–8.4, §10.2)', 
         expect(text).not.toContain(secret);
     });
 
+    it('the change log shows empty and absent credential values as they are, masking only real values', async () => {
+      const { owner, ws } = await team();
+      const email = (params: Record<string, unknown>) => ({
+        id: 'mail-1',
+        type: 'actionEmail',
+        data: { label: 'Mail', actionType: 'email', params: { provider: 'sendgrid', ...params } },
+      });
+      const w = (
+        await create(owner, {
+          name: uniqueName(),
+          data: graph(
+            [trigger(), http('http-1', { headers: [{ key: 'Authorization' }] }), email({ apiKey: null })],
+            [
+              ['trigger-1', 'http-1'],
+              ['http-1', 'mail-1'],
+            ],
+          ),
+          workspace_id: ws,
+        }).expect(201)
+      ).body.workflow;
+      const emptied = graph(
+        [
+          trigger(),
+          http('http-1', { headers: [{ key: 'Authorization', value: '' }], password: '' }),
+          email({ apiKey: '' }),
+        ],
+        [
+          ['trigger-1', 'http-1'],
+          ['http-1', 'mail-1'],
+        ],
+      );
+      const updated = (
+        await put(owner, w.id, { name: w.name, data: emptied, updated_at: w.updated_at }, ws).expect(200)
+      ).body.workflow;
+      const filled = structuredClone(emptied);
+      (filled.nodes[1].data as { params: Record<string, unknown> }).params.password = 'pw-real-8f2a';
+      await put(owner, w.id, { name: w.name, data: filled, updated_at: updated.updated_at }, ws).expect(200);
+      const logs = (await request(t.url).get(`/api/workflows/${w.id}/logs`).set(owner.auth).expect(200)).body.logs;
+      const changes = (entry: { diffs: { path: string }[] }) => entry.diffs.filter((d) => d.path !== 'actor');
+      expect(changes(logs[1])).toEqual([
+        { path: 'nodes[1].data.params.headers[0].value', from: null, to: '' },
+        { path: 'nodes[1].data.params.password', from: null, to: '' },
+        { path: 'nodes[2].data.params.apiKey', from: null, to: '' },
+      ]);
+      // A real value is still masked, on whichever side it is.
+      expect(changes(logs[0])).toEqual([{ path: 'nodes[1].data.params.password', from: '', to: '********' }]);
+      expect(JSON.stringify(logs)).not.toContain('pw-real-8f2a');
+    });
+
     it('writes one change-log entry per update with the node diff, actor = caller', async () => {
       const { owner, user, ws } = await team();
       const w = (await create(owner, { name: uniqueName(), data: simpleGraph(), workspace_id: ws }).expect(201)).body

@@ -4,6 +4,7 @@ import {
   IsBoolean,
   IsDate,
   IsEmail,
+  IsIn,
   IsNotEmpty,
   IsObject,
   IsOptional,
@@ -40,6 +41,36 @@ export class SignupDto {
   @IsObject()
   settings?: Record<string, unknown>;
   @ApiProperty({ example: '2025-01' }) @IsString() @IsNotEmpty() @MaxLength(50) accepted_terms_version: string;
+
+  @ApiPropertyOptional({ example: 'GB', description: 'Billing country; the client sends "" when not filled.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  country?: string;
+
+  @ApiPropertyOptional({ example: 'GB123456789', description: 'Tax id; the client sends "" when not filled.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  tax_id?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Token of the invitation link (`/signup?invite=…`) that brought the person here; its e-mail must be this one.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  invite_token?: string;
+
+  @ApiPropertyOptional({
+    enum: ['join', 'decline'],
+    description:
+      '`join` (the default with an invitation): no personal workspace, membership of the invited one. `decline`: a personal workspace, and the invitation is declined.',
+  })
+  @IsOptional()
+  @IsIn(['join', 'accept', 'decline'], { message: 'invite_decision must be join or decline' })
+  invite_decision?: 'join' | 'accept' | 'decline';
 }
 
 export class LoginDto {
@@ -72,6 +103,14 @@ export class UserResponse {
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) onboarded_at: string | null;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty() is_verified: boolean;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'email',
+    description:
+      'How the account signs in: `email` (a password; every account here). The client disables its password form for `google` or `github`.',
+  })
+  oauth_provider: string | null;
 }
 
 export function toUserResponse(u: UserEntity): UserResponse {
@@ -86,6 +125,7 @@ export function toUserResponse(u: UserEntity): UserResponse {
     onboarded_at: toRfc3339(u.onboardedAt),
     created_at: toRfc3339(u.createdAt)!,
     is_verified: u.isVerified,
+    oauth_provider: 'email',
   };
 }
 
@@ -118,11 +158,12 @@ export class SessionResponse {
   @ApiProperty({ example: true }) success: true;
   @ApiProperty({ type: UserResponse }) user: UserResponse;
   @ApiProperty({ type: [MembershipResponse] }) memberships: MembershipResponse[];
+  @ApiProperty({ example: false, description: 'The client sends the user to its onboarding page while true.' })
+  requires_onboarding: boolean;
 }
 
-export class LoginResponse extends SessionResponse {
-  @ApiProperty({ example: false }) requires_onboarding: boolean;
-}
+/** Login answers what `GET /api/auth/me` answers (and sets the session cookie). */
+export class LoginResponse extends SessionResponse {}
 
 export class ApiKeyCreatedResponse {
   @ApiProperty({ example: true }) success: true;

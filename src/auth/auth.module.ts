@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { CredentialVerifier } from '../common/auth/credential-verifier';
+import { WorkspacesModule } from '../workspaces/workspaces.module';
+import { AccountEmailController } from './account-email.controller';
+import { AccountEmailService } from './account-email.service';
 import { ApiKeysService } from './api-keys.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -8,14 +11,17 @@ import { PasswordHasher } from './password-hasher';
 import { SessionsService } from './sessions.service';
 
 @Module({
-  controllers: [AuthController],
+  imports: [WorkspacesModule],
+  controllers: [AuthController, AccountEmailController],
   providers: [
     AuthService,
+    AccountEmailService,
     SessionsService,
     ApiKeysService,
     PasswordHasher,
     { provide: CredentialVerifier, useClass: PassportAuthenticator },
   ],
-  exports: [CredentialVerifier],
+  // The account module checks and changes passwords and ends sessions the same way.
+  exports: [CredentialVerifier, PasswordHasher, SessionsService],
 })
 export class AuthModule {}

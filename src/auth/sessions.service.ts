@@ -69,6 +69,18 @@ export class SessionsService {
     });
   }
 
+  /**
+   * Ends every session of the user (a password reset), or every one but the caller's, and every
+   * live stream opened with them (`auth.credential_revoked`, once per session).
+   */
+  async revokeAllForUser(userId: string, exceptTokenHash?: string): Promise<number> {
+    const hashes = await this.sessions.deleteForUser(userId, exceptTokenHash);
+    for (const sessionTokenHash of hashes) {
+      this.events.emit('auth.credential_revoked', { userId, sessionTokenHash, reason: 'revoked' });
+    }
+    return hashes.length;
+  }
+
   @Interval('session-sweep', 3_600_000)
   async sweepExpired(): Promise<void> {
     const removed = await this.sessions.deleteExpired(this.clock.now());

@@ -3,6 +3,7 @@
  * It talks to a running server over its public API, so every rule (plans, quotas, access, secret
  * handling) applies exactly as for the web client. `--url` or RUNLOOM_URL (default
  * http://localhost:3000); `--token` or RUNLOOM_TOKEN (an API key or a session) where a caller is needed.
+ * The one exception is `user role`, which grants the application admin role on the server's database.
  */
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -20,6 +21,12 @@ const USAGE = `usage: runloom <command> [options]
                                     create the workflows of an export (names must be free)
   run <workflow-id> [--context JSON] [--workspace W]
                                     start a run and follow it live until it ends (exit 1 unless it succeeds)
+  issues list [--status S]          support threads of every user, most recently active first (admin token)
+  issues show <issue-id>            one thread, oldest message first (admin token)
+  issues reply <issue-id> <text>    answer as the application's support (admin token)
+  user role --email E --role admin|user
+                                    make an account an application admin, or a regular user again; works
+                                    on the server's database directly (its DATABASE_URL / DATA_DIR)
 
   common: --url URL (RUNLOOM_URL), --token TOKEN (RUNLOOM_TOKEN)`;
 
@@ -48,6 +55,8 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       file: { type: 'string' },
       context: { type: 'string' },
+      status: { type: 'string' },
+      role: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -75,6 +84,14 @@ async function main(argv: string[]): Promise<number> {
       return workflowsImport(options);
     case 'run':
       return runAndFollow(options);
+    case 'issues list':
+      return issuesList(options);
+    case 'issues show':
+      return issuesShow(options);
+    case 'issues reply':
+      return issuesReply(options);
+    case 'user role':
+      return userRole(options);
     default:
       throw new CliError(`unknown command "${command}"\n\n${USAGE}`);
   }
@@ -232,6 +249,89 @@ async function workflowsImport(options: Options): Promise<number> {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+interface IssueSummaryView {
+  id: string;
+  status: string;
+  user_email: string;
+  updated_at: string;
+  unread_user_messages: number;
+  last_message_sender: string | null;
+  last_message_body: string | null;
+}
+
+interface IssueDetailView {
+  issue: { id: string; status: string; user_email: string; user_name: string; created_at: string };
+  workspace_name: string | null;
+  messages: { sender_type: string; created_at: string; body: string }[];
+}
+
+const oneLine = (text: string | null, max: number) => {
+  const flat = (text ?? '').replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+};
+
+function issueId(options: Options, usage: string): string {
+  const id = options.positionals[2];
+  if (!id) throw new CliError(`usage: runloom ${usage}`);
+  return encodeURIComponent(id);
+}
+
+function printThread(detail: IssueDetailView): void {
+  const { issue } = detail;
+  console.log(`issue ${issue.id} [${issue.status}] from ${issue.user_name} <${issue.user_email}>`);
+  if (detail.workspace_name) console.log(`workspace: ${detail.workspace_name}`);
+  for (const message of detail.messages) {
+    console.log(`\n--- ${message.sender_type} ${message.created_at}\n${message.body}`);
+  }
+}
+
+/** One line per thread: id, status, last activity, who, unread count, the last message. */
+async function issuesList(options: Options): Promise<number> {
+  requireToken(options);
+  const status = options.values.status;
+  const query = status ? `?status=${encodeURIComponent(status)}` : '';
+  const { issues } = await api<{ issues: IssueSummaryView[] }>(options, 'GET', `/api/admin/issues${query}`);
+  if (!issues.length) console.error('no issues');
+  for (const issue of issues) {
+    const unread = issue.unread_user_messages ? `${issue.unread_user_messages} unread` : 'read';
+    const last = `${issue.last_message_sender ?? 'user'}: ${oneLine(issue.last_message_body, 60)}`;
+    console.log([issue.id, issue.status, issue.updated_at, issue.user_email, unread, last].join('\t'));
+  }
+  return 0;
+}
+
+async function issuesShow(options: Options): Promise<number> {
+  requireToken(options);
+  const id = issueId(options, 'issues show <issue-id>');
+  printThread(await api<IssueDetailView>(options, 'GET', `/api/admin/issues/${id}`));
+  return 0;
+}
+
+async function issuesReply(options: Options): Promise<number> {
+  requireToken(options);
+  const id = issueId(options, 'issues reply <issue-id> <text>');
+  const message = options.positionals.slice(3).join(' ');
+  if (!message.trim()) throw new CliError('usage: runloom issues reply <issue-id> <text>');
+  const detail = await api<IssueDetailView>(options, 'POST', `/api/admin/issues/${id}/reply`, { message });
+  console.log(`replied to issue ${detail.issue.id}; it now waits for the user (${detail.issue.status})`);
+  return 0;
+}
+
+/** Makes an account an application admin (or a regular user again); see ./user-role.ts. */
+async function userRole(options: Options): Promise<number> {
+  const email = need(options, 'email');
+  const role = need(options, 'role');
+  if (role !== 'admin' && role !== 'user') throw new CliError('--role must be admin or user');
+  // Loaded on demand: TypeORM and the entities take seconds to load, and only this command needs them.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { setUserRole } = require('./user-role') as typeof import('./user-role');
+  const result = await setUserRole(email, role);
+  if ('problem' in result) throw new CliError(result.problem);
+  if (!result.changed) throw new CliError(`no account with the e-mail ${email}`);
+  console.log(`${email.trim().toLowerCase()} is now ${role === 'admin' ? 'an application admin' : 'a regular user'}`);
+  return 0;
+}
 
 interface NodeRunView {
   node_id: string;

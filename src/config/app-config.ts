@@ -59,6 +59,8 @@ export class AppConfig {
     nodeLimit: number;
     /** Default lifetime of an invitation, in days (WORKSPACE_INVITATION_TTL_DAYS). */
     invitationTtlDays: number;
+    /** Price text of the workspace plan, display only (WORKSPACE_PLAN_PRICE). */
+    planPrice: string;
   };
   readonly runs: {
     overage: 'block' | 'allow';
@@ -93,6 +95,20 @@ export class AppConfig {
     mailgunBaseUrl: string;
     mailgunEuBaseUrl: string;
     sesBaseUrl: string;
+  };
+  readonly mail: {
+    /** Base of e-mailed links to the web client, without a trailing slash (PUBLIC_URL). */
+    publicUrl: string;
+    /** Runloom's own SMTP relay; null when SMTP_HOST is unset (no mail is sent). */
+    smtp: {
+      host: string;
+      port: number;
+      /** Both set or both null. */
+      user: string | null;
+      password: string | null;
+      from: string;
+      tlsMode: 'starttls' | 'implicit_tls' | null;
+    } | null;
   };
   readonly engine: {
     httpMaxResponseBytes: number;
@@ -155,6 +171,12 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     'AUTH_COOKIE_SECURE',
     'WEBHOOK_SECRET',
     'API_SECRETS_ENCRYPTION_KEY',
+    'PUBLIC_URL',
+    'SMTP_HOST',
+    'SMTP_USER',
+    'SMTP_PASSWORD',
+    'SMTP_FROM',
+    'SMTP_TLS_MODE',
   );
   const input: Record<string, string> = {};
   for (const key of known) {
@@ -170,6 +192,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
   }
   // Reference §6.1: webhook URLs and signing keys are only as strong as this secret.
   if (input.WEBHOOK_SECRET) problems.push(...webhookSecretProblems(input.WEBHOOK_SECRET));
+  problems.push(...smtpProblems(input, env.NODE_ENV === 'production' && env.REQUIRE_EMAIL_VERIFICATION === true));
   if (problems.length) throw new ConfigValidationError(problems);
 
   const dataDir = path.resolve(env.DATA_DIR);
@@ -235,6 +258,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       nodeLimit: env.WORKSPACE_NODE_LIMIT,
       monthlyRunLimit: env.WORKSPACE_MONTHLY_RUN_LIMIT,
       invitationTtlDays: env.WORKSPACE_INVITATION_TTL_DAYS,
+      planPrice: env.WORKSPACE_PLAN_PRICE,
     },
     runs: {
       overage: env.WORKSPACE_RUN_OVERAGE,
@@ -268,6 +292,22 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       mailgunEuBaseUrl: env.MAILGUN_EU_API_BASE.replace(/\/$/, ''),
       sesBaseUrl: env.SES_API_BASE.replace(/\/$/, ''),
     },
+    mail: {
+      publicUrl: (env.PUBLIC_URL ?? splitList(env.FRONTEND_ORIGIN)[0] ?? `http://localhost:${env.PORT}`).replace(
+        /\/+$/,
+        '',
+      ),
+      smtp: env.SMTP_HOST
+        ? {
+            host: env.SMTP_HOST,
+            port: env.SMTP_PORT,
+            user: env.SMTP_USER ?? null,
+            password: env.SMTP_PASSWORD ?? null,
+            from: env.SMTP_FROM!,
+            tlsMode: env.SMTP_TLS_MODE ?? null,
+          }
+        : null,
+    },
     engine: {
       httpMaxResponseBytes: env.HTTP_MAX_RESPONSE_BYTES,
       codeTimeoutMs: env.CODE_NODE_TIMEOUT_MS,
@@ -281,6 +321,18 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       runOutputBytes: env.RUN_OUTPUT_MAX_BYTES,
     },
   } as AppConfig);
+}
+
+/** SMTP settings that only make sense together (never echoes a value). */
+function smtpProblems(input: Record<string, string>, verificationRequiredInProduction: boolean): string[] {
+  const problems: string[] = [];
+  // Nobody could ever log in: the verification link would only reach a log nobody reads.
+  if (verificationRequiredInProduction && !input.SMTP_HOST) {
+    problems.push('REQUIRE_EMAIL_VERIFICATION needs SMTP_HOST in production');
+  }
+  if (input.SMTP_HOST && !input.SMTP_FROM) problems.push('SMTP_FROM is required with SMTP_HOST');
+  if (!!input.SMTP_USER !== !!input.SMTP_PASSWORD) problems.push('SMTP_USER and SMTP_PASSWORD go together');
+  return problems;
 }
 
 function hostList(raw: string | undefined): string[] {

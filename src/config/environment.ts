@@ -212,6 +212,12 @@ export class Environment {
   @IsIn(['block', 'allow'])
   WORKSPACE_RUN_OVERAGE: 'block' | 'allow' = 'block';
 
+  /** Price text of the workspace plan shown on the onboarding page and the Plan tab (display only; nothing is charged). */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[^\r\n]{1,40}$/, { message: 'WORKSPACE_PLAN_PRICE must be 1 to 40 characters on one line' })
+  WORKSPACE_PLAN_PRICE = '$29/mo';
+
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -431,6 +437,49 @@ export class Environment {
   @IsOptional()
   @Matches(/^https?:\/\/\S+$/, { message: 'SES_API_BASE must be an http(s) URL' })
   SES_API_BASE = 'https://email.{region}.amazonaws.com';
+
+  /**
+   * Address of the web client in links Runloom e-mails (verification, password reset, invitations).
+   * Unset: the first FRONTEND_ORIGIN, else http://localhost:PORT. May carry a path prefix.
+   */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s,?#]+$/, { message: 'PUBLIC_URL must be an http(s) URL without query or fragment' })
+  PUBLIC_URL?: string;
+
+  /** SMTP relay for Runloom's own e-mail (verification, password reset, invitations). Unset: no mail is sent. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/, { message: 'SMTP_HOST must be a host name or address' })
+  SMTP_HOST?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  SMTP_PORT = 587;
+
+  @IsOptional()
+  @IsString()
+  SMTP_USER?: string;
+
+  @IsOptional()
+  @IsString()
+  SMTP_PASSWORD?: string;
+
+  /** Sender of Runloom's e-mail, `addr@example.com` or `Name <addr@example.com>`; required with SMTP_HOST. */
+  @IsOptional()
+  @Matches(/^([^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/, {
+    message: 'SMTP_FROM must be an address or "Name <address>"',
+  })
+  SMTP_FROM?: string;
+
+  /**
+   * `starttls` or `implicit_tls`; unset: implicit TLS on port 465, STARTTLS (required) elsewhere.
+   * Plaintext SMTP is never used.
+   */
+  @IsOptional()
+  @IsIn(['starttls', 'implicit_tls'])
+  SMTP_TLS_MODE?: 'starttls' | 'implicit_tls';
 
   /** When set, `GET /metrics` needs `Authorization: Bearer <METRICS_TOKEN>`; unset, it is open. */
   @IsOptional()

@@ -3,9 +3,12 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
 import { Db } from './db.service';
+import { AccountRepository } from './repositories/account.repository';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { EgressBlockRepository } from './repositories/egress-block.repository';
+import { EmailTokenRepository } from './repositories/email-token.repository';
 import { WorkspaceInvitationRepository } from './repositories/invitation.repository';
+import { IssueRepository } from './repositories/issue.repository';
 import { RunUsageRepository } from './repositories/run-usage.repository';
 import { RunRepository } from './repositories/run.repository';
 import { ScheduleRepository } from './repositories/schedule.repository';
@@ -23,6 +26,8 @@ const REPOSITORIES = [
   UserRepository,
   SessionRepository,
   ApiKeyRepository,
+  AccountRepository,
+  EmailTokenRepository,
   WorkspaceRepository,
   WorkspaceInvitationRepository,
   WorkflowRepository,
@@ -33,6 +38,7 @@ const REPOSITORIES = [
   RunUsageRepository,
   WebhookReplayRepository,
   EgressBlockRepository,
+  IssueRepository,
 ];
 
 /** The data source (migrations applied at start unless DB_MIGRATIONS_RUN=false) and every repository. */

@@ -3,6 +3,8 @@ import { EngineModule } from '../engine/engine.module';
 import { PlansModule } from '../plans/plans.module';
 import { SecretsModule } from '../secrets/secrets.module';
 import { WorkflowAccessModule } from '../workflows/workflow-access.module';
+import { AdminRunsController } from './admin-runs.controller';
+import { AdminRunsService } from './admin-runs.service';
 import { RunJournals } from './run-journals';
 import { RunWorker } from './run-worker';
 import { RunsController } from './runs.controller';
@@ -10,8 +12,8 @@ import { RunsService } from './runs.service';
 
 @Module({
   imports: [PlansModule, SecretsModule, EngineModule, WorkflowAccessModule],
-  controllers: [RunsController],
-  providers: [RunsService, RunWorker, RunJournals],
+  controllers: [RunsController, AdminRunsController],
+  providers: [RunsService, RunWorker, RunJournals, AdminRunsService],
   exports: [RunsService, RunWorker],
 })
 export class RunsModule {}

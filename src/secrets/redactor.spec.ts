@@ -229,6 +229,29 @@ describe('Redactor', () => {
     });
   });
 
+  describe('maskCredential (one side of a change-log entry)', () => {
+    it.each([
+      ['null (absent)', null],
+      ['undefined', undefined],
+      ['an empty string', ''],
+      ['an empty object', {}],
+      ['an empty array', []],
+      ['a reference', 'email:sendgrid:main'],
+      ['a template', '{{Secrets.token}}'],
+    ])('shows %s as it is', (_label, value) => {
+      expect(sut.maskCredential(value)).toEqual(value);
+    });
+
+    it('masks a real value, so absent → value and value → empty show which side changed', () => {
+      const change = (from: unknown, to: unknown) => [sut.maskCredential(from), sut.maskCredential(to)];
+      expect(change(null, '')).toEqual([null, '']);
+      expect(change(undefined, '')).toEqual([undefined, '']);
+      expect(change(null, 'hunter22')).toEqual([null, MASK]);
+      expect(change('hunter22', '')).toEqual([MASK, '']);
+      expect(change({ nested: 'x' }, null)).toEqual([MASK, null]);
+    });
+  });
+
   describe('structure', () => {
     it('never mutates its input', () => {
       const input = { a: { password: 'p', list: [{ token: 't' }, 'hunter22'] }, when: new Date(0) };

@@ -8,10 +8,13 @@ import { EventBus } from '../common/events/event-bus';
 import { AppConfig } from '../config/app-config';
 import { WorkspaceInvitationEntity } from '../database/entities/workspace-invitation.entity';
 import { WorkspaceRole } from '../database/entities/workspace-member.entity';
+import { UserEntity } from '../database/entities/user.entity';
 import { WorkspaceEntity } from '../database/entities/workspace.entity';
 import { InvitationWithWorkspace, WorkspaceInvitationRepository } from '../database/repositories/invitation.repository';
-import { UserRepository } from '../database/repositories/user.repository';
+import { NewUser, UserRepository } from '../database/repositories/user.repository';
 import { Membership, WorkspaceRepository } from '../database/repositories/workspace.repository';
+import { MailMessage, Mailer } from '../mail/mailer';
+import { oneLine } from '../mail/text';
 import { PlansService } from '../plans/plans.service';
 import { InvitationTokens } from './invitation-tokens';
 import {
@@ -33,6 +36,7 @@ const MANAGERS: WorkspaceRole[] = ['owner', 'admin'];
 const MAX_TTL_DAYS = 60;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const PLAN_REQUIRED = 'Upgrade to the Workspace plan to invite or manage members in this workspace';
+const INVALID_INVITE_LINK = 'Invalid or expired invite link';
 
 /**
  * Workspace invitations: nobody becomes a member without consent. Admins and the owner
@@ -51,6 +55,7 @@ export class InvitationsService {
     private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly events: EventBus,
+    private readonly mailer: Mailer,
   ) {}
 
   /** `POST /api/workspaces/:id/invites` (the web client's Members tab). */
@@ -173,6 +178,66 @@ export class InvitationsService {
   }
 
   /**
+   * Signup with `invite_token`: the invitation must be usable and name the signup's e-mail, else
+   * 400 `Invalid or expired invite link`. Checked before anything is written.
+   */
+  async forSignup(
+    rawToken: string,
+    email: string,
+  ): Promise<{ invitation: WorkspaceInvitationEntity; workspace: WorkspaceEntity }> {
+    const found = await this.lookup(rawToken);
+    const invitation = found?.invitation;
+    if (
+      !found?.workspace ||
+      !invitation ||
+      invitation.status !== 'pending' ||
+      invitation.expiresAt.getTime() <= this.clock.now().getTime() ||
+      invitation.email !== email
+    ) {
+      throw new AppError(ErrorCode.InvitationUnusable, INVALID_INVITE_LINK);
+    }
+    return { invitation, workspace: found.workspace };
+  }
+
+  /**
+   * Signup that joins the invited workspace (no personal one): the plan and seat checks of
+   * accepting, then the account, its membership and the accepted invitation in one transaction.
+   * A refusal leaves no account behind.
+   */
+  async joinAtSignup(
+    found: { invitation: WorkspaceInvitationEntity; workspace: WorkspaceEntity },
+    values: NewUser,
+  ): Promise<UserEntity> {
+    if (this.plans.workspaceTier(found.workspace) !== 'workspace') {
+      throw new AppError(ErrorCode.WorkspacePlanRequired, PLAN_REQUIRED);
+    }
+    const limit = this.config.workspaces.memberLimit;
+    const result = await this.users.createAndAcceptInvitation(
+      values,
+      found.invitation.id,
+      limit,
+      this.clock.now(),
+      this.invitations,
+    );
+    if (result.kind === 'refused') {
+      if (result.result.kind === 'limit_reached') throw this.limitReached(limit);
+      throw new AppError(ErrorCode.InvitationUnusable, INVALID_INVITE_LINK);
+    }
+    this.events.emit('workspace.membership_changed', {
+      workspaceId: found.workspace.id,
+      userId: result.user.id,
+      change: 'added',
+      actorId: result.user.id,
+    });
+    return result.user;
+  }
+
+  /** Signup that declines: the seat is freed (a concurrent answer or revocation wins quietly). */
+  async declineAtSignup(invitation: WorkspaceInvitationEntity): Promise<void> {
+    await this.invitations.close(invitation.id, 'declined', this.clock.now());
+  }
+
+  /**
    * `POST /api/workspaces/:id/invites/:inviteId/revoke`: only this workspace's invitations (404
    * otherwise). Revoking twice is fine; an invitation already accepted or declined is a 409.
    */
@@ -220,6 +285,7 @@ export class InvitationsService {
     );
     switch (result.kind) {
       case 'created':
+        this.mailer.sendLater('invitation', () => this.invitationMail(caller, workspace, email, role, token, ttlDays));
         return { success: true, invitation: toInvitationResponse(result.invitation, token) };
       case 'already_member':
         throw new AppError(ErrorCode.Conflict, 'This email belongs to a member of this workspace already');
@@ -228,6 +294,34 @@ export class InvitationsService {
       case 'limit_reached':
         throw this.limitReached(limit);
     }
+  }
+
+  /**
+   * The invitee's e-mail, composed off the request path so the answer is the same for addresses
+   * with and without an account: the link opens the login page for an account, else signup.
+   */
+  private async invitationMail(
+    caller: AuthPrincipal,
+    workspace: WorkspaceEntity,
+    email: string,
+    role: WorkspaceRole,
+    token: string,
+    ttlDays: number,
+  ): Promise<MailMessage> {
+    const page = (await this.users.findByEmail(email)) ? 'login' : 'signup';
+    const link = this.mailer.link(`/${page}?invite=${token}`);
+    return {
+      to: email,
+      subject: 'You are invited to a Runloom workspace',
+      text: [
+        `${oneLine(caller.email)} invited you to join the workspace "${oneLine(workspace.name)}" as ${role}.`,
+        '',
+        `Open this link to accept or decline (valid for ${ttlDays} day${ttlDays === 1 ? '' : 's'}):`,
+        link,
+        '',
+        'If you did not expect this invitation, you can ignore this message.',
+      ].join('\n'),
+    };
   }
 
   /** The checks accept and decline share: 404 unknown, 400 no longer usable, 403 someone else's. */

@@ -9,7 +9,9 @@ import {
   ChangePlanDto,
   CreateWorkspaceDto,
   LeaveResponse,
+  MemberRevokedResponse,
   MembersListResponse,
+  RevokeMemberDto,
   UpdateMemberDto,
   WorkspaceCreatedResponse,
   WorkspacesListResponse,
@@ -90,6 +92,19 @@ export class WorkspacesController {
     @Param('userId', UuidPipe) userId: string,
   ): Promise<MembersListResponse> {
     return this.workspaces.removeMember(user, id, userId);
+  }
+
+  /** Kept for API compatibility with the original server; the same as removing the member. */
+  @Post(':id/revoke')
+  @HttpCode(200)
+  @ApiOkResponse({ type: MemberRevokedResponse })
+  @ApiErrors(400, 401, 403, 404, 415, 422)
+  revoke(
+    @CurrentUser() user: AuthPrincipal,
+    @Param('id', UuidPipe) id: string,
+    @Body() dto: RevokeMemberDto,
+  ): Promise<MemberRevokedResponse> {
+    return this.workspaces.revokeMember(user, id, dto);
   }
 
   @Post(':id/leave')

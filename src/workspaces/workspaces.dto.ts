@@ -12,8 +12,11 @@ export class WorkspaceResponse {
   @ApiProperty({ example: "Ada's Workspace" }) name: string;
   @ApiProperty({ enum: ['solo', 'workspace'] }) plan: string;
   @ApiProperty({ format: 'uuid' }) owner_id: string;
+  @ApiProperty({ format: 'uuid' }) created_by: string;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ format: 'date-time' }) updated_at: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Always null in a membership.' })
+  deleted_at: string | null;
 }
 
 export class MembershipResponse {
@@ -37,8 +40,10 @@ export function toWorkspaceResponse(w: WorkspaceEntity): WorkspaceResponse {
     name: w.name,
     plan: w.plan,
     owner_id: w.ownerId,
+    created_by: w.createdBy,
     created_at: toRfc3339(w.createdAt)!,
     updated_at: toRfc3339(w.updatedAt)!,
+    deleted_at: toRfc3339(w.deletedAt),
   };
 }
 
@@ -91,6 +96,21 @@ export class UpdateMemberDto {
   role: WorkspaceRole;
 }
 
+export class RevokeMemberDto {
+  @ApiProperty({ format: 'uuid', description: 'The member to remove.' })
+  @IsUUID(undefined, { message: 'member_id must be a UUID' })
+  member_id: string;
+
+  @ApiPropertyOptional({
+    maxLength: 500,
+    description: 'Accepted for compatibility with the original server; not stored (there is no audit log yet).',
+  })
+  @IsOptional()
+  @IsString({ message: 'reason must be a string' })
+  @MaxLength(500)
+  reason?: string;
+}
+
 export class ChangePlanDto {
   @ApiProperty({ enum: ['solo', 'workspace'] })
   @IsIn(['solo', 'workspace'], { message: 'plan_tier must be solo or workspace' })
@@ -123,6 +143,10 @@ export class MembersListResponse {
 export class MemberChangedResponse {
   @ApiProperty({ example: true }) success: true;
   @ApiProperty({ type: [MemberResponse] }) members: MemberResponse[];
+}
+
+export class MemberRevokedResponse {
+  @ApiProperty({ example: true }) success: true;
 }
 
 export class LeaveResponse {

@@ -11,7 +11,9 @@ import {
   ChangePlanDto,
   CreateWorkspaceDto,
   LeaveResponse,
+  MemberRevokedResponse,
   MembersListResponse,
+  RevokeMemberDto,
   toMemberResponse,
   toMembershipResponse,
   toWorkspaceResponse,
@@ -100,6 +102,15 @@ export class WorkspacesService {
     return this.memberList(workspaceId);
   }
 
+  /**
+   * The original server's "revoke member" (its web client never calls it): removing a member by
+   * another name, with the same rules and effects as DELETE members/:userId.
+   */
+  async revokeMember(caller: AuthPrincipal, workspaceId: string, dto: RevokeMemberDto): Promise<MemberRevokedResponse> {
+    await this.removeMember(caller, workspaceId, dto.member_id.toLowerCase());
+    return { success: true };
+  }
+
   /** Leaving the last workspace provisions a solo one, so nobody is left without a home. */
   async leave(caller: AuthPrincipal, workspaceId: string): Promise<LeaveResponse> {
     const mine = await this.membershipOf(caller, workspaceId);
@@ -149,8 +160,20 @@ export class WorkspacesService {
     for (const w of paidOwned) {
       this.events.emit('workspace.plan_changed', { workspaceId: w.id, plan: 'solo', actorId: caller.userId });
     }
-    const target = owned[0] ?? (await this.ensureSomeWorkspace(caller.userId));
-    return this.withMemberships(caller, target!.id);
+    const target =
+      owned[0] ?? (await this.createSoloWorkspace(caller, dto.workspace_name ?? `${user.firstName}'s Workspace`));
+    return this.withMemberships(caller, target.id);
+  }
+
+  /** Solo works in a workspace of one's own: someone who only belongs to others' workspaces gets one. */
+  private async createSoloWorkspace(caller: AuthPrincipal, name: string) {
+    const workspace = await this.workspaces.createWithOwner({
+      name: name.trim(),
+      ownerId: caller.userId,
+      plan: 'solo',
+    });
+    this.membershipChanged(workspace.id, caller.userId, 'added', caller);
+    return workspace;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { createTestApp, TestApp } from '../utils/app';
 import {
@@ -9,6 +10,7 @@ import {
   uniqueName,
   upgrade,
 } from '../factories/workflow.factory';
+import { signupBody } from '../factories/user.factory';
 import { Outcome, send } from './reliability-utils';
 
 /**
@@ -36,6 +38,14 @@ const PUBLIC = new Set([
   'POST /api/auth/login',
   'POST /api/auth/logout',
   'GET /api/auth/csrf-token',
+  // Social login buttons (page navigations): a redirect to the login page, the same for everyone.
+  'GET /api/auth/google-login',
+  'GET /api/auth/github-login',
+  // E-mailed links: the only input is an address (same answer for all) or the link's own token.
+  'POST /api/auth/resend-verification',
+  'POST /api/auth/verify',
+  'POST /api/auth/forgot-password',
+  'POST /api/auth/reset-password',
   // Operations: metrics carry no tenant data (METRICS_TOKEN may close them); the page signs in by itself.
   'GET /metrics',
   'GET /monitor',
@@ -43,7 +53,27 @@ const PUBLIC = new Set([
 ]);
 
 /** Authenticated by the secret token in the path, not by a caller: anyone with a wrong token gets 404. */
-const TOKEN_ROUTES = /\/trigger\/\{token\}|^\/api\/invites\/\{token\}$/;
+const TOKEN_ROUTES = /\/trigger\/\{token\}|^\/api\/invites\/\{token\}$|^\/api\/auth\/verify-reset-token\/\{token\}$/;
+
+/**
+ * Browser navigations for signed-in callers (the Connect button): every answer, a refusal
+ * included, is a 303 back to the web app with the reason in its query, never the workspace's data.
+ */
+const NAVIGATIONS = new Set(['GET /api/oauth/{provider}/start']);
+
+/** An OAuth connection id: none exists (no provider is configured), whoever asks. */
+const NO_SUCH_CONNECTION = '0b7d3c1e-8f2a-4b6c-9d0e-1f2a3b4c5d6e';
+
+/** Required query parameters besides `workspace`, so a refusal is about who asks, not what they sent. */
+const QUERIES: Record<string, string> = {
+  'DELETE /api/oauth/{provider}/disconnect': `connection_id=${NO_SUCH_CONNECTION}`,
+};
+
+/**
+ * Routes about the caller's own account whose answer depends on it, not on the victim: deleting an
+ * account is refused (409) while it owns a workspace with other members, as workspace B's owner does.
+ */
+const OWN_ACCOUNT: Record<string, number[]> = { 'POST /api/account/delete/request': [409] };
 
 /**
  * `?workspace=` here selects the caller's own per-workspace setting (reference §2.16, 8.7), not a
@@ -65,6 +95,8 @@ describe('tenant isolation: every route × seven callers against another tenant'
   let victimData: Record<string, string>;
   let ids: Record<string, string>;
   let callers: Record<Exclude<Caller, 'anonymous'>, Actor>;
+  /** Each caller's own e-mail (account routes confirm with it). */
+  let emails: Partial<Record<Caller, string>>;
   let bWs: string;
   /** The link token of the victim's pending invitation: outsiders try to answer it. */
   let inviteToken: string;
@@ -105,6 +137,13 @@ describe('tenant isolation: every route × seven callers against another tenant'
         .expect(200)
     ).body.invitation;
     inviteToken = invitation.token;
+    const issue = (
+      await request(t.url)
+        .post('/api/issues')
+        .set(victim.auth)
+        .send({ description: 'victim-issue-description', workspace_id: victimWs })
+        .expect(200)
+    ).body;
     ids = {
       workflow: wf.id,
       run: run.id,
@@ -113,6 +152,7 @@ describe('tenant isolation: every route × seven callers against another tenant'
       member: victimMember.userId,
       apiKey: key.api_key.id,
       invitation: invitation.id,
+      issue: issue.issue_id,
     };
     victimData = {
       ...ids,
@@ -123,6 +163,7 @@ describe('tenant isolation: every route × seven callers against another tenant'
       keyName: 'victim-key-name',
       inviteToken,
       inviteeEmail: invitation.email,
+      issueDescription: 'victim-issue-description',
     };
 
     // The other tenant: a solo user, and workspace B with an owner, a member and a viewer.
@@ -146,6 +187,10 @@ describe('tenant isolation: every route × seven callers against another tenant'
       owner: bOwner,
       'removed member': removed,
     };
+    emails = {};
+    for (const [name, a] of Object.entries(callers)) {
+      emails[name as Caller] = (await request(t.url).get('/api/auth/me').set(a.auth).expect(200)).body.user.email;
+    }
   });
   afterAll(() => t.close());
 
@@ -164,10 +209,11 @@ describe('tenant isolation: every route × seven callers against another tenant'
         const documented = new Set(Object.keys(op.responses).map(Number));
         const takesWorkspace = (op.parameters ?? []).some((p) => p.in === 'query' && p.name === 'workspace');
         for (const caller of CALLERS) {
-          const path = pathFor(template, caller, takesWorkspace);
+          const base = pathFor(template, caller, takesWorkspace);
+          const path = QUERIES[route] ? `${base}${base.includes('?') ? '&' : '?'}${QUERIES[route]}` : base;
           const headers: Record<string, string> = { 'content-type': 'application/json' };
           if (caller !== 'anonymous') Object.assign(headers, lowerKeys(callers[caller].auth));
-          const body = bodyFor(route);
+          const body = bodyFor(route, caller);
           // Aimed at the victim: their ids in the path, their workspace in the query or the body.
           const aimed =
             !CALLER_ONLY.has(route) &&
@@ -181,7 +227,14 @@ describe('tenant isolation: every route × seven callers against another tenant'
             body: method === 'GET' || method === 'DELETE' ? undefined : Buffer.from(JSON.stringify(body)),
           });
           requests += 1;
-          const allowed = TOKEN_ROUTES.test(template) ? new Set([404]) : expectedStatuses(caller, aimed);
+          const allowed = TOKEN_ROUTES.test(template)
+            ? new Set([404])
+            : NAVIGATIONS.has(route) && caller !== 'anonymous'
+              ? new Set([303])
+              : new Set([
+                  ...expectedStatuses(caller, aimed),
+                  ...(caller === 'anonymous' ? [] : (OWN_ACCOUNT[route] ?? [])),
+                ]);
           if (typeof res.status !== 'number' || !allowed.has(res.status) || !documented.has(res.status)) {
             problems.push(
               `${caller}: ${method} ${path} → ${res.status} (allowed ${[...allowed].filter((s) => documented.has(s))})`,
@@ -219,15 +272,28 @@ describe('tenant isolation: every route × seven callers against another tenant'
       .replace('{service}', 'bearer_token')
       .replace('{name}', 'victim-secret-name')
       .replace('{ws}', ids.workspace)
-      .replace('{id}', template.startsWith('/api/workspaces') ? ids.workspace : ids.workflow);
+      .replace('{provider}', 'google')
+      .replace('{connectionId}', NO_SUCH_CONNECTION)
+      // A provider's own ids (a spreadsheet, a Teams channel, an Asana gid): no tenant's resource.
+      .replace(/\{(spreadsheetId|team|channel|gid)\}/g, 'abc123')
+      .replace('{id}', idFor(template));
     if (!takesWorkspace) return filled;
     // Workspace B's owner acts in B's own context; B's roles claim the victim's workspace.
     const context = caller === 'other workspace' ? bWs : ids.workspace;
     return `${filled}?workspace=${context}`;
   }
 
+  /** What `{id}` names: a workspace, a support thread, or a workflow. */
+  function idFor(template: string): string {
+    if (template.startsWith('/api/workspaces')) return ids.workspace;
+    if (/^\/api(\/admin)?\/issues\//.test(template)) return ids.issue;
+    return ids.workflow;
+  }
+
   /** A valid body for each write route, so a refusal is about who asks, not what they sent. */
-  function bodyFor(route: string): unknown {
+  function bodyFor(route: string, caller: Caller): unknown {
+    // Every caller signed up with the factory's password.
+    const password = signupBody().password;
     const bodies: Record<string, unknown> = {
       'PUT /api/options/user-settings': { workspace_id: ids.workspace, runaway_protection_enabled: false },
       'POST /api/auth/api-keys': { name: 'mine' },
@@ -252,6 +318,25 @@ describe('tenant isolation: every route × seven callers against another tenant'
       'PUT /api/options/secrets/{group}/{service}/{name}': { value: 'overwritten-by-attacker' },
       'PUT /api/options/secrets/{group}/{service}/{name}/sharing': { workspace_id: ids.workspace },
       'PUT /api/workflows/{id}/owner': { user_id: ids.member },
+      // The caller's own account, with their own credentials: it changes nothing of the victim's.
+      'POST /api/auth/change-password': { current_password: password, new_password: password },
+      'PUT /api/account/privacy': { allow: false },
+      'POST /api/account/delete/request': { email: emails[caller], password },
+      'POST /api/account/delete/confirm': { token: randomUUID(), email: emails[caller], password },
+      // Sharing the victim's workflow into the caller's workspace.
+      'POST /api/workspaces/onboarding': {
+        plan_tier: 'workspace',
+        workspace_name: 'mine',
+        shared_workflow_ids: [ids.workflow],
+      },
+      'POST /api/workspaces/{id}/revoke': { member_id: ids.member, reason: 'outsider' },
+      'POST /api/workspaces/{id}/connections/promote': { provider: 'google', user_oauth_token_id: NO_SUCH_CONNECTION },
+      'POST /api/oauth/{provider}/refresh': { connection_id: NO_SUCH_CONNECTION },
+      // A report about the victim's workspace, a reply in the victim's thread, operator routes.
+      'POST /api/issues': { description: 'about your workspace', workspace_id: ids.workspace },
+      'POST /api/issues/{id}/reply': { message: 'hijacked thread' },
+      'POST /api/admin/issues/{id}/reply': { message: 'posing as support' },
+      'POST /api/admin/purge-runs': { days: 1 },
     };
     return bodies[route] ?? {};
   }
@@ -273,6 +358,8 @@ describe('tenant isolation: every route × seven callers against another tenant'
       apiKeys: (await get('/api/auth/api-keys')).api_keys,
       workspaces: await get('/api/workspaces'),
       settings: await get(`/api/options/user-settings?workspace=${victimWs}`),
+      issues: await get('/api/issues'),
+      issue: await get(`/api/issues/${ids.issue}`),
     };
   }
 });

@@ -23,6 +23,10 @@ export enum ErrorCode {
   WorkspaceRunLimit = 'workspace_run_limit',
   /** An invitation that was accepted, declined, revoked or has expired. */
   InvitationUnusable = 'invitation_unusable',
+  /** An e-mailed link's token (verification, password reset) that is unknown, used or expired. */
+  InvalidToken = 'invalid_token',
+  /** An OAuth integration (Google, Slack…) that this server has no provider for. */
+  IntegrationNotConfigured = 'integration_not_configured',
   InternalError = 'internal_error',
   ServiceUnavailable = 'service_unavailable',
   DatabaseBusy = 'database_busy',
@@ -48,6 +52,9 @@ const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.WorkspaceMemberLimit]: 400,
   [ErrorCode.WorkspaceRunLimit]: 429,
   [ErrorCode.InvitationUnusable]: 400,
+  [ErrorCode.InvalidToken]: 400,
+  // The connection the request names cannot exist: there is nothing to find.
+  [ErrorCode.IntegrationNotConfigured]: 404,
   [ErrorCode.InternalError]: 500,
   [ErrorCode.ServiceUnavailable]: 503,
   [ErrorCode.DatabaseBusy]: 503,

@@ -7,10 +7,18 @@ import { AppConfig } from '../../config/app-config';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** Path without query string, with path-embedded credentials (webhook tokens) masked. */
+/** Path segments that are credentials: webhook tokens, and the tokens of e-mailed links. */
+const PATH_CREDENTIALS = [
+  /(\/trigger\/)[^/]+/i,
+  /(\/verify-reset-token\/)[^/]+/i,
+  /(\/delete\/summary\/)[^/]+/i,
+  /(^\/api\/invites\/)(?!accept\/?$|decline\/?$)[^/]+/i,
+];
+
+/** Path without query string, with path-embedded credentials masked. */
 export function loggablePath(url: string | undefined): string {
   const path = (url ?? '').split('?')[0];
-  return path.replace(/(\/trigger\/)[^/]+/, '$1[redacted]');
+  return PATH_CREDENTIALS.reduce((masked, pattern) => masked.replace(pattern, '$1[redacted]'), path);
 }
 
 /**

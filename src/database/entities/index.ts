@@ -1,6 +1,9 @@
 import { ApiKeyEntity } from './api-key.entity';
 import { DeadLetterEntity } from './dead-letter.entity';
 import { EgressBlockEntity } from './egress-block.entity';
+import { EmailTokenEntity } from './email-token.entity';
+import { IssueMessageEntity } from './issue-message.entity';
+import { IssueEntity } from './issue.entity';
 import { NodeRunEntity } from './node-run.entity';
 import { RunEventEntity } from './run-event.entity';
 import { RunUsageEntity } from './run-usage.entity';
@@ -21,6 +24,7 @@ export const ENTITIES = [
   UserEntity,
   SessionEntity,
   ApiKeyEntity,
+  EmailTokenEntity,
   WorkspaceEntity,
   WorkspaceMemberEntity,
   WorkspaceInvitationEntity,
@@ -35,4 +39,6 @@ export const ENTITIES = [
   RunUsageEntity,
   WebhookReplayEntity,
   EgressBlockEntity,
+  IssueEntity,
+  IssueMessageEntity,
 ];

@@ -100,27 +100,36 @@ export class WorkspaceInvitationRepository {
    * (the limit may have been lowered since). Someone who is already a member keeps their role.
    */
   accept(invitationId: string, userId: string, limit: number, now: Date): Promise<AcceptInvitationResult> {
-    return this.db.transaction(async (em) => {
-      const invitations = em.getRepository(WorkspaceInvitationEntity);
-      const current = await invitations.findOneBy({ id: invitationId });
-      if (!current) return { kind: 'gone' };
-      await this.lockWorkspace(em, current.workspaceId);
-      // Read again under the lock: a concurrent accept, decline or revoke may have won.
-      const invitation = await invitations.findOneBy({ id: invitationId });
-      if (!invitation) return { kind: 'gone' };
-      if (invitation.status !== 'pending' || invitation.expiresAt.getTime() <= now.getTime()) {
-        return { kind: 'not_usable', invitation };
-      }
-      const members = em.getRepository(WorkspaceMemberEntity);
-      const workspaceId = invitation.workspaceId;
-      const isMember = await members.existsBy({ workspaceId, userId });
-      if (!isMember) {
-        if ((await this.seatsIn(em, workspaceId, now)) > limit) return { kind: 'limit_reached' };
-        await members.insert({ workspaceId, userId, role: invitation.role, joinedAt: now });
-      }
-      await invitations.update({ id: invitationId, status: 'pending' }, { status: 'accepted', acceptedAt: now });
-      return { kind: isMember ? 'already_member' : 'accepted' };
-    });
+    return this.db.transaction((em) => this.acceptIn(em, invitationId, userId, limit, now));
+  }
+
+  /** `accept` inside the caller's transaction (signup creates the account in the same one). */
+  async acceptIn(
+    em: EntityManager,
+    invitationId: string,
+    userId: string,
+    limit: number,
+    now: Date,
+  ): Promise<AcceptInvitationResult> {
+    const invitations = em.getRepository(WorkspaceInvitationEntity);
+    const current = await invitations.findOneBy({ id: invitationId });
+    if (!current) return { kind: 'gone' };
+    await this.lockWorkspace(em, current.workspaceId);
+    // Read again under the lock: a concurrent accept, decline or revoke may have won.
+    const invitation = await invitations.findOneBy({ id: invitationId });
+    if (!invitation) return { kind: 'gone' };
+    if (invitation.status !== 'pending' || invitation.expiresAt.getTime() <= now.getTime()) {
+      return { kind: 'not_usable', invitation };
+    }
+    const members = em.getRepository(WorkspaceMemberEntity);
+    const workspaceId = invitation.workspaceId;
+    const isMember = await members.existsBy({ workspaceId, userId });
+    if (!isMember) {
+      if ((await this.seatsIn(em, workspaceId, now)) > limit) return { kind: 'limit_reached' };
+      await members.insert({ workspaceId, userId, role: invitation.role, joinedAt: now });
+    }
+    await invitations.update({ id: invitationId, status: 'pending' }, { status: 'accepted', acceptedAt: now });
+    return { kind: isMember ? 'already_member' : 'accepted' };
   }
 
   /** Declines or revokes a pending invitation; false when it was no longer pending. */

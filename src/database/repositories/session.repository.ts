@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { LessThanOrEqual } from 'typeorm';
+import { In, LessThanOrEqual } from 'typeorm';
 import { Db } from '../db.service';
 import { SessionClaims, SessionEntity } from '../entities/session.entity';
 import { UserEntity } from '../entities/user.entity';
@@ -33,6 +33,18 @@ export class SessionRepository {
 
   async delete(tokenHash: string): Promise<void> {
     await this.db.write((em) => em.getRepository(SessionEntity).delete({ tokenHash }));
+  }
+
+  /** Deletes every session of the user (those created meanwhile stay); the hashes of those deleted. */
+  deleteForUser(userId: string, exceptTokenHash?: string): Promise<string[]> {
+    return this.db.transaction(async (em) => {
+      const repo = em.getRepository(SessionEntity);
+      const hashes = (await repo.find({ select: { tokenHash: true }, where: { userId } }))
+        .map((s) => s.tokenHash)
+        .filter((h) => h !== exceptTokenHash);
+      if (hashes.length) await repo.delete({ tokenHash: In(hashes) });
+      return hashes;
+    });
   }
 
   async deleteExpired(now: Date): Promise<number> {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { EntityManager, IsNull } from 'typeorm';
+import { EntityManager, In, IsNull } from 'typeorm';
 import { asRow, Db } from '../db.service';
 import { DiffEntry, WorkflowLogEntity } from '../entities/workflow-log.entity';
 import { WorkflowScheduleEntity } from '../entities/workflow-schedule.entity';
@@ -148,6 +148,26 @@ export class WorkflowRepository {
       // updated_at moves too: a firing claimed before the change must not act on the old owner.
       await em.getRepository(WorkflowScheduleEntity).update({ workflowId: id }, { userId, updatedAt: now });
       return repo.findOneByOrFail({ id });
+    });
+  }
+
+  /**
+   * Moves personal workflows into a workspace (onboarding shares them): the rows take the
+   * workspace's scope and their schedules follow, all or nothing. A name already taken in the
+   * workspace surfaces as a unique violation.
+   */
+  moveToWorkspace(ids: string[], workspaceId: string, now: Date): Promise<WorkflowEntity[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.db.transaction(async (em) => {
+      const repo = em.getRepository(WorkflowEntity);
+      const personal = await repo.find({ select: { id: true }, where: { id: In(ids), workspaceId: IsNull() } });
+      const moving = personal.map((w) => w.id);
+      if (!moving.length) return [];
+      await repo.update({ id: In(moving) }, { workspaceId, scopeId: workspaceId, updatedAt: now });
+      await em
+        .getRepository(WorkflowScheduleEntity)
+        .update({ workflowId: In(moving) }, { workspaceId, updatedAt: now });
+      return repo.find({ where: { id: In(moving) }, order: { createdAt: 'ASC', id: 'ASC' } });
     });
   }
 
