@@ -185,10 +185,11 @@ describe('account routes (A6–A12)', () => {
   });
 
   describe('change password (A6)', () => {
-    it('needs the current password, keeps this session, ends the others and their streams', async () => {
+    it('needs the current password, keeps this session, ends the others, their streams and every API key', async () => {
       const b = await signupAndLogin(t.url);
       const email = b.user.email;
       const other = await secondSession(t, email);
+      const key = (await csrfPost(b, '/api/auth/api-keys').send({ name: 'made before' }).expect(201)).body.token;
       const { stream, close } = statusStream(t, other);
       try {
         await waitFor(() => stream.opened, 'the other session stream to open');
@@ -219,6 +220,7 @@ describe('account routes (A6–A12)', () => {
 
         await b.agent.get('/api/auth/me').expect(200);
         await request(t.url).get('/api/auth/me').set(other).expect(401);
+        await request(t.url).get('/api/auth/me').set('Authorization', `Bearer ${key}`).expect(401);
         const dropped = await waitFor(() => stream.droppedAt, 'the other session stream to end', 2_000);
         expect(dropped - changedAt).toBeLessThan(1_000);
         expect(stream.errors).toEqual([{ error: 'access_revoked' }]);

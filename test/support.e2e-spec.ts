@@ -285,6 +285,14 @@ describe('support threads (GET/POST /api/issues…) and application admin routes
 
       await post(user, '/api/admin/purge-runs', { days: 1 }).expect(403, ADMINS_ONLY);
       await request(t.url).post('/api/admin/purge-runs').send({}).expect(401);
+      // An admin's API key may answer threads (the CLI) but not delete every tenant's history.
+      const adminKey = (await post(admin, '/api/auth/api-keys', { name: 'cli' }).expect(201)).body.token;
+      const byKey = await request(t.url)
+        .post('/api/admin/purge-runs')
+        .set('Authorization', `Bearer ${adminKey}`)
+        .send({ days: 1 })
+        .expect(403);
+      expect(byKey.body.message).toBe('API keys cannot purge runs; sign in to do it.');
       for (const days of [0, -3, 1.5, 'ten', 100_000]) {
         const bad = await post(admin, '/api/admin/purge-runs', { days }).expect(400);
         expect(bad.body).toMatchObject({

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { ApiKeysService } from '../auth/api-keys.service';
 import { PasswordHasher } from '../auth/password-hasher';
 import { SessionsService } from '../auth/sessions.service';
 import { MessageResponse } from '../auth/auth.dto';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode } from '../common/errors/app-error';
+import { EmailTokenRepository } from '../database/repositories/email-token.repository';
 import { UserRepository } from '../database/repositories/user.repository';
 import { ChangePasswordDto, PrivacyResponse } from './account.dto';
 
@@ -18,6 +20,8 @@ export class AccountService {
     private readonly users: UserRepository,
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionsService,
+    private readonly apiKeys: ApiKeysService,
+    private readonly tokens: EmailTokenRepository,
   ) {}
 
   /**
@@ -35,7 +39,10 @@ export class AccountService {
       throw new AppError(ErrorCode.InvalidRequest, 'Current password is incorrect.');
     }
     await this.users.setPasswordHash(user.id, await this.hasher.hash(dto.new_password));
+    // Whoever knew the old password may have made keys or asked for a reset link: all of it ends.
     await this.sessions.revokeAllForUser(user.id, caller.sessionTokenHash);
+    await this.apiKeys.revokeAllForUser(user.id);
+    await this.tokens.deleteForUser(user.id, 'reset_password');
     return { success: true, message: 'Password updated successfully.' };
   }
 

@@ -3,6 +3,7 @@ import { Interval } from '@nestjs/schedule';
 import { isUUID } from 'class-validator';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Clock } from '../common/clock';
+import { KeyedLock } from '../common/keyed-lock';
 import { AppError, ErrorCode } from '../common/errors/app-error';
 import { UserEntity } from '../database/entities/user.entity';
 import { EmailTokenRepository } from '../database/repositories/email-token.repository';
@@ -11,6 +12,7 @@ import { MailMessage, Mailer } from '../mail/mailer';
 import { AccountEmailDto, ResetPasswordDto, VerifyEmailDto } from './account-email.dto';
 import { MessageResponse } from './auth.dto';
 import { PasswordHasher } from './password-hasher';
+import { ApiKeysService } from './api-keys.service';
 import { sha256, SessionsService } from './sessions.service';
 
 const VERIFY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -50,10 +52,14 @@ export class AccountEmailService {
     private readonly users: UserRepository,
     private readonly tokens: EmailTokenRepository,
     private readonly sessions: SessionsService,
+    private readonly apiKeys: ApiKeysService,
     private readonly hasher: PasswordHasher,
     private readonly mailer: Mailer,
     private readonly clock: Clock,
   ) {}
+
+  /** One link of a kind per account at a time in this process: concurrent requests cannot each pass the cooldown. */
+  private readonly issuing = new KeyedLock();
 
   /** After signup of an account that must be verified. */
   sendVerification(user: UserEntity): void {
@@ -96,7 +102,8 @@ export class AccountEmailService {
 
   /**
    * `POST /api/auth/reset-password`: the new password (the signup policy, not trimmed), then every
-   * session of the account ends, with the live streams opened with them.
+   * session and API key of the account ends (whoever had the account may have made one), with the
+   * live streams opened with them.
    */
   async resetPassword(dto: ResetPasswordDto): Promise<MessageResponse> {
     const token = resetToken(dto.token);
@@ -108,7 +115,8 @@ export class AccountEmailService {
     const userId = await this.tokens.resetPassword(sha256(token), await this.hasher.hash(dto.password), now);
     if (!userId) throw new AppError(ErrorCode.InvalidToken, INVALID_RESET_TOKEN);
     const ended = await this.sessions.revokeAllForUser(userId);
-    this.logger.log({ userId, sessionsEnded: ended }, 'password reset');
+    const keysRevoked = await this.apiKeys.revokeAllForUser(userId);
+    this.logger.log({ userId, sessionsEnded: ended, keysRevoked }, 'password reset');
     return { success: true, message: 'Password has been reset.' };
   }
 
@@ -163,20 +171,22 @@ export class AccountEmailService {
     token: string,
     ttlMs: number,
   ): Promise<boolean> {
-    const now = this.clock.now();
-    const last = await this.tokens.lastIssuedAt(user.id, purpose);
-    if (last && now.getTime() - last.getTime() < MAIL_COOLDOWN_MS) return false;
-    await this.tokens.issue(
-      {
-        tokenHash: sha256(token),
-        userId: user.id,
-        purpose,
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + ttlMs),
-      },
-      purpose === 'verify_email',
-    );
-    return true;
+    return this.issuing.run(`${user.id}\n${purpose}`, async () => {
+      const now = this.clock.now();
+      const last = await this.tokens.lastIssuedAt(user.id, purpose);
+      if (last && now.getTime() - last.getTime() < MAIL_COOLDOWN_MS) return false;
+      await this.tokens.issue(
+        {
+          tokenHash: sha256(token),
+          userId: user.id,
+          purpose,
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + ttlMs),
+        },
+        purpose === 'verify_email',
+      );
+      return true;
+    });
   }
 }
 

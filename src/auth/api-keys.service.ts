@@ -41,6 +41,21 @@ export class ApiKeysService {
     return { success: true, api_keys: keys.map(toApiKeyResponse) };
   }
 
+  /**
+   * Revokes every key of the user (a password reset or change: whoever took over the account may
+   * have made one); their live streams end too. Returns how many.
+   */
+  async revokeAllForUser(userId: string): Promise<number> {
+    const now = this.clock.now();
+    let revoked = 0;
+    for (const key of await this.keys.listActiveForUser(userId)) {
+      if (!(await this.keys.revoke(userId, key.id, now))) continue;
+      revoked += 1;
+      this.events.emit('auth.credential_revoked', { userId, apiKeyId: key.id, reason: 'revoked' });
+    }
+    return revoked;
+  }
+
   /** Every live stream opened with the key ends too (`auth.credential_revoked`). */
   async revoke(caller: AuthPrincipal, id: string): Promise<{ success: true }> {
     if (!(await this.keys.revoke(caller.userId, id, this.clock.now()))) {

@@ -22,6 +22,6 @@ import { SessionsService } from './sessions.service';
     { provide: CredentialVerifier, useClass: PassportAuthenticator },
   ],
   // The account module checks and changes passwords and ends sessions the same way.
-  exports: [CredentialVerifier, PasswordHasher, SessionsService],
+  exports: [CredentialVerifier, PasswordHasher, SessionsService, ApiKeysService],
 })
 export class AuthModule {}

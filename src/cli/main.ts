@@ -266,8 +266,12 @@ interface IssueDetailView {
   messages: { sender_type: string; created_at: string; body: string }[];
 }
 
+/** What users wrote, printable: control characters (terminal escapes among them) become U+FFFD. */
+// eslint-disable-next-line no-control-regex
+const printable = (text: string | null) => (text ?? '').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\ufffd');
+
 const oneLine = (text: string | null, max: number) => {
-  const flat = (text ?? '').replace(/\s+/g, ' ').trim();
+  const flat = printable(text).replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 };
 
@@ -279,10 +283,12 @@ function issueId(options: Options, usage: string): string {
 
 function printThread(detail: IssueDetailView): void {
   const { issue } = detail;
-  console.log(`issue ${issue.id} [${issue.status}] from ${issue.user_name} <${issue.user_email}>`);
-  if (detail.workspace_name) console.log(`workspace: ${detail.workspace_name}`);
+  console.log(
+    `issue ${issue.id} [${issue.status}] from ${printable(issue.user_name)} <${printable(issue.user_email)}>`,
+  );
+  if (detail.workspace_name) console.log(`workspace: ${printable(detail.workspace_name)}`);
   for (const message of detail.messages) {
-    console.log(`\n--- ${message.sender_type} ${message.created_at}\n${message.body}`);
+    console.log(`\n--- ${message.sender_type} ${message.created_at}\n${printable(message.body)}`);
   }
 }
 
@@ -296,7 +302,7 @@ async function issuesList(options: Options): Promise<number> {
   for (const issue of issues) {
     const unread = issue.unread_user_messages ? `${issue.unread_user_messages} unread` : 'read';
     const last = `${issue.last_message_sender ?? 'user'}: ${oneLine(issue.last_message_body, 60)}`;
-    console.log([issue.id, issue.status, issue.updated_at, issue.user_email, unread, last].join('\t'));
+    console.log([issue.id, issue.status, issue.updated_at, printable(issue.user_email), unread, last].join('\t'));
   }
   return 0;
 }

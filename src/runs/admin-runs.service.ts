@@ -1,3 +1,4 @@
+import { AppError, ErrorCode } from '../common/errors/app-error';
 import { Injectable, Logger } from '@nestjs/common';
 import { AuthPrincipal } from '../common/auth/principal';
 import { Clock } from '../common/clock';
@@ -25,6 +26,9 @@ export class AdminRunsService {
    * workspace, as the retention sweep does; queued and running runs are never touched.
    */
   async purge(caller: AuthPrincipal, dto: PurgeRunsDto | undefined): Promise<PurgeRunsResponse> {
+    // Deleting every tenant's history takes a signed-in admin, not a key that may sit in a script.
+    if (caller.method === 'api_key')
+      throw new AppError(ErrorCode.Forbidden, 'API keys cannot purge runs; sign in to do it.');
     const days = dto?.days ?? (this.config.runs.retentionDays || DEFAULT_PURGE_DAYS);
     const deleted = await this.runs.purgeFinishedBefore(new Date(this.clock.now().getTime() - days * DAY_MS));
     this.logger.log({ adminId: caller.userId, days, deleted }, 'admin purged finished runs');

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { isEmail } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import { AuthPrincipal } from '../common/auth/principal';
@@ -35,6 +35,8 @@ import { AddMemberDto } from './workspaces.dto';
 const MANAGERS: WorkspaceRole[] = ['owner', 'admin'];
 const MAX_TTL_DAYS = 60;
 const DAY_MS = 24 * 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
+const INVITE_MAILS_PER_DAY = 50;
 const PLAN_REQUIRED = 'Upgrade to the Workspace plan to invite or manage members in this workspace';
 const INVALID_INVITE_LINK = 'Invalid or expired invite link';
 
@@ -46,6 +48,8 @@ const INVALID_INVITE_LINK = 'Invalid or expired invite link';
  */
 @Injectable()
 export class InvitationsService {
+  private readonly logger = new Logger(InvitationsService.name);
+
   constructor(
     private readonly invitations: WorkspaceInvitationRepository,
     private readonly workspaces: WorkspaceRepository,
@@ -285,7 +289,11 @@ export class InvitationsService {
     );
     switch (result.kind) {
       case 'created':
-        this.mailer.sendLater('invitation', () => this.invitationMail(caller, workspace, email, role, token, ttlDays));
+        this.mailer.sendLater('invitation', async () =>
+          (await this.mayMail(caller, email, now))
+            ? this.invitationMail(caller, workspace, email, role, token, ttlDays)
+            : null,
+        );
         return { success: true, invitation: toInvitationResponse(result.invitation, token) };
       case 'already_member':
         throw new AppError(ErrorCode.Conflict, 'This email belongs to a member of this workspace already');
@@ -294,6 +302,22 @@ export class InvitationsService {
       case 'limit_reached':
         throw this.limitReached(limit);
     }
+  }
+
+  /**
+   * Invitation mail comes from this server with words the inviter chose: one address gets at most
+   * one an hour, and one inviter sends at most INVITE_MAILS_PER_DAY a day, so the plan (free to
+   * pick) is no spam relay. The invitation itself is made either way; its link is in the answer.
+   */
+  private async mayMail(caller: AuthPrincipal, email: string, now: Date): Promise<boolean> {
+    const toAddress = await this.invitations.countCreatedSince({ email }, new Date(now.getTime() - HOUR_MS));
+    const byInviter = await this.invitations.countCreatedSince(
+      { createdBy: caller.userId },
+      new Date(now.getTime() - DAY_MS),
+    );
+    const ok = toAddress <= 1 && byInviter <= INVITE_MAILS_PER_DAY;
+    if (!ok) this.logger.warn({ inviterId: caller.userId }, 'invitation mail withheld (rate of invitations)');
+    return ok;
   }
 
   /**

@@ -138,7 +138,7 @@ export class WorkspacesService {
       const workspace = solo
         ? await this.workspaces.update(solo.id, { plan: 'workspace', ...(name ? { name } : {}) })
         : await this.workspaces.createWithOwner({
-            name: name ?? `${user.firstName}'s Workspace`,
+            name: name || `${user.firstName}'s Workspace`,
             ownerId: caller.userId,
             plan: 'workspace',
           });
@@ -161,7 +161,8 @@ export class WorkspacesService {
       this.events.emit('workspace.plan_changed', { workspaceId: w.id, plan: 'solo', actorId: caller.userId });
     }
     const target =
-      owned[0] ?? (await this.createSoloWorkspace(caller, dto.workspace_name ?? `${user.firstName}'s Workspace`));
+      owned[0] ??
+      (await this.createSoloWorkspace(caller, dto.workspace_name?.trim() || `${user.firstName}'s Workspace`));
     return this.withMemberships(caller, target.id);
   }
 

@@ -28,6 +28,11 @@ export class EmailTokenRepository {
     });
   }
 
+  /** Drops the user's outstanding tokens of `purpose` (a changed password voids pending reset links). */
+  async deleteForUser(userId: string, purpose: EmailTokenPurpose): Promise<void> {
+    await this.db.write((em) => em.getRepository(EmailTokenEntity).delete({ userId, purpose }));
+  }
+
   /** The token when it is unused and unexpired, else null. */
   findUsable(tokenHash: string, purpose: EmailTokenPurpose, now: Date): Promise<EmailTokenEntity | null> {
     return this.db.manager

@@ -89,6 +89,11 @@ export class WorkspaceInvitationRepository {
     return rows.map((row) => this.withWorkspace(row)).filter((row) => row.workspace !== null);
   }
 
+  /** Invitations created since `since`, to one address or by one inviter (what limits invitation mail). */
+  countCreatedSince(where: { email: string } | { createdBy: string }, since: Date): Promise<number> {
+    return this.db.manager.getRepository(WorkspaceInvitationEntity).countBy({ ...where, createdAt: MoreThan(since) });
+  }
+
   /** Members plus pending, unexpired invitations: what the member limit counts. */
   seatsUsed(workspaceId: string, now: Date): Promise<number> {
     return this.seatsIn(this.db.manager, workspaceId, now);
