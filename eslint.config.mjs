@@ -15,6 +15,8 @@ export default tseslint.config(
       'jest.config.js',
       'jest.reliability.config.js',
       'eslint.config.mjs',
+      // Plain JavaScript run by `npm start` before anything is compiled.
+      'scripts/start.js',
     ],
   },
   eslint.configs.recommended,

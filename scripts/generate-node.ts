@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as prettier from 'prettier';
 
 const IMPORT_MARKER = '// g:node imports';
 const REGISTRATION_MARKER = '      // g:node registrations';
@@ -57,6 +58,19 @@ export function generateNode(root: string, kebab: string): GeneratedNode {
       .replace(REGISTRATION_MARKER, `      ${registryKey}: new ${className}(),\n${REGISTRATION_MARKER}`),
   );
   return { files: [nodeFile, specFile, registryFile], className, actionType };
+}
+
+/**
+ * Formats the written files with the repository's Prettier settings, so the generated code passes
+ * `npm run lint` unchanged whatever the length of the node's name.
+ */
+export async function formatFiles(files: string[]): Promise<void> {
+  for (const file of files) {
+    const options = (await prettier.resolveConfig(file)) ?? {};
+    const source = fs.readFileSync(file, 'utf8');
+    const formatted = await prettier.format(source, { ...options, filepath: file });
+    if (formatted !== source) fs.writeFileSync(file, formatted);
+  }
 }
 
 function nodeSource(className: string, actionType: string, label: string): string {
@@ -145,12 +159,14 @@ if (require.main === module) {
     console.error('usage: npm run g:node -- <kebab-name> [--root <dir>]');
     process.exit(2);
   }
-  try {
+  const main = async () => {
     const generated = generateNode(root, kebab);
+    await formatFiles(generated.files);
     for (const file of generated.files) console.log(`wrote ${path.relative(root, file)}`);
     console.log(`registered ${generated.className} as actionType "${generated.actionType}"`);
-  } catch (error) {
+  };
+  main().catch((error: unknown) => {
     console.error((error as Error).message);
     process.exit(1);
-  }
+  });
 }

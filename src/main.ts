@@ -1,10 +1,13 @@
 import 'reflect-metadata';
+// First: `.env` must be in process.env before any module below reads it while loading.
+import { dotEnv } from './config/dot-env';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './common/http/configure-app';
 import { AppConfig, ConfigValidationError, loadConfig } from './config/app-config';
+import { listenProblem } from './config/startup';
 
 async function bootstrap(): Promise<void> {
   let config: AppConfig;
@@ -24,6 +27,7 @@ async function bootstrap(): Promise<void> {
   });
   configureApp(app);
   const logger = new Logger('Bootstrap');
+  if (dotEnv) logger.log(`Read ${dotEnv.applied.length} variable(s) from ${dotEnv.file} (the environment wins)`);
   if (config.secrets.generatedAt) {
     logger.warn(
       `WEBHOOK_SECRET / API_SECRETS_ENCRYPTION_KEY not set: using generated values stored in ${config.secrets.generatedAt}. Set them explicitly in production.`,
@@ -31,7 +35,13 @@ async function bootstrap(): Promise<void> {
   }
   const roles = [...config.roles].join(',');
   if (config.roles.has('api')) {
-    await app.listen(config.port, config.host);
+    await app.listen(config.port, config.host).catch((error: unknown) => {
+      const problem = listenProblem(error, config.host, config.port);
+      if (!problem) throw error;
+      // One line, no stack: the cause is the machine, not the code.
+      console.error(problem);
+      process.exit(1);
+    });
     logger.log(
       `Runloom listening on http://localhost:${config.port} (database: ${config.database.type}, roles: ${roles})`,
     );

@@ -12,7 +12,7 @@ const envelope = (message: string | RegExp, code: string | null = expect.any(Str
   code,
 });
 
-describe('auth (SPEC §2)', () => {
+describe('auth (docs/contract.md §1)', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp();
@@ -194,7 +194,7 @@ describe('auth (SPEC §2)', () => {
     });
   });
 
-  describe('session failures (reference §1.1)', () => {
+  describe('session failures (docs/contract.md §1.1)', () => {
     it('no credentials → 401 Session is required', async () => {
       const res = await request(t.url).get('/api/auth/me').expect(401);
       expect(res.body).toEqual(envelope('Session is required', 'unauthorized'));
@@ -239,7 +239,7 @@ describe('auth (SPEC §2)', () => {
     });
   });
 
-  describe('CSRF double submit (reference §1.2)', () => {
+  describe('CSRF double submit (docs/contract.md §1.2)', () => {
     it('a cookie-authenticated unsafe request needs x-csrf-token equal to the cookie', async () => {
       const b = await signupAndLogin(t.url);
       const missing = await b.agent.post('/api/auth/api-keys').send({ name: 'k' }).expect(403);

@@ -213,7 +213,7 @@ describe('the address guard applies to SMTP hosts (EGRESS_ALLOW_PRIVATE_NETWORKS
     expect(error).toEqual({
       error: 'egress_blocked',
       host,
-      message: `Outbound SMTP blocked by SSRF guard: ${host} (loopback)`,
+      message: `Outbound SMTP blocked by SSRF guard: ${host} (loopback); set EGRESS_ALLOW_PRIVATE_NETWORKS=true to allow private addresses (local development only)`,
       rule: 'ssrf',
     });
     expect(smtp.connections).toBe(0);

@@ -30,7 +30,7 @@ async function workflowCalling(t: TestApp, a: Actor, ws: string, url: string): P
   ).body.workflow.id;
 }
 
-describe('SSRF guard on by default (SPEC §7)', () => {
+describe('SSRF guard on by default (docs/contract.md §7)', () => {
   let t: TestApp;
   let target: TargetServer;
   beforeAll(async () => {
@@ -56,7 +56,11 @@ describe('SSRF guard on by default (SPEC §7)', () => {
     const done = await runToEnd(t, owner, id);
     expect(done.run.status).toBe('failed');
     const error = JSON.parse(done.run.error);
-    expect(error).toMatchObject({ error: 'egress_blocked', rule: 'ssrf', message: expect.stringMatching(/SSRF/) });
+    expect(error).toMatchObject({
+      error: 'egress_blocked',
+      rule: 'ssrf',
+      message: expect.stringMatching(/SSRF.*EGRESS_ALLOW_PRIVATE_NETWORKS=true/),
+    });
     expect(target.seen.length).toBe(before);
     const blocks = await request(t.url).get(`/api/workflows/${id}/egress/blocks`).set(owner.auth).expect(200);
     expect(blocks.body).toMatchObject({ success: true, page: 1, per_page: 20 });

@@ -22,7 +22,7 @@ const errorShape = (status: number, code: string) => ({
   code,
 });
 
-describe('error envelope for framework rejections (SPEC §2, reference §1.5)', () => {
+describe('error envelope for framework rejections (docs/contract.md §1.5)', () => {
   let t: TestApp;
   let auth: { Authorization: string };
   beforeAll(async () => {
@@ -138,7 +138,7 @@ describe('error envelope for framework rejections (SPEC §2, reference §1.5)', 
   });
 });
 
-describe('rate limiting (reference §1.3)', () => {
+describe('rate limiting (docs/contract.md §1.3)', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp({

@@ -18,7 +18,9 @@ once('scaffolds: npm run g:node and nest g', () => {
   let copy: string;
   beforeAll(() => {
     copy = fs.mkdtempSync(path.join(os.tmpdir(), 'runloom-generator-'));
-    for (const entry of ['src', 'scripts', 'tsconfig.json', 'package.json', 'nest-cli.json']) {
+    // test/utils: unit specs under src/ may use its helpers (wait.ts).
+    const entries = ['src', 'scripts', 'test/utils', 'tsconfig.json', 'package.json', 'nest-cli.json'];
+    for (const entry of [...entries, 'eslint.config.mjs', '.prettierrc.json', '.prettierignore']) {
       fs.cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
     }
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
@@ -36,6 +38,15 @@ once('scaffolds: npm run g:node and nest g', () => {
     const out = run(process.execPath, ['-r', 'ts-node/register', 'scripts/generate-node.ts', 'slack-reaction']);
     expect(out).toContain('registered SlackReactionNode as actionType "slackReaction"');
     expect(fs.existsSync(path.join(copy, 'src/engine/nodes/slack-reaction.node.ts'))).toBe(true);
+
+    // What it wrote passes the repository's lint unchanged (`npm run lint` is eslint + prettier --check).
+    const written = [
+      'src/engine/nodes/slack-reaction.node.ts',
+      'src/engine/nodes/slack-reaction.node.spec.ts',
+      'src/engine/node-registry.ts',
+    ];
+    run(BIN('prettier'), ['--check', ...written]);
+    run(BIN('eslint'), ['--max-warnings', '0', ...written]);
 
     run(BIN('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
 
@@ -68,8 +79,14 @@ once('scaffolds: npm run g:node and nest g', () => {
     ).toThrow();
   });
 
-  it('nest g works out of the box (nest-cli.json with @nestjs/schematics)', () => {
-    const out = run(BIN('nest'), ['g', 'service', 'probe', '--dry-run', '--no-spec']);
+  it('nest g works out of the box (nest-cli.json with @nestjs/schematics); `npm run format` makes it lint-clean', () => {
+    const out = run(BIN('nest'), ['g', 'service', 'probe']);
     expect(out).toContain('src/probe/probe.service.ts');
+    expect(out).toContain('src/app.module.ts');
+    const written = ['src/probe/probe.service.ts', 'src/probe/probe.service.spec.ts', 'src/app.module.ts'];
+    // nest g writes its own style (app.module.ts fails Prettier); `npm run format` (prettier --write .) fixes it.
+    run(BIN('prettier'), ['--write', '.']);
+    run(BIN('prettier'), ['--check', '.']);
+    run(BIN('eslint'), ['--max-warnings', '0', ...written]);
   });
 });

@@ -1,4 +1,5 @@
 import { EventSource } from 'eventsource';
+import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { RunWorker } from '../src/runs/run-worker';
 import { createTestApp, TestApp } from './utils/app';
@@ -83,7 +84,12 @@ describe('operations: Prometheus metrics and readiness (issue 11)', () => {
     expect(sample(text, 'runloom_queue_depth')).toBe(0);
     expect(sample(text, 'runloom_run_queue_to_start_seconds_count')).toBe(2);
     expect(sample(text, 'runloom_egress_blocks_total', { rule: 'allowlist_miss' })).toBe(1);
-    expect(sample(text, 'runloom_process_resident_memory_bytes')).toBeGreaterThan(0);
+    // The default collectors under their standard names, and which build answers.
+    expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(sample(text, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
+    expect(text).not.toMatch(/^runloom_(process|nodejs)_/m);
+    const version = (JSON.parse(readFileSync(`${__dirname}/../package.json`, 'utf8')) as { version: string }).version;
+    expect(sample(text, 'runloom_build_info', { version, node_version: process.version })).toBe(1);
     // No raw ids in labels: routes are templates.
     expect(text).not.toContain(ok.id);
 

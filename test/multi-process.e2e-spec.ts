@@ -7,7 +7,7 @@ import { TargetServer } from './utils/target-server';
 import { waitFor } from './utils/wait';
 import { actor, createWorkflow, graph, trigger, uniqueName, upgrade } from './factories/workflow.factory';
 
-// Several processes sharing one database is the PostgreSQL deployment (DESIGN §1).
+// Several processes sharing one database is the PostgreSQL deployment (docs/operations.md "Roles").
 const onPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
 jest.setTimeout(120_000);
 

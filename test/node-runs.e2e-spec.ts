@@ -3,7 +3,7 @@ import { RunRepository } from '../src/database/repositories/run.repository';
 import { createTestApp, TestApp } from './utils/app';
 import { actor, createWorkflow, graph, trigger } from './factories/workflow.factory';
 
-describe('node runs: a node started again keeps its row and first start (reference §5.2)', () => {
+describe('node runs: a node started again keeps its row and first start (docs/contract.md §5.2)', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp({ RUNLOOM_ROLES: 'api' });

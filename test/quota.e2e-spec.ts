@@ -14,7 +14,7 @@ async function workflowIn(t: TestApp, a: Actor, workspaceId?: string): Promise<s
 const start = (t: TestApp, a: Actor, id: string, body: Record<string, unknown> = {}) =>
   request(t.url).post(`/api/workflows/${id}/run`).set(a.auth).send(body);
 
-describe('workspace run quota (SPEC §4)', () => {
+describe('workspace run quota (docs/contract.md §8)', () => {
   let t: TestApp;
   beforeAll(async () => {
     // No worker here: runs stay queued, which is all the quota cares about.
@@ -149,7 +149,7 @@ describe('overage mode', () => {
   });
   afterAll(() => t.close());
 
-  it('accepts runs past the limit and counts the overage (reference §8.6)', async () => {
+  it('accepts runs past the limit and counts the overage (docs/contract.md §8.6)', async () => {
     const owner = await actor(t.url);
     const ws = await upgrade(t.url, owner);
     const id = await workflowIn(t, owner, ws);

@@ -7,7 +7,7 @@ import { Actor, actor, addMember, graph, trigger, uniqueName, upgrade } from './
 
 type Node = Parameters<typeof graph>[0][number];
 
-describe('runs and the engine (reference §2.8–2.13, §4, §5)', () => {
+describe('runs and the engine (docs/contract.md §2.8–2.13, §4, §5)', () => {
   let t: TestApp;
   let target: TargetServer;
   beforeAll(async () => {

@@ -59,7 +59,7 @@ async function missedSince(t: TestApp, workflowId: string, dueAt: Date): Promise
   await t.app.get(Db).manager.getRepository(WorkflowScheduleEntity).update({ workflowId }, { nextRunAt: dueAt });
 }
 
-describe('schedules fire (reference §10.3, SPEC §4)', () => {
+describe('schedules fire (docs/contract.md §10.3)', () => {
   let t: TestApp;
   let owner: Actor;
   let ws: string;
@@ -298,7 +298,7 @@ describe.each([
   });
 });
 
-describe('firing across DST changes (a moved clock, reference §10 with the calendar fix)', () => {
+describe('firing across DST changes (a moved clock, deviation 19 in docs/deviations.md)', () => {
   let t: TestApp;
   const clock = new FakeClock(new Date('2025-03-29T07:00:00Z'));
   beforeAll(async () => {

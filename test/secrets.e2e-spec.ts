@@ -5,7 +5,7 @@ import { Actor, actor, addMember, simpleGraph, uniqueName, upgrade } from './fac
 
 const MASKED = '*****************';
 
-describe('secrets API (reference §9.4) and user settings (§2.16)', () => {
+describe('secrets API (docs/contract.md §9.4) and user settings (§2.16)', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp();

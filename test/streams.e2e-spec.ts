@@ -37,7 +37,7 @@ function open(url: string, cookie: string, lastEventId?: string) {
   return { source, received };
 }
 
-describe('live streams over SSE (reference §11, SPEC §8)', () => {
+describe('live streams over SSE (docs/contract.md §11)', () => {
   let t: TestApp;
   let target: TargetServer;
   let browser: Browser;

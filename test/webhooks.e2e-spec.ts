@@ -21,7 +21,7 @@ const run = promisify(execFile);
 
 const webhookTrigger = (id: string, label: string) => trigger(id, { label, triggerType: 'Webhook' });
 
-describe('webhooks (reference §6, SPEC §6)', () => {
+describe('webhooks (docs/contract.md §6)', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp({ RUNLOOM_ROLES: 'api', WEBHOOK_BODY_LIMIT: '2kb' });
@@ -255,7 +255,7 @@ describe('webhooks (reference §6, SPEC §6)', () => {
     }
   });
 
-  it('personal workflows can be triggered (SPEC §9 item 13); no body is fine', async () => {
+  it('personal workflows can be triggered (deviation 13 in docs/deviations.md); no body is fine', async () => {
     const { wf, url } = await setup({ personal: true });
     await request(t.url).post(url).expect(202);
     const runs = await runsOf(wf.id);
@@ -416,7 +416,7 @@ describe('webhook quota edge', () => {
   });
 });
 
-describe('Solo monthly cap on webhook runs (SPEC §4)', () => {
+describe('Solo monthly cap on webhook runs (docs/contract.md §8)', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp({ RUNLOOM_ROLES: 'api', SOLO_MONTHLY_RUN_LIMIT: '2' });

@@ -15,7 +15,7 @@ import {
   upgrade,
 } from './factories/workflow.factory';
 
-describe('workflows (reference §2.1–2.7, §2.14, §3, §8.3–8.4, §10.2)', () => {
+describe('workflows (docs/contract.md §2.1–2.7, §2.14, §3, §8.3–8.4, §10.2)', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp();
@@ -42,7 +42,7 @@ describe('workflows (reference §2.1–2.7, §2.14, §3, §8.3–8.4, §10.2)', 
   }
 
   describe('create', () => {
-    it('201 with the workflow object of reference §2.1 (no webhook_salt)', async () => {
+    it('201 with the workflow object of docs/contract.md §2.1 (no webhook_salt)', async () => {
       const a = await actor(t.url);
       const res = await create(a, { name: '  Order sync ', description: 'd', data: simpleGraph() }).expect(201);
       expect(res.body).toEqual({
@@ -96,6 +96,7 @@ describe('workflows (reference §2.1–2.7, §2.14, §3, §8.3–8.4, §10.2)', 
         duplicate_node_ids: ['a'],
         invalid_edges: [],
         dangling_edges: ['e1: a → ghost'],
+        unknown_nodes: [],
       });
       await create(a, { name: 'Bad graph', data: 'nodes' }).expect(400);
       await create(a, { name: 'Bad graph' }).expect(400);
@@ -121,7 +122,7 @@ describe('workflows (reference §2.1–2.7, §2.14, §3, §8.3–8.4, §10.2)', 
     });
   });
 
-  describe('Solo plan limits (reference §8.3–8.4)', () => {
+  describe('Solo plan limits (docs/contract.md §8.3–8.4)', () => {
     it('the 4th personal workflow is refused with a workflow-limit violation', async () => {
       const a = await actor(t.url);
       for (let i = 0; i < 3; i += 1) await create(a, { name: uniqueName(), data: simpleGraph() }).expect(201);
@@ -190,7 +191,7 @@ describe('workflows (reference §2.1–2.7, §2.14, §3, §8.3–8.4, §10.2)', 
     });
   });
 
-  describe('list and get with plan context (reference §3)', () => {
+  describe('list and get with plan context (docs/contract.md §3)', () => {
     it('lists own and workspace workflows newest first; ?workspace= needs membership', async () => {
       const { owner, user, outsider, ws } = await team();
       const w1 = (await create(owner, { name: uniqueName(), data: simpleGraph(), workspace_id: ws }).expect(201)).body
@@ -230,7 +231,7 @@ describe('workflows (reference §2.1–2.7, §2.14, §3, §8.3–8.4, §10.2)', 
     });
   });
 
-  describe('update (reference §2.5)', () => {
+  describe('update (docs/contract.md §2.5)', () => {
     it('a masked header value goes back only under its own name: renaming the header reveals nothing', async () => {
       const { owner, user, ws } = await team();
       const data = graph(
@@ -449,7 +450,7 @@ describe('workflows (reference §2.1–2.7, §2.14, §3, §8.3–8.4, §10.2)', 
     });
   });
 
-  describe('locks (reference §2.7)', () => {
+  describe('locks (docs/contract.md §2.7)', () => {
     it('admins lock; members cannot edit a locked workflow, its locker and admins can; unlock rules', async () => {
       const { owner, admin, user, viewer, ws } = await team();
       const w = (await create(user, { name: uniqueName(), data: simpleGraph(), workspace_id: ws }).expect(201)).body
@@ -490,7 +491,7 @@ describe('workflows (reference §2.1–2.7, §2.14, §3, §8.3–8.4, §10.2)', 
     });
   });
 
-  describe('delete (reference §2.6)', () => {
+  describe('delete (docs/contract.md §2.6)', () => {
     it('the creator or an admin deletes (other members get 403); a history entry reaches the other workflows', async () => {
       const { owner, admin, user, outsider, ws } = await team();
       const w = (await create(owner, { name: 'Doomed', data: simpleGraph(), workspace_id: ws }).expect(201)).body
@@ -512,7 +513,7 @@ describe('workflows (reference §2.1–2.7, §2.14, §3, §8.3–8.4, §10.2)', 
     });
   });
 
-  describe('secrets in saved workflows (reference §9.3, SPEC §9 items 8 and 10)', () => {
+  describe('secrets in saved workflows (docs/contract.md §9.3, deviations 8 and 10 in docs/deviations.md)', () => {
     it('moves credentials into the saver’s store and keeps only references in the workflow', async () => {
       const { owner, user, ws } = await team();
       const sendgrid = {
@@ -572,29 +573,41 @@ describe('workflows (reference §2.1–2.7, §2.14, §3, §8.3–8.4, §10.2)', 
       expect(JSON.stringify(logs.body)).not.toMatch(/SG\.|tok-123456/);
     });
 
-    it('moves credential-looking params of a node type it does not know into the store too', async () => {
+    it('refuses a node type or actionType this server does not provide, naming the nodes, storing nothing', async () => {
       const a = await actor(t.url);
+      // A credential in a refused node is not moved into the secret store either.
       const custom = {
         id: 'c',
         type: 'actionCustom',
         data: { label: 'Custom', actionType: 'custom', params: { password: 'hunter2-hunter2', url: 'https://x.io' } },
       };
-      const w = (await create(a, { name: uniqueName(), data: graph([trigger(), custom]) }).expect(201)).body.workflow;
-      const reference = w.data.nodes[1].data.params.password;
-      expect(reference).toMatch(/^action:custom:auto-custom-\d+$/);
-      const edited = w.data;
-      edited.nodes[1].data.params.url = 'https://y.io';
-      await put(a, w.id, { name: w.name, data: edited, updated_at: w.updated_at }).expect(200);
+      const typo = { id: 'f', type: 'fromatter', data: { label: 'Typo' } };
+      const res = await create(a, { name: uniqueName(), data: graph([trigger(), custom, typo]) }).expect(400);
+      expect(res.body).toMatchObject({ success: false, status: 'error', code: 'invalid_request' });
+      expect(res.body.message).toMatch(/nodes this server cannot run: c: unknown actionType "custom"; f: unknown node/);
+      expect(res.body.problems.unknown_nodes).toEqual([
+        'c: unknown actionType "custom"',
+        'f: unknown node type "fromatter"',
+      ]);
+      expect((await request(t.url).get('/api/workflows').set(a.auth).expect(200)).body.workflows).toEqual([]);
+      const secrets = await request(t.url).get('/api/options/secrets').set(a.auth).expect(200);
+      expect(JSON.stringify(secrets.body)).not.toContain('custom');
+
+      // An update is checked the same way (integrations without a provider stay accepted: see above).
+      const w = (await create(a, { name: uniqueName(), data: simpleGraph() }).expect(201)).body.workflow;
+      const noAction = { id: 'n', type: 'action', data: { label: 'Nothing' } };
+      const refused = await put(a, w.id, {
+        name: w.name,
+        data: graph([trigger(), http(), noAction]),
+        updated_at: w.updated_at,
+      }).expect(400);
+      expect(refused.body.problems.unknown_nodes).toEqual(['n: action node type "action" names no actionType']);
       const stored = await t.app.get(WorkflowRepository).findById(w.id);
-      expect(JSON.stringify(stored!.data)).not.toContain('hunter2');
-      expect((stored!.data as { nodes: { data: { params: Record<string, string> } }[] }).nodes[1].data.params).toEqual({
-        password: reference,
-        url: 'https://y.io',
-      });
+      expect((stored!.data as { nodes: unknown[] }).nodes).toHaveLength(2);
     });
   });
 
-  describe('schedule sync (reference §10.2)', () => {
+  describe('schedule sync (docs/contract.md §10.2)', () => {
     it('stores the next run of the first schedule trigger in its time zone, and disables a bad one', async () => {
       const { owner, ws } = await team();
       const schedule = trigger('sched', {

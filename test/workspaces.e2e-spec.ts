@@ -8,7 +8,7 @@ interface Caller {
   auth: { Authorization: string };
 }
 
-describe('workspaces, members and plans (reference §1.4b, SPEC §3)', () => {
+describe('workspaces, members and plans (docs/contract.md §1.6)', () => {
   let t: TestApp;
   const caller = async (): Promise<Caller> => {
     const { token, userId } = await bearerToken(t.url);

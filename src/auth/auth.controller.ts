@@ -89,7 +89,7 @@ export class AuthController {
     return this.auth.me(user);
   }
 
-  /** Reference §1.2: the token as the raw text body, and the same value in the `csrf_token` cookie. */
+  /** docs/contract.md §1.2: the token as the raw text body, and the same value in the `csrf_token` cookie. */
   @Public()
   @Get('csrf-token')
   @Header('Content-Type', 'text/plain; charset=utf-8')

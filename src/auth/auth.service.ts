@@ -32,7 +32,7 @@ export class AuthService {
   ) {}
 
   /**
-   * Creates the account and its solo workspace (SPEC §2, issue: signup provisions a solo workspace).
+   * Creates the account and its solo workspace (docs/contract.md §1.1).
    * With `invite_token` (the signup page opened from an invitation e-mail) the invitation must name
    * this e-mail: `join` makes the account a member of the invited workspace instead of giving it a
    * workspace of its own, `decline` declines it. Holding the token is what entitles the signup to
@@ -110,7 +110,7 @@ export class AuthService {
     return { success: true, message: 'Logged out' };
   }
 
-  /** Reference §1.2: 32 random bytes, base64url without padding. */
+  /** docs/contract.md §1.2: 32 random bytes, base64url without padding. */
   newCsrfToken(): string {
     return randomBytes(32).toString('base64url');
   }

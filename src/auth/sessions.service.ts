@@ -36,7 +36,7 @@ export class SessionsService {
   }
 
   /**
-   * Reference §1.1: unknown or expired → 401 `Session expired`; an expired row is deleted (and
+   * docs/contract.md §1.1: unknown or expired → 401 `Session expired`; an expired row is deleted (and
    * `auth.credential_revoked` emitted, though streams opened with it end by their own timer).
    */
   async validate(token: string): Promise<{ user: UserEntity; tokenHash: string; claimsPlan: string; expiresAt: Date }> {

@@ -8,7 +8,7 @@ export class Clock {
   }
 }
 
-/** RFC 3339 in UTC with `Z`, fractional seconds only when non-zero (reference §0). */
+/** RFC 3339 in UTC with `Z`, fractional seconds only when non-zero (docs/contract.md §0). */
 export function toRfc3339(date: Date | null | undefined): string | null {
   if (!date) return null;
   const iso = date.toISOString();

@@ -70,7 +70,22 @@ describe('loadConfig', () => {
     expect((error as ConfigValidationError).problems).toHaveLength(7);
   });
 
-  it('rejects weak webhook secrets (reference §6.1) without echoing them', () => {
+  it('says a number is not a number before any range rule', () => {
+    const problems = (env: Record<string, string>): string[] => {
+      try {
+        loadConfig({ DATA_DIR: tmp(), ...secrets, ...env });
+      } catch (e) {
+        return (e as ConfigValidationError).problems;
+      }
+      return [];
+    };
+    expect(problems({ PORT: 'abc' })).toEqual(['PORT is not a number']);
+    expect(problems({ PORT: '80.5' })).toEqual(['PORT must be a whole number']);
+    expect(problems({ PORT: '70000' })).toEqual(['PORT must not be greater than 65535']);
+    expect(problems({ AUTH_COOKIE_SECURE: 'maybe' })).toEqual(['AUTH_COOKIE_SECURE must be true or false']);
+  });
+
+  it('rejects weak webhook secrets (docs/contract.md §6.1) without echoing them', () => {
     const weak = (secret: string) => () => loadConfig({ DATA_DIR: tmp(), ...secrets, WEBHOOK_SECRET: secret });
     expect(weak('ab'.repeat(20))).toThrow(/WEBHOOK_SECRET .*8 distinct/);
     expect(weak('please-changeme-0123456789abcdefghij')).toThrow(/WEBHOOK_SECRET .*changeme/i);

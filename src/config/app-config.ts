@@ -22,6 +22,8 @@ export class AppConfig {
   readonly port: number;
   readonly host: string;
   readonly roles: ReadonlySet<Role>;
+  /** Port of the operations listener of a process without the api role (OPS_PORT); null: none. */
+  readonly opsPort: number | null;
   readonly dataDir: string;
   readonly database: DatabaseConfig;
   readonly logLevel: LogLevel;
@@ -135,9 +137,24 @@ export function databaseDialect(env: Env = process.env): 'sqlite' | 'postgres' {
   return /^postgres(ql)?:\/\//.test(env.DATABASE_URL ?? '') ? 'postgres' : 'sqlite';
 }
 
+/**
+ * The one message for a bad variable: a wrong kind of value (`PORT=abc`) is named as such before any
+ * range rule, which would only confuse (`abc` is not "greater than 65535").
+ */
+function firstProblem(e: ValidationError): string | undefined {
+  const constraints = e.constraints ?? {};
+  if (constraints.isInt) {
+    return typeof e.value === 'number' && Number.isNaN(e.value)
+      ? `${e.property} is not a number`
+      : `${e.property} must be a whole number`;
+  }
+  if (constraints.isBoolean) return `${e.property} must be true or false`;
+  return Object.values(constraints)[0];
+}
+
 function describe(errors: ValidationError[]): string[] {
   return errors.flatMap((e) => {
-    const message = Object.values(e.constraints ?? {})[0];
+    const message = firstProblem(e);
     // Never echo the value: it may be a secret.
     if (!message) return describe(e.children ?? []);
     return [message.startsWith(e.property) ? message : `${e.property}: ${message}`];
@@ -190,7 +207,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       if (!input[name]) problems.push(`${name} is required in production`);
     }
   }
-  // Reference §6.1: webhook URLs and signing keys are only as strong as this secret.
+  // docs/contract.md §6.1: webhook URLs and signing keys are only as strong as this secret.
   if (input.WEBHOOK_SECRET) problems.push(...webhookSecretProblems(input.WEBHOOK_SECRET));
   problems.push(...smtpProblems(input, env.NODE_ENV === 'production' && env.REQUIRE_EMAIL_VERIFICATION === true));
   if (problems.length) throw new ConfigValidationError(problems);
@@ -224,6 +241,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     port: env.PORT,
     host: env.HOST,
     roles: new Set(env.RUNLOOM_ROLES.split(',').map((r) => r.trim() as Role)),
+    opsPort: env.OPS_PORT ?? null,
     dataDir,
     database,
     logLevel: env.LOG_LEVEL,

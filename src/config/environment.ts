@@ -43,6 +43,14 @@ export class Environment {
   })
   RUNLOOM_ROLES = 'api,worker,scheduler';
 
+  /** Port of the operations listener (/healthz, /readyz, /metrics) of a process without the api role; 0: any free port. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'OPS_PORT must be a port number (0-65535)' })
+  @Min(0, { message: 'OPS_PORT must be a port number (0-65535)' })
+  @Max(65535, { message: 'OPS_PORT must be a port number (0-65535)' })
+  OPS_PORT?: number;
+
   /** Where the embedded SQLite database and generated development secrets live. */
   @IsOptional()
   @IsString()
@@ -167,7 +175,7 @@ export class Environment {
   PASSWORD_SCRYPT_LOG_N = 17;
 
   /** Required in production (checked in loadConfig); generated into DATA_DIR otherwise. */
-  // Strength rules (length, variety, known defaults) are checked in loadConfig (reference §6.1).
+  // Strength rules (length, variety, known defaults) are checked in loadConfig (docs/contract.md §6.1).
   @IsOptional()
   @IsString()
   WEBHOOK_SECRET?: string;

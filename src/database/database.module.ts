@@ -18,6 +18,7 @@ import { UserRepository } from './repositories/user.repository';
 import { WebhookReplayRepository } from './repositories/webhook-replay.repository';
 import { WorkflowLogRepository } from './repositories/workflow-log.repository';
 import { WorkflowRepository } from './repositories/workflow.repository';
+import { WorkerRepository } from './repositories/worker.repository';
 import { WorkspaceRepository } from './repositories/workspace.repository';
 import { SqliteCheckpointer } from './sqlite-checkpointer';
 
@@ -39,6 +40,7 @@ const REPOSITORIES = [
   WebhookReplayRepository,
   EgressBlockRepository,
   IssueRepository,
+  WorkerRepository,
 ];
 
 /** The data source (migrations applied at start unless DB_MIGRATIONS_RUN=false) and every repository. */

@@ -1,5 +1,5 @@
 /**
- * Classifies IP addresses for the SSRF guard (SPEC §7): anything that is not public unicast is
+ * Classifies IP addresses for the SSRF guard (docs/contract.md §7): anything that is not public unicast is
  * refused, including IPv6 forms that embed an IPv4 address (mapped, compatible, NAT64, 6to4,
  * Teredo), whose embedded address is classified as well.
  */

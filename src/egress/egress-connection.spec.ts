@@ -70,7 +70,8 @@ describe('decideHost (the host decision every protocol shares)', () => {
     });
     expect(decideHost('10.0.0.5', [], SETTINGS, 'SMTP')).toMatchObject({
       rule: 'ssrf',
-      message: 'Outbound SMTP blocked by SSRF guard: 10.0.0.5 (private)',
+      message:
+        'Outbound SMTP blocked by SSRF guard: 10.0.0.5 (private); set EGRESS_ALLOW_PRIVATE_NETWORKS=true to allow private addresses (local development only)',
     });
   });
 });
@@ -123,7 +124,8 @@ describe('GuardedOutboundHttp.vetConnection', () => {
     expect((err as EgressBlockedError).toJSON()).toEqual({
       error: 'egress_blocked',
       host: 'rebind.example.test',
-      message: 'Outbound SMTP blocked by SSRF guard: rebind.example.test (private)',
+      message:
+        'Outbound SMTP blocked by SSRF guard: rebind.example.test (private); set EGRESS_ALLOW_PRIVATE_NETWORKS=true to allow private addresses (local development only)',
       rule: 'ssrf',
     });
     expect(blocks).toEqual([
@@ -131,7 +133,8 @@ describe('GuardedOutboundHttp.vetConnection', () => {
         rule: 'ssrf',
         host: 'rebind.example.test',
         url: 'smtp://rebind.example.test:25',
-        message: 'Outbound SMTP blocked by SSRF guard: rebind.example.test (private)',
+        message:
+          'Outbound SMTP blocked by SSRF guard: rebind.example.test (private); set EGRESS_ALLOW_PRIVATE_NETWORKS=true to allow private addresses (local development only)',
         origin: ORIGIN,
       },
     ]);

@@ -172,17 +172,20 @@ describe('decideUrl', () => {
     expect(decide('http://127.0.0.1:8080/')).toEqual({
       allowed: false,
       rule: 'ssrf',
-      message: 'Outbound HTTP blocked by SSRF guard: 127.0.0.1 (loopback)',
+      message:
+        'Outbound HTTP blocked by SSRF guard: 127.0.0.1 (loopback); set EGRESS_ALLOW_PRIVATE_NETWORKS=true to allow private addresses (local development only)',
       host: '127.0.0.1',
     });
     expect(decide('http://169.254.169.254/latest/meta-data/')).toMatchObject({
       rule: 'ssrf',
-      message: 'Outbound HTTP blocked by SSRF guard: 169.254.169.254 (metadata)',
+      message:
+        'Outbound HTTP blocked by SSRF guard: 169.254.169.254 (metadata); set EGRESS_ALLOW_PRIVATE_NETWORKS=true to allow private addresses (local development only)',
     });
     expect(decide('http://metadata.google.internal./computeMetadata/v1/')).toEqual({
       allowed: false,
       rule: 'ssrf',
-      message: 'Outbound HTTP blocked by SSRF guard: metadata.google.internal (metadata)',
+      message:
+        'Outbound HTTP blocked by SSRF guard: metadata.google.internal (metadata); set EGRESS_ALLOW_PRIVATE_NETWORKS=true to allow private addresses (local development only)',
       host: 'metadata.google.internal',
     });
     expect(decide('http://10.1.2.3/')).toMatchObject({ rule: 'ssrf', host: '10.1.2.3' });
@@ -198,7 +201,8 @@ describe('decideUrl', () => {
     expect(decide('http://[::1]:8080/')).toEqual({
       allowed: false,
       rule: 'ssrf',
-      message: 'Outbound HTTP blocked by SSRF guard: ::1 (loopback)',
+      message:
+        'Outbound HTTP blocked by SSRF guard: ::1 (loopback); set EGRESS_ALLOW_PRIVATE_NETWORKS=true to allow private addresses (local development only)',
       host: '::1',
     });
     expect(decide('http://[::ffff:127.0.0.1]/')).toMatchObject({ rule: 'ssrf', host: '::ffff:7f00:1' });

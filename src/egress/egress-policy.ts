@@ -1,5 +1,5 @@
 /**
- * The URL-level egress decision (SPEC §7, reference §7 with its quirks fixed): scheme, deny list,
+ * The URL-level egress decision (docs/contract.md §7; deviation 11 in docs/deviations.md): scheme, deny list,
  * SSRF guard on literal addresses and metadata host names, then the effective allow list, which is
  * the intersection of the workflow list and the deployment list when both are set. Addresses that
  * a host name resolves to are checked again at connect time (see `GuardedOutboundHttp`).
@@ -23,6 +23,17 @@ export interface EgressSettings {
 }
 
 export type EgressRule = 'scheme' | 'denylist' | 'ssrf' | 'default_deny' | 'allowlist_miss';
+
+/**
+ * The refusal text of the SSRF guard. It names the setting that turns the guard off, because the
+ * first local test (a workflow calling 127.0.0.1) meets it before anyone has read the docs.
+ */
+export function ssrfBlockMessage(protocol: EgressProtocol, host: string, reason: string): string {
+  return (
+    `Outbound ${protocol} blocked by SSRF guard: ${host} (${reason}); ` +
+    'set EGRESS_ALLOW_PRIVATE_NETWORKS=true to allow private addresses (local development only)'
+  );
+}
 
 /** The protocol a decision is about; it names the protocol in block messages (`Outbound SMTP not allowed: …`). */
 export type EgressProtocol = 'HTTP' | 'SMTP';
@@ -147,7 +158,7 @@ export function decideHost(
       return {
         allowed: false,
         rule: 'ssrf',
-        message: `Outbound ${protocol} blocked by SSRF guard: ${host} (${reason})`,
+        message: ssrfBlockMessage(protocol, host, reason),
         host,
       };
     }

@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
@@ -21,7 +21,7 @@ export function loggableUrl(raw: string, secrets: readonly string[] = []): strin
 }
 
 /**
- * The one outbound HTTP client every workflow call goes through (SPEC §7): the egress policy and
+ * The one outbound HTTP client every workflow call goes through (docs/contract.md §7): the egress policy and
  * the SSRF guard, with every block written to `egress_block_events`.
  */
 @Global()
@@ -59,4 +59,14 @@ export function loggableUrl(raw: string, secrets: readonly string[] = []): strin
   ],
   exports: [OutboundHttp],
 })
-export class EgressModule {}
+export class EgressModule implements OnApplicationBootstrap {
+  constructor(private readonly config: AppConfig) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.egress.allowPrivateNetworks) {
+      new Logger('Egress').warn(
+        'EGRESS_ALLOW_PRIVATE_NETWORKS=true: the SSRF guard is off, workflows may call loopback, private and cloud metadata addresses. Use it for local development only.',
+      );
+    }
+  }
+}

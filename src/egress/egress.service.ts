@@ -9,7 +9,7 @@ import { WorkflowAccess } from '../workflows/workflow-access';
 import { EgressAllowlistResponse, EgressBlockPageResponse, toEgressBlockResponse } from './egress.dto';
 import { normaliseAllowlist } from './egress-policy';
 
-/** Per-workflow allowlists and the block log (reference §2.12 egress rows, SPEC §7). */
+/** Per-workflow allowlists and the block log (docs/contract.md §2.12 and §7). */
 @Injectable()
 export class EgressService {
   constructor(

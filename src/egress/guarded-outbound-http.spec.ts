@@ -131,7 +131,8 @@ describe('GuardedOutboundHttp', () => {
           rule: 'ssrf',
           host: '127.0.0.1',
           url: `http://127.0.0.1:${port}/echo?key=1`,
-          message: 'Outbound HTTP blocked by SSRF guard: 127.0.0.1 (loopback)',
+          message:
+            'Outbound HTTP blocked by SSRF guard: 127.0.0.1 (loopback); set EGRESS_ALLOW_PRIVATE_NETWORKS=true to allow private addresses (local development only)',
           origin: ORIGIN,
         },
       ]);
@@ -161,7 +162,7 @@ describe('GuardedOutboundHttp', () => {
         const err = await blocked(get(plain(), `http://[::1]:${v6Port}/`));
         expect(err).toMatchObject({ rule: 'ssrf', host: '::1' });
         expect(err.message).toBe(
-          '{"error":"egress_blocked","host":"::1","message":"Outbound HTTP blocked by SSRF guard: ::1 (loopback)","rule":"ssrf"}',
+          '{"error":"egress_blocked","host":"::1","message":"Outbound HTTP blocked by SSRF guard: ::1 (loopback); set EGRESS_ALLOW_PRIVATE_NETWORKS=true to allow private addresses (local development only)","rule":"ssrf"}',
         );
         expect(blocks).toMatchObject([{ rule: 'ssrf', host: '::1', origin: ORIGIN }]);
         expect(v6Hits).toEqual([]);
@@ -174,7 +175,9 @@ describe('GuardedOutboundHttp', () => {
       const started = Date.now();
       const err = await blocked(get(plain(), 'http://169.254.169.254/latest/meta-data/'));
       expect(err).toMatchObject({ rule: 'ssrf', host: '169.254.169.254' });
-      expect(err.detail).toBe('Outbound HTTP blocked by SSRF guard: 169.254.169.254 (metadata)');
+      expect(err.detail).toBe(
+        'Outbound HTTP blocked by SSRF guard: 169.254.169.254 (metadata); set EGRESS_ALLOW_PRIVATE_NETWORKS=true to allow private addresses (local development only)',
+      );
       const named = await blocked(get(plain(), 'http://metadata.google.internal/computeMetadata/v1/'));
       expect(named).toMatchObject({ rule: 'ssrf', host: 'metadata.google.internal' });
       expect(blocks.map((b) => b.host)).toEqual(['169.254.169.254', 'metadata.google.internal']);
@@ -184,13 +187,16 @@ describe('GuardedOutboundHttp', () => {
     it('blocks a host name that resolves to loopback (checked at connect time)', async () => {
       const err = await blocked(get(plain(), `http://localhost:${port}/echo`));
       expect(err).toMatchObject({ kind: 'blocked', rule: 'ssrf', host: 'localhost' });
-      expect(err.detail).toBe('Outbound HTTP blocked by SSRF guard: localhost (loopback)');
+      expect(err.detail).toBe(
+        'Outbound HTTP blocked by SSRF guard: localhost (loopback); set EGRESS_ALLOW_PRIVATE_NETWORKS=true to allow private addresses (local development only)',
+      );
       expect(blocks).toEqual([
         {
           rule: 'ssrf',
           host: 'localhost',
           url: `http://localhost:${port}/echo`,
-          message: 'Outbound HTTP blocked by SSRF guard: localhost (loopback)',
+          message:
+            'Outbound HTTP blocked by SSRF guard: localhost (loopback); set EGRESS_ALLOW_PRIVATE_NETWORKS=true to allow private addresses (local development only)',
           origin: ORIGIN,
         },
       ]);
@@ -202,12 +208,14 @@ describe('GuardedOutboundHttp', () => {
       await expect(get(sut, `http://rebind.test:${port}/echo`)).rejects.toMatchObject({
         rule: 'ssrf',
         host: 'rebind.test',
-        detail: 'Outbound HTTP blocked by SSRF guard: rebind.test (private)',
+        detail:
+          'Outbound HTTP blocked by SSRF guard: rebind.test (private); set EGRESS_ALLOW_PRIVATE_NETWORKS=true to allow private addresses (local development only)',
       });
       await expect(get(sut, `http://internal.test:${port}/echo`)).rejects.toMatchObject({ rule: 'ssrf' });
       await expect(get(sut, `http://mapped.test:${port}/echo`)).rejects.toMatchObject({
         rule: 'ssrf',
-        detail: 'Outbound HTTP blocked by SSRF guard: mapped.test (loopback)',
+        detail:
+          'Outbound HTTP blocked by SSRF guard: mapped.test (loopback); set EGRESS_ALLOW_PRIVATE_NETWORKS=true to allow private addresses (local development only)',
       });
       expect(blocks.map((b) => b.host)).toEqual(['rebind.test', 'internal.test', 'mapped.test']);
       expect(hits).toEqual([]);

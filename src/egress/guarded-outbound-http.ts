@@ -1,5 +1,5 @@
 /**
- * `OutboundHttp` with the egress policy and SSRF guard (SPEC §7). Every hop (first request and each
+ * `OutboundHttp` with the egress policy and SSRF guard (docs/contract.md §7). Every hop (first request and each
  * redirect) goes through `decideUrl`; unless private networks are allowed, connections are made by an
  * undici `Agent` whose DNS lookup refuses to hand out an address when ANY address the host resolves
  * to is blocked. The check runs on the addresses actually connected to, so DNS rebinding between the
@@ -24,6 +24,7 @@ import {
   EgressRule,
   EgressSettings,
   normaliseHost,
+  ssrfBlockMessage,
 } from './egress-policy';
 import { FetchOutboundHttp } from './fetch-outbound-http';
 import { OutboundError, OutboundRequest } from './outbound-http';
@@ -206,7 +207,7 @@ export class GuardedOutboundHttp extends FetchOutboundHttp implements OutboundCo
             allowed: false,
             rule: 'ssrf',
             host,
-            message: `Outbound ${protocol} blocked by SSRF guard: ${host} (${refused.reason})`,
+            message: ssrfBlockMessage(protocol, host, refused.reason),
           },
           url,
           target.origin,
@@ -230,7 +231,7 @@ export class GuardedOutboundHttp extends FetchOutboundHttp implements OutboundCo
           allowed: false,
           rule: 'ssrf',
           host,
-          message: `Outbound HTTP blocked by SSRF guard: ${host} (${refused.reason})`,
+          message: ssrfBlockMessage('HTTP', host, refused.reason),
         },
         url.href,
         req.origin,

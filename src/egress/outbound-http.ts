@@ -1,5 +1,5 @@
 /**
- * Every HTTP call a workflow makes goes through one `OutboundHttp` (SPEC §7). This issue's
+ * Every HTTP call a workflow makes goes through one `OutboundHttp` (docs/contract.md §7). This issue's
  * implementation handles timeouts, redirects, response size and cancellation; the egress policy
  * and SSRF guard plug in behind the same interface later.
  */

@@ -9,6 +9,6 @@ import { NodeThreadPool, PureNodeRunner } from './threads/node-thread-pool';
 @Module({
   imports: [SecretsModule, PlansModule],
   providers: [NodeRegistry, RunExecutor, IntegrationGates, { provide: PureNodeRunner, useClass: NodeThreadPool }],
-  exports: [RunExecutor],
+  exports: [RunExecutor, NodeRegistry],
 })
 export class EngineModule {}

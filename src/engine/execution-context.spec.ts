@@ -6,7 +6,7 @@ const node = (id: string, label?: unknown, type = 'action') => ({
   data: label === undefined ? {} : { label },
 });
 
-describe('contextKey (reference §5.3)', () => {
+describe('contextKey (docs/contract.md §5.3)', () => {
   it.each([
     ['a plain label', node('n1', 'HTTP Request'), 'HTTP Request'],
     ['a label with surrounding spaces', node('n1', '  Hook  '), 'Hook'],

@@ -1,5 +1,5 @@
 /**
- * Execution-context bookkeeping (reference §5.3, fixed per SPEC §9 item 5).
+ * Execution-context bookkeeping (docs/contract.md §5.3, fixed per deviation 5 in docs/deviations.md).
  *
  * The context is a plain JSON object: node outputs are stored under the node's label (and its
  * lower-cased alias), the trigger payload under the start trigger's label. Every function here is
@@ -26,7 +26,7 @@ export function contextKey(node: KeyedNode): string {
   return node.id;
 }
 
-/** Returns a NEW context with `outputs` stored under contextKey(node) and, if different, also under the lower-cased key (reference §5.3). */
+/** Returns a NEW context with `outputs` stored under contextKey(node) and, if different, also under the lower-cased key (docs/contract.md §5.3). */
 export function withNodeOutputs(
   context: Record<string, unknown>,
   node: KeyedNode,
@@ -55,7 +55,7 @@ export function storeNodeOutputs(
  * Initial context of an execution: `resumeContext` (when resuming) or {}; then, if `triggerContext` !== undefined,
  * it is stored under the key of the start trigger (the node `startNodeId` when it is a trigger, else the first trigger
  * node in graph order; key = contextKey(trigger); "trigger" when the graph has no trigger) unless that key already
- * exists. Only the exact key is written (no lower-cased alias, reference §5.3).
+ * exists. Only the exact key is written (no lower-cased alias, docs/contract.md §5.3).
  */
 export function initialContext(args: {
   nodes: TypedNode[];

@@ -12,7 +12,7 @@ export class IntegrationGates {
   ) {}
 
   /**
-   * Reference §5.6: Slack and Teams need the run's workspace on the workspace plan, and its owner
+   * docs/contract.md §5.6: Slack and Teams need the run's workspace on the workspace plan, and its owner
    * still a member of it. Google Chat is allowed everywhere and never asks.
    */
   async messaging(run: RunInfo, platform: 'slack' | 'teams'): Promise<void> {

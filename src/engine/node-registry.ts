@@ -6,10 +6,10 @@ import { EmailNode } from './nodes/email.node';
 import { HttpNode } from './nodes/http.node';
 import { MessagingNode } from './nodes/messaging.node';
 import { isPureNodeKind, PURE_NODES, PureNodeKind, PureNodeLimits } from './nodes/pure-nodes';
-import { SkippedNode, UnavailableIntegrationNode } from './nodes/unavailable.node';
+import { UnavailableIntegrationNode, UnknownNodeType } from './nodes/unavailable.node';
 // g:node imports (npm run g:node adds generated node types above this line)
 
-/** Node `type` values (reference §5.1) handled by one executor each. */
+/** Node `type` values (docs/contract.md §5.1) handled by one executor each. */
 const BY_NODE_TYPE: Record<string, string> = {
   trigger: 'trigger',
   condition: 'condition',
@@ -32,7 +32,7 @@ const ACTION_FROM_TYPE: [RegExp, string][] = [
   [/^actionasana/i, 'asana'],
 ];
 
-/** OAuth-connected apps: pluggable providers that this server does not have yet (SPEC §5). */
+/** OAuth-connected apps: pluggable providers that this server does not have yet (docs/contract.md §5.1). */
 const INTEGRATION_NAMES: Record<string, string> = {
   sheets: 'Google Sheets',
   notion: 'Notion',
@@ -44,17 +44,18 @@ function typeKind(node: Pick<GraphNode, 'type'>): string | null {
   return Object.prototype.hasOwnProperty.call(BY_NODE_TYPE, node.type) ? BY_NODE_TYPE[node.type] : null;
 }
 
+/** A user-supplied name in a message: JSON-quoted, cut to a readable length. */
+const quoted = (name: string) => JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
+
 export function isActionNode(node: Pick<GraphNode, 'type'>): boolean {
   return node.type === 'action' || node.type.startsWith('action');
 }
 
-/** The one place node types are registered (DESIGN §2). */
+/** The one place node types are registered (docs/extending.md). */
 @Injectable()
 export class NodeRegistry {
   private readonly byNodeType: Record<string, NodeExecutor>;
   private readonly byAction: Record<string, NodeExecutor>;
-  private readonly skipped = new SkippedNode();
-  private readonly unsupportedAction = new SkippedNode('unsupported actionType');
 
   constructor(config: AppConfig, gates: IntegrationGates) {
     const limits: PureNodeLimits = {
@@ -66,7 +67,7 @@ export class NodeRegistry {
       delay: PURE_NODES.delay(),
       formatter: PURE_NODES.formatter(),
     };
-    // No OAuth connection provider yet: Slack bot and Teams delegated posts fail clearly (SPEC §5).
+    // No OAuth connection provider yet: Slack bot and Teams delegated posts fail clearly (docs/contract.md §5.1).
     const messaging = new MessagingNode({ gate: (run, platform) => gates.messaging(run, platform), connections: null });
     this.byAction = {
       http: new HttpNode(),
@@ -96,18 +97,33 @@ export class NodeRegistry {
 
   /** The pure node type a node is executed as (in an engine thread), or null for the others. */
   pureKind(node: GraphNode): PureNodeKind | null {
+    if (this.unknownReason(node)) return null;
     const kind = typeKind(node) ?? (isActionNode(node) ? this.actionKind(node) : null);
-    return kind !== null && isPureNodeKind(kind) && this.resolve(node) !== this.unsupportedAction ? kind : null;
+    return kind !== null && isPureNodeKind(kind) ? kind : null;
   }
 
+  /**
+   * Why this server cannot run a node (its `type`, or the action its `actionType` or UI type names,
+   * is not registered), or null when it can. Integrations this server knows of but has no provider
+   * for are registered: they fail at run time with their own "not available" message.
+   */
+  unknownReason(node: { type?: unknown; data?: unknown }): string | null {
+    if (typeof node.type !== 'string' || !node.type.trim()) return 'node has no type';
+    const graphNode = node as GraphNode;
+    if (typeKind(graphNode)) return null;
+    if (!isActionNode(graphNode)) return `unknown node type ${quoted(node.type)}`;
+    const data = node.data !== null && typeof node.data === 'object' ? (node.data as Record<string, unknown>) : {};
+    const action = this.actionKind({ ...graphNode, data });
+    if (action === null) return `action node type ${quoted(node.type)} names no actionType`;
+    return Object.prototype.hasOwnProperty.call(this.byAction, action) ? null : `unknown actionType ${quoted(action)}`;
+  }
+
+  /** The executor of a node; an unknown one gets an executor that fails the node with the reason. */
   resolve(node: GraphNode): NodeExecutor {
+    const reason = this.unknownReason(node);
+    if (reason) return new UnknownNodeType(reason);
     const kind = typeKind(node);
     if (kind) return this.byNodeType[kind];
-    if (!isActionNode(node)) return this.skipped;
-    const action = this.actionKind(node);
-    return (
-      (action && Object.prototype.hasOwnProperty.call(this.byAction, action) && this.byAction[action]) ||
-      this.unsupportedAction
-    );
+    return this.byAction[this.actionKind(node)!];
   }
 }

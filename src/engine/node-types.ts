@@ -1,5 +1,5 @@
 /**
- * The contract between the executor and node types (DESIGN §2: one class per node type,
+ * The contract between the executor and node types (docs/extending.md: one class per node type,
  * registered in one place). Nodes are pure with respect to persistence: they read the context,
  * may call out through `ctx.http`, and return outputs; the executor records node runs, follows
  * edges, pauses, heartbeats and cancels.
@@ -31,7 +31,7 @@ export interface RunInfo {
 }
 
 export interface NodeContext {
-  /** Outputs of earlier nodes by label, plus the trigger payload (reference §5.3). Read-only. */
+  /** Outputs of earlier nodes by label, plus the trigger payload (docs/contract.md §5.3). Read-only. */
   readonly context: Readonly<Record<string, unknown>>;
   readonly run: RunInfo;
   /** Aborted when the run is canceled, the worker shuts down or the run deadline passes. */

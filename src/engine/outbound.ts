@@ -15,7 +15,7 @@ export function outboundOrigin(ctx: NodeContext, node: Pick<GraphNode, 'id'>): N
 
 /**
  * A call to a provider API (email, chat): no redirects, cancel with the run, and a non-2xx answer
- * is a node failure. Errors name the service and status, never the request (SPEC §9 item 22).
+ * is a node failure. Errors name the service and status, never the request (deviation 22 in docs/deviations.md).
  */
 export async function callProvider(
   ctx: NodeContext,

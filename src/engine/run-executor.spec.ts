@@ -219,6 +219,23 @@ describe('RunExecutor on an in-memory journal', () => {
     expect(journal.last()).toMatchObject({ kind: 'finished', status: 'succeeded', error: null });
   });
 
+  it('a node of an unknown type or actionType fails the run with the reason instead of being skipped', async () => {
+    for (const [node, reason] of [
+      [{ id: 'x', type: 'fromatter', data: { label: 'X' } }, 'unknown node type "fromatter"'],
+      [{ id: 'x', type: 'action', data: { label: 'X', actionType: 'htp', params: {} } }, 'unknown actionType "htp"'],
+      [{ id: 'x', type: 'actionCustom', data: { label: 'X' } }, 'action node type "actionCustom" names no actionType'],
+    ] as const) {
+      const journal = new MemoryJournal();
+      const outcome = await executor().execute(run([trigger, node], [['t', 'x']]), new StoppableLease(), journal);
+      expect(outcome).toBe('failed');
+      expect(journal.nodeRuns().find((n) => n.nodeId === 'x')).toMatchObject({
+        status: 'failed',
+        error: `This server cannot run this node: ${reason}`,
+      });
+      expect(journal.last()).toMatchObject({ kind: 'dead-letter' });
+    }
+  });
+
   it('a failing node files a dead letter; stopOnError:false goes on without its outputs', async () => {
     const failing = new MemoryJournal();
     const broken = httpNode('broken', '', { params: { method: 'GET', url: 'not a url' } });

@@ -5,7 +5,7 @@ const context = {
   http: { status: 200, body: { b: 1, a: [1, 'x'] } },
 };
 
-describe('templating (reference §5.3)', () => {
+describe('templating (docs/contract.md §5.3)', () => {
   it.each([
     ['Order {{Hook.order.id}}', 'Order 42'],
     ['{{ Hook.order.items.1.sku }}', 'B-2'],

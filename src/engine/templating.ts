@@ -1,5 +1,5 @@
 /**
- * `{{ path }}` templating (reference §5.3). The text between `{{` and the next `}}` is trimmed and
+ * `{{ path }}` templating (docs/contract.md §5.3). The text between `{{` and the next `}}` is trimmed and
  * resolved as a dot path into the context: object keys by name, array elements by decimal index.
  * Missing → empty string; strings insert raw; anything else as compact JSON with sorted keys. A walk
  * that reaches a scalar before the path ends yields that scalar. An unclosed `{{` stays as it is.

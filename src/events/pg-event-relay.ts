@@ -60,7 +60,7 @@ function compactable(name: string, payload: unknown): payload is NodeEvent {
 }
 
 /**
- * Across processes on PostgreSQL (SPEC §8, DESIGN §1): lifecycle events emitted here are sent
+ * Across processes on PostgreSQL (docs/contract.md §11): lifecycle events emitted here are sent
  * with NOTIFY, and events NOTIFY'd by other processes are emitted here, so an API process streams
  * what a worker process executes and a cancel reaches the worker at once. Payloads are small ids
  * (streams fetch bodies by id). Events emitted while a NOTIFY is in flight go together in the next

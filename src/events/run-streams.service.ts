@@ -54,7 +54,7 @@ interface ReadAccess {
 }
 
 /**
- * Live streams (reference §11, SPEC §8): typed lifecycle events from the event emitter are
+ * Live streams (docs/contract.md §11): typed lifecycle events from the event emitter are
  * bridged into rxjs and drive each stream; a stream re-reads state only when something it shows
  * changed (push, not poll). Every payload passes the shared Redactor; every event has an id.
  */
@@ -157,7 +157,7 @@ export class RunStreamsService {
   /**
    * `GET /:id/runs/:run/events`: `run` when the run changed, `node_runs` when a node run did. The
    * event id is the state version (`<run ms>.<node runs ms>`), so a reconnect with Last-Event-ID
-   * gets exactly what changed since (SPEC §8), and nothing twice.
+   * gets exactly what changed since (docs/contract.md §11), and nothing twice.
    */
   async runDetail(
     caller: AuthPrincipal,
@@ -371,7 +371,7 @@ export class RunStreamsService {
     return { type, data: data as object, id: id ?? `${Date.now()}-${this.sequence}` };
   }
 
-  /** Workflows the caller owns or can see through a membership of `workspaceIds` (SPEC §9 item 14). */
+  /** Workflows the caller owns or sees through a membership of `workspaceIds` (deviation 14 in docs/deviations.md). */
   private async visibleWorkflowIds(caller: AuthPrincipal, workspaceIds: string[]): Promise<Set<string>> {
     const workflows = await this.workflows.listVisibleTo(caller.userId, workspaceIds);
     return new Set(workflows.map((w) => w.id));

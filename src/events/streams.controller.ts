@@ -13,7 +13,7 @@ import { SseRoute, writeEvents } from './sse-writer';
 const STREAM = { description: 'text/event-stream; `: keepalive` comments every SSE_KEEPALIVE_MS.' };
 
 /**
- * Server-sent event streams (reference §11). Cookie auth works (EventSource sends no headers);
+ * Server-sent event streams (docs/contract.md §11). Cookie auth works (EventSource sends no headers);
  * access is checked before the stream opens, so an unknown or hidden workflow is a JSON 404. It is
  * followed while the stream is open: a logout, an expired session, a revoked API key or a lost
  * membership ends it with `error` {"error":"access_revoked"} (RunStreamsService.followAccess).

@@ -26,18 +26,26 @@ export class MetricsController {
     description:
       'Prometheus text format: `runloom_http_request_duration_seconds`, `runloom_runs{status}`, ' +
       '`runloom_queue_depth`, `runloom_run_queue_to_start_seconds`, `runloom_runs_finished_total{status}`, ' +
-      '`runloom_sse_connections`, `runloom_egress_blocks_total{rule}` and the Node.js process metrics.',
+      '`runloom_sse_connections`, `runloom_egress_blocks_total{rule}`, `runloom_workers_alive`, ' +
+      '`runloom_build_info{version,node_version}` and the standard Node.js process metrics (`process_*`, `nodejs_*`).',
     content: { 'text/plain': { schema: { type: 'string', example: 'runloom_queue_depth 0\n' } } },
   })
   @ApiErrors(401)
   async scrape(@Headers('authorization') authorization: string | undefined, @Res() res: Response): Promise<void> {
-    const token = this.config.http.metricsToken;
-    if (token && !sameSecret(authorization ?? '', `Bearer ${token}`)) {
-      throw new AppError(ErrorCode.Unauthorized, 'Metrics need the METRICS_TOKEN bearer token');
+    if (!metricsAuthorized(this.config, authorization)) {
+      throw new AppError(ErrorCode.Unauthorized, METRICS_UNAUTHORIZED);
     }
     res.setHeader('content-type', this.metrics.registry.contentType);
     res.end(await this.metrics.registry.metrics());
   }
+}
+
+export const METRICS_UNAUTHORIZED = 'Metrics need the METRICS_TOKEN bearer token';
+
+/** Whether a scrape may read the metrics: always without METRICS_TOKEN, else with its bearer token. */
+export function metricsAuthorized(config: AppConfig, authorization: string | undefined): boolean {
+  const token = config.http.metricsToken;
+  return !token || sameSecret(authorization ?? '', `Bearer ${token}`);
 }
 
 function sameSecret(given: string, expected: string): boolean {

@@ -1,6 +1,24 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AppConfig } from '../config/app-config';
 import { RunRepository } from '../database/repositories/run.repository';
+import { aliveSince, WorkerRepository } from '../database/repositories/worker.repository';
+
+/** From package.json, read once: it sits two levels above this file in the sources (src/) and the build (dist/). */
+export const RUNLOOM_VERSION = readVersion();
+
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 
 const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
 
@@ -49,8 +67,16 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(runs: RunRepository) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'runloom_' });
+  constructor(runs: RunRepository, workers: WorkerRepository, config: AppConfig) {
+    // The default collectors keep their standard names (process_*, nodejs_*) so that ready-made
+    // Node.js dashboards and alerts work unchanged.
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'runloom_build_info',
+      help: 'Always 1; the labels say which Runloom and Node.js this process runs.',
+      labelNames: ['version', 'node_version'] as const,
+      registers: [this.registry],
+    }).set({ version: RUNLOOM_VERSION, node_version: process.version }, 1);
     new Gauge({
       name: 'runloom_runs',
       help: 'Runs in the database by status.',
@@ -59,6 +85,14 @@ export class Metrics {
       async collect() {
         const counts = await runs.countByStatus();
         for (const status of RUN_STATUSES) this.set({ status }, counts[status] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'runloom_workers_alive',
+      help: 'Processes with the worker role whose heartbeat is recent (from the database).',
+      registers: [this.registry],
+      async collect() {
+        this.set(await workers.countAlive(aliveSince(new Date(), config.worker.heartbeatMs)));
       },
     });
     new Gauge({

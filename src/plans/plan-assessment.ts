@@ -1,7 +1,7 @@
 import { PlanViolation } from '../common/errors/app-error';
 
 /**
- * Solo-plan assessment of a workflow graph (reference §8.3/§8.4, SPEC §4).
+ * Solo-plan assessment of a workflow graph (docs/contract.md §8.3/§8.4).
  *
  * Pure functions over untrusted JSON: nothing here throws, whatever shape the graph has.
  */

@@ -10,7 +10,7 @@ const A = '6f1c1b9e-3f7a-4d33-9c55-1b0e2f0a9a10';
 const B = '0b7d3c1e-8f2a-4b6c-9d0e-1f2a3b4c5d6e';
 const C = '11111111-2222-4333-8444-555555555555';
 
-describe('plan context (reference §3)', () => {
+describe('plan context (docs/contract.md §3)', () => {
   const memberships: MembershipRef[] = [
     { workspaceId: A, role: 'owner' },
     { workspaceId: B, role: 'user' },
@@ -22,7 +22,7 @@ describe('plan context (reference §3)', () => {
     expect(workspaceIdInPlan('workspace')).toBeNull();
   });
 
-  it('context_identifies_workspace_owner / member (reference §13)', () => {
+  it('context_identifies_workspace_owner / member (docs/contract.md §3)', () => {
     expect(computePlanContext(`workspace:${A}`, memberships)).toEqual({ kind: 'owned', workspaceId: A });
     expect(computePlanContext(`workspace:${B}`, memberships)).toEqual({ kind: 'member', workspaceId: B });
     expect(computePlanContext('solo', memberships, B)).toEqual({ kind: 'member', workspaceId: B });

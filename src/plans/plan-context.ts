@@ -2,7 +2,7 @@ import { isUUID } from 'class-validator';
 import type { WorkspaceRole } from '../database/entities/workspace-member.entity';
 import { normalizePlan } from './plan-tier';
 
-/** Which workflows a caller "sees" (reference §3). */
+/** Which workflows a caller "sees" (docs/contract.md §3). */
 export type PlanContext =
   | { kind: 'solo' }
   | { kind: 'owned'; workspaceId: string }
@@ -14,7 +14,7 @@ export interface MembershipRef {
   role: WorkspaceRole;
 }
 
-/** The first valid UUID embedded in a plan string such as `workspace:<uuid>` (reference §3.1). */
+/** The first valid UUID embedded in a plan string such as `workspace:<uuid>` (docs/contract.md §3). */
 export function workspaceIdInPlan(plan: string | null | undefined): string | null {
   for (const raw of (plan ?? '').split(/[:/|,; \n\t]+/)) {
     const token = raw.replace(/^[[\](){}"'<>]+|[[\](){}"'<>]+$/g, '');
@@ -37,7 +37,7 @@ export function computePlanContext(
   return normalizePlan(claimsPlan) === 'solo' ? { kind: 'solo' } : { kind: 'unknown' };
 }
 
-/** Reference §3.2: may a workspace's workflows be seen in this context? */
+/** docs/contract.md §3: may a workspace's workflows be seen in this context? */
 export function workspaceAccessible(context: PlanContext, workspaceId: string, memberships: MembershipRef[]): boolean {
   const role = memberships.find((m) => m.workspaceId === workspaceId)?.role;
   switch (context.kind) {
@@ -52,7 +52,7 @@ export function workspaceAccessible(context: PlanContext, workspaceId: string, m
   }
 }
 
-/** Reference §3.2: workspace workflows follow their workspace; personal ones hide in a member context. */
+/** docs/contract.md §3: workspace workflows follow their workspace; personal ones hide in a member context. */
 export function workflowAccessible(
   context: PlanContext,
   workflow: { workspaceId: string | null },

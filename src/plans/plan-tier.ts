@@ -4,7 +4,7 @@ const WORKSPACE_WORDS = new Set(['workspace', 'team', 'organization', 'organisat
 const SOLO_WORDS = new Set(['solo', 'free', 'personal', 'individual']);
 
 /**
- * Reference §8.2: trim + lower-case; empty → solo; the first segment before `: - _ space / .`
+ * docs/contract.md §8.2: trim + lower-case; empty → solo; the first segment before `: - _ space / .`
  * decides; otherwise a workspace hint anywhere in the string; else solo.
  */
 export function normalizePlan(plan: string | null | undefined): PlanTier {

@@ -6,7 +6,7 @@ import { normalizePlan, PlanTier } from './plan-tier';
 /**
  * Answers "is there an active paid subscription for this user?". DSentr asked Stripe; Runloom has
  * no payment provider yet, so the default trusts the stored plan. A billing integration replaces
- * this provider. It must not write: plan resolution has no side effects (SPEC §9 item 23).
+ * this provider. It must not write: plan resolution has no side effects (deviation 23 in docs/deviations.md).
  */
 export abstract class SubscriptionVerifier {
   abstract hasActiveSubscription(userId: string): Promise<boolean | null>;
@@ -26,7 +26,7 @@ export class PlansService {
   ) {}
 
   /**
-   * Reference §8.2 without the downgrade side effect: a missing user falls back to the login-time
+   * docs/contract.md §8.2 without the downgrade side effect: a missing user falls back to the login-time
    * claims; a solo plan is solo; a workspace plan stays workspace unless the verifier says the
    * subscription is definitely gone.
    */

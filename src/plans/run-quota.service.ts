@@ -20,7 +20,7 @@ export function periodStart(now: Date): Date {
 }
 
 /**
- * The gates a run passes before it is queued (reference §8.5–8.7, SPEC §4): runaway protection,
+ * The gates a run passes before it is queued (docs/contract.md §8.5–8.7): runaway protection,
  * the workspace run quota (atomic tickets), the Solo monthly cap. Used by the runs API, webhooks,
  * the scheduler and the worker, so every path applies the same rules.
  */
@@ -68,7 +68,7 @@ export class RunQuotaService {
   }
 
   /**
-   * The workspace-plan ticket (reference §8.6 with SPEC §4), or the Solo tier that gates the run
+   * The workspace-plan ticket (docs/contract.md §8.6), or the Solo tier that gates the run
    * instead. The quota belongs to the paying account, so extra workspaces bring no fresh allowance:
    * - a workspace-plan workspace's runs take a ticket from its **owner's** allocation, shared by
    *   every workspace-plan workspace that user owns (429 `workspace_run_limit` when the period is
@@ -121,7 +121,7 @@ export class RunQuotaService {
   }
 
   /**
-   * Enqueues a Solo-gated run under the owner's monthly cap (SPEC §4): manual runs, reruns and
+   * Enqueues a Solo-gated run under the owner's monthly cap (docs/contract.md §8): manual runs, reruns and
    * webhook triggers all count against it. The check and the insert happen one start at a time per
    * owner in this process, so a burst of concurrent starts cannot all pass the count before any of
    * them is written. (Across processes on PostgreSQL, the cap can be passed by at most one run per
@@ -134,7 +134,7 @@ export class RunQuotaService {
     });
   }
 
-  /** Reference §8.5: the owner's runs since the start of the UTC month; at the cap → 403 `run-limit`. */
+  /** docs/contract.md §8.5: the owner's runs since the start of the UTC month; at the cap → 403 `run-limit`. */
   async assertSoloMonthlyLimit(ownerId: string, now: Date): Promise<void> {
     const limit = this.config.runs.soloMonthlyLimit;
     const used = await this.runs.countCreatedSince({ userId: ownerId }, periodStart(now), limit);

@@ -3,7 +3,7 @@ import { runawayProtectionEnabled, withRunawayProtection } from './runaway-setti
 const W1 = '6f1c1b9e-3f7a-4d33-9c55-1b0e2f0a9a10';
 const W2 = '0b7d3c1e-8f2a-4b6c-9d0e-1f2a3b4c5d6e';
 
-describe('runaway protection setting (reference §8.7)', () => {
+describe('runaway protection setting (docs/contract.md §8.7)', () => {
   it('defaults to enabled', () => {
     expect(runawayProtectionEnabled({}, W1)).toBe(true);
     expect(runawayProtectionEnabled(null, null)).toBe(true);

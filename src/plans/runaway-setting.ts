@@ -1,5 +1,5 @@
 /**
- * `users.settings.workflows.runaway_protection_enabled` (reference §8.7): a boolean applies to every
+ * `users.settings.workflows.runaway_protection_enabled` (docs/contract.md §8.7): a boolean applies to every
  * workspace; an object maps workspace ids to booleans with an optional `default`. Missing → enabled.
  */
 export function runawayProtectionEnabled(

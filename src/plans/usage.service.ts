@@ -35,7 +35,7 @@ export class UsageResponse {
   workspace?: Record<string, unknown>;
 }
 
-/** `GET /api/workflows/usage` (reference §2.15 with SPEC §4). */
+/** `GET /api/workflows/usage` (docs/contract.md §2.15). */
 @Injectable()
 export class UsageService {
   constructor(
@@ -76,11 +76,11 @@ export class UsageService {
         ErrorCode.Forbidden,
         'You are not a member of this workspace; switch workspaces to view its usage',
       );
-    // SPEC §4: a solo-plan workspace gets the personal usage above, never a 403.
+    // docs/contract.md §8: a solo-plan workspace gets the personal usage above, never a 403.
     if (this.plans.workspaceTier(membership.workspace) !== 'workspace') {
       return { ...body, workspace: { id: workspaceId, plan: 'solo' } };
     }
-    // The allowance is the owner's, shared by all of their workspace-plan workspaces (SPEC §4).
+    // The allowance is the owner's, shared by all of their workspace-plan workspaces (docs/contract.md §8).
     const counter = await this.usage.find(membership.workspace.ownerId, start.toISOString());
     const members = await this.workspaces.listMembers(workspaceId);
     const byOwner = new Map((await this.runs.countByOwnerSince(workspaceId, start)).map((r) => [r.userId, r.runs]));

@@ -6,7 +6,7 @@ import { WorkspaceRepository } from '../database/repositories/workspace.reposito
 import { runawayProtectionEnabled, withRunawayProtection } from './runaway-setting';
 import { PutUserSettingsDto, UserSettingsResponse } from './user-settings.dto';
 
-/** Reference §2.16: the caller's runaway-protection toggle, per workspace. */
+/** docs/contract.md §2.16: the caller's runaway-protection toggle, per workspace. */
 @Injectable()
 export class UserSettingsService {
   constructor(

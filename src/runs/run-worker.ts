@@ -32,11 +32,11 @@ interface InFlight {
 }
 
 /**
- * The worker role (DESIGN §1, §4): claims due runs under a lease and executes them, up to
+ * The worker role (docs/contract.md §4.3): claims due runs under a lease and executes them, up to
  * WORKER_MAX_INFLIGHT_RUNS at once. Heartbeats renew the lease while a run executes (also during a
  * long node) and notice cancels made elsewhere; expired leases of dead workers are put back in the
  * queue. On shutdown it stops claiming, lets in-flight runs finish for the grace period, then
- * hands the rest back. Errors never stop the loop (SPEC §9 item 1).
+ * hands the rest back. Errors never stop the loop (deviation 1 in docs/deviations.md).
  */
 @Injectable()
 export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -207,7 +207,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       const run = await this.withSnapshot(flight.run);
       // Deleted with its workflow since the claim: nothing left to run or to record.
       if (!run) return 'lost';
-      // Reference §4.3: runaway protection is checked again by the worker, for workspace runs.
+      // docs/contract.md §4.3: runaway protection is checked again by the worker, for workspace runs.
       if (run.workspaceId && (await this.quota.runawayBlocked(run, this.clock.now()))) {
         await this.runs.recordEvents(
           run,

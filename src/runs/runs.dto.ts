@@ -7,10 +7,10 @@ import { DeadLetterEntity } from '../database/entities/dead-letter.entity';
 import { NodeRunEntity } from '../database/entities/node-run.entity';
 import { RunEntity, RUN_STATUSES } from '../database/entities/run.entity';
 
-/** Reference §2.8: the body is optional (no content type = no body). */
+/** docs/contract.md §2.8: the body is optional (no content type = no body). */
 @OptionalBody()
 export class StartRunDto {
-  @ApiPropertyOptional({ description: 'Repeating a key returns the run it created (reference §4.8).', maxLength: 255 })
+  @ApiPropertyOptional({ description: 'Repeating a key returns the run it created.', maxLength: 255 })
   @IsOptional()
   @IsString()
   @MinLength(1)
@@ -40,7 +40,7 @@ export class StartRunDto {
   start_from_node_id?: string;
 }
 
-/** Reference §2.11: rerun bodies are required (send `{}`). */
+/** docs/contract.md §2.11: rerun bodies are required (send `{}`). */
 export class RerunDto {
   @ApiPropertyOptional({ maxLength: 255 })
   @IsOptional()

@@ -40,7 +40,7 @@ export function clampPaging(page?: number, perPage?: number): { page: number; pe
   return { page: Math.max(1, page ?? 1), perPage: Math.min(100, Math.max(1, perPage ?? 20)) };
 }
 
-/** `status=a&status=b`, `status=a,b` or the client's `status[]=a` (SPEC §9 item 18). */
+/** `status=a&status=b`, `status=a,b` or the client's `status[]=a` (deviation 18 in docs/deviations.md). */
 export function parseStatuses(...raw: unknown[]): RunStatus[] {
   const values = raw
     .flat()
@@ -58,7 +58,7 @@ export function parseStatuses(...raw: unknown[]): RunStatus[] {
   return [...new Set(values)] as RunStatus[];
 }
 
-/** The runs API (reference §2.8–2.13): start, list, inspect, cancel, rerun, concurrency, dead letters. */
+/** The runs API (docs/contract.md §2.8–2.13): start, list, inspect, cancel, rerun, concurrency, dead letters. */
 @Injectable()
 export class RunsService {
   constructor(
@@ -77,7 +77,7 @@ export class RunsService {
   private readonly sameKey = new KeyedLock();
 
   /**
-   * Reference §2.8 with SPEC §4: runaway → quota ticket → Solo gates → snapshot → idempotent insert.
+   * docs/contract.md §2.8: runaway → quota ticket → Solo gates → snapshot → idempotent insert.
    * With an idempotency key, the run already made for it is answered first, and requests with the
    * same key take turns in this process: a replay, however many arrive at once, takes no quota.
    * (Across processes on PostgreSQL two first attempts may each take a ticket for a moment; the
@@ -128,13 +128,13 @@ export class RunsService {
           ticket,
           now,
         );
-      // The owner's Solo monthly cap, checked and taken one start at a time (SPEC §4).
+      // The owner's Solo monthly cap, checked and taken one start at a time (docs/contract.md §8).
       return tier === 'solo' ? this.quota.withinSoloLimit(workflow.userId, now, enqueue) : enqueue();
     });
   }
 
   /**
-   * A schedule's run for one due time (reference §10.3 with SPEC §4): runaway protection and the
+   * A schedule's run for one due time (docs/contract.md §10.3): runaway protection and the
    * workspace quota apply, and schedule triggers need the workspace plan (the owner's, or the
    * workspace's). Idempotent on (schedule, due time): a firing retried after a crash finds the
    * run it queued instead of queueing another. A gate that refuses throws; the scheduler records
@@ -173,7 +173,7 @@ export class RunsService {
     });
   }
 
-  /** Queued and running runs: of one workflow, or of every workflow the caller can see (SPEC §9 item 14). */
+  /** Queued and running runs of one workflow, or of every workflow the caller sees (deviation 14 in docs/deviations.md). */
   async listActive(caller: AuthPrincipal, workflowId?: string): Promise<RunListResponse> {
     let ids: string[];
     if (workflowId) {
@@ -212,7 +212,7 @@ export class RunsService {
     return this.presentDetail(run, nodeRuns);
   }
 
-  /** Cancel wins (SPEC §9 item 3): the row flips at once and an executing worker is told to stop. */
+  /** Cancel wins (deviation 3 in docs/deviations.md): the row flips at once and an executing worker is told to stop. */
   async cancel(caller: AuthPrincipal, workflowId: string, runId: string): Promise<CancelResponse> {
     await this.access.require(caller, workflowId, 'run');
     const run = await this.runs.findForWorkflow(workflowId, runId);
@@ -232,7 +232,7 @@ export class RunsService {
     return { success: true, canceled: ids.length };
   }
 
-  /** Reference §2.11, fixed: current allowlist, no stale resume state; runaway and quota apply. */
+  /** docs/contract.md §2.11, fixed: current allowlist, no stale resume state; runaway and quota apply. */
   async rerun(caller: AuthPrincipal, workflowId: string, runId: string, dto: RerunDto): Promise<RunEnvelope> {
     const { workflow } = await this.access.require(caller, workflowId, 'run');
     const base = await this.runs.findForWorkflow(workflowId, runId);
@@ -249,7 +249,7 @@ export class RunsService {
     });
   }
 
-  /** Resumes at the last failed node, reusing the outputs recorded before it (SPEC §9 item 6). */
+  /** Resumes at the last failed node, reusing the outputs recorded before it (deviation 6 in docs/deviations.md). */
   async rerunFromFailed(caller: AuthPrincipal, workflowId: string, runId: string, dto: RerunDto): Promise<RunEnvelope> {
     const { workflow } = await this.access.require(caller, workflowId, 'run');
     const base = await this.runs.findForWorkflow(workflowId, runId);
@@ -319,7 +319,7 @@ export class RunsService {
     return { success: true, deleted: await this.runs.clearDeadLetters(workflowId) };
   }
 
-  /** Reference §2.13: a new run from the snapshot with the current allowlist; no quota, no plan checks. */
+  /** docs/contract.md §2.13: a new run from the snapshot with the current allowlist; no quota, no plan checks. */
   async requeueDeadLetter(caller: AuthPrincipal, workflowId: string, deadLetterId: string): Promise<RunEnvelope> {
     const { workflow } = await this.access.require(caller, workflowId, 'configure');
     const deadLetter = await this.runs.findDeadLetter(workflowId, deadLetterId);
@@ -341,7 +341,7 @@ export class RunsService {
 
   /**
    * Reruns: runaway check, then what the run costs: a ticket from the paying account, or the
-   * owner's Solo monthly cap (SPEC §4; the Solo graph assessment is skipped, as the reference does).
+   * owner's Solo monthly cap (docs/contract.md §8; the Solo graph assessment is skipped, as the reference does).
    */
   private async gatedEnqueue(
     workflow: WorkflowEntity,
@@ -380,7 +380,7 @@ export class RunsService {
     return { success: true, run: this.presentRun(run) };
   }
 
-  /** A request for a run its idempotency key already made: the same run, with who asked recorded (reference §4.8). */
+  /** A request for a run its idempotency key already made: the same run; who asked is recorded (docs/contract.md §4.8). */
   private async replay(
     run: RunEntity,
     triggeredBy: string,
@@ -395,7 +395,7 @@ export class RunsService {
     return { success: true, run: this.presentRun(run) };
   }
 
-  /** Releases the quota ticket when anything after taking it fails (SPEC §4). */
+  /** Releases the quota ticket when anything after taking it fails (docs/contract.md §8). */
   private async withTicket<T>(ticket: QuotaTicket | null, now: Date, work: () => Promise<T>): Promise<T> {
     try {
       return await work();

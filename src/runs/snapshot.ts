@@ -1,7 +1,7 @@
 import { initialContext, withNodeOutputs } from '../engine/execution-context';
 import { NodeRunEntity } from '../database/entities/node-run.entity';
 
-/** Control keys of a run snapshot (reference §4.6). Everything else is the workflow graph. */
+/** Control keys of a run snapshot (docs/contract.md §4.6). Everything else is the workflow graph. */
 export const SNAPSHOT_KEYS = {
   triggerContext: '_trigger_context',
   startFromNode: '_start_from_node',
@@ -28,7 +28,7 @@ function nodesOf(graph: Graph): { id: string; type: string; data: Record<string,
     }));
 }
 
-/** True when `nodeId` names a trigger node of the graph (only those may be start nodes, reference §2.8). */
+/** True when `nodeId` names a trigger node of the graph (only those may be start nodes, docs/contract.md §2.8). */
 export function isTriggerNode(graph: Graph, nodeId: string | undefined): nodeId is string {
   if (!nodeId || !Array.isArray(graph.nodes)) return false;
   return graph.nodes.some((n: unknown) => {
@@ -62,7 +62,7 @@ export function buildSnapshot(
 }
 
 /**
- * The snapshot of a rerun (SPEC §9 item 6): the base run's graph and trigger payload, the
+ * The snapshot of a rerun (deviation 6 in docs/deviations.md): the base run's graph and trigger payload, the
  * workflow's *current* allowlist, no stale resume state; a new payload or trigger start when given.
  */
 export function rerunSnapshot(
@@ -81,7 +81,7 @@ export function rerunSnapshot(
 }
 
 /**
- * Rerun from the failed node (SPEC §9 item 6): resume at `failedNodeId` with the context rebuilt
+ * Rerun from the failed node (deviation 6 in docs/deviations.md): resume at `failedNodeId` with the context rebuilt
  * from the base run's succeeded node outputs, so the nodes before it are not executed again.
  */
 export function resumeFromFailedSnapshot(

@@ -1,5 +1,5 @@
 /**
- * Pure schedule math (reference §10.1–10.3, with the fixes listed below). No I/O, no clock: callers pass `now`.
+ * Pure schedule math (docs/contract.md §10.1–10.3, with the fixes listed below). No I/O, no clock: callers pass `now`.
  *
  * Differences from the reference:
  * - `day(s)` / `week(s)` repeats are calendar arithmetic in the schedule's zone (a daily 09:00 Europe/Paris
@@ -12,7 +12,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { IANAZone } from 'luxon';
 
-/** DSentr format (reference §10.1). */
+/** DSentr format (docs/contract.md §10.1). */
 export interface DsentrScheduleConfig {
   startDate: string;
   startTime?: string;
@@ -327,7 +327,7 @@ function toDate(ms: number): Date | null {
   return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms) : null;
 }
 
-/** Next due time strictly following the rules of reference §10.2 "Next run", computed in the schedule's time zone:
+/** Next due time strictly following the rules of docs/contract.md §10.2, computed in the schedule's time zone:
  *  - without lastRunAt: start >= now → start; else with repeat → first start + k·interval >= now; else (one-shot in the past) → start itself (fires on next poll).
  *  - with lastRunAt: repeat required (else null = one-shot done); candidate = lastRunAt + interval (at least start); advance by interval until >= now.
  *  - cron: the first cron occurrence > (lastRunAt ?? now - 1ms) that is >= now… i.e. with lastRunAt, the next occurrence after lastRunAt, but never earlier than now (skip missed ones: return the first occurrence >= now); without lastRunAt the first occurrence >= now.
@@ -465,7 +465,7 @@ export function describeInterval(ms: number): string {
 // Graph scan
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The schedule trigger of a workflow graph (reference §10.2): the FIRST node with type exactly 'trigger' whose data.triggerType (case-insensitive) is 'schedule' and that has a data.scheduleConfig. Unlike the reference, do not abort the scan on malformed nodes: skip them. Returns null when none.
+/** The schedule trigger of a workflow graph (docs/contract.md §10.2): the FIRST node with type exactly 'trigger' whose data.triggerType (case-insensitive) is 'schedule' and that has a data.scheduleConfig. Unlike the reference, do not abort the scan on malformed nodes: skip them. Returns null when none.
  *
  *  `nodeId` is the node's id (string, or a number rendered as a string; nodes without one are skipped);
  *  `label` is the trimmed `data.label`, or the node id when empty; `rawConfig` is `data.scheduleConfig` as-is

@@ -16,7 +16,7 @@ import {
 /**
  * Why a schedule fires too often for this deployment, or null when it does not: the shortest gap between
  * two of its firings against SCHEDULE_MIN_INTERVAL_SECONDS (the workspace plan's minimum; Solo plans have
- * no schedules at all, reference §8.3).
+ * no schedules at all, docs/contract.md §8.3).
  */
 export function tooFrequent(config: ScheduleConfig, minIntervalMs: number, label: string): string | null {
   const shortest = shortestIntervalMs(config);
@@ -25,7 +25,7 @@ export function tooFrequent(config: ScheduleConfig, minIntervalMs: number, label
 }
 
 /**
- * Schedule sync on save (reference §10.2): one schedule per workflow, from its first schedule
+ * Schedule sync on save (docs/contract.md §10.2): one schedule per workflow, from its first schedule
  * trigger. Returns what the save should write; the workflow repository writes it in the same
  * transaction as the workflow, so a rejected save leaves the schedule as it was.
  */

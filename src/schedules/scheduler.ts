@@ -28,7 +28,7 @@ const MISFIRE_GRACE_MS = 60_000;
 const INTERVAL_NAME = 'scheduler';
 
 /**
- * The scheduler role (reference §10.3 with SPEC §4 and §9 item 19): fires due schedules exactly
+ * The scheduler role (docs/contract.md §10.3, deviation 19 in docs/deviations.md): fires due schedules exactly
  * once per due time, whatever the number of processes. A schedule is claimed with a lease
  * (`SKIP LOCKED` on PostgreSQL), its run queued idempotently on (schedule, due time), and only
  * then moved to its next time; a crash in between leaves the claim to lapse and the retry finds

@@ -2,7 +2,7 @@ import { isSecretReference } from './secret-sync';
 
 /**
  * Replaces `group:service:name` references inside a node's params with the owner's values, in
- * memory, at execution (SPEC §9 items 8–9): only params are hydrated, never trigger payloads, and
+ * memory, at execution (deviations 8–9 in docs/deviations.md): only params are hydrated, never trigger payloads, and
  * unknown references stay as written.
  */
 export function hydrateParams(value: unknown, store: ReadonlyMap<string, string>): unknown {

@@ -71,7 +71,7 @@ interface Pass {
   ancestors: Set<object>;
 }
 
-/** Redaction for every response path, SSE event, dead letter, log line and download (SPEC §9 item 8). Pure: no DI. */
+/** Redacts every response, SSE event, dead letter, log and download (deviation 8 in docs/deviations.md). Pure: no DI. */
 export class Redactor {
   private readonly sensitiveKeys = new Map<string, boolean>();
 

@@ -15,7 +15,7 @@ export class SecretDecryptionError extends Error {
   }
 }
 
-/** AES-256-GCM with a 32-byte key. Stored format `enc:<base64(nonce12 ‖ ciphertext ‖ tag16)>` (reference §9.1). `aad` (e.g. `${userId}:${group}:${service}:${name}`) is authenticated so a ciphertext moved to another row fails to decrypt. */
+/** AES-256-GCM with a 32-byte key. Stored format `enc:<base64(nonce12 ‖ ciphertext ‖ tag16)>` (docs/contract.md §9.1). `aad` (e.g. `${userId}:${group}:${service}:${name}`) is authenticated so a ciphertext moved to another row fails to decrypt. */
 export class SecretCrypto {
   private readonly key: Buffer;
 

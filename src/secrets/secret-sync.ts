@@ -1,4 +1,4 @@
-/** What auto-sync (reference §9.3, fixed per SPEC §9 item 10) collects from a saved workflow graph. */
+/** What auto-sync collects from a saved graph (docs/contract.md §9.3, deviation 10 in docs/deviations.md). */
 
 import { emailProvider as emailNodeProvider, type Provider as EmailProvider } from '../engine/nodes/email.node';
 import { httpAuthType, type HttpAuthType } from '../engine/nodes/http.node';
@@ -189,7 +189,7 @@ const ACTION_FROM_TYPE: [RegExp, string][] = [
   [/^actionasana/i, 'asana'],
 ];
 
-/** The registry's action keys that run the messaging node (reference §5.6). */
+/** The registry's action keys that run the messaging node (docs/contract.md §5.6). */
 const MESSAGING_KINDS = new Set(['messaging', 'slack', 'teams', 'microsoftteams', 'googlechat']);
 
 const isObject = (value: unknown): value is Json =>

@@ -20,7 +20,7 @@ import {
 } from './secret-sync';
 import { SECRET_MASK, SecretOwnershipResponse, SecretsResponse, SecretTree, SecretWriteResponse } from './secrets.dto';
 
-/** The value clients send back for "keep what is stored" (reference §9.4). */
+/** The value clients send back for "keep what is stored" (docs/contract.md §9.4). */
 const UNCHANGED_SENTINEL = '********';
 const MAX_KEY = 100;
 const MAX_NAME = 200;
@@ -356,7 +356,7 @@ export interface SecretPath {
   name: string;
 }
 
-/** Reference §9.4: group/service trimmed and lower-cased, name trimmed; empty parts are 400s. */
+/** docs/contract.md §9.4: group/service trimmed and lower-cased, name trimmed; empty parts are 400s. */
 function normalizePath(path: SecretPath): SecretPath {
   const group = path.group.trim().toLowerCase();
   const service = path.service.trim().toLowerCase();

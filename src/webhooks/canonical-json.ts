@@ -26,14 +26,14 @@ type JsonNode =
   | { kind: 'array'; items: JsonNode[] }
   | { kind: 'object'; entries: Map<string, JsonNode> };
 
-/** serde_json's canonical form of a JSON text (reference §6.4); empty or whitespace-only input → "". */
+/** serde_json's canonical form of a JSON text (docs/contract.md §6.4); empty or whitespace-only input → "". */
 export function canonicalJson(raw: string): string {
   const root = parseDocument(raw);
   return root === undefined ? '' : serialize(root);
 }
 
 /**
- * Legacy mode (reference §6.4): top-level `_dsentr_ts` / `_dsentr_sig` (string values only, otherwise "") are
+ * Legacy mode (docs/contract.md §6.4): top-level `_dsentr_ts` / `_dsentr_sig` (string values only, otherwise "") are
  * taken out; `canonical` and `payload` describe the body without them. Non-object bodies are used whole.
  */
 export function splitLegacySignature(raw: string): { ts: string; sig: string; canonical: string; payload: unknown } {

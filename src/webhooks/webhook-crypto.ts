@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'crypto';
 
-/** Reference §6.1 boot rules for WEBHOOK_SECRET; empty = acceptable. Messages never contain the secret. */
+/** docs/contract.md §6.1 boot rules for WEBHOOK_SECRET; empty = acceptable. Messages never contain the secret. */
 export function webhookSecretProblems(secret: string): string[] {
   const problems: string[] = [];
   const chars = [...secret];
@@ -44,7 +44,7 @@ export function signWebhook(signingKey: string, ts: string, canonical: string): 
 }
 
 /**
- * SPEC §6: the header may carry several space-separated signatures (sender key rotation), each with an optional
+ * The header may carry several space-separated signatures (deviation 29 in docs/deviations.md), each with an optional
  * leading `v1=`. Returns the provided signature (prefix removed) that equals `expected`, or null. Case-sensitive,
  * so uppercase hex never matches.
  */

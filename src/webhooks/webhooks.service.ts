@@ -48,7 +48,7 @@ interface WebhookTrigger {
   label: string;
 }
 
-/** Reference §6.2: trigger nodes whose `triggerType` is `webhook`; label = trimmed label or the id. */
+/** docs/contract.md §6.2: trigger nodes whose `triggerType` is `webhook`; label = trimmed label or the id. */
 export function webhookTriggers(data: Record<string, unknown>): WebhookTrigger[] {
   const nodes = Array.isArray(data.nodes) ? data.nodes : [];
   return nodes
@@ -80,7 +80,7 @@ function decodeBody(body: Buffer | undefined): string {
   }
 }
 
-/** RFC 3986: unreserved characters stay, everything else is percent-encoded (reference §2.12). */
+/** RFC 3986: unreserved characters stay, everything else is percent-encoded (docs/contract.md §2.12). */
 export function encodeLabel(label: string): string {
   return [...Buffer.from(label, 'utf8')]
     .map((byte) => {
@@ -91,7 +91,7 @@ export function encodeLabel(label: string): string {
 }
 
 /**
- * The public webhook trigger and its configuration routes (reference §6, §2.12, SPEC §6): tokens
+ * The public webhook trigger and its configuration routes (docs/contract.md §6, §2.12): tokens
  * and signing keys derived from WEBHOOK_SECRET, HMAC in header or legacy body mode over the
  * canonical JSON of the body, replay dedupe within the window, then the same gates as a manual run.
  */
@@ -136,7 +136,7 @@ export class WebhooksService {
 
     const now = this.clock.now();
     await this.quota.assertNotRunaway(workflow, now, owner);
-    // What the run costs, as for a manual run (SPEC §4): a ticket from the paying account on the
+    // What the run costs, as for a manual run (docs/contract.md §8): a ticket from the paying account on the
     // workspace plan, else the owner's Solo monthly cap (403 `run-limit`), personal workflows included.
     const { ticket, tier } = await this.quota.takeTicket(workflow, null, now, workspace ?? undefined);
     try {
@@ -221,7 +221,7 @@ export class WebhooksService {
     return { success: true };
   }
 
-  /** New salt: both the URL token and the signing key change (reference §6.1). */
+  /** New salt: both the URL token and the signing key change (docs/contract.md §6.1). */
   async regenerate(caller: AuthPrincipal, workflowId: string): Promise<WebhookRegeneratedResponse> {
     const { workflow } = await this.access.require(caller, workflowId, 'configure');
     return this.rotate(workflow, caller);
@@ -238,7 +238,7 @@ export class WebhooksService {
 
   // --- verification ---------------------------------------------------------------------------
 
-  /** Reference §6.4 (SPEC §6): header mode preferred, legacy body fields otherwise; then replay dedupe. */
+  /** docs/contract.md §6.4: header mode preferred, legacy body fields otherwise; then replay dedupe. */
   private async verified(workflow: WorkflowEntity, request: WebhookRequest): Promise<unknown> {
     const raw = decodeBody(request.rawBody);
     let ts: string;
@@ -291,7 +291,7 @@ export class WebhooksService {
 
   // --- helpers --------------------------------------------------------------------------------
 
-  /** Reference §6.3 step 2: by label (case-insensitive) when given, else the only webhook trigger. */
+  /** docs/contract.md §6.3: by label (case-insensitive) when given, else the only webhook trigger. */
   private selectTrigger(workflow: WorkflowEntity, label: string | undefined): WebhookTrigger | null {
     const triggers = webhookTriggers(workflow.data);
     const wanted = label?.trim().toLowerCase();

@@ -1,5 +1,5 @@
 /**
- * Change-log diff of two workflow graphs (reference §2.14, SPEC §9 item 21).
+ * Change-log diff of two workflow graphs (docs/contract.md §2.14, deviation 21 in docs/deviations.md).
  *
  * Each node's `data` (matched by array index in `nodes`, not by id) is flattened to leaf paths
  * `nodes[<i>].data.<key>(.<key>|[<i>])*`. Leaves are scalars, plus empty objects/arrays (which have
@@ -73,7 +73,7 @@ function leaves(graph: unknown): Map<string, unknown> {
 /**
  * Structural equality. Leaves are scalars or empty containers, but this is a full deep comparison
  * so that two different arrays/objects never compare equal (the reference compared string forms,
- * under which all arrays/objects were equal — SPEC §9 item 21). `{}` and `[]` differ.
+ * under which all arrays/objects were equal — deviation 21 in docs/deviations.md). `{}` and `[]` differ.
  */
 function deepEqual(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;

@@ -1,9 +1,12 @@
 import { AppError } from '../common/errors/app-error';
-import { assertValidGraph } from './graph-validation';
+import type { AppConfig } from '../config/app-config';
+import type { IntegrationGates } from '../engine/integration-gates';
+import { NodeRegistry } from '../engine/node-registry';
+import { assertValidGraph, NodeTypeCheck } from './graph-validation';
 
-const problemsOf = (data: unknown) => {
+const problemsOf = (data: unknown, nodeTypes?: NodeTypeCheck) => {
   try {
-    assertValidGraph(data);
+    assertValidGraph(data, nodeTypes);
     return null;
   } catch (e) {
     return { message: (e as AppError).message, extra: (e as AppError).extra };
@@ -49,9 +52,35 @@ describe('assertValidGraph', () => {
         duplicate_node_ids: ['a'],
         invalid_edges: ['e4'],
         dangling_edges: ['e2: a → ghost', '#2: nobody → b'],
+        unknown_nodes: [],
       },
     });
     expect(result.message).toMatch(/duplicate node ids a/);
     expect(result.message).toMatch(/e2: a → ghost/);
+  });
+
+  it('names the nodes the registry cannot run, and only checks nodes with an id', () => {
+    const registry = new NodeRegistry({ engine: {}, providers: {} } as unknown as AppConfig, {} as IntegrationGates);
+    const result = problemsOf(
+      {
+        nodes: [
+          { id: 't', type: 'trigger', data: {} },
+          { id: 'h', type: 'actionHttp', data: { actionType: 'HTTP' } },
+          { id: 's', type: 'actionSheets', data: {} },
+          { id: 'x', type: 'tirgger', data: {} },
+          { id: 'y', type: 'action', data: { actionType: 'nope' } },
+          { id: 'z', data: {} },
+          { type: 'junk' },
+        ],
+        edges: [],
+      },
+      registry,
+    )!;
+    expect((result.extra as { problems: { unknown_nodes: string[] } }).problems.unknown_nodes).toEqual([
+      'x: unknown node type "tirgger"',
+      'y: unknown actionType "nope"',
+      'z: node has no type',
+    ]);
+    expect(result.message).toMatch(/nodes this server cannot run: x: unknown node type "tirgger"/);
   });
 });

@@ -14,7 +14,7 @@ export class WorkflowHistoryListener {
     private readonly clock: Clock,
   ) {}
 
-  /** Reference §2.14: a secret created in workspace mode is logged on every workflow of the workspace. */
+  /** docs/contract.md §2.14: a secret created in workspace mode is logged on every workflow of the workspace. */
   @OnAppEvent('workspace.secret_created')
   async onSecretCreated(event: AppEventMap['workspace.secret_created']): Promise<void> {
     const user = await this.users.findById(event.actorId);
@@ -30,7 +30,7 @@ export class WorkflowHistoryListener {
     );
   }
 
-  /** SPEC §3: webhook HMAC is a workspace-plan feature, so a downgrade turns it off. */
+  /** docs/contract.md §1.6: webhook HMAC is a workspace-plan feature, so a downgrade turns it off. */
   @OnAppEvent('workspace.plan_changed')
   async onPlanChanged(event: AppEventMap['workspace.plan_changed']): Promise<void> {
     if (event.plan === 'solo') await this.workflows.disableHmacInWorkspace(event.workspaceId, this.clock.now());

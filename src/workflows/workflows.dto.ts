@@ -32,7 +32,7 @@ const GRAPH_EXAMPLE = {
 export class WorkspaceQuery {
   @ApiPropertyOptional({
     format: 'uuid',
-    description: 'The workspace the client is working in (plan context, reference §3).',
+    description: 'The workspace the client is working in (plan context, docs/contract.md §3).',
   })
   @IsOptional()
   @IsUUID(undefined, { message: 'workspace must be a UUID' })
@@ -126,7 +126,7 @@ export class WorkflowResponse {
   @ApiProperty({ format: 'date-time' }) updated_at: string;
 }
 
-/** Reference §2.1; `webhook_salt` is never serialised. */
+/** docs/contract.md §2.1; `webhook_salt` is never serialised. */
 export function toWorkflowResponse(w: WorkflowEntity): WorkflowResponse {
   return {
     id: w.id,

@@ -10,6 +10,7 @@ import { UserRepository } from '../database/repositories/user.repository';
 import { WorkflowLogRepository } from '../database/repositories/workflow-log.repository';
 import { SaveSideEffects, WorkflowRepository } from '../database/repositories/workflow.repository';
 import { WorkspaceRepository } from '../database/repositories/workspace.repository';
+import { NodeRegistry } from '../engine/node-registry';
 import {
   assessSoloGraph,
   SOLO_WORKFLOW_LIMIT,
@@ -68,12 +69,13 @@ export class WorkflowsService {
     private readonly events: EventBus,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly nodeTypes: NodeRegistry,
   ) {}
 
-  /** Reference §2.2, with the graph validated first (SPEC: the reference validated nothing). */
+  /** docs/contract.md §2.2, with the graph validated first (deviation 25 in docs/deviations.md). */
   async create(caller: AuthPrincipal, dto: CreateWorkflowDto): Promise<WorkflowEnvelope> {
     const data = dto.data;
-    assertValidGraph(data);
+    assertValidGraph(data, this.nodeTypes);
     const tier = await this.tier(caller);
     const memberships = await this.membershipsOf(caller);
     const context = computePlanContext(caller.claimsPlan, memberships, dto.workspace_id ?? null);
@@ -118,7 +120,7 @@ export class WorkflowsService {
     return { success: true, workflow: this.present(workflow) };
   }
 
-  /** Reference §2.3: the union of own workflows and workspace workflows visible in the context. */
+  /** docs/contract.md §2.3: the union of own workflows and workspace workflows visible in the context. */
   async list(caller: AuthPrincipal, workspace?: string): Promise<WorkflowListResponse> {
     const tier = await this.tier(caller);
     const memberships = await this.membershipsOf(caller);
@@ -140,7 +142,7 @@ export class WorkflowsService {
     return { success: true, workflows: workflows.map((w) => this.present(w)), hidden_count: before - workflows.length };
   }
 
-  /** Reference §2.4. */
+  /** docs/contract.md §2.4. */
   async get(caller: AuthPrincipal, id: string, workspace?: string): Promise<WorkflowDetailEnvelope> {
     const view = await this.view(caller, id, workspace, 'read');
     await this.assertNotSoloLocked(caller, view.workflow, await this.tier(caller));
@@ -153,7 +155,7 @@ export class WorkflowsService {
   }
 
   /**
-   * Reference §2.5 with its quirk fixed: every check, the concurrency token included, runs under
+   * docs/contract.md §2.5 with its quirk fixed: every check, the concurrency token included, runs under
    * the row lock before anything is written, so a rejected update persists nothing.
    */
   async update(
@@ -162,7 +164,7 @@ export class WorkflowsService {
     workspace: string | undefined,
     dto: UpdateWorkflowDto,
   ): Promise<WorkflowEnvelope> {
-    assertValidGraph(dto.data);
+    assertValidGraph(dto.data, this.nodeTypes);
     const view = await this.view(caller, id, workspace, 'edit', { checkContextLater: true });
     const tier = await this.tier(caller);
     const now = this.clock.now();
@@ -269,7 +271,7 @@ export class WorkflowsService {
     return { success: true, workflow: this.present(reassigned) };
   }
 
-  /** Reference §2.14: newest 200 from every actor; a Solo caller sees the last 24 hours. */
+  /** docs/contract.md §2.14: newest 200 from every actor; a Solo caller sees the last 24 hours. */
   async listLogs(caller: AuthPrincipal, id: string): Promise<WorkflowLogsResponse> {
     const { workflow } = await this.access.require(caller, id, 'read');
     const since =
@@ -320,7 +322,7 @@ export class WorkflowsService {
       throw new AppError(ErrorCode.Forbidden, NOT_IN_CONTEXT);
   }
 
-  /** Optimistic concurrency (reference §2.5): a stale or (for workspace workflows) missing token is a 409 with the current copy. */
+  /** Optimistic concurrency (docs/contract.md §2.5): a stale or (for workspace workflows) missing token is a 409 with the current copy. */
   private assertFresh(current: WorkflowEntity, expected: Date | undefined): void {
     const stale = expected ? expected.getTime() !== current.updatedAt.getTime() : current.workspaceId !== null;
     if (stale) {
@@ -337,7 +339,7 @@ export class WorkflowsService {
     );
   }
 
-  /** Solo keeps the three oldest personal workflows usable; the others are locked (reference §2.4). */
+  /** Solo keeps the three oldest personal workflows usable; the others are locked (docs/contract.md §2.4). */
   private async assertNotSoloLocked(caller: AuthPrincipal, workflow: WorkflowEntity, tier: PlanTier): Promise<void> {
     if (tier !== 'solo' || workflow.userId !== caller.userId || workflow.workspaceId !== null) return;
     const usable = (await this.workflows.personalIdsOldestFirst(caller.userId)).slice(0, SOLO_WORKFLOW_LIMIT);

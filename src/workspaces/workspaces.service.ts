@@ -58,7 +58,7 @@ export class WorkspacesService {
   // Members join by accepting an invitation (InvitationsService); nobody is added without consent.
 
   /**
-   * Reference §1.4b: admins and the owner manage members; only the owner hands over ownership
+   * docs/contract.md §1.6: admins and the owner manage members; only the owner hands over ownership
    * (the old owner stays on as admin); the owner's own role changes only by that transfer.
    */
   async updateMember(
@@ -125,7 +125,7 @@ export class WorkspacesService {
   }
 
   /**
-   * SPEC §3 (no payment provider): `workspace` upgrades the caller's solo workspace (or creates
+   * docs/contract.md §1.6 (no payment provider): `workspace` upgrades the caller's solo workspace (or creates
    * one); `solo` moves every workspace the caller owns back to solo. Both change the user's plan.
    */
   async changePlan(caller: AuthPrincipal, dto: ChangePlanDto): Promise<WorkspaceCreatedResponse> {

@@ -7,7 +7,7 @@ import { waitFor } from '../utils/wait';
 import { actor, createWorkflow, graph, trigger, upgrade } from '../factories/workflow.factory';
 import { callsPerPath, startRuns } from './reliability-utils';
 
-// Two worker processes sharing one database is the PostgreSQL deployment (DESIGN §1).
+// Two worker processes sharing one database is the PostgreSQL deployment (docs/operations.md "Roles").
 const onPostgres = process.env.TEST_DATABASE_URL ? describe : describe.skip;
 
 const RUNS = 500;

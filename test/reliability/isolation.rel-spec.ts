@@ -76,7 +76,7 @@ const QUERIES: Record<string, string> = {
 const OWN_ACCOUNT: Record<string, number[]> = { 'POST /api/account/delete/request': [409] };
 
 /**
- * `?workspace=` here selects the caller's own per-workspace setting (reference §2.16, 8.7), not a
+ * `?workspace=` here selects the caller's own per-workspace setting (docs/contract.md §2.16, §8.7), not a
  * tenant's resource: it answers the caller's own value and shows nothing of the workspace.
  */
 const CALLER_ONLY = new Set(['GET /api/options/user-settings']);

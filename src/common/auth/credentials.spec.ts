@@ -5,7 +5,7 @@ const req = (headers: Record<string, string>, cookies: Record<string, string> = 
   ({ headers, cookies }) as unknown as Request;
 const uuid = '6F1C1B9E-3F7A-4D33-9C55-1B0E2F0A9A10';
 
-describe('readCredential (reference §1.1)', () => {
+describe('readCredential (docs/contract.md §1.1)', () => {
   it('reads a bearer session id, case-insensitive scheme, lower-cased token', () => {
     expect(readCredential(req({ authorization: `BEARER ${uuid}` }))).toEqual({
       kind: 'session',

@@ -4,7 +4,7 @@ import { AppError, ErrorCode } from '../errors/app-error';
 import { API_KEY_PREFIX, Credential, SESSION_COOKIE } from './principal';
 
 /**
- * Reference §1.1: the Authorization header wins when present (scheme case-insensitive), else the
+ * docs/contract.md §1.1: the Authorization header wins when present (scheme case-insensitive), else the
  * session cookie. Bearer tokens are session ids (UUIDs) or personal API keys (`rl_…`).
  */
 export function readCredential(req: Request): Credential {

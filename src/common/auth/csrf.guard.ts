@@ -17,7 +17,7 @@ export function tokensMatch(a: string | undefined, b: string | undefined): boole
 }
 
 /**
- * Double-submit CSRF (reference §1.2) for unsafe requests authenticated by cookie. Bearer and API
+ * Double-submit CSRF (docs/contract.md §1.2) for unsafe requests authenticated by cookie. Bearer and API
  * key callers are exempt: browsers never attach those cross-site. Runs after AuthGuard, so 401
  * wins over 403.
  */

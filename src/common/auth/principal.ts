@@ -7,7 +7,7 @@ export interface AuthPrincipal {
   userId: string;
   email: string;
   method: AuthMethod;
-  /** Login-time plan string (reference §1.1); plan *tier* is re-read by PlansService. */
+  /** Login-time plan string (docs/contract.md §1.1); plan *tier* is re-read by PlansService. */
   claimsPlan: string;
   /** The session's row key (SHA-256 of its token), for a cookie or bearer session. */
   sessionTokenHash?: string;

@@ -123,7 +123,7 @@ export interface PlanViolation {
 export const PLAN_VIOLATION_SUMMARY =
   'Solo plan restrictions prevent this workflow from running. Upgrade in Settings → Plan or adjust the nodes listed below.';
 
-/** Reference §1.4: always 403, `violations[]`, no top-level code; one violation lends its message. */
+/** docs/contract.md §1.4: always 403, `violations[]`, no top-level code; one violation lends its message. */
 export class PlanViolationError extends Error {
   readonly status = 403;
 
@@ -132,7 +132,7 @@ export class PlanViolationError extends Error {
   }
 }
 
-/** Reference §1.4: runaway protection answers 429 with exactly `{"error":"runaway_protection_triggered"}`. */
+/** docs/contract.md §1.4: runaway protection answers 429 with exactly `{"error":"runaway_protection_triggered"}`. */
 export class RunawayProtectionError extends Error {
   readonly status = 429;
 

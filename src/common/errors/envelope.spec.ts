@@ -1,7 +1,7 @@
 import { AppError, DatabaseBusyError, ErrorCode, PLAN_VIOLATION_SUMMARY, PlanViolationError } from './app-error';
 import { codeForStatus, envelopeFor } from './envelope';
 
-describe('envelopes (reference §1.4)', () => {
+describe('envelopes (docs/contract.md §1.4)', () => {
   it('writes an AppError as the DSentr envelope with its status', () => {
     expect(envelopeFor(new AppError(ErrorCode.WorkspaceMemberLimit, 'full'))).toEqual({
       status: 400,

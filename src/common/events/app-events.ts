@@ -9,7 +9,7 @@ export interface AppEventMap {
   'workflow.created': WorkflowChangedEvent;
   'workflow.updated': WorkflowChangedEvent;
   'workflow.deleted': { workflowId: string; workspaceId: string | null; actorId: string };
-  /** Run lifecycle (DESIGN §4); payloads are small, clients fetch bodies by id. */
+  /** Run lifecycle (docs/contract.md §4.3); payloads are small, clients fetch bodies by id. */
   'run.queued': RunEvent;
   'run.started': RunEvent & { attempt: number };
   'run.paused': RunEvent & { resumeAt: string };

@@ -6,6 +6,7 @@ import { Public } from '../auth/decorators';
 import { AppError, ErrorCode } from '../errors/app-error';
 import { AppConfig } from '../../config/app-config';
 import { Db } from '../../database/db.service';
+import { aliveSince, WorkerRepository } from '../../database/repositories/worker.repository';
 import { RunWorker } from '../../runs/run-worker';
 import { Clock } from '../clock';
 
@@ -26,6 +27,7 @@ export class HealthController {
     private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly moduleRef: ModuleRef,
+    private readonly workerRows: WorkerRepository,
   ) {}
 
   @Public()
@@ -38,12 +40,17 @@ export class HealthController {
   @Public()
   @Get('readyz')
   @ApiOkResponse({
-    description: '`worker` appears in a process with the worker role.',
+    description:
+      '`worker` appears in a process with the worker role. A process without it reports `workers_alive`, ' +
+      'the worker processes whose heartbeat is recent, and stays ready with none (runs wait in the queue).',
     schema: { example: { status: 'ok', checks: { database: 'up', worker: 'up' } } },
   })
   @ApiServiceUnavailableResponse({ type: ErrorEnvelopeDto, description: '`service_unavailable` with `checks`.' })
-  async readyz(): Promise<{ status: 'ok'; checks: Record<string, Check> }> {
+  async readyz(): Promise<{ status: 'ok'; checks: Record<string, Check>; workers_alive?: number }> {
     const checks: Record<string, Check> = { database: await this.database() };
+    // An api process without a worker of its own says how many worker processes are alive. It
+    // stays ready with none: it still accepts runs, which wait in the queue for a worker.
+    const workers = this.config.roles.has('worker') ? {} : await this.workersAlive(checks.database);
     if (this.config.roles.has('worker')) {
       // Looked up, not injected: the worker lives in the runs module, which depends on this one's siblings.
       const worker = this.moduleRef.get(RunWorker, { strict: false });
@@ -57,9 +64,21 @@ export class HealthController {
           : down.includes('database')
             ? 'Database unavailable'
             : 'Worker loop not running';
-      throw new AppError(ErrorCode.ServiceUnavailable, message, { checks });
+      throw new AppError(ErrorCode.ServiceUnavailable, message, { checks, ...workers });
     }
-    return { status: 'ok', checks };
+    return { status: 'ok', checks, ...workers };
+  }
+
+  /** `{workers_alive: n}` for a process without the worker role; nothing when the database cannot say. */
+  private async workersAlive(database: Check): Promise<{ workers_alive?: number }> {
+    if (database === 'down') return {};
+    try {
+      return {
+        workers_alive: await this.workerRows.countAlive(aliveSince(this.clock.now(), this.config.worker.heartbeatMs)),
+      };
+    } catch {
+      return {};
+    }
   }
 
   private async database(): Promise<Check> {

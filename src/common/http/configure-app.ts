@@ -2,6 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
+import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '../../config/app-config';
@@ -34,7 +35,16 @@ export function configureApp(app: NestExpressApplication): void {
   app.useLogger(app.get(Logger));
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
-  app.use(helmet());
+  // HSTS and `upgrade-insecure-requests` only over HTTPS (or a trusted proxy saying so): over plain
+  // HTTP by host name they make the browser fetch Swagger UI's and /monitor's assets over HTTPS.
+  const httpsHeaders = helmet();
+  const httpHeaders = helmet({
+    strictTransportSecurity: false,
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  });
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    (req.secure ? httpsHeaders : httpHeaders)(req, res, next),
+  );
   app.use(cookieParser());
   app.enableCors({
     origin: config.http.corsOrigins.length ? config.http.corsOrigins : false,

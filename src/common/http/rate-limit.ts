@@ -63,7 +63,7 @@ export const AUTH_ATTEMPT = 'runloom:auth-attempt';
 export const AuthAttempt = () => SetMetadata(AUTH_ATTEMPT, true);
 
 /**
- * The per-IP token buckets (reference §1.3): one for every route, a stricter one for auth attempts.
+ * The per-IP token buckets (docs/contract.md §1.3): one for every route, a stricter one for auth attempts.
  * `take` sets the RateLimit headers and answers 429 `rate_limited` with Retry-After when empty.
  */
 @Injectable()

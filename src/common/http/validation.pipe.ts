@@ -4,7 +4,7 @@ import { MissingBody } from './json-body.middleware';
 
 const OPTIONAL_BODY = Symbol('runloom:optional-body');
 
-/** Marks a body DTO whose body may be absent entirely (reference §1.5: manual run, webhook trigger). */
+/** Marks a body DTO whose body may be absent entirely (docs/contract.md §1.5: manual run, webhook trigger). */
 export function OptionalBody(): ClassDecorator {
   return (target) => Reflect.defineMetadata(OPTIONAL_BODY, true, target);
 }

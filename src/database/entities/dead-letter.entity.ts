@@ -3,7 +3,7 @@ import { JsonColumn, TimestampColumn } from '../columns';
 import { RunEntity } from './run.entity';
 import { WorkflowEntity } from './workflow.entity';
 
-/** A run that a node failure stopped (reference §4.9); requeue makes a new run from its snapshot. */
+/** A run that a node failure stopped (docs/contract.md §4.9); requeue makes a new run from its snapshot. */
 @Entity('workflow_dead_letters')
 @Index('workflow_dead_letters_workflow_created_idx', ['workflowId', 'createdAt'])
 export class DeadLetterEntity {

@@ -2,7 +2,7 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typ
 import { TimestampColumn } from '../columns';
 import { WorkflowEntity } from './workflow.entity';
 
-/** An outbound call the egress policy or SSRF guard refused (reference §7, SPEC §7). */
+/** An outbound call the egress policy or SSRF guard refused (docs/contract.md §7). */
 @Entity('egress_block_events')
 @Index('egress_block_events_workflow_created_idx', ['workflowId', 'createdAt'])
 export class EgressBlockEntity {

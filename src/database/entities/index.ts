@@ -14,6 +14,7 @@ import { UserEntity } from './user.entity';
 import { WebhookReplayEntity } from './webhook-replay.entity';
 import { WorkflowLogEntity } from './workflow-log.entity';
 import { WorkflowScheduleEntity } from './workflow-schedule.entity';
+import { WorkerEntity } from './worker.entity';
 import { WorkflowEntity } from './workflow.entity';
 import { WorkspaceInvitationEntity } from './workspace-invitation.entity';
 import { WorkspaceMemberEntity } from './workspace-member.entity';
@@ -41,4 +42,5 @@ export const ENTITIES = [
   EgressBlockEntity,
   IssueEntity,
   IssueMessageEntity,
+  WorkerEntity,
 ];

@@ -2,7 +2,7 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typ
 import { TimestampColumn } from '../columns';
 import { RunEntity } from './run.entity';
 
-/** Audit of who or what started or blocked a run (reference §4.1 `workflow_run_events`). */
+/** Audit of who or what started or blocked a run (docs/contract.md §4.1 `workflow_run_events`). */
 @Entity('workflow_run_events')
 export class RunEventEntity {
   @PrimaryColumn('uuid')

@@ -2,7 +2,7 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { TimestampColumn } from '../columns';
 
 /**
- * The workspace-plan run quota per period (reference §8.6, SPEC §4); incremented atomically by ticket.
+ * The workspace-plan run quota per period (docs/contract.md §8.6); incremented atomically by ticket.
  * Counted per paying account, not per workspace: one row per (account, period), the account being
  * the user who owns the workspace-plan workspaces (and personal workflows) whose runs it counts, so
  * creating or upgrading more workspaces brings no fresh allowance. The column keeps the reference's

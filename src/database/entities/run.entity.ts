@@ -7,7 +7,7 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 export const ACTIVE_RUN_STATUSES: RunStatus[] = ['queued', 'running'];
 
 /**
- * A run, and its place in the queue (DESIGN §4): `queued` rows with `resume_at <= now` are claimed
+ * A run, and its place in the queue (docs/contract.md §4.3): `queued` rows with `resume_at <= now` are claimed
  * by workers under a lease (`leased_by`, `lease_expires_at`), renewed by heartbeats.
  */
 @Entity('workflow_runs')
@@ -19,7 +19,7 @@ export const ACTIVE_RUN_STATUSES: RunStatus[] = ['queued', 'running'];
 @Index('workflow_runs_tenant_queue_idx', ['status', 'idempotencyScope', 'queuePriority', 'createdAt'])
 @Index('workflow_runs_workspace_created_idx', ['workspaceId', 'createdAt'])
 @Index('workflow_runs_user_created_idx', ['userId', 'createdAt'])
-// Reference §4.8: a key is unique per (workspace or owner, workflow).
+// docs/contract.md §4.8: a key is unique per (workspace or owner, workflow).
 @Index('workflow_runs_idempotency_key', ['idempotencyScope', 'workflowId', 'idempotencyKey'], {
   unique: true,
   where: 'idempotency_key IS NOT NULL',
@@ -28,7 +28,7 @@ export class RunEntity {
   @PrimaryColumn('uuid')
   id: string;
 
-  /** Always the workflow owner, whoever started the run (reference §4.1). */
+  /** Always the workflow owner, whoever started the run (docs/contract.md §4.1). */
   @Column('uuid', { name: 'user_id' })
   userId: string;
 

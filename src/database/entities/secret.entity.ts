@@ -4,7 +4,7 @@ import { UserEntity } from './user.entity';
 import { WorkspaceEntity } from './workspace.entity';
 
 /**
- * One secret of a user's store (reference §9.1 kept them inside users.settings; a row each makes
+ * One secret of a user's store (the original server kept them inside users.settings; a row each makes
  * every write atomic). `ciphertext` is `enc:<base64(nonce ‖ AES-256-GCM ciphertext ‖ tag)>`,
  * authenticated together with its owner and name. A secret is its owner's (personal) unless the
  * owner shares it with one workspace (`workspace_id`): then that workspace's workflows may use it.

@@ -2,7 +2,7 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typ
 import { CreatedAtColumn, JsonColumn, TimestampColumn } from '../columns';
 import { UserEntity } from './user.entity';
 
-/** Login-time claims kept with the session (reference §1.1); `plan` drives plan context. */
+/** Login-time claims kept with the session (docs/contract.md §1.1); `plan` drives plan context. */
 export interface SessionClaims {
   plan: string;
 }

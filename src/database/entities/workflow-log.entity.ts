@@ -8,7 +8,7 @@ export interface DiffEntry {
   to: unknown;
 }
 
-/** The change log of a workflow (reference §2.14): one row per update, actor = `user_id`. */
+/** The change log of a workflow (docs/contract.md §2.14): one row per update, actor = `user_id`. */
 @Entity('workflow_logs')
 @Index('workflow_logs_workflow_created_idx', ['workflowId', 'createdAt'])
 export class WorkflowLogEntity {

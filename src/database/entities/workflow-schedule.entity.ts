@@ -2,7 +2,7 @@ import { Column, Entity, Index, JoinColumn, OneToOne, PrimaryColumn } from 'type
 import { JsonColumn, TimestampColumn } from '../columns';
 import { WorkflowEntity } from './workflow.entity';
 
-/** One schedule per workflow (reference §10.2), synced from its first schedule trigger on save. */
+/** One schedule per workflow (docs/contract.md §10.2), synced from its first schedule trigger on save. */
 @Entity('workflow_schedules')
 @Index('workflow_schedules_due_idx', ['enabled', 'nextRunAt'])
 export class WorkflowScheduleEntity {

@@ -4,7 +4,7 @@ import { UserEntity } from './user.entity';
 import { WorkspaceEntity } from './workspace.entity';
 
 @Entity('workflows')
-// Names are unique per scope, case-insensitively (reference §2.2): scope = workspace, else owner.
+// Names are unique per scope, case-insensitively (docs/contract.md §2.2): scope = workspace, else owner.
 @Index('workflows_scope_name_key', ['scopeId', 'nameKey'], { unique: true })
 export class WorkflowEntity {
   @PrimaryColumn('uuid')
@@ -71,7 +71,7 @@ export class WorkflowEntity {
   @TimestampColumn({ name: 'created_at' })
   createdAt: Date;
 
-  /** The optimistic-concurrency token (reference §2.5); set by the application on every change. */
+  /** The optimistic-concurrency token (docs/contract.md §2.5); set by the application on every change. */
   @TimestampColumn({ name: 'updated_at' })
   updatedAt: Date;
 }

@@ -22,7 +22,7 @@ export interface QuotaTicket {
 }
 
 /**
- * Workspace-plan run quota counters, one per paying account and period (reference §8.6, SPEC §4).
+ * Workspace-plan run quota counters, one per paying account and period (docs/contract.md §8.6).
  * One atomic upsert per ticket: N concurrent starts against R remaining slots get exactly
  * min(N, R) tickets, and the first ticket of a period cannot race into a duplicate-key error.
  */

@@ -200,7 +200,7 @@ export interface RunPage {
   runs: RunEntity[];
 }
 
-/** The run row is the queue (DESIGN §4). Every state change here is conditional on the current state. */
+/** The run row is the queue (docs/contract.md §4.3). Every state change here is conditional on the current state. */
 @Injectable()
 export class RunRepository {
   private insertRunSql?: Sql;
@@ -228,7 +228,7 @@ export class RunRepository {
 
   /**
    * Inserts a queued run. With an idempotency key that is already used in the scope, returns the
-   * most recent run for it instead (`duplicate: true`), as reference §4.8 does.
+   * most recent run for it instead (`duplicate: true`), as docs/contract.md §4.8 says.
    */
   async insert(
     values: NewRun,
@@ -653,7 +653,7 @@ export class RunRepository {
     });
   }
 
-  /** Finishes a run with a dead letter in one transaction (reference §5.7). */
+  /** Finishes a run with a dead letter in one transaction (docs/contract.md §5.7). */
   failWithDeadLetter(
     run: RunEntity,
     workerId: string,
@@ -744,7 +744,7 @@ export class RunRepository {
     return this.db.select(NodeRunEntity, 'run_id = ? ORDER BY sequence, started_at, created_at', [runId]);
   }
 
-  /** Upserts the node run as `running`, keeping the first `started_at` and place in the order (reference §5.2). */
+  /** Upserts the node run as `running`, keeping its first `started_at` and place (docs/contract.md §5.2). */
   async startNode(runId: string, node: NodeRunStart, now: Date): Promise<void> {
     const record: NodeRunRecord = {
       node,
@@ -883,7 +883,7 @@ export class RunRepository {
     return this.db.manager.getRepository(DeadLetterEntity).findOneBy({ id, workflowId });
   }
 
-  /** Requeue (reference §2.13): a new queued run from the dead letter, which is deleted; atomic. */
+  /** Requeue (docs/contract.md §2.13): a new queued run from the dead letter, which is deleted; atomic. */
   requeueDeadLetter(deadLetterId: string, values: NewRun, now: Date): Promise<RunEntity | null> {
     return this.db.atomic(async (tx) => {
       const deleted = await tx.query(DELETE_DEAD_LETTER, [deadLetterId]);

@@ -260,7 +260,7 @@ export class WorkflowRepository {
     return result.affected ?? 0;
   }
 
-  /** A workspace history event (reference §2.14): one log row on every workflow of the workspace. */
+  /** A workspace history event (docs/contract.md §2.14): one log row on every workflow of the workspace. */
   fanOutWorkspaceLog(workspaceId: string, userId: string, diffs: DiffEntry[], now: Date): Promise<void> {
     return this.db.transaction((em) => this.fanOutLog(em, workspaceId, userId, diffs, now));
   }

@@ -35,7 +35,7 @@ async function failure(promise: Promise<unknown>): Promise<string> {
   return (err as NodeError).message;
 }
 
-describe('CodeNode (reference §5.6 code, QuickJS sandbox)', () => {
+describe('CodeNode (docs/contract.md §5.6 code, QuickJS sandbox)', () => {
   it('requires code', async () => {
     for (const code of [undefined, '', '  \n ', 42]) {
       expect(await failure(run({ code }))).toBe('Custom code is required');

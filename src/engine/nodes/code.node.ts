@@ -19,7 +19,7 @@ export interface CodeLimits {
 }
 
 /**
- * Code node (reference §5.6 "code"), with the missing execution limit fixed (SPEC §5): the snippet
+ * Code node (docs/contract.md §5.6 "code"), with execution limits (deviation 26 in docs/deviations.md): the snippet
  * runs in QuickJS compiled to WebAssembly, a fresh runtime per execution, with a deadline, a heap
  * limit and a stack limit. Nothing of the host is reachable: `inputs` and `context` enter as JSON
  * text and the return value leaves as JSON text, and the engine has no I/O globals at all.

@@ -31,7 +31,7 @@ const expr = async (expression: string, ctx?: Record<string, unknown>) => {
   return result.branch;
 };
 
-describe('ConditionNode (reference §5.5)', () => {
+describe('ConditionNode (docs/contract.md §5.5)', () => {
   it('returns { outputs: { result }, branch: result }', async () => {
     await expect(evaluate({ expression: '1 == 1' })).resolves.toEqual({ outputs: { result: true }, branch: true });
     await expect(evaluate({ expression: '1 == 2' })).resolves.toEqual({ outputs: { result: false }, branch: false });
@@ -205,7 +205,7 @@ describe('ConditionNode (reference §5.5)', () => {
       ['flag == "true"', true],
       ['flag != false', true],
       ['Hook.zero == false', false],
-    ])('deep equality in expressions (SPEC §9 item 21): %s → %s', async (expression, expected) => {
+    ])('deep equality in expressions (deviation 21 in docs/deviations.md): %s → %s', async (expression, expected) => {
       await expect(expr(expression)).resolves.toBe(expected);
     });
   });

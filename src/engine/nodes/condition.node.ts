@@ -4,7 +4,7 @@ import { flexibleParse, renderTemplate, resolvePath } from '../templating';
 import { containsText } from '../text-search';
 
 /**
- * Condition node (reference §5.5, with SPEC §9 item 21 fixed: arrays/objects compare by deep equality).
+ * Condition node (docs/contract.md §5.5); arrays/objects compare deeply (deviation 21 in docs/deviations.md).
  *
  * `data.expression` (trimmed; non-string = empty). The operator is the first of ` contains `, `>=`,
  * `<=`, `==`, `!=`, `>`, `<` that occurs anywhere in the expression (tried in that order), split at its
@@ -119,7 +119,7 @@ export function resolveOperand(raw: string, context: Context): unknown {
 }
 
 /**
- * Equality: arrays/objects compare by deep equality (SPEC §9 item 21: arrays order-sensitive,
+ * Equality: arrays/objects compare by deep equality (deviation 21 in docs/deviations.md: arrays order-sensitive,
  * objects key-order-insensitive, nested scalars strictly); a structured value never equals a scalar.
  * Same-type scalars compare directly; otherwise equal when their string forms match (compatibility:
  * `"1" == 1`, `null == ""`, `true == "true"`).

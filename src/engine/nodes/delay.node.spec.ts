@@ -23,7 +23,7 @@ const run = (config: unknown, random: () => number = () => 0): Promise<NodeResul
 
 const after = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
 
-describe('DelayNode (reference §5.8)', () => {
+describe('DelayNode (docs/contract.md §5.8)', () => {
   it('duration_config_sums_components', async () => {
     const result = await run({ mode: 'duration', wait_for: { minutes: 30, hours: 2, days: 1 } });
     const total = 86_400 + 2 * 3600 + 1800;

@@ -1,5 +1,5 @@
 /**
- * Delay node (reference §5.8). Computes how long to wait from `data.config`; a positive wait is
+ * Delay node (docs/contract.md §5.8). Computes how long to wait from `data.config`; a positive wait is
  * returned as `pauseUntil` and the executor persists the pause. Time comes from `ctx.now()` and
  * jitter from the injected random source, so the node is deterministic under test.
  */

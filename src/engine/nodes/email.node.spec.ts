@@ -95,7 +95,7 @@ describe('signAwsRequest (AWS SigV4)', () => {
   });
 });
 
-describe('smtpTlsOptions (reference §5.6 SMTP TLS rules)', () => {
+describe('smtpTlsOptions (docs/contract.md §5.6 SMTP TLS rules)', () => {
   it('maps smtpTlsMode', () => {
     expect(smtpTlsOptions({ smtpTlsMode: 'starttls' }, 465)).toEqual({ secure: false, requireTLS: true });
     for (const mode of ['implicit_tls', 'implicit', 'wrapper', 'IMPLICIT_TLS']) {
@@ -413,7 +413,7 @@ describe('EmailNode SMTP (real smtp-server)', () => {
         expect(blockedError(err)).toEqual({
           error: 'egress_blocked',
           host,
-          message: `Outbound SMTP blocked by SSRF guard: ${host} (${reason})`,
+          message: `Outbound SMTP blocked by SSRF guard: ${host} (${reason}); set EGRESS_ALLOW_PRIVATE_NETWORKS=true to allow private addresses (local development only)`,
           rule: 'ssrf',
         });
       }

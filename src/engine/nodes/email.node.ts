@@ -22,14 +22,14 @@ export interface EmailNodeOptions {
 export type Provider = 'smtp' | 'sendgrid' | 'mailgun' | 'amazon_ses';
 
 /**
- * Email action (reference §5.6 "email"): SMTP, SendGrid, Mailgun or Amazon SES.
+ * Email action (docs/contract.md §5.6 "email"): SMTP, SendGrid, Mailgun or Amazon SES.
  *
  * Provider from `data.emailProvider`, else `params.service`. Recipients (`to`, SES also `toEmail`)
  * are a comma list, not templated; `subject` and `body` are templated. API providers go through
  * `ctx.http` (egress policy applies); SMTP goes through nodemailer once `ctx.http` has vetted the
  * connection by the same policy (`vetConnection`), to the vetted address with the host as TLS server
  * name, so DNS is asked once; a client that cannot vet connections sends no SMTP at all.
- * Errors name missing fields or a bad address but never carry param values (SPEC §9 item 22).
+ * Errors name missing fields or a bad address but never carry param values (deviation 22 in docs/deviations.md).
  * Email nodes never select a next node.
  */
 export class EmailNode implements NodeExecutor {
@@ -328,7 +328,7 @@ function smtpPort(raw: unknown): number {
 }
 
 /**
- * SMTP TLS (reference §5.6): `smtpTlsMode` `starttls` or `implicit_tls|implicit|wrapper`, plaintext
+ * SMTP TLS (docs/contract.md §5.6): `smtpTlsMode` `starttls` or `implicit_tls|implicit|wrapper`, plaintext
  * refused; otherwise the legacy `smtpTls` flag (false refused) with implicit TLS on port 465 and
  * mandatory STARTTLS elsewhere.
  */

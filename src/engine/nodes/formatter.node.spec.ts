@@ -38,7 +38,7 @@ async function failure(operation: string, input: string, fields: Record<string, 
   return (error as NodeError).message;
 }
 
-describe('FormatterNode (reference §5.9)', () => {
+describe('FormatterNode (docs/contract.md §5.9)', () => {
   describe('reference seeds', () => {
     it('trims and outputs under the key', async () => {
       const result = await new FormatterNode().execute(

@@ -1,5 +1,5 @@
 /**
- * Formatter node (reference §5.9): one operation on a templated `input`, result stored under
+ * Formatter node (docs/contract.md §5.9): one operation on a templated `input`, result stored under
  * `output_key`. Error texts name the operation and the offending field, never a field's value
  * (inputs are templated and may carry secrets).
  *

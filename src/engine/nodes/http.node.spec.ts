@@ -25,7 +25,7 @@ const context = {
   Login: { token: 'tok-123' },
 };
 
-describe('HttpNode (reference §5.6 http)', () => {
+describe('HttpNode (docs/contract.md §5.6 http)', () => {
   const seen: Seen[] = [];
   let slowArrived: () => void = () => undefined;
   const server = createServer((req, res) => {

@@ -4,7 +4,7 @@ import { NodeError, type GraphNode, type NodeContext, type NodeExecutor, type No
 import { renderDeep, renderTemplate } from '../templating';
 
 /**
- * HTTP action (reference §5.6 "http"), with the retry count fixed: `retries` extra attempts, so
+ * HTTP action (docs/contract.md §5.6 "http"), with the retry count fixed: `retries` extra attempts, so
  * `retries + 1` in total (the reference allowed `retries + 2`).
  *
  * `data.params`: `url` (required, templated), `method` (exact upper-case `GET|POST|PUT|PATCH|DELETE|HEAD`,
@@ -15,7 +15,7 @@ import { renderDeep, renderTemplate } from '../templating';
  * 30000) and `data.retries` (transport failures only, 250 ms × attempt between tries).
  *
  * Any HTTP status is a success: `{ status, headers, body }`, body parsed when the response is JSON.
- * Failures carry the transport message only, never the params (SPEC §9 item 22).
+ * Failures carry the transport message only, never the params (deviation 22 in docs/deviations.md).
  */
 export class HttpNode implements NodeExecutor {
   async execute(node: GraphNode, ctx: NodeContext): Promise<NodeResult> {

@@ -49,7 +49,7 @@ class FakeConnections implements ConnectionProvider {
   }
 }
 
-describe('MessagingNode (reference §5.6 messaging)', () => {
+describe('MessagingNode (docs/contract.md §5.6 messaging)', () => {
   const seen: Seen[] = [];
   let status = 200;
   const server = createServer((req, res) => {

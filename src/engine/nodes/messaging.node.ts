@@ -36,7 +36,7 @@ export interface TeamsMessageArgs extends ConnectionMessage {
 
 /**
  * Slack bot and Teams delegated delivery go through OAuth connections (out of scope of the engine,
- * SPEC §5): a provider posts the message and returns fields merged into the node's outputs
+ * docs/contract.md §5.1): a provider posts the message and returns fields merged into the node's outputs
  * (e.g. `messageTs`, `channelId`, `connectionScope`, `connectionId`). Throw `NodeError` for failures.
  */
 export interface ConnectionProvider {
@@ -45,18 +45,18 @@ export interface ConnectionProvider {
 }
 
 export interface MessagingNodeDeps {
-  /** Plan gate for Slack/Teams (reference §5.6): throws `NodeError('Forbidden: …')` when not allowed. */
+  /** Plan gate for Slack/Teams (docs/contract.md §5.6): throws `NodeError('Forbidden: …')` when not allowed. */
   gate: (run: NodeContext['run'], platform: 'slack' | 'teams') => Promise<void>;
   connections: ConnectionProvider | null;
 }
 
 /**
- * Messaging action (reference §5.6 "messaging"): Google Chat, Slack and Microsoft Teams.
+ * Messaging action (docs/contract.md §5.6 "messaging"): Google Chat, Slack and Microsoft Teams.
  *
  * Platform by `detectMessagingPlatform`. Google Chat is allowed on every plan; Slack and Teams pass
  * the plan gate first. Webhook deliveries POST JSON through `ctx.http`; Slack bot and Teams delegated
  * deliveries need a `ConnectionProvider` and fail clearly without one. Webhook URLs are credentials:
- * errors never carry them, nor any other param (SPEC §9 item 22).
+ * errors never carry them, nor any other param (deviation 22 in docs/deviations.md).
  *
  * Slack: an explicit `identity` of `workspace_bot|personal_user` wins over a leftover `webhookUrl`
  * (the UI keeps stale fields when the identity is switched).

@@ -21,7 +21,7 @@ function trigger(data: Record<string, unknown>, id = 'trigger-1'): GraphNode {
 const run = (data: Record<string, unknown>, context: Record<string, unknown> = {}, id?: string) =>
   new TriggerNode().execute(trigger(data, id), nodeContext(context));
 
-describe('TriggerNode (reference §5.4)', () => {
+describe('TriggerNode (docs/contract.md §5.4)', () => {
   describe('inputs', () => {
     it.each([
       ['a plain string', 'hello', 'hello'],
@@ -92,7 +92,7 @@ describe('TriggerNode (reference §5.4)', () => {
     });
   });
 
-  describe('trigger payload (SPEC §9 item 5)', () => {
+  describe('trigger payload (deviation 5 in docs/deviations.md)', () => {
     it('merges the payload stored under its label with the inputs, inputs winning', async () => {
       const context = { Hook: { order: { id: 9 }, source: 'web' } };
       const result = await run(

@@ -3,7 +3,7 @@ import type { GraphNode, NodeContext, NodeExecutor, NodeResult } from '../node-t
 import { flexibleParse, renderTemplate } from '../templating';
 
 /**
- * Trigger node (reference §5.4, fixed per SPEC §9 item 5).
+ * Trigger node (docs/contract.md §5.4, fixed per deviation 5 in docs/deviations.md).
  *
  * Inputs: `data.inputs: [{ key, value }]`. Each string `value` is templated against the context and
  * then parsed flexibly (JSON → that value, `"x"`/`'x'` → x, else the text); any non-string value

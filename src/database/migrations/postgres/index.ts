@@ -13,5 +13,6 @@ import { WorkspaceInvitations1796299812664 } from './1796299812664-WorkspaceInvi
 import { QuotaPerAccount1796300309502 } from './1796300309502-QuotaPerAccount';
 import { EmailTokens1796301759445 } from './1796301759445-EmailTokens';
 import { SupportIssues1796301840927 } from './1796301840927-SupportIssues';
+import { AddWorkers1796304481867 } from './1796304481867-AddWorkers';
 
-export const POSTGRES_MIGRATIONS = [Init1795628440385, Workflows1795629220361, Runs1795629949968, WebhookReplays1795632700185, EgressBlocks1795633234678, ScheduleClaims1795639417239, NodeRunSequence1796141939881, LostAttempts1796278969763, TenantQueueIndex1796281212189, SharedSecrets1796299595938, WorkspaceInvitations1796299812664, QuotaPerAccount1796300309502, EmailTokens1796301759445, SupportIssues1796301840927];
+export const POSTGRES_MIGRATIONS = [Init1795628440385, Workflows1795629220361, Runs1795629949968, WebhookReplays1795632700185, EgressBlocks1795633234678, ScheduleClaims1795639417239, NodeRunSequence1796141939881, LostAttempts1796278969763, TenantQueueIndex1796281212189, SharedSecrets1796299595938, WorkspaceInvitations1796299812664, QuotaPerAccount1796300309502, EmailTokens1796301759445, SupportIssues1796301840927, AddWorkers1796304481867];

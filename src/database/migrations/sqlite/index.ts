@@ -14,5 +14,6 @@ import { WorkspaceInvitations1796299811242 } from './1796299811242-WorkspaceInvi
 import { QuotaPerAccount1796300309502 } from './1796300309502-QuotaPerAccount';
 import { EmailTokens1796301758183 } from './1796301758183-EmailTokens';
 import { SupportIssues1796301839134 } from './1796301839134-SupportIssues';
+import { AddWorkers1796304477689 } from './1796304477689-AddWorkers';
 
-export const SQLITE_MIGRATIONS = [Init1795628439389, Workflows1795629219096, Runs1795629946920, WebhookReplays1795632696813, EgressBlocks1795633233139, ScheduleClaims1795639415294, NodeRunSequence1796141938083, FairClaimIndex1796278793227, LostAttempts1796278967790, TenantQueueIndex1796281210401, SharedSecrets1796299595004, WorkspaceInvitations1796299811242, QuotaPerAccount1796300309502, EmailTokens1796301758183, SupportIssues1796301839134];
+export const SQLITE_MIGRATIONS = [Init1795628439389, Workflows1795629219096, Runs1795629946920, WebhookReplays1795632696813, EgressBlocks1795633233139, ScheduleClaims1795639415294, NodeRunSequence1796141938083, FairClaimIndex1796278793227, LostAttempts1796278967790, TenantQueueIndex1796281210401, SharedSecrets1796299595004, WorkspaceInvitations1796299811242, QuotaPerAccount1796300309502, EmailTokens1796301758183, SupportIssues1796301839134, AddWorkers1796304477689];
