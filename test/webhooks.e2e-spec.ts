@@ -316,12 +316,21 @@ describe('webhooks (docs/contract.md §6)', () => {
     expect(
       (await request(t.url).get(`/api/workflows/${wf.id}/webhook/config`).set(owner.auth)).body.replay_window_sec,
     ).toBe(3600);
-    const missing = await request(t.url)
+    // Omitted, the window stays what it was (documented as optional).
+    await request(t.url)
       .post(`/api/workflows/${wf.id}/webhook/config`)
       .set(owner.auth)
       .send({ require_hmac: true })
+      .expect(200);
+    expect(
+      (await request(t.url).get(`/api/workflows/${wf.id}/webhook/config`).set(owner.auth)).body.replay_window_sec,
+    ).toBe(3600);
+    const bad = await request(t.url)
+      .post(`/api/workflows/${wf.id}/webhook/config`)
+      .set(owner.auth)
+      .send({ require_hmac: true, replay_window_sec: 'soon' })
       .expect(400);
-    expect(missing.body.message).toBe('Invalid request: replay_window_sec is required');
+    expect(bad.body.message).toBe('Invalid request: replay_window_sec must be an integer');
 
     const solo = await setup({ personal: true });
     const soloRes = await request(t.url)
@@ -329,8 +338,9 @@ describe('webhooks (docs/contract.md §6)', () => {
       .set(solo.owner.auth)
       .send({ require_hmac: true, replay_window_sec: 300 })
       .expect(403);
+    // The real cause: the workflow is personal (upgrading the plan would not help).
     expect(soloRes.body.message).toBe(
-      'HMAC verification is available on workspace plans. Upgrade your plan to enable it.',
+      'HMAC verification is for workspace workflows: this workflow is personal. Move it into a workspace on the Workspace plan to enable it.',
     );
   });
 

@@ -1,6 +1,6 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsDefined, IsInt } from 'class-validator';
+import { IsBoolean, IsDefined, IsInt, IsOptional } from 'class-validator';
 import { RunResponse } from '../runs/runs.dto';
 
 export class WebhookTriggerUrl {
@@ -35,11 +35,14 @@ export class WebhookConfigDto {
   @IsBoolean({ message: 'require_hmac must be a boolean' })
   require_hmac: boolean;
 
-  @ApiProperty({ description: 'Seconds; clamped to 60..3600.', example: 300 })
-  @IsDefined({ message: 'replay_window_sec is required' })
+  @ApiPropertyOptional({
+    description: 'Seconds; clamped to 60..3600. Omitted: the workflow keeps its current window (300 when new).',
+    example: 300,
+  })
+  @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'replay_window_sec must be an integer' })
-  replay_window_sec: number;
+  replay_window_sec?: number;
 }
 
 export class WebhookRunResponse {

@@ -34,6 +34,8 @@ import {
 } from './webhooks.dto';
 
 const HMAC_PLAN_MESSAGE = 'HMAC verification is available on workspace plans. Upgrade your plan to enable it.';
+const HMAC_PERSONAL_MESSAGE =
+  'HMAC verification is for workspace workflows: this workflow is personal. Move it into a workspace on the Workspace plan to enable it.';
 const SIGNING_PLAN_MESSAGE = 'Webhook signing requires the Workspace plan.';
 
 /** What a sender presented: the signature headers and the body bytes exactly as received. */
@@ -211,12 +213,14 @@ export class WebhooksService {
     caller: AuthPrincipal,
     workflowId: string,
     requireHmac: boolean,
-    windowSec: number,
+    windowSec: number | undefined,
   ): Promise<{ success: true }> {
     const { workflow } = await this.access.require(caller, workflowId, 'configure');
+    // Say the real cause: a personal workflow has no workspace plan to upgrade.
+    if (requireHmac && !workflow.workspaceId) throw new AppError(ErrorCode.Forbidden, HMAC_PERSONAL_MESSAGE);
     if (requireHmac && !(await this.onWorkspacePlan(workflow)))
       throw new AppError(ErrorCode.Forbidden, HMAC_PLAN_MESSAGE);
-    const window = Math.min(3600, Math.max(60, windowSec));
+    const window = Math.min(3600, Math.max(60, windowSec ?? workflow.hmacReplayWindowSec));
     await this.update(workflow, caller, { requireHmac, hmacReplayWindowSec: window });
     return { success: true };
   }
