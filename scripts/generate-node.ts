@@ -3,15 +3,18 @@
  *
  *   npm run g:node -- slack-reaction
  *
- * writes src/engine/nodes/slack-reaction.node.ts (the class, with a validated params class) and its
- * unit spec, and registers it in src/engine/node-registry.ts as `actionType: "slackReaction"`.
+ * writes src/engine/nodes/slack-reaction.node.ts (the class, with a validated params class, and its
+ * catalogue entry) and its unit spec, registers it in src/engine/node-registry.ts as
+ * `actionType: "slackReaction"` and, when the checkout has docs/nodes.md, regenerates that reference.
  * `--root <dir>` generates into another checkout (the generator's own test uses a temp copy).
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as prettier from 'prettier';
 
 const IMPORT_MARKER = '// g:node imports';
+const CATALOGUE_MARKER = '  // g:node catalogue';
 const REGISTRATION_MARKER = '      // g:node registrations';
 
 export interface GeneratedNode {
@@ -20,13 +23,14 @@ export interface GeneratedNode {
   actionType: string;
 }
 
-export function names(kebab: string): { className: string; actionType: string; label: string } {
+export function names(kebab: string): { className: string; actionType: string; label: string; info: string } {
   const words = kebab.split('-');
   const pascal = words.map((w) => w[0].toUpperCase() + w.slice(1)).join('');
   return {
     className: `${pascal}Node`,
     actionType: pascal[0].toLowerCase() + pascal.slice(1),
     label: words.map((w) => w[0].toUpperCase() + w.slice(1)).join(' '),
+    info: `${words.join('_').toUpperCase()}_NODE`,
   };
 }
 
@@ -34,7 +38,7 @@ export function generateNode(root: string, kebab: string): GeneratedNode {
   if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(kebab)) {
     throw new Error(`"${kebab}": use kebab-case letters and digits, e.g. slack-reaction`);
   }
-  const { className, actionType, label } = names(kebab);
+  const { className, actionType, label, info } = names(kebab);
   const nodesDir = path.join(root, 'src', 'engine', 'nodes');
   const registryFile = path.join(root, 'src', 'engine', 'node-registry.ts');
   const nodeFile = path.join(nodesDir, `${kebab}.node.ts`);
@@ -43,21 +47,42 @@ export function generateNode(root: string, kebab: string): GeneratedNode {
     if (fs.existsSync(file)) throw new Error(`${path.relative(root, file)} already exists`);
   }
   const registry = fs.readFileSync(registryFile, 'utf8');
-  const registryKey = actionType.toLowerCase();
-  if (registry.includes(`${registryKey}: new `)) throw new Error(`action type "${actionType}" is already registered`);
-  if (!registry.includes(IMPORT_MARKER) || !registry.includes(REGISTRATION_MARKER)) {
+  if (registeredActionTypes(root).includes(actionType.toLowerCase())) {
+    throw new Error(`action type "${actionType}" is already registered`);
+  }
+  if (![IMPORT_MARKER, CATALOGUE_MARKER, REGISTRATION_MARKER].every((marker) => registry.includes(marker))) {
     throw new Error('src/engine/node-registry.ts has lost its g:node markers');
   }
 
-  fs.writeFileSync(nodeFile, nodeSource(className, actionType, label));
+  fs.writeFileSync(nodeFile, nodeSource(className, actionType, label, info));
   fs.writeFileSync(specFile, specSource(kebab, className, actionType));
   fs.writeFileSync(
     registryFile,
     registry
-      .replace(IMPORT_MARKER, `import { ${className} } from './nodes/${kebab}.node';\n${IMPORT_MARKER}`)
-      .replace(REGISTRATION_MARKER, `      ${registryKey}: new ${className}(),\n${REGISTRATION_MARKER}`),
+      .replace(IMPORT_MARKER, `import { ${info}, ${className} } from './nodes/${kebab}.node';\n${IMPORT_MARKER}`)
+      .replace(CATALOGUE_MARKER, `  ${info},\n${CATALOGUE_MARKER}`)
+      .replace(REGISTRATION_MARKER, `      ${actionType}: new ${className}(),\n${REGISTRATION_MARKER}`),
   );
   return { files: [nodeFile, specFile, registryFile], className, actionType };
+}
+
+/** Runs a TypeScript file of the checkout (its own modules, not this process's). */
+const runTs = (root: string, args: string[]) =>
+  execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', ...args], { cwd: root, encoding: 'utf8' });
+
+/** Every `actionType` the checkout's catalogue registers, lower-cased (aliases such as `slack` too). */
+function registeredActionTypes(root: string): string[] {
+  const registry = JSON.stringify(path.join(root, 'src', 'engine', 'node-registry'));
+  const probe = `console.log(JSON.stringify(require(${registry}).NODE_TYPES.flatMap((i) => i.actionTypes)))`;
+  return (JSON.parse(runTs(root, ['-e', probe])) as string[]).map((type) => type.toLowerCase());
+}
+
+/** Rewrites the node reference of docs/nodes.md with the new node in it (when the checkout has one). */
+export function updateNodeDocs(root: string): string | null {
+  const doc = path.join(root, 'docs', 'nodes.md');
+  if (!fs.existsSync(doc)) return null;
+  runTs(root, [path.join(root, 'scripts', 'node-docs.ts')]);
+  return doc;
 }
 
 /**
@@ -73,23 +98,50 @@ export async function formatFiles(files: string[]): Promise<void> {
   }
 }
 
-function nodeSource(className: string, actionType: string, label: string): string {
+function nodeSource(className: string, actionType: string, label: string, info: string): string {
   return `import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { JSONSchema } from 'class-validator-jsonschema';
 import { parseParams } from '../node-params';
-import { NodeError, type GraphNode, type NodeContext, type NodeExecutor, type NodeResult } from '../node-types';
+import {
+  NodeError,
+  type GraphNode,
+  type NodeContext,
+  type NodeExecutor,
+  type NodeResult,
+  type NodeTypeInfo,
+} from '../node-types';
 import { renderTemplate } from '../templating';
 
-/** \`data.params\` of a ${label} node, validated like a request DTO. */
+/**
+ * \`data.params\` of a ${label} node, validated like a request DTO. The \`@JSONSchema\` descriptions
+ * are what \`GET /api/node-types\` and docs/nodes.md say about each param.
+ */
+@JSONSchema({ examples: [{ text: 'Order {{Hook.order.id}}', transform: 'upper' }] })
 export class ${className}Params {
-  /** Templated with \`{{Label.path}}\` against earlier nodes' outputs. */
+  @JSONSchema({ description: 'The text to return, templated with \`{{Label.path}}\` against earlier outputs.' })
   @IsString()
   @MaxLength(10_000)
   text!: string;
 
+  @JSONSchema({ description: 'Change the case of the result; \`none\` by default.' })
   @IsOptional()
   @IsIn(['none', 'upper', 'lower'])
   transform?: 'none' | 'upper' | 'lower';
 }
+
+/** The ${label} node in the node-type catalogue (\`GET /api/node-types\`, docs/nodes.md). */
+export const ${info}: NodeTypeInfo = {
+  kind: '${actionType}',
+  category: 'action',
+  title: '${label}',
+  description: 'Renders its templated text and returns it (generated by npm run g:node: say what it does).',
+  nodeTypes: ['action'],
+  actionTypes: ['${actionType}'],
+  paramsField: 'params',
+  params: ${className}Params,
+  outputs: { text: 'The rendered text, in the case asked for.' },
+  planGate: null,
+};
 
 /**
  * ${label} action (\`actionType: "${actionType}"\`), generated by \`npm run g:node\`. It renders
@@ -164,6 +216,8 @@ if (require.main === module) {
     await formatFiles(generated.files);
     for (const file of generated.files) console.log(`wrote ${path.relative(root, file)}`);
     console.log(`registered ${generated.className} as actionType "${generated.actionType}"`);
+    const doc = updateNodeDocs(root);
+    if (doc) console.log(`updated the node reference in ${path.relative(root, doc)}`);
   };
   main().catch((error: unknown) => {
     console.error((error as Error).message);

@@ -13,6 +13,7 @@ import { AllExceptionsFilter } from './common/errors/exception.filter';
 import { HealthModule } from './common/health/health.module';
 import { JsonBodyMiddleware } from './common/http/json-body.middleware';
 import { loggerParams } from './common/http/logging';
+import { RequestContextMiddleware } from './common/http/request-context';
 import { AuthAttemptGuard, RateLimiter, RateLimitMiddleware } from './common/http/rate-limit';
 import { RequestValidationPipe } from './common/http/validation.pipe';
 import { AppConfig } from './config/app-config';
@@ -81,6 +82,9 @@ export class AppModule implements NestModule {
 
   configure(consumer: MiddlewareConsumer): void {
     // Timed first, so a request refused by the rate limit or the body parser is measured too.
-    consumer.apply(HttpMetricsMiddleware, RateLimitMiddleware, JsonBodyMiddleware).forRoutes('*path');
+    // The request context last: nothing after it (body reading) can lose it.
+    consumer
+      .apply(HttpMetricsMiddleware, RateLimitMiddleware, JsonBodyMiddleware, RequestContextMiddleware)
+      .forRoutes('*path');
   }
 }

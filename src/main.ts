@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-// First: `.env` must be in process.env before any module below reads it while loading.
+// First: `.env` must be in the environment before any module below reads it while loading.
 import { dotEnv } from './config/dot-env';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -31,6 +31,16 @@ async function bootstrap(): Promise<void> {
   if (config.secrets.generatedAt) {
     logger.warn(
       `WEBHOOK_SECRET / API_SECRETS_ENCRYPTION_KEY not set: using generated values stored in ${config.secrets.generatedAt}. Set them explicitly in production.`,
+    );
+  }
+  logger.log(
+    config.plans.limits === 'off'
+      ? 'Plan limits off (PLAN_LIMITS=off): every account has the workspace plan, with no run quota and no seat limit'
+      : 'Plan limits: the hosted plan model (Solo: 3 workflows, 10 nodes, no schedules); a private install sets PLAN_LIMITS=off',
+  );
+  if (config.env === 'production' && config.roles.has('api') && /^http:\/\/localhost:/.test(config.http.apiPublicUrl)) {
+    logger.warn(
+      `Webhook URLs are given as ${config.http.apiPublicUrl}/…: set API_PUBLIC_URL (or PUBLIC_URL) to the address senders reach`,
     );
   }
   const roles = [...config.roles].join(',');

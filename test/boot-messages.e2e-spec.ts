@@ -81,7 +81,7 @@ describe('boot messages a person can act on', () => {
     }
   });
 
-  it('reads .env from the working directory; the real environment wins; a guard turned off is logged', async () => {
+  it('reads .env from the working directory; the real environment wins; a guard or plan limits turned off are logged', async () => {
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'runloom-dotenv-'));
     const [filePort, realPort] = [await freePort(), await freePort()];
     fs.writeFileSync(
@@ -92,6 +92,7 @@ describe('boot messages a person can act on', () => {
         'HOST=127.0.0.1',
         'DATA_DIR="./from-dotenv"',
         'EGRESS_ALLOW_PRIVATE_NETWORKS=true',
+        'PLAN_LIMITS=off',
         '',
       ].join('\n'),
     );
@@ -111,8 +112,9 @@ describe('boot messages a person can act on', () => {
       // DATA_DIR came from the file, relative to the working directory.
       expect(fs.existsSync(path.join(cwd, 'from-dotenv', 'runloom.sqlite'))).toBe(true);
       await waitFor(() => output().includes('the SSRF guard is off'), 'the egress warning', 10_000);
-      expect(output()).toContain(`Read 3 variable(s) from ${path.join(cwd, '.env')}`);
+      expect(output()).toContain(`Read 4 variable(s) from ${path.join(cwd, '.env')}`);
       expect(output()).toMatch(/EGRESS_ALLOW_PRIVATE_NETWORKS=true: the SSRF guard is off/);
+      expect(output()).toContain('Plan limits off (PLAN_LIMITS=off)');
       await expect(fetch(`http://127.0.0.1:${filePort}/healthz`)).rejects.toThrow();
     } finally {
       child.kill('SIGTERM');

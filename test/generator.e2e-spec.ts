@@ -73,6 +73,16 @@ once('scaffolds: npm run g:node and nest g', () => {
     const resolved = run(process.execPath, ['-r', 'ts-node/register', '-e', probe]);
     expect(resolved.trim()).toBe('SlackReactionNode {"text":"hi ada"}');
 
+    // The catalogue (GET /api/node-types, docs/nodes.md) lists it, with its params schema.
+    const listed = `
+      const { NODE_TYPES } = require('./src/engine/node-registry');
+      const { catalogueEntry } = require('./src/engine/node-catalogue');
+      const entry = catalogueEntry(NODE_TYPES.find((info) => info.kind === 'slackReaction'));
+      console.log(JSON.stringify([entry.action_types, Object.keys(entry.params_schema.properties), entry.params_schema.required]));
+    `;
+    const catalogued = run(process.execPath, ['-r', 'ts-node/register', '-e', listed]);
+    expect(JSON.parse(catalogued)).toEqual([['slackReaction'], ['text', 'transform'], ['text']]);
+
     // A second run refuses to overwrite.
     expect(() =>
       run(process.execPath, ['-r', 'ts-node/register', 'scripts/generate-node.ts', 'slack-reaction']),

@@ -180,8 +180,8 @@ describe('webhooks (docs/contract.md §6)', () => {
   it('selects the trigger by label; several triggers without a label → 404', async () => {
     const { wf, url, urls } = await setup({ labels: ['First', 'Second one'] });
     expect(urls.triggers).toEqual([
-      { label: 'First', url: `${url}/First` },
-      { label: 'Second one', url: `${url}/Second%20one` },
+      { label: 'First', url: `${url}/First`, absolute_url: `http://localhost:3000${url}/First` },
+      { label: 'Second one', url: `${url}/Second%20one`, absolute_url: `http://localhost:3000${url}/Second%20one` },
     ]);
     const none = await request(t.url).post(url).expect(404);
     expect(none.body.message).toBe('Workflow not found');
@@ -220,6 +220,37 @@ describe('webhooks (docs/contract.md §6)', () => {
     const triggerIds = (snapshot: Record<string, unknown>) => (snapshot.nodes as { id: string }[]).map((n) => n.id);
     expect(runs.map((r) => triggerIds(r.snapshot))).toEqual([['wh-1'], ['wh-1', 'wh-2'], ['wh-1', 'wh-2']]);
     expect(runs[2].snapshot._start_from_node).toBe('wh-2');
+  });
+
+  it('each URL comes with its absolute form at the API_PUBLIC_URL address (PUBLIC_URL when unset)', async () => {
+    const { urls } = await setup({});
+    // No address configured here: the local default.
+    expect(urls.absolute_url).toBe(`http://localhost:3000${urls.url}`);
+    for (const [env, base] of [
+      [{ PUBLIC_URL: 'https://app.example.com/' }, 'https://app.example.com'],
+      [
+        { PUBLIC_URL: 'https://app.example.com', API_PUBLIC_URL: 'https://hooks.example.com/runloom/' },
+        'https://hooks.example.com/runloom',
+      ],
+    ] as const) {
+      const other = await createTestApp({ RUNLOOM_ROLES: 'api', ...env });
+      try {
+        const owner = await actor(other.url);
+        const wf = await createWorkflow(other.url, owner, graph([webhookTrigger('wh-1', 'Order created')]));
+        const body = (await request(other.url).get(`/api/workflows/${wf.id}/webhook-url`).set(owner.auth).expect(200))
+          .body;
+        expect(body.absolute_url).toBe(`${base}${body.url}`);
+        expect(body.triggers).toEqual([
+          {
+            label: 'Order created',
+            url: `${body.url}/Order%20created`,
+            absolute_url: `${base}${body.url}/Order%20created`,
+          },
+        ]);
+      } finally {
+        await other.close();
+      }
+    }
   });
 
   it("the sender's answer is the queued run redacted, the graph's part as the payload's, every time", async () => {
@@ -350,7 +381,14 @@ describe('webhooks (docs/contract.md §6)', () => {
     expect(rotated.body).toEqual({
       success: true,
       url: expect.any(String),
-      triggers: [{ label: 'Hook', url: `${rotated.body.url}/Hook` }],
+      absolute_url: `http://localhost:3000${rotated.body.url}`,
+      triggers: [
+        {
+          label: 'Hook',
+          url: `${rotated.body.url}/Hook`,
+          absolute_url: `http://localhost:3000${rotated.body.url}/Hook`,
+        },
+      ],
       signing_key: expect.any(String),
     });
     expect(rotated.body.url).not.toBe(url);

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { MessageResponse } from '../auth/auth.dto';
 import { Authenticated, CurrentUser, Public } from '../common/auth/decorators';
@@ -35,6 +35,7 @@ export class AccountController {
   @Get('privacy')
   @ApiOkResponse({ type: PrivacyResponse })
   @ApiErrors(401)
+  @ApiOperation({ summary: 'Get privacy settings' })
   privacy(@CurrentUser() user: AuthPrincipal): Promise<PrivacyResponse> {
     return this.account.privacy(user);
   }
@@ -42,6 +43,7 @@ export class AccountController {
   @Put('privacy')
   @ApiOkResponse({ type: PrivacyResponse })
   @ApiErrors(400, 401, 403, 415)
+  @ApiOperation({ summary: 'Set privacy settings' })
   setPrivacy(@CurrentUser() user: AuthPrincipal, @Body() dto: PrivacyDto): Promise<PrivacyResponse> {
     return this.account.setPrivacy(user, dto.allow);
   }
@@ -53,6 +55,7 @@ export class AccountController {
   @ApiResponse({ status: 409, description: 'The caller owns a workspace with other members.' })
   @ApiResponse({ status: 503, description: 'The e-mail could not be sent (or mail is not set up).' })
   @ApiErrors(400, 401, 403, 415, 429)
+  @ApiOperation({ summary: 'Request account deletion (e-mails a link)' })
   requestDeletion(
     @CurrentUser() user: AuthPrincipal,
     @Body() dto: DeletionRequestDto,
@@ -66,6 +69,7 @@ export class AccountController {
   @ApiOkResponse({ type: DeletionSummaryResponse })
   @ApiResponse({ status: 409, description: 'The caller owns a workspace with other members.' })
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: 'What deleting the account removes' })
   deletionSummary(@CurrentUser() user: AuthPrincipal, @Param('token') token: string): Promise<DeletionSummaryResponse> {
     return this.deletion.summary(user, token);
   }
@@ -77,6 +81,7 @@ export class AccountController {
   @ApiOkResponse({ type: EnvelopeMessageResponse })
   @ApiResponse({ status: 409, description: 'The caller owns a workspace with other members, or changed meanwhile.' })
   @ApiErrors(400, 401, 403, 404, 415, 429)
+  @ApiOperation({ summary: 'Delete the account' })
   async confirmDeletion(
     @CurrentUser() user: AuthPrincipal,
     @Body() dto: DeletionConfirmDto,
@@ -112,6 +117,7 @@ export class AccountAuthController {
   @AuthAttempt()
   @ApiOkResponse({ type: MessageResponse, description: 'Other sessions of the account end; this one stays.' })
   @ApiErrors(400, 401, 403, 415, 429)
+  @ApiOperation({ summary: 'Change the password' })
   changePassword(@CurrentUser() user: AuthPrincipal, @Body() dto: ChangePasswordDto): Promise<MessageResponse> {
     return this.account.changePassword(user, dto);
   }
@@ -120,6 +126,7 @@ export class AccountAuthController {
   @Public()
   @Get('google-login')
   @ApiResponse({ status: 303, ...SOCIAL_LOGIN })
+  @ApiOperation({ summary: 'Google sign-in (not configured: redirects)' })
   googleLogin(@Res() res: Response): void {
     this.notConfigured(res, 'Google');
   }
@@ -127,6 +134,7 @@ export class AccountAuthController {
   @Public()
   @Get('github-login')
   @ApiResponse({ status: 303, ...SOCIAL_LOGIN })
+  @ApiOperation({ summary: 'GitHub sign-in (not configured: redirects)' })
   githubLogin(@Res() res: Response): void {
     this.notConfigured(res, 'GitHub');
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/auth/decorators';
 import { ApiErrors } from '../common/http/openapi';
 import { AuthAttempt } from '../common/http/rate-limit';
@@ -23,6 +23,7 @@ export class AccountEmailController {
   @HttpCode(200)
   @ApiOkResponse({ type: MessageResponse, description: 'The same answer whether the address has an account or not.' })
   @ApiErrors(400, 415, 429)
+  @ApiOperation({ summary: 'Resend the verification e-mail' })
   resendVerification(@Body() dto: AccountEmailDto): Promise<MessageResponse> {
     return this.accountEmail.resendVerification(dto);
   }
@@ -33,6 +34,7 @@ export class AccountEmailController {
   @HttpCode(200)
   @ApiOkResponse({ type: MessageResponse, description: '`Email verified successfully` (no session is created).' })
   @ApiErrors(400, 415, 429)
+  @ApiOperation({ summary: 'Verify an e-mail address' })
   verify(@Body() dto: VerifyEmailDto): Promise<MessageResponse> {
     return this.accountEmail.verify(dto);
   }
@@ -43,6 +45,7 @@ export class AccountEmailController {
   @HttpCode(200)
   @ApiOkResponse({ type: MessageResponse, description: 'The same answer whether the address has an account or not.' })
   @ApiErrors(400, 415, 429)
+  @ApiOperation({ summary: 'Request a password reset e-mail' })
   forgotPassword(@Body() dto: AccountEmailDto): Promise<MessageResponse> {
     return this.accountEmail.forgotPassword(dto);
   }
@@ -53,6 +56,7 @@ export class AccountEmailController {
   @Get('verify-reset-token/:token')
   @ApiOkResponse({ type: MessageResponse, description: '`Token is valid.`' })
   @ApiErrors(404, 429)
+  @ApiOperation({ summary: 'Check a password reset token' })
   verifyResetToken(@Param('token') token: string): Promise<MessageResponse> {
     return this.accountEmail.verifyResetToken(token);
   }
@@ -66,6 +70,7 @@ export class AccountEmailController {
     description: '`Password has been reset.`; every session of the account ends.',
   })
   @ApiErrors(400, 415, 429)
+  @ApiOperation({ summary: 'Reset the password' })
   resetPassword(@Body() dto: ResetPasswordDto): Promise<MessageResponse> {
     return this.accountEmail.resetPassword(dto);
   }

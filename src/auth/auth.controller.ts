@@ -3,6 +3,7 @@ import {
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiProduces,
   ApiTags,
   ApiUnauthorizedResponse,
@@ -28,6 +29,7 @@ import {
   SessionResponse,
   SignupDto,
 } from './auth.dto';
+import { SuccessResponse } from '../workflows/workflows.dto';
 import { ApiKeysService } from './api-keys.service';
 import { AuthService } from './auth.service';
 
@@ -46,6 +48,7 @@ export class AuthController {
   @ApiCreatedResponse({ type: MessageResponse })
   @ApiConflictResponse({ description: 'Email already registered (`email_taken`).' })
   @ApiErrors(400, 415, 429)
+  @ApiOperation({ summary: 'Sign up' })
   signup(@Body() dto: SignupDto): Promise<MessageResponse> {
     return this.auth.signup(dto);
   }
@@ -57,6 +60,7 @@ export class AuthController {
   @ApiOkResponse({ type: LoginResponse, description: 'Sets the `dsentr_session` cookie.' })
   @ApiUnauthorizedResponse({ description: '`Invalid email or password`' })
   @ApiErrors(400, 403, 415, 429)
+  @ApiOperation({ summary: 'Log in (sets the session cookie)' })
   async login(@Body() dto: LoginDto, @Res({ passthrough: true }) res: Response): Promise<LoginResponse> {
     const { token, expiresAt, body } = await this.auth.login(dto);
     res.cookie(SESSION_COOKIE, token, { ...this.cookieOptions('lax'), expires: expiresAt });
@@ -72,6 +76,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOkResponse({ type: MessageResponse })
   @ApiErrors(403)
+  @ApiOperation({ summary: 'Log out' })
   logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<MessageResponse> {
     const cookie = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
     const bearer = /^bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
@@ -85,6 +90,7 @@ export class AuthController {
   @Authenticated()
   @ApiOkResponse({ type: SessionResponse })
   @ApiErrors(401)
+  @ApiOperation({ summary: 'The signed-in user and memberships' })
   me(@CurrentUser() user: AuthPrincipal): Promise<SessionResponse> {
     return this.auth.me(user);
   }
@@ -96,6 +102,7 @@ export class AuthController {
   @Header('Cache-Control', 'no-store')
   @ApiProduces('text/plain')
   @ApiOkResponse({ schema: { type: 'string', example: 'q1w2e3…' }, description: 'Sets the `csrf_token` cookie.' })
+  @ApiOperation({ summary: 'Get a CSRF token' })
   csrfToken(@Res({ passthrough: true }) res: Response): string {
     const token = this.auth.newCsrfToken();
     res.cookie(CSRF_COOKIE, token, this.cookieOptions('strict'));
@@ -106,6 +113,7 @@ export class AuthController {
   @Authenticated()
   @ApiCreatedResponse({ type: ApiKeyCreatedResponse })
   @ApiErrors(400, 401, 403)
+  @ApiOperation({ summary: 'Create an API key' })
   createApiKey(@CurrentUser() user: AuthPrincipal, @Body() dto: CreateApiKeyDto): Promise<ApiKeyCreatedResponse> {
     // A key that mints keys would outlive its own revocation through them: only a signed-in person creates keys.
     if (user.method === 'api_key')
@@ -117,14 +125,16 @@ export class AuthController {
   @Authenticated()
   @ApiOkResponse({ type: ApiKeyListResponse })
   @ApiErrors(401)
+  @ApiOperation({ summary: 'List API keys' })
   listApiKeys(@CurrentUser() user: AuthPrincipal): Promise<ApiKeyListResponse> {
     return this.apiKeys.list(user);
   }
 
   @Delete('api-keys/:keyId')
   @Authenticated()
-  @ApiOkResponse({ schema: { example: { success: true } } })
+  @ApiOkResponse({ type: SuccessResponse })
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: 'Revoke an API key' })
   revokeApiKey(
     @CurrentUser() user: AuthPrincipal,
     @Param('keyId', UuidPipe) keyId: string,

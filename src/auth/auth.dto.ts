@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { PlanLimits, shownPlan } from '../plans/plan-tier';
 import { Type } from 'class-transformer';
 import {
   IsBoolean,
@@ -13,6 +14,7 @@ import {
   MinLength,
 } from 'class-validator';
 import { toRfc3339 } from '../common/clock';
+import { OPEN_OBJECT } from '../common/http/openapi';
 import { ApiKeyEntity } from '../database/entities/api-key.entity';
 import { UserEntity } from '../database/entities/user.entity';
 import { MembershipResponse } from '../workspaces/workspaces.dto';
@@ -36,7 +38,7 @@ export class SignupDto {
   @IsString()
   @MaxLength(200)
   company_name?: string;
-  @ApiPropertyOptional({ type: Object, description: 'Initial user settings (ignored keys are dropped).' })
+  @ApiPropertyOptional({ ...OPEN_OBJECT, description: 'Initial user settings (ignored keys are dropped).' })
   @IsOptional()
   @IsObject()
   settings?: Record<string, unknown>;
@@ -113,14 +115,14 @@ export class UserResponse {
   oauth_provider: string | null;
 }
 
-export function toUserResponse(u: UserEntity): UserResponse {
+export function toUserResponse(u: UserEntity, limits: PlanLimits): UserResponse {
   return {
     id: u.id,
     email: u.email,
     first_name: u.firstName,
     last_name: u.lastName,
     role: u.role,
-    plan: u.plan,
+    plan: shownPlan(u.plan, limits),
     company_name: u.companyName,
     onboarded_at: toRfc3339(u.onboardedAt),
     created_at: toRfc3339(u.createdAt)!,

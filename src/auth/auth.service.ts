@@ -119,8 +119,8 @@ export class AuthService {
     const memberships = await this.workspaces.membershipsForUser(user.id);
     return {
       success: true,
-      user: toUserResponse(user),
-      memberships: memberships.map(toMembershipResponse),
+      user: toUserResponse(user, this.config.plans.limits),
+      memberships: memberships.map((m) => toMembershipResponse(m, this.config.plans.limits)),
       requires_onboarding: !user.onboardedAt,
     };
   }

@@ -2,7 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import * as path from 'node:path';
 import { availableParallelism } from 'node:os';
-import { Environment, LogLevel, Role } from './environment';
+import { Environment, LogFormat, LogLevel, Role } from './environment';
 import { webhookSecretProblems } from '../webhooks/webhook-crypto';
 import { loadOrCreateDevSecrets } from './dev-secrets';
 
@@ -27,6 +27,8 @@ export class AppConfig {
   readonly dataDir: string;
   readonly database: DatabaseConfig;
   readonly logLevel: LogLevel;
+  /** LOG_FORMAT; `auto` is decided where the logger is built (it depends on stdout). */
+  readonly logFormat: LogFormat;
   readonly http: {
     bodyLimit: string;
     webhookBodyLimit: string;
@@ -35,6 +37,8 @@ export class AppConfig {
     corsOrigins: string[];
     /** Bearer token `GET /metrics` requires; null leaves it open. */
     metricsToken: string | null;
+    /** Where senders reach this API, for absolute webhook URLs; no trailing slash. */
+    apiPublicUrl: string;
   };
   readonly rateLimit: {
     perSecond: number;
@@ -55,7 +59,12 @@ export class AppConfig {
     /** Where generated development secrets came from, for the boot warning; null when configured. */
     generatedAt: string | null;
   };
+  readonly plans: {
+    /** PLAN_LIMITS: `off` gives every account the workspace plan without quotas (a private install). */
+    limits: 'saas' | 'off';
+  };
   readonly workspaces: {
+    /** Seats per workspace; Infinity when plan limits are off. */
     memberLimit: number;
     monthlyRunLimit: number;
     nodeLimit: number;
@@ -189,6 +198,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     'WEBHOOK_SECRET',
     'API_SECRETS_ENCRYPTION_KEY',
     'PUBLIC_URL',
+    'API_PUBLIC_URL',
     'SMTP_HOST',
     'SMTP_USER',
     'SMTP_PASSWORD',
@@ -245,6 +255,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     dataDir,
     database,
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
     http: {
       bodyLimit: env.BODY_LIMIT,
       webhookBodyLimit: env.WEBHOOK_BODY_LIMIT,
@@ -252,6 +263,8 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       corsOrigins: [...splitList(env.FRONTEND_ORIGIN), ...splitList(env.ADMIN_ORIGIN)],
       metricsToken: env.METRICS_TOKEN ?? null,
+      // PUBLIC_URL serves when the web client and the API share an address (the usual deployment).
+      apiPublicUrl: (env.API_PUBLIC_URL ?? env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     },
     rateLimit: {
       perSecond: env.RATE_LIMIT_PER_SECOND,
@@ -271,8 +284,9 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       encryptionKey: Buffer.from(encryptionKey!, 'base64'),
       generatedAt,
     },
+    plans: { limits: env.PLAN_LIMITS },
     workspaces: {
-      memberLimit: env.WORKSPACE_MEMBER_LIMIT,
+      memberLimit: env.PLAN_LIMITS === 'off' ? Infinity : env.WORKSPACE_MEMBER_LIMIT,
       nodeLimit: env.WORKSPACE_NODE_LIMIT,
       monthlyRunLimit: env.WORKSPACE_MONTHLY_RUN_LIMIT,
       invitationTtlDays: env.WORKSPACE_INVITATION_TTL_DAYS,

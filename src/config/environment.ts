@@ -12,6 +12,8 @@ const toBoolean = ({ value }: { value: unknown }) => {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 export const ROLES = ['api', 'worker', 'scheduler'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -86,6 +88,11 @@ export class Environment {
   @IsOptional()
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
+
+  /** auto: pretty (pino-pretty) when NODE_ENV is not production and stdout is a terminal, else JSON lines. */
+  @IsOptional()
+  @IsIn(LOG_FORMATS, { message: 'LOG_FORMAT must be one of auto, pretty, json' })
+  LOG_FORMAT: LogFormat = 'auto';
 
   /** Global per-IP token bucket: refill rate. 0 disables rate limiting. */
   @IsOptional()
@@ -219,6 +226,18 @@ export class Environment {
   @IsOptional()
   @IsIn(['block', 'allow'])
   WORKSPACE_RUN_OVERAGE: 'block' | 'allow' = 'block';
+
+  /**
+   * `saas` (default): the hosted plan model. Solo accounts get 3 workflows of up to 10 nodes,
+   * SOLO_MONTHLY_RUN_LIMIT runs a month, no schedules, no signed webhooks, no Slack or Teams;
+   * workspace plans get WORKSPACE_MONTHLY_RUN_LIMIT runs a month and WORKSPACE_MEMBER_LIMIT seats.
+   * `off`: a private install. Every account and workspace has the workspace plan's features, with no
+   * run quota and no seat limit. WORKSPACE_NODE_LIMIT, the runaway protection of workspace workflows
+   * and the schedule interval floor still apply: they protect the server, not a price list.
+   */
+  @IsOptional()
+  @IsIn(['saas', 'off'], { message: 'PLAN_LIMITS must be saas or off' })
+  PLAN_LIMITS: 'saas' | 'off' = 'saas';
 
   /** Price text of the workspace plan shown on the onboarding page and the Plan tab (display only; nothing is charged). */
   @IsOptional()
@@ -370,7 +389,8 @@ export class Environment {
   @IsOptional()
   @Type(() => Number)
   @IsInt()
-  @Min(16)
+  // A thread needs about 10 MB to load the node modules before it runs anything.
+  @Min(32)
   @Max(8192)
   ENGINE_THREAD_MEMORY_MB = 256;
 
@@ -453,6 +473,15 @@ export class Environment {
   @IsOptional()
   @Matches(/^https?:\/\/[^\s,?#]+$/, { message: 'PUBLIC_URL must be an http(s) URL without query or fragment' })
   PUBLIC_URL?: string;
+
+  /**
+   * Address at which webhook senders reach this API, for the absolute URLs (`absolute_url`) next to
+   * the webhook paths. Unset: PUBLIC_URL (the web client and the API on one address), else
+   * http://localhost:PORT. May carry a path prefix.
+   */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s,?#]+$/, { message: 'API_PUBLIC_URL must be an http(s) URL without query or fragment' })
+  API_PUBLIC_URL?: string;
 
   /** SMTP relay for Runloom's own e-mail (verification, password reset, invitations). Unset: no mail is sent. */
   @IsOptional()

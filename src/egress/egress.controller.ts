@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
@@ -18,6 +18,7 @@ export class EgressController {
   @Get(':id/egress')
   @ApiOkResponse({ type: EgressAllowlistResponse })
   @ApiErrors(400, 401, 404)
+  @ApiOperation({ summary: "Get a workflow's egress allowlist" })
   get(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string): Promise<EgressAllowlistResponse> {
     return this.egress.getAllowlist(user, id);
   }
@@ -26,6 +27,7 @@ export class EgressController {
   @HttpCode(200)
   @ApiOkResponse({ type: EgressAllowlistResponse })
   @ApiErrors(400, 401, 403, 404, 415)
+  @ApiOperation({ summary: "Set a workflow's egress allowlist" })
   set(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -37,6 +39,7 @@ export class EgressController {
   @Get(':id/egress/blocks')
   @ApiOkResponse({ type: EgressBlockPageResponse })
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: 'List blocked outbound requests' })
   blocks(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -48,6 +51,7 @@ export class EgressController {
   @Delete(':id/egress/blocks')
   @ApiOkResponse({ type: DeletedResponse })
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: 'Clear the egress block log' })
   clear(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,

@@ -17,7 +17,10 @@ export class IntegrationGates {
    */
   async messaging(run: RunInfo, platform: 'slack' | 'teams'): Promise<void> {
     const name = platform === 'slack' ? 'Slack' : 'Microsoft Teams';
-    if (!run.workspaceId) throw new NodeError(`Forbidden: ${name} actions need a workspace on the workspace plan`);
+    // Say the real cause: a personal workflow has no workspace (plan or not) to post as.
+    if (!run.workspaceId) {
+      throw new NodeError(`Forbidden: ${name} actions run in workspace workflows; this workflow is personal`);
+    }
     const membership = await this.workspaces.findMembership(run.workspaceId, run.ownerId);
     if (!membership) throw new NodeError(`Forbidden: the workflow owner is no longer a member of this workspace`);
     if (this.plans.workspaceTier(membership.workspace) !== 'workspace') {

@@ -1,47 +1,61 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { GraphNode, NodeExecutor } from './node-types';
+import { GraphNode, NodeExecutor, NodeTypeInfo } from './node-types';
 import { IntegrationGates } from './integration-gates';
-import { EmailNode } from './nodes/email.node';
-import { HttpNode } from './nodes/http.node';
-import { MessagingNode } from './nodes/messaging.node';
+import { CODE_NODE } from './nodes/code.node';
+import { CONDITION_NODE } from './nodes/condition.node';
+import { DELAY_NODE } from './nodes/delay.node';
+import { EMAIL_NODE, EmailNode } from './nodes/email.node';
+import { FORMATTER_NODE } from './nodes/formatter.node';
+import { HTTP_NODE, HttpNode } from './nodes/http.node';
+import { MESSAGING_NODE, MessagingNode } from './nodes/messaging.node';
 import { isPureNodeKind, PURE_NODES, PureNodeKind, PureNodeLimits } from './nodes/pure-nodes';
-import { UnavailableIntegrationNode, UnknownNodeType } from './nodes/unavailable.node';
+import { TRIGGER_NODE } from './nodes/trigger.node';
+import { UNAVAILABLE_NODES, UnavailableIntegrationNode, UnknownNodeType } from './nodes/unavailable.node';
 // g:node imports (npm run g:node adds generated node types above this line)
 
-/** Node `type` values (docs/contract.md §5.1) handled by one executor each. */
-const BY_NODE_TYPE: Record<string, string> = {
-  trigger: 'trigger',
-  condition: 'condition',
-  delay: 'delay',
-  logicDelay: 'delay',
-  wait: 'delay',
-  formatter: 'formatter',
-  logicformatter: 'formatter',
-  transform: 'formatter',
-};
-
-/** UI action node types whose `data.actionType` is missing (older graphs): the type names the action. */
-const ACTION_FROM_TYPE: [RegExp, string][] = [
-  [/^actionhttp/i, 'http'],
-  [/^actioncode/i, 'code'],
-  [/^actionemail/i, 'email'],
-  [/^action(slack|teams|googlechat)/i, 'messaging'],
-  [/^actionsheets/i, 'sheets'],
-  [/^actionnotion/i, 'notion'],
-  [/^actionasana/i, 'asana'],
+/**
+ * Every node type this server knows, in catalogue order: `GET /api/node-types` and docs/nodes.md
+ * list them, and the registry below resolves graph nodes by their `nodeTypes` and `actionTypes`.
+ */
+export const NODE_TYPES: readonly NodeTypeInfo[] = [
+  TRIGGER_NODE,
+  CONDITION_NODE,
+  DELAY_NODE,
+  FORMATTER_NODE,
+  HTTP_NODE,
+  CODE_NODE,
+  EMAIL_NODE,
+  MESSAGING_NODE,
+  ...UNAVAILABLE_NODES,
+  // g:node catalogue (npm run g:node adds generated node types above this line)
 ];
 
-/** OAuth-connected apps: pluggable providers that this server does not have yet (docs/contract.md §5.1). */
-const INTEGRATION_NAMES: Record<string, string> = {
-  sheets: 'Google Sheets',
-  notion: 'Notion',
-  asana: 'Asana',
-};
+/** Trigger and logic nodes by their exact `type` (docs/contract.md §5.1). */
+const BY_NODE_TYPE = new Map(
+  NODE_TYPES.filter((info) => info.category !== 'action').flatMap((info) =>
+    info.nodeTypes.map((type) => [type, info.kind] as const),
+  ),
+);
 
-/** The executor key of a logic node type (own keys only: a type named `constructor` is not one). */
+/**
+ * UI action node types whose `data.actionType` is missing (older graphs): the type names the action
+ * by prefix, in any case (`actionHttp…` → http).
+ */
+const ACTION_FROM_TYPE: [prefix: string, kind: string][] = NODE_TYPES.filter(
+  (info) => info.category === 'action',
+).flatMap((info) =>
+  info.nodeTypes.filter((type) => type !== 'action').map((type) => [type.toLowerCase(), info.kind] as [string, string]),
+);
+
+/** Action kinds by lower-cased `data.actionType`. */
+const BY_ACTION_TYPE = new Map(
+  NODE_TYPES.flatMap((info) => info.actionTypes.map((type) => [type.toLowerCase(), info.kind] as const)),
+);
+
+/** The kind of a trigger or logic node. */
 function typeKind(node: Pick<GraphNode, 'type'>): string | null {
-  return Object.prototype.hasOwnProperty.call(BY_NODE_TYPE, node.type) ? BY_NODE_TYPE[node.type] : null;
+  return BY_NODE_TYPE.get(node.type) ?? null;
 }
 
 /** A user-supplied name in a message: JSON-quoted, cut to a readable length. */
@@ -51,25 +65,23 @@ export function isActionNode(node: Pick<GraphNode, 'type'>): boolean {
   return node.type === 'action' || node.type.startsWith('action');
 }
 
-/** The one place node types are registered (docs/extending.md). */
+/** The one place node types are registered (docs/extending.md): `NODE_TYPES` and their executors. */
 @Injectable()
 export class NodeRegistry {
-  private readonly byNodeType: Record<string, NodeExecutor>;
+  /** Executors by catalogue kind. */
+  private readonly executors: ReadonlyMap<string, NodeExecutor>;
+  /** Executors by lower-cased `data.actionType`. */
   private readonly byAction: Record<string, NodeExecutor>;
 
   constructor(config: AppConfig, gates: IntegrationGates) {
     const limits: PureNodeLimits = {
       code: { timeoutMs: config.engine.codeTimeoutMs, memoryBytes: config.engine.codeMemoryBytes },
     };
-    this.byNodeType = {
+    const executors: Record<string, NodeExecutor> = {
       trigger: PURE_NODES.trigger(),
       condition: PURE_NODES.condition(),
       delay: PURE_NODES.delay(),
       formatter: PURE_NODES.formatter(),
-    };
-    // No OAuth connection provider yet: Slack bot and Teams delegated posts fail clearly (docs/contract.md §5.1).
-    const messaging = new MessagingNode({ gate: (run, platform) => gates.messaging(run, platform), connections: null });
-    this.byAction = {
       http: new HttpNode(),
       code: PURE_NODES.code(limits),
       email: new EmailNode({
@@ -78,27 +90,32 @@ export class NodeRegistry {
         mailgunEuBaseUrl: config.providers.mailgunEuBaseUrl,
         sesEndpoint: (region) => config.providers.sesBaseUrl.replace('{region}', region),
       }),
-      ...Object.fromEntries(
-        ['messaging', 'slack', 'teams', 'microsoftteams', 'googlechat'].map((kind) => [kind, messaging]),
-      ),
-      ...Object.fromEntries(
-        Object.entries(INTEGRATION_NAMES).map(([key, name]) => [key, new UnavailableIntegrationNode(name)]),
-      ),
+      // No OAuth connection provider yet: Slack bot and Teams delegated posts fail clearly (docs/contract.md §5.1).
+      messaging: new MessagingNode({ gate: (run, platform) => gates.messaging(run, platform), connections: null }),
+      ...Object.fromEntries(UNAVAILABLE_NODES.map((info) => [info.kind, new UnavailableIntegrationNode(info.title)])),
       // g:node registrations (npm run g:node adds generated action types above this line)
     };
+    this.executors = new Map(Object.entries(executors));
+    assertRegistered(this.executors);
+    this.byAction = Object.fromEntries([...BY_ACTION_TYPE].map(([type, kind]) => [type, this.executors.get(kind)!]));
+  }
+
+  /** What the catalogue lists (`GET /api/node-types`). */
+  catalogue(): readonly NodeTypeInfo[] {
+    return NODE_TYPES;
   }
 
   /** The action kind of a node: lower-cased `data.actionType`, else implied by a UI node type. */
   actionKind(node: GraphNode): string | null {
     const declared = node.data.actionType;
     if (typeof declared === 'string' && declared.trim()) return declared.trim().toLowerCase();
-    return ACTION_FROM_TYPE.find(([pattern]) => pattern.test(node.type))?.[1] ?? null;
+    const type = node.type.toLowerCase();
+    return ACTION_FROM_TYPE.find(([prefix]) => type.startsWith(prefix))?.[1] ?? null;
   }
 
   /** The pure node type a node is executed as (in an engine thread), or null for the others. */
   pureKind(node: GraphNode): PureNodeKind | null {
-    if (this.unknownReason(node)) return null;
-    const kind = typeKind(node) ?? (isActionNode(node) ? this.actionKind(node) : null);
+    const kind = this.kindOf(node);
     return kind !== null && isPureNodeKind(kind) ? kind : null;
   }
 
@@ -123,7 +140,30 @@ export class NodeRegistry {
     const reason = this.unknownReason(node);
     if (reason) return new UnknownNodeType(reason);
     const kind = typeKind(node);
-    if (kind) return this.byNodeType[kind];
+    if (kind) return this.executors.get(kind)!;
     return this.byAction[this.actionKind(node)!];
   }
+
+  /** The catalogue kind a node runs as, or null when this server cannot run it. */
+  private kindOf(node: GraphNode): string | null {
+    if (this.unknownReason(node)) return null;
+    return typeKind(node) ?? BY_ACTION_TYPE.get(this.actionKind(node)!)!;
+  }
+}
+
+/** Every catalogue entry has an executor and the other way round; no `type` or `actionType` is claimed twice. */
+function assertRegistered(executors: ReadonlyMap<string, NodeExecutor>): void {
+  const problems: string[] = [];
+  const kinds = new Set(NODE_TYPES.map((info) => info.kind));
+  if (kinds.size !== NODE_TYPES.length) problems.push('a kind is listed twice');
+  for (const kind of kinds) if (!executors.has(kind)) problems.push(`${kind} has no executor`);
+  for (const kind of executors.keys()) if (!kinds.has(kind)) problems.push(`${kind} is not in NODE_TYPES`);
+  const claims = (names: string[]) => new Set(names).size !== names.length;
+  if (claims(NODE_TYPES.filter((i) => i.category !== 'action').flatMap((i) => i.nodeTypes))) {
+    problems.push('a node type names two trigger or logic kinds');
+  }
+  if (claims(NODE_TYPES.flatMap((i) => i.actionTypes.map((t) => t.toLowerCase())))) {
+    problems.push('an actionType names two kinds');
+  }
+  if (problems.length) throw new Error(`Node types are registered inconsistently: ${problems.join('; ')}`);
 }

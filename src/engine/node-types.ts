@@ -66,3 +66,37 @@ export interface NodeExecutor {
   readonly instant?: boolean;
   execute(node: GraphNode, ctx: NodeContext): Promise<NodeResult>;
 }
+
+/**
+ * What the node-type catalogue (`GET /api/node-types`, docs/nodes.md) says about one node type.
+ * Each node file exports one beside its executor; the JSON Schema of the params is generated from
+ * `params`, the same class the node validates with, so the catalogue cannot drift from the code.
+ */
+export interface NodeTypeInfo {
+  /** The catalogue key: a logic node's executor key (`delay`) or an action's `actionType` (`http`). */
+  kind: string;
+  category: 'trigger' | 'logic' | 'action';
+  title: string;
+  /** One or two sentences for a person choosing a node. */
+  description: string;
+  /** The graph `type` values that select this node (for actions: `action` and the UI's `action…` types). */
+  nodeTypes: string[];
+  /** Actions: the `data.actionType` values (matched lower-cased) that select it; empty otherwise. */
+  actionTypes: string[];
+  /**
+   * Where its params live: `data.params`, `data.config`, or `data` itself (the trigger's and the
+   * condition's fields sit beside `label`).
+   */
+  paramsField: 'params' | 'config' | 'data';
+  /** The class its params are validated with (class-validator decorators). */
+  params: new () => object;
+  /** Each output field by name, with what it holds. */
+  outputs: Record<string, string>;
+  /** The plan rule that gates it, in words, or null when every plan may use it. */
+  planGate: string | null;
+  /**
+   * False for a type this server knows but cannot run yet (an integration without a provider):
+   * saving it is allowed, running it fails with a clear error. Absent means true.
+   */
+  available?: boolean;
+}

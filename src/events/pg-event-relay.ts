@@ -3,6 +3,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { AppEventMap, AppEventName } from '../common/events/app-events';
+import { isRelayed, markRelayed } from '../common/events/relayed';
 import { AppConfig } from '../config/app-config';
 
 /**
@@ -76,8 +77,6 @@ export class PgEventRelay implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly origin = randomUUID();
   /** How this process's own notifications begin: they come back to it and are dropped unparsed. */
   private readonly ownPrefix = `{"origin":${JSON.stringify(this.origin)},`;
-  /** Payloads that arrived from other processes: emitted locally, never sent back. */
-  private readonly relayed = new WeakSet<object>();
   private listener: Client | null = null;
   private sender: Client | null = null;
   private stopped = false;
@@ -132,7 +131,8 @@ export class PgEventRelay implements OnApplicationBootstrap, OnApplicationShutdo
 
   private send(name: string | string[], payload: unknown): void {
     if (typeof name !== 'string' || !RELAYED.has(name as AppEventName) || !this.sender) return;
-    if (payload && typeof payload === 'object' && this.relayed.has(payload)) return;
+    // Arrived from another process: emitted here, never sent back.
+    if (isRelayed(payload)) return;
     this.outbox.push({ name: name as AppEventName, payload: payload as object });
     if (!this.flushing) void this.flush();
   }
@@ -205,7 +205,7 @@ export class PgEventRelay implements OnApplicationBootstrap, OnApplicationShutdo
       for (const event of events) {
         const relayed = Array.isArray(event) ? this.expand(event, runs ?? []) : event;
         if (!relayed || !RELAYED.has(relayed.name) || !relayed.payload || typeof relayed.payload !== 'object') continue;
-        this.relayed.add(relayed.payload);
+        markRelayed(relayed.payload);
         this.emitter.emit(relayed.name, relayed.payload);
       }
     } catch (error) {

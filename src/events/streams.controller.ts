@@ -1,5 +1,5 @@
 import { Controller, Headers, Param, Query, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Authenticated, CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
@@ -10,7 +10,11 @@ import { Metrics } from '../metrics/metrics';
 import { RunStreamsService } from './run-streams.service';
 import { SseRoute, writeEvents } from './sse-writer';
 
-const STREAM = { description: 'text/event-stream; `: keepalive` comments every SSE_KEEPALIVE_MS.' };
+/** An event stream's 200: `events` says what it carries; `: keepalive` comments come every SSE_KEEPALIVE_MS. */
+const stream = (events: string) => ({
+  description: `${events} (\`text/event-stream\`; \`: keepalive\` comments every SSE_KEEPALIVE_MS).`,
+  content: { 'text/event-stream': { schema: { type: 'string' } } },
+});
 
 /**
  * Server-sent event streams (docs/contract.md §11). Cookie auth works (EventSource sends no headers);
@@ -36,15 +40,17 @@ export class StreamsController {
 
   /** Static segment: registered before the `:id` routes of the runs and workflows modules. */
   @SseRoute('runs/events')
-  @ApiOkResponse({ ...STREAM, description: '`status` {"has_running","has_queued"} on change, `tick` {} periodically.' })
+  @ApiOkResponse(stream('`status` {"has_running","has_queued"} on change, `tick` {} periodically'))
   @ApiErrors(401)
+  @ApiOperation({ summary: 'Stream: whether any run is active (SSE)' })
   async status(@CurrentUser() user: AuthPrincipal, @Req() req: Request, @Res() res: Response): Promise<void> {
     this.stream(req, res, await this.streams.globalStatus(user));
   }
 
   @SseRoute(':id/runs/events-stream')
-  @ApiOkResponse({ description: '`runs`: the queued and running runs, whenever that list changes.' })
+  @ApiOkResponse(stream('`runs`: the queued and running runs, whenever that list changes'))
   @ApiErrors(400, 401, 404)
+  @ApiOperation({ summary: "Stream: a workflow's active runs (SSE)" })
   async activeRuns(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -55,10 +61,9 @@ export class StreamsController {
   }
 
   @SseRoute(':id/runs/:runId/events')
-  @ApiOkResponse({
-    description: '`run` and `node_runs` as they change; reconnect with Last-Event-ID to get what was missed.',
-  })
+  @ApiOkResponse(stream('`run` and `node_runs` as they change; reconnect with Last-Event-ID to get what was missed'))
   @ApiErrors(400, 401, 404)
+  @ApiOperation({ summary: 'Stream: a run and its node runs (SSE)' })
   async run(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -71,10 +76,11 @@ export class StreamsController {
   }
 
   @SseRoute(':id/events')
-  @ApiOkResponse({
-    description: '`workflow` now and on every change; `error` {"error":"workflow_not_found"} and the end when deleted.',
-  })
+  @ApiOkResponse(
+    stream('`workflow` now and on every change; `error` {"error":"workflow_not_found"} and the end when deleted'),
+  )
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: "Stream: a workflow's changes (SSE)" })
   async workflow(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,

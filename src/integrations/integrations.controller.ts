@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Redirect } from '@nestjs/common';
-import { ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors, ErrorEnvelopeDto } from '../common/http/openapi';
@@ -32,6 +32,7 @@ export class OAuthController {
   @Get('connections')
   @ApiOkResponse({ type: ConnectionsResponse })
   @ApiErrors(400, 401, 403)
+  @ApiOperation({ summary: 'List OAuth connections' })
   connections(@CurrentUser() user: AuthPrincipal, @Query() query: ConnectionsQuery): Promise<ConnectionsResponse> {
     return this.integrations.connections(user, query.workspace);
   }
@@ -45,6 +46,7 @@ export class OAuthController {
       'To `<web app>/dashboard?connected=false&provider=<p>&error=<reason>`: a refusal (not a member, a viewer, a Solo-plan workspace) or, past those checks, that the provider is not configured.',
   })
   @ApiErrors(400, 401)
+  @ApiOperation({ summary: 'Start an OAuth connection (redirects)' })
   async start(
     @CurrentUser() user: AuthPrincipal,
     @Param() params: ProviderParam,
@@ -57,6 +59,7 @@ export class OAuthController {
   @HttpCode(200)
   @ApiResponse(NOT_CONFIGURED)
   @ApiErrors(400, 401, 403, 415, 422)
+  @ApiOperation({ summary: 'Refresh an OAuth connection' })
   refresh(
     @Param() params: ProviderParam,
     @Query() query: ConnectionIdQuery,
@@ -68,6 +71,7 @@ export class OAuthController {
   @Delete(':provider/disconnect')
   @ApiResponse(NOT_CONFIGURED)
   @ApiErrors(400, 401, 403)
+  @ApiOperation({ summary: 'Disconnect an OAuth connection' })
   disconnect(@Param() params: ProviderParam, @Query() query: ConnectionIdQuery): Promise<never> {
     return this.integrations.personalConnection(params.provider, query.connection_id);
   }
@@ -84,6 +88,7 @@ export class WorkspaceConnectionsController {
   @HttpCode(200)
   @ApiResponse(NOT_CONFIGURED)
   @ApiErrors(400, 401, 403, 415, 422)
+  @ApiOperation({ summary: 'Share a connection with a workspace' })
   promote(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -94,6 +99,7 @@ export class WorkspaceConnectionsController {
 
   @Delete(':id/connections/:connectionId')
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: 'Remove a workspace connection' })
   remove(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,

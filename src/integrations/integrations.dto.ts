@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsUUID } from 'class-validator';
+import { OPEN_OBJECT } from '../common/http/openapi';
 import { OptionalBody } from '../common/http/validation.pipe';
 import { OAUTH_PROVIDERS } from './oauth-providers';
 import type { OAuthProvider } from './oauth-providers';
@@ -65,7 +66,7 @@ export class PromoteConnectionDto {
 
 const NO_CONNECTIONS = {
   type: 'array',
-  items: { type: 'object' },
+  items: OPEN_OBJECT,
   example: [],
   description: 'Always empty: this server has no OAuth provider configured.',
 } as const;

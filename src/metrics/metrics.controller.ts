@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/http/openapi';
 import type { Response } from 'express';
 import { timingSafeEqual } from 'node:crypto';
@@ -31,6 +31,7 @@ export class MetricsController {
     content: { 'text/plain': { schema: { type: 'string', example: 'runloom_queue_depth 0\n' } } },
   })
   @ApiErrors(401)
+  @ApiOperation({ summary: 'Prometheus metrics' })
   async scrape(@Headers('authorization') authorization: string | undefined, @Res() res: Response): Promise<void> {
     if (!metricsAuthorized(this.config, authorization)) {
       throw new AppError(ErrorCode.Unauthorized, METRICS_UNAUTHORIZED);

@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -27,7 +27,8 @@ export class MonitorController {
   );
 
   @Get()
-  @ApiOkResponse({ description: 'The live run page (HTML).', content: { 'text/html': {} } })
+  @ApiOkResponse({ description: 'The live run page (HTML).', content: { 'text/html': { schema: { type: 'string' } } } })
+  @ApiOperation({ summary: 'Live run monitor page' })
   page(@Res() res: Response): void {
     res.setHeader('content-type', 'text/html; charset=utf-8');
     res.setHeader('cache-control', 'no-cache');
@@ -35,8 +36,12 @@ export class MonitorController {
   }
 
   @Get(':file')
-  @ApiOkResponse({ description: 'The page’s script (`app.js`) or stylesheet (`app.css`).' })
+  @ApiOkResponse({
+    description: 'The page’s script (`app.js`) or stylesheet (`app.css`).',
+    content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } },
+  })
   @ApiErrors(404)
+  @ApiOperation({ summary: 'Live run monitor script or stylesheet' })
   asset(@Param('file') file: string, @Res() res: Response): void {
     const type = Object.prototype.hasOwnProperty.call(TYPES, file) ? TYPES[file] : undefined;
     if (!type) throw new AppError(ErrorCode.NotFound);

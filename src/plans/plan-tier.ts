@@ -1,5 +1,16 @@
 export type PlanTier = 'solo' | 'workspace';
 
+/** PLAN_LIMITS: the hosted plan model, or none (a private install). */
+export type PlanLimits = 'saas' | 'off';
+
+/**
+ * The plan a response shows for a stored plan: with plan limits off every account has the
+ * workspace plan, and the web client must not offer upgrades or hide features for it.
+ */
+export function shownPlan(stored: string, limits: PlanLimits): string {
+  return limits === 'off' ? 'workspace' : stored;
+}
+
 const WORKSPACE_WORDS = new Set(['workspace', 'team', 'organization', 'organisation', 'org', 'enterprise']);
 const SOLO_WORDS = new Set(['solo', 'free', 'personal', 'individual']);
 

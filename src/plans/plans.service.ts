@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
 import { UserRepository } from '../database/repositories/user.repository';
 import { WorkspaceEntity } from '../database/entities/workspace.entity';
-import { normalizePlan, PlanTier } from './plan-tier';
+import { normalizePlan, PlanLimits, PlanTier } from './plan-tier';
 
 /**
  * Answers "is there an active paid subscription for this user?". DSentr asked Stripe; Runloom has
@@ -23,7 +24,25 @@ export class PlansService {
   constructor(
     private readonly users: UserRepository,
     private readonly subscriptions: SubscriptionVerifier,
+    private readonly config: AppConfig,
   ) {}
+
+  /** PLAN_LIMITS=off: a private install where every account has the workspace plan. */
+  get limitsOff(): boolean {
+    return this.config.plans.limits === 'off';
+  }
+
+  get limits(): PlanLimits {
+    return this.config.plans.limits;
+  }
+
+  /**
+   * The login-time plan that decides which workflows a caller sees (the plan context): without
+   * plan limits a stored `solo` counts as the workspace plan, as responses show it.
+   */
+  contextPlan(claimsPlan: string | null | undefined): string | null | undefined {
+    return this.limitsOff && normalizePlan(claimsPlan) === 'solo' ? 'workspace' : claimsPlan;
+  }
 
   /**
    * docs/contract.md §8.2 without the downgrade side effect: a missing user falls back to the login-time
@@ -31,6 +50,7 @@ export class PlansService {
    * subscription is definitely gone.
    */
   async resolvePlanTier(userId: string, claimsPlan: string | null | undefined): Promise<PlanTier> {
+    if (this.limitsOff) return 'workspace';
     const user = await this.users.findById(userId);
     if (!user) return normalizePlan(claimsPlan);
     if (normalizePlan(user.plan) === 'solo') return 'solo';
@@ -39,6 +59,6 @@ export class PlansService {
   }
 
   workspaceTier(workspace: Pick<WorkspaceEntity, 'plan'>): PlanTier {
-    return normalizePlan(workspace.plan);
+    return this.limitsOff ? 'workspace' : normalizePlan(workspace.plan);
   }
 }

@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
@@ -16,6 +16,7 @@ export class UsageController {
   @Get('usage')
   @ApiOkResponse({ type: UsageResponse })
   @ApiErrors(400, 401, 403)
+  @ApiOperation({ summary: 'Run and workflow usage for the plan' })
   get(@CurrentUser() caller: AuthPrincipal, @Query() query: WorkspaceQuery): Promise<UsageResponse> {
     return this.usage.usageFor(caller, query.workspace);
   }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Clock, toRfc3339 } from '../common/clock';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode } from '../common/errors/app-error';
@@ -12,18 +12,61 @@ import { SOLO_WORKFLOW_LIMIT } from './plan-assessment';
 import { PlansService } from './plans.service';
 import { periodStart } from './run-quota.service';
 
+export class RunUsage {
+  @ApiProperty({ example: 12 }) used: number;
+  @ApiProperty({ format: 'date-time', example: '2026-11-01T00:00:00Z' }) period_start: string;
+  @ApiPropertyOptional({ example: 250, description: 'Absent when the plan sets no limit.' }) limit?: number;
+}
+
+export class WorkflowUsage {
+  @ApiProperty({ example: 2 }) total: number;
+  @ApiPropertyOptional({ example: 3, description: 'Solo plan only.' }) limit?: number;
+  @ApiPropertyOptional({ example: 0, description: 'Solo plan only: personal workflows beyond the limit.' })
+  hidden?: number;
+}
+
+export class WorkspaceRunUsage {
+  @ApiProperty({ example: 40 }) used: number;
+  @ApiPropertyOptional({ example: 10000, description: 'Absent when plan limits are off.' }) limit?: number;
+  @ApiProperty({ example: 0 }) overage: number;
+  @ApiProperty({ format: 'date-time', example: '2026-11-01T00:00:00Z' }) period_start: string;
+}
+
+export class MemberCount {
+  @ApiProperty({ example: 3 }) used: number;
+  @ApiPropertyOptional({ example: 8, description: 'Absent when plan limits are off.' }) limit?: number;
+}
+
+export class MemberUsage {
+  @ApiProperty({ format: 'uuid' }) user_id: string;
+  @ApiProperty({ example: 40 }) runs: number;
+  @ApiPropertyOptional({ example: 'Ada', description: 'Absent for someone who is no longer a member.' })
+  first_name?: string;
+  @ApiPropertyOptional({ example: 'Lovelace' }) last_name?: string;
+  @ApiPropertyOptional({ example: 'ada@example.com' }) email?: string;
+}
+
+export class WorkspaceUsage {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ enum: ['solo', 'workspace'] }) plan: 'solo' | 'workspace';
+  @ApiPropertyOptional({ type: WorkspaceRunUsage, description: 'Workspace plan only.' }) runs?: WorkspaceRunUsage;
+  @ApiPropertyOptional({ type: MemberCount, description: 'Workspace plan only.' }) members?: MemberCount;
+  @ApiPropertyOptional({ type: [MemberUsage], description: 'Workspace plan only.' }) member_usage?: MemberUsage[];
+}
+
 export class UsageResponse {
   @ApiProperty({ example: true }) success: true;
   @ApiProperty({ enum: ['solo', 'workspace'] }) plan: 'solo' | 'workspace';
-  @ApiProperty({ example: { used: 12, period_start: '2026-11-01T00:00:00Z', limit: 250 } })
-  runs: { used: number; period_start: string; limit?: number };
-  @ApiProperty({ example: { total: 2, limit: 3, hidden: 0 } }) workflows: {
+  @ApiProperty({ type: RunUsage }) runs: { used: number; period_start: string; limit?: number };
+  @ApiProperty({ type: WorkflowUsage }) workflows: {
     total: number;
     limit?: number;
     hidden?: number;
   };
   @ApiProperty({
+    type: WorkspaceUsage,
     required: false,
+    description: 'With `?workspace=`: that workspace.',
     example: {
       id: '6f1c1b9e-3f7a-4d33-9c55-1b0e2f0a9a10',
       plan: 'workspace',
@@ -99,13 +142,19 @@ export class UsageService {
       workspace: {
         id: workspaceId,
         plan: 'workspace',
+        // Without plan limits no tickets are taken and there is no allowance: the workspace's own count.
         runs: {
-          used: counter?.runCount ?? 0,
-          limit: this.config.workspaces.monthlyRunLimit,
+          used: this.plans.limitsOff
+            ? await this.runs.countCreatedSince({ workspaceId }, start)
+            : (counter?.runCount ?? 0),
+          ...(this.plans.limitsOff ? {} : { limit: this.config.workspaces.monthlyRunLimit }),
           overage: counter?.overageCount ?? 0,
           period_start: toRfc3339(start),
         },
-        members: { used: members.length, limit: this.config.workspaces.memberLimit },
+        members: {
+          used: members.length,
+          ...(this.plans.limitsOff ? {} : { limit: this.config.workspaces.memberLimit }),
+        },
         member_usage: memberUsage,
       },
     };

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Put, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
@@ -16,6 +16,7 @@ export class UserSettingsController {
   @Get()
   @ApiOkResponse({ type: UserSettingsResponse })
   @ApiErrors(400, 401)
+  @ApiOperation({ summary: 'Get user settings' })
   get(@CurrentUser() caller: AuthPrincipal, @Query() query: WorkspaceQuery): Promise<UserSettingsResponse> {
     return this.settings.get(caller, query.workspace);
   }
@@ -23,6 +24,7 @@ export class UserSettingsController {
   @Put()
   @ApiOkResponse({ type: UserSettingsResponse })
   @ApiErrors(400, 401, 403, 415)
+  @ApiOperation({ summary: 'Set runaway protection for a workspace' })
   put(@CurrentUser() caller: AuthPrincipal, @Body() dto: PutUserSettingsDto): Promise<UserSettingsResponse> {
     return this.settings.put(caller, dto);
   }

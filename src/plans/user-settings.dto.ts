@@ -13,8 +13,16 @@ export class PutUserSettingsDto {
   runaway_protection_enabled: boolean;
 }
 
+export class WorkflowSettings {
+  @ApiProperty({ example: true }) runaway_protection_enabled: boolean;
+}
+
+export class UserSettings {
+  @ApiProperty({ type: WorkflowSettings }) workflows: WorkflowSettings;
+}
+
 export class UserSettingsResponse {
   @ApiProperty({ example: true }) success: true;
-  @ApiProperty({ example: { workflows: { runaway_protection_enabled: true } } })
-  settings: { workflows: { runaway_protection_enabled: boolean } };
+  @ApiProperty({ type: UserSettings, example: { workflows: { runaway_protection_enabled: true } } })
+  settings: UserSettings;
 }

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AppAdmin } from '../common/auth/app-admin.guard';
 import { CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
@@ -18,6 +18,7 @@ export class AdminRunsController {
   @HttpCode(200)
   @ApiOkResponse({ type: PurgeRunsResponse })
   @ApiErrors(400, 401, 403, 415, 422)
+  @ApiOperation({ summary: 'Purge old finished runs (admin)' })
   purge(@CurrentUser() user: AuthPrincipal, @Body() dto: PurgeRunsDto): Promise<PurgeRunsResponse> {
     return this.runs.purge(user, dto);
   }

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import type { RunEvent } from '../common/events/app-events';
 import { EventBus } from '../common/events/event-bus';
+import { withRunFacts } from '../common/events/run-facts';
 import { RunEntity } from '../database/entities/run.entity';
 import { RunRepository } from '../database/repositories/run.repository';
 import type { Checkpoint, NodeRunRecord, NodeRunStart, RunJournal } from '../engine/run-journal';
@@ -36,10 +37,11 @@ export class RunJournals {
         this.events.emit('node.finished', { ...event, nodeId: record.node.nodeId, status: record.status });
       }
     };
+    // Lifecycle events come with the run's facts, for this process's log line.
     const finished = (status: 'succeeded' | 'failed', error: string | null) =>
-      this.events.emit('run.finished', { ...event, status, error });
+      this.events.emit('run.finished', withRunFacts({ ...event, status, error }, run));
     return {
-      started: () => this.events.emit('run.started', { ...event, attempt: run.attempt }),
+      started: () => this.events.emit('run.started', withRunFacts({ ...event, attempt: run.attempt }, run)),
       checkpoints: (): Promise<Checkpoint[]> => this.withRetry('load node runs', () => this.runs.nodeRuns(run.id)),
       nodeStarted: (start: NodeRunStart, at: Date) =>
         this.withRetry('start node run', () => this.runs.startNode(run.id, start, at)),
@@ -59,7 +61,7 @@ export class RunJournals {
         const paused = await this.withRetry('pause run', () =>
           this.runs.pause(run.id, workerId, until, snapshot, this.clock.now()),
         );
-        if (paused) this.events.emit('run.paused', { ...event, resumeAt: until.toISOString() });
+        if (paused) this.events.emit('run.paused', withRunFacts({ ...event, resumeAt: until.toISOString() }, run));
         return paused;
       },
       finished: async (status, error, records) => {

@@ -214,7 +214,8 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
           [{ triggeredBy: `worker:${this.workerId}`, connectionType: 'runaway_protection_triggered' }],
           this.clock.now(),
         );
-        await this.runs.finish(run.id, this.workerId, 'failed', 'runaway_protection_triggered', this.clock.now());
+        // Through the journal: streams and the lifecycle log hear of it like any other failure.
+        await this.journals.open(run, this.workerId).finished('failed', 'runaway_protection_triggered', []);
         return 'failed';
       }
       const outcome = await this.executor.execute(

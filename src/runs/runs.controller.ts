@@ -4,6 +4,7 @@ import {
   ApiBody,
   ApiForbiddenResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiQuery,
   ApiTags,
   ApiTooManyRequestsResponse,
@@ -12,6 +13,7 @@ import { Authenticated, CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
 import { UuidPipe } from '../common/http/uuid.pipe';
+import { RUN_STATUSES } from '../database/entities/run.entity';
 import { PlanViolationResponse } from '../workflows/workflows.dto';
 import {
   ActiveRunsQuery,
@@ -47,6 +49,7 @@ export class RunsController {
   @Get('runs')
   @ApiOkResponse({ type: RunListResponse, description: 'Queued and running runs, oldest first.' })
   @ApiErrors(400, 401, 404)
+  @ApiOperation({ summary: 'List active runs' })
   active(@CurrentUser() user: AuthPrincipal, @Query() query: ActiveRunsQuery): Promise<RunListResponse> {
     return this.runs.listActive(user, query.workflow_id);
   }
@@ -61,6 +64,7 @@ export class RunsController {
   })
   @ApiTooManyRequestsResponse(RUNAWAY)
   @ApiErrors(400, 401, 404, 415)
+  @ApiOperation({ summary: 'Start a run' })
   start(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -75,10 +79,12 @@ export class RunsController {
     name: 'status',
     required: false,
     isArray: true,
+    enum: RUN_STATUSES,
     description: 'Repeat or comma-separate: queued, running, succeeded, failed, canceled.',
   })
   @ApiOkResponse({ type: RunPageResponse })
   @ApiErrors(400, 401, 404)
+  @ApiOperation({ summary: "List a workflow's runs" })
   list(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -93,6 +99,7 @@ export class RunsController {
   @HttpCode(200)
   @ApiOkResponse({ type: CancelAllResponse })
   @ApiErrors(400, 401, 404)
+  @ApiOperation({ summary: 'Cancel all active runs of a workflow' })
   cancelAll(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string): Promise<CancelAllResponse> {
     return this.runs.cancelAll(user, id);
   }
@@ -100,6 +107,7 @@ export class RunsController {
   @Get(':id/runs/:runId')
   @ApiOkResponse({ type: RunDetailResponse })
   @ApiErrors(400, 401, 404)
+  @ApiOperation({ summary: 'Get a run with its node runs' })
   get(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -112,6 +120,7 @@ export class RunsController {
   @Header('Content-Disposition', 'attachment; filename=run.json')
   @ApiOkResponse({ type: RunDownload, description: 'The run and its node runs as an attachment (no `success` key).' })
   @ApiErrors(400, 401, 404)
+  @ApiOperation({ summary: 'Download a run as JSON' })
   download(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -124,6 +133,7 @@ export class RunsController {
   @HttpCode(200)
   @ApiOkResponse({ type: CancelResponse })
   @ApiErrors(400, 401, 404)
+  @ApiOperation({ summary: 'Cancel a run' })
   cancel(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -137,6 +147,7 @@ export class RunsController {
   @ApiAcceptedResponse({ type: RunEnvelope })
   @ApiTooManyRequestsResponse(RUNAWAY)
   @ApiErrors(400, 401, 404, 415)
+  @ApiOperation({ summary: 'Rerun a run' })
   rerun(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -151,6 +162,7 @@ export class RunsController {
   @ApiAcceptedResponse({ type: RunEnvelope })
   @ApiTooManyRequestsResponse(RUNAWAY)
   @ApiErrors(400, 401, 404, 415)
+  @ApiOperation({ summary: 'Rerun from the failed node' })
   rerunFromFailed(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -165,6 +177,7 @@ export class RunsController {
   @ApiOkResponse({ type: ConcurrencyResponse })
   @ApiForbiddenResponse({ type: PlanViolationResponse, description: '`concurrency-limit` on the Solo plan.' })
   @ApiErrors(400, 401, 404, 415)
+  @ApiOperation({ summary: "Set a workflow's concurrency limit" })
   concurrency(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -176,6 +189,7 @@ export class RunsController {
   @Get(':id/dead-letters')
   @ApiOkResponse({ type: DeadLetterPageResponse })
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: 'List dead letters' })
   deadLetters(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -187,6 +201,7 @@ export class RunsController {
   @Delete(':id/dead-letters')
   @ApiOkResponse({ type: DeletedResponse })
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: 'Delete all dead letters' })
   clearDeadLetters(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string): Promise<DeletedResponse> {
     return this.runs.clearDeadLetters(user, id);
   }
@@ -195,6 +210,7 @@ export class RunsController {
   @HttpCode(202)
   @ApiAcceptedResponse({ type: RunEnvelope })
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: 'Requeue a dead letter as a new run' })
   requeue(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,

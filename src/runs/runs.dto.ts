@@ -2,10 +2,12 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { toRfc3339 } from '../common/clock';
+import { JSON_VALUE } from '../common/http/openapi';
 import { OptionalBody } from '../common/http/validation.pipe';
 import { DeadLetterEntity } from '../database/entities/dead-letter.entity';
 import { NodeRunEntity } from '../database/entities/node-run.entity';
 import { RunEntity, RUN_STATUSES } from '../database/entities/run.entity';
+import { RunSnapshot, WorkflowNodeData } from '../workflows/workflow-graph.dto';
 
 /** docs/contract.md §2.8: the body is optional (no content type = no body). */
 @OptionalBody()
@@ -18,6 +20,8 @@ export class StartRunDto {
   idempotency_key?: string;
 
   @ApiPropertyOptional({
+    ...JSON_VALUE,
+    nullable: true,
     description: 'The trigger payload, addressable as `{{<trigger label>.…}}`.',
     example: { order: { id: 42 } },
   })
@@ -49,7 +53,7 @@ export class RerunDto {
   @MaxLength(255)
   idempotency_key?: string;
 
-  @ApiPropertyOptional({ description: 'Replaces the trigger payload of the base run.' })
+  @ApiPropertyOptional({ ...JSON_VALUE, nullable: true, description: 'Replaces the trigger payload of the base run.' })
   @IsOptional()
   context?: unknown;
 
@@ -101,7 +105,7 @@ export class RunResponse {
   @ApiProperty({ format: 'uuid' }) workflow_id: string;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) workspace_id: string | null;
   @ApiProperty({
-    type: Object,
+    type: RunSnapshot,
     description: 'The graph and control keys; secrets appear as references, credentials masked.',
   })
   snapshot: Record<string, unknown>;
@@ -139,8 +143,9 @@ export class NodeRunResponse {
   @ApiProperty() node_id: string;
   @ApiProperty() name: string;
   @ApiProperty() node_type: string;
-  @ApiProperty({ nullable: true, description: 'The node data as saved (secret references).' }) inputs: unknown;
-  @ApiProperty({ nullable: true }) outputs: unknown;
+  @ApiProperty({ type: WorkflowNodeData, nullable: true, description: 'The node data as saved (secret references).' })
+  inputs: unknown;
+  @ApiProperty({ ...JSON_VALUE, nullable: true, description: 'What the node returned (redacted).' }) outputs: unknown;
   @ApiProperty({ enum: ['running', 'succeeded', 'failed'] }) status: string;
   @ApiProperty({ nullable: true, type: String }) error: string | null;
   @ApiProperty({ format: 'date-time' }) started_at: string;
@@ -173,7 +178,7 @@ export class DeadLetterResponse {
   @ApiProperty({ format: 'uuid' }) workflow_id: string;
   @ApiProperty({ format: 'uuid' }) run_id: string;
   @ApiProperty() error: string;
-  @ApiProperty({ type: Object }) snapshot: Record<string, unknown>;
+  @ApiProperty({ type: RunSnapshot }) snapshot: Record<string, unknown>;
   @ApiProperty({ format: 'date-time' }) created_at: string;
 }
 

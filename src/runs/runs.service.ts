@@ -3,7 +3,10 @@ import { Clock, toRfc3339 } from '../common/clock';
 import { KeyedLock } from '../common/keyed-lock';
 import { AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode, PlanViolationError } from '../common/errors/app-error';
+import type { RunEvent } from '../common/events/app-events';
 import { EventBus } from '../common/events/event-bus';
+import { withRunFacts } from '../common/events/run-facts';
+import { currentRequestId } from '../common/http/request-context';
 import { RunEntity, RUN_STATUSES, RunStatus } from '../database/entities/run.entity';
 import { WorkflowEntity } from '../database/entities/workflow.entity';
 import { QuotaTicket } from '../database/repositories/run-usage.repository';
@@ -33,6 +36,22 @@ import {
   toRunResponse,
 } from './runs.dto';
 import { buildSnapshot, rerunSnapshot, resumeFromFailedSnapshot, SNAPSHOT_KEYS } from './snapshot';
+
+interface EnqueueOptions {
+  idempotencyKey?: string;
+  priority?: number;
+  /** What started the run (the run's `triggered_by`). */
+  triggeredBy: string;
+  /** Who asked, for the run's event when it is not `triggeredBy` (a rerun's user). */
+  requestedBy?: string;
+  /** The HTTP request that asked for it (docs/operations.md, Logs). */
+  requestId?: string | null;
+}
+
+type CanceledRun = Pick<
+  RunEntity,
+  'id' | 'workflowId' | 'workspaceId' | 'userId' | 'triggeredBy' | 'requestId' | 'createdAt' | 'firstClaimedAt'
+>;
 
 const SOLO_LOCKED_RUN = 'This workflow is locked on the solo plan. Upgrade in Settings → Plan to run it.';
 
@@ -124,7 +143,12 @@ export class RunsService {
         this.enqueue(
           workflow,
           snapshot,
-          { idempotencyKey: dto?.idempotency_key, priority: dto?.priority, triggeredBy: `user:${caller.userId}` },
+          {
+            idempotencyKey: dto?.idempotency_key,
+            priority: dto?.priority,
+            triggeredBy: `user:${caller.userId}`,
+            requestId: currentRequestId(),
+          },
           ticket,
           now,
         );
@@ -219,17 +243,20 @@ export class RunsService {
     if (!run || !(await this.runs.cancel(workflowId, runId, this.clock.now()))) {
       throw new AppError(ErrorCode.InvalidRequest, 'Run is not cancelable or not found');
     }
-    this.announceCanceled(run);
+    this.announceCanceled(run, `canceled by user:${caller.userId}`);
     return { success: true, status: 'canceled' };
   }
 
   async cancelAll(caller: AuthPrincipal, workflowId: string): Promise<CancelAllResponse> {
     const { workflow } = await this.access.require(caller, workflowId, 'run');
-    const ids = await this.runs.cancelAllActive(workflowId, this.clock.now());
-    for (const runId of ids) {
-      this.announceCanceled({ id: runId, workflowId, workspaceId: workflow.workspaceId, userId: workflow.userId });
+    const runs = await this.runs.cancelAllActive(workflowId, this.clock.now());
+    for (const run of runs) {
+      this.announceCanceled(
+        { ...run, workflowId, workspaceId: workflow.workspaceId, userId: workflow.userId },
+        `canceled by user:${caller.userId} (cancel all)`,
+      );
     }
-    return { success: true, canceled: ids.length };
+    return { success: true, canceled: runs.length };
   }
 
   /** docs/contract.md §2.11, fixed: current allowlist, no stale resume state; runaway and quota apply. */
@@ -245,7 +272,9 @@ export class RunsService {
     });
     return this.gatedEnqueue(workflow, snapshot, {
       idempotencyKey: dto.idempotency_key,
-      triggeredBy: `user:${caller.userId}`,
+      triggeredBy: `rerun:${base.id}`,
+      requestedBy: `user:${caller.userId}`,
+      requestId: currentRequestId(),
     });
   }
 
@@ -265,7 +294,9 @@ export class RunsService {
     });
     return this.gatedEnqueue(workflow, snapshot, {
       idempotencyKey: dto.idempotency_key,
-      triggeredBy: `user:${caller.userId}`,
+      triggeredBy: `rerun:${base.id}`,
+      requestedBy: `user:${caller.userId}`,
+      requestId: currentRequestId(),
     });
   }
 
@@ -329,11 +360,11 @@ export class RunsService {
     const now = this.clock.now();
     const run = await this.runs.requeueDeadLetter(
       deadLetter.id,
-      this.newRun(workflow, snapshot, { triggeredBy: `dead_letter:${deadLetter.id}` }),
+      this.newRun(workflow, snapshot, { triggeredBy: `dead_letter:${deadLetter.id}`, requestId: currentRequestId() }),
       now,
     );
     if (!run) throw new AppError(ErrorCode.NotFound, 'Dead letter not found');
-    this.events.emit('run.queued', this.runEvent(run));
+    this.events.emit('run.queued', withRunFacts(this.runEvent(run), run));
     return { success: true, run: this.presentRun(run) };
   }
 
@@ -346,7 +377,7 @@ export class RunsService {
   private async gatedEnqueue(
     workflow: WorkflowEntity,
     snapshot: Record<string, unknown>,
-    options: { idempotencyKey?: string; triggeredBy: string },
+    options: EnqueueOptions,
   ): Promise<RunEnvelope> {
     const now = this.clock.now();
     await this.quota.assertNotRunaway(workflow, now);
@@ -360,23 +391,24 @@ export class RunsService {
   private async enqueue(
     workflow: WorkflowEntity,
     snapshot: Record<string, unknown>,
-    options: { idempotencyKey?: string; priority?: number; triggeredBy: string },
+    options: EnqueueOptions,
     ticket: QuotaTicket | null,
     now: Date,
   ): Promise<RunEnvelope> {
+    const requestedBy = options.requestedBy ?? options.triggeredBy;
     const { run, duplicate } = await this.runs.insert(this.newRun(workflow, snapshot, options), now, [
-      { triggeredBy: options.triggeredBy },
+      { triggeredBy: requestedBy },
     ]);
     if (duplicate) {
       // An idempotent replay consumes nothing: give the ticket back.
       await this.quota.release(ticket, now);
-      return this.replay(run, options.triggeredBy, options.priority, now);
+      return this.replay(run, requestedBy, options.priority, now);
     }
     if (options.priority !== undefined) {
       await this.runs.setPriority(run.id, options.priority);
       run.queuePriority = options.priority;
     }
-    this.events.emit('run.queued', this.runEvent(run));
+    this.events.emit('run.queued', withRunFacts(this.runEvent(run), run));
     return { success: true, run: this.presentRun(run) };
   }
 
@@ -405,11 +437,7 @@ export class RunsService {
     }
   }
 
-  private newRun(
-    workflow: WorkflowEntity,
-    snapshot: Record<string, unknown>,
-    options: { idempotencyKey?: string; priority?: number; triggeredBy: string },
-  ): NewRun {
+  private newRun(workflow: WorkflowEntity, snapshot: Record<string, unknown>, options: EnqueueOptions): NewRun {
     return {
       userId: workflow.userId,
       workflowId: workflow.id,
@@ -417,6 +445,7 @@ export class RunsService {
       snapshot,
       idempotencyKey: options.idempotencyKey ?? null,
       triggeredBy: options.triggeredBy,
+      requestId: options.requestId ?? null,
       queuePriority: options.priority ?? 0,
     };
   }
@@ -440,13 +469,13 @@ export class RunsService {
     return { run, nodeRuns: await this.runs.nodeRuns(run.id) };
   }
 
-  private announceCanceled(run: Pick<RunEntity, 'id' | 'workflowId' | 'workspaceId' | 'userId'>): void {
+  private announceCanceled(run: CanceledRun, reason: string): void {
     const event = this.runEvent(run);
     this.events.emit('run.cancel_requested', event);
-    this.events.emit('run.finished', { ...event, status: 'canceled', error: null });
+    this.events.emit('run.finished', withRunFacts({ ...event, status: 'canceled', error: null }, run, reason));
   }
 
-  private runEvent(run: Pick<RunEntity, 'id' | 'workflowId' | 'workspaceId' | 'userId'>) {
+  private runEvent(run: Pick<RunEntity, 'id' | 'workflowId' | 'workspaceId' | 'userId'>): RunEvent {
     return { runId: run.id, workflowId: run.workflowId, workspaceId: run.workspaceId, ownerId: run.userId };
   }
 

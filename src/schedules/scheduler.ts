@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Clock } from '../common/clock';
@@ -43,6 +44,11 @@ export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutd
   private again = false;
   private wakeTimer: NodeJS.Timeout | null = null;
   private stopped = true;
+  /**
+   * Runs a function in the context this scheduler was made in, outside any request: a tick a
+   * workflow save starts must not log (nor queue runs) as part of that request.
+   */
+  private readonly outsideRequests = AsyncResource.bind((work: () => void) => work());
 
   constructor(
     private readonly schedules: ScheduleRepository,
@@ -75,7 +81,7 @@ export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutd
   @OnAppEvent('workflow.created')
   @OnAppEvent('workflow.updated')
   onWorkflowSaved(): void {
-    if (!this.stopped) void this.tick();
+    if (!this.stopped) this.outsideRequests(() => void this.tick());
   }
 
   /** Fires what is due; ticks that arrive while one runs make it look again once done. */
@@ -113,23 +119,24 @@ export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async fire(schedule: WorkflowScheduleEntity): Promise<void> {
     const parsed = parseScheduleConfig(schedule.config);
-    if ('error' in parsed) return this.schedules.disable(schedule, this.schedulerId, parsed.error);
+    if ('error' in parsed) return this.disable(schedule, parsed.error);
     const workflow = await this.workflows.findById(schedule.workflowId);
     if (!workflow || workflow.userId !== schedule.userId) {
-      return this.schedules.disable(schedule, this.schedulerId, 'The workflow or its owner changed');
+      return this.disable(schedule, 'The workflow or its owner changed');
     }
     // Saves refuse a faster schedule; one stored before the minimum was raised is turned off here.
     const label = findScheduleTrigger(workflow.data)?.label ?? schedule.triggerNodeId ?? 'Schedule';
     const tooOften = tooFrequent(parsed.config, this.config.scheduler.minIntervalMs, label);
-    if (tooOften) return this.schedules.disable(schedule, this.schedulerId, tooOften);
+    if (tooOften) return this.disable(schedule, tooOften);
     const now = this.clock.now();
     const plan = this.plan(parsed.config, schedule.nextRunAt!, now);
     let outcome: FiringOutcome;
+    let runId: string | null = null;
     if ('skipped' in plan) {
       outcome = { skipped: plan.skipped };
     } else {
       try {
-        await this.runs.startScheduled(workflow, schedule, plan.dueAt, now);
+        runId = (await this.runs.startScheduled(workflow, schedule, plan.dueAt, now)).run.id;
         outcome = { firedFor: plan.dueAt };
       } catch (error) {
         if (!isGateRefusal(error)) throw error;
@@ -141,10 +148,33 @@ export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutd
         };
       }
     }
-    if ('skipped' in outcome) {
-      this.logger.warn(`Schedule ${schedule.id} (workflow ${workflow.id}) skipped a due time: ${outcome.skipped}`);
-    }
-    await this.schedules.finishFiring(schedule, this.schedulerId, outcome, plan.next, now);
+    const moved = await this.schedules.finishFiring(schedule, this.schedulerId, outcome, plan.next, now);
+    // One line per firing (docs/operations.md, Logs); a skipped due time is worth a look.
+    const line = {
+      event: 'firedFor' in outcome ? 'schedule.fired' : 'schedule.skipped',
+      schedule_id: schedule.id,
+      workflow_id: workflow.id,
+      due_at: ('dueAt' in plan ? plan.dueAt : schedule.nextRunAt!).toISOString(),
+      ...('firedFor' in outcome ? { run_id: runId } : { reason: outcome.skipped }),
+      // Not moved: a save changed the schedule meanwhile, and its new time stands.
+      next_run_at: moved ? (plan.next?.toISOString() ?? null) : undefined,
+    };
+    if ('firedFor' in outcome) this.logger.log(line, 'schedule fired');
+    else this.logger.warn(line, 'schedule skipped a due time');
+    if (moved && !plan.next) this.logDisabled(schedule, 'The schedule has no further runs');
+  }
+
+  /** Turns a schedule off for good, with the reason its owner sees. */
+  private async disable(schedule: WorkflowScheduleEntity, reason: string): Promise<void> {
+    await this.schedules.disable(schedule, this.schedulerId, reason);
+    this.logDisabled(schedule, reason);
+  }
+
+  private logDisabled(schedule: WorkflowScheduleEntity, reason: string): void {
+    this.logger.warn(
+      { event: 'schedule.disabled', schedule_id: schedule.id, workflow_id: schedule.workflowId, reason },
+      'schedule disabled',
+    );
   }
 
   /**

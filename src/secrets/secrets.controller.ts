@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Param, Put, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
@@ -27,6 +27,7 @@ export class SecretsController {
     description: 'Masked; your own secrets, or with `workspace` the secrets its members share with it.',
   })
   @ApiErrors(400, 401, 403)
+  @ApiOperation({ summary: 'List secrets (masked)' })
   list(@CurrentUser() user: AuthPrincipal, @Query() query: WorkspaceQuery): Promise<SecretsResponse> {
     return this.secrets.list(user, query.workspace);
   }
@@ -37,6 +38,7 @@ export class SecretsController {
     description: 'Writes your secret: personal, or with `workspace` shared with that workspace.',
   })
   @ApiErrors(400, 401, 403, 409, 415)
+  @ApiOperation({ summary: 'Create or update a secret' })
   put(
     @CurrentUser() user: AuthPrincipal,
     @Param('group') group: string,
@@ -55,6 +57,7 @@ export class SecretsController {
       'Shares one of your secrets with a workspace (its workflows may then use it) or makes it personal again. Only the owner decides.',
   })
   @ApiErrors(400, 401, 403, 404, 409, 415)
+  @ApiOperation({ summary: 'Share a secret with a workspace' })
   share(
     @CurrentUser() user: AuthPrincipal,
     @Param('group') group: string,
@@ -68,6 +71,7 @@ export class SecretsController {
   @Delete(':group/:service/:name')
   @ApiOkResponse({ type: SecretsResponse })
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: 'Delete a secret' })
   delete(
     @CurrentUser() user: AuthPrincipal,
     @Param('group') group: string,
@@ -89,6 +93,7 @@ export class WorkspaceSecretsController {
   @RequiresPlan('workspace', { workspaceParam: 'ws' })
   @ApiOkResponse({ type: SecretOwnershipResponse })
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: 'Secrets shared with a workspace, by owner' })
   ownership(@CurrentUser() user: AuthPrincipal, @Param('ws', UuidPipe) ws: string): Promise<SecretOwnershipResponse> {
     return this.secrets.ownership(user, ws);
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AppAdmin } from '../common/auth/app-admin.guard';
 import { Authenticated, CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
@@ -28,6 +28,7 @@ export class IssuesController {
   @Get()
   @ApiOkResponse({ type: IssueListResponse })
   @ApiErrors(401)
+  @ApiOperation({ summary: 'List my support issues' })
   list(@CurrentUser() user: AuthPrincipal): Promise<IssueListResponse> {
     return this.issues.list(user);
   }
@@ -36,6 +37,7 @@ export class IssuesController {
   @HttpCode(200)
   @ApiOkResponse({ type: IssueSubmittedResponse })
   @ApiErrors(400, 401, 403, 404, 415, 422)
+  @ApiOperation({ summary: 'Report an issue' })
   create(@CurrentUser() user: AuthPrincipal, @Body() dto: CreateIssueDto): Promise<IssueSubmittedResponse> {
     return this.issues.create(user, dto);
   }
@@ -43,6 +45,7 @@ export class IssuesController {
   @Get(':id')
   @ApiOkResponse({ type: IssueDetailResponse })
   @ApiErrors(400, 401, 404)
+  @ApiOperation({ summary: 'Get a support issue' })
   detail(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string): Promise<IssueDetailResponse> {
     return this.issues.detail(user, id);
   }
@@ -52,6 +55,7 @@ export class IssuesController {
   @HttpCode(200)
   @ApiOkResponse({ type: IssueReadResponse })
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: 'Mark a support issue read' })
   read(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string): Promise<IssueReadResponse> {
     return this.issues.markRead(user, id);
   }
@@ -60,6 +64,7 @@ export class IssuesController {
   @HttpCode(200)
   @ApiOkResponse({ type: IssueDetailResponse })
   @ApiErrors(400, 401, 403, 404, 415, 422)
+  @ApiOperation({ summary: 'Reply to a support issue' })
   reply(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -79,6 +84,7 @@ export class AdminIssuesController {
   @Get()
   @ApiOkResponse({ type: AdminIssueListResponse })
   @ApiErrors(400, 401, 403)
+  @ApiOperation({ summary: 'List support issues (admin)' })
   list(@Query() query: AdminIssuesQuery): Promise<AdminIssueListResponse> {
     return this.issues.listAll(query.status);
   }
@@ -86,6 +92,7 @@ export class AdminIssuesController {
   @Get(':id')
   @ApiOkResponse({ type: AdminIssueDetailResponse })
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: 'Get a support issue (admin)' })
   detail(@Param('id', UuidPipe) id: string): Promise<AdminIssueDetailResponse> {
     return this.issues.adminDetail(id);
   }
@@ -94,6 +101,7 @@ export class AdminIssuesController {
   @HttpCode(200)
   @ApiOkResponse({ type: AdminIssueDetailResponse })
   @ApiErrors(400, 401, 403, 404, 415, 422)
+  @ApiOperation({ summary: 'Reply to a support issue (admin)' })
   reply(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID } from 'class-validator';
 import { toRfc3339 } from '../common/clock';
+import { OPEN_OBJECT } from '../common/http/openapi';
 import { IssueMessageEntity, ISSUE_SENDERS } from '../database/entities/issue-message.entity';
 import type { IssueSender } from '../database/entities/issue-message.entity';
 import { IssueEntity, ISSUE_STATUSES } from '../database/entities/issue.entity';
@@ -68,7 +69,7 @@ export class IssueResponse {
   @ApiProperty({ type: String, nullable: true }) workspace_plan: string | null;
   @ApiProperty({ type: String, nullable: true }) workspace_role: string | null;
   @ApiProperty() description: string;
-  @ApiProperty({ type: Object, example: {}, description: 'Always empty: no address or browser details are kept.' })
+  @ApiProperty({ ...OPEN_OBJECT, example: {}, description: 'Always empty: no address or browser details are kept.' })
   metadata: Record<string, never>;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ enum: ISSUE_STATUSES }) status: IssueStatus;

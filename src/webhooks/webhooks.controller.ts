@@ -11,7 +11,8 @@ import {
 import { Authenticated, CurrentUser, Public } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import type { RawBodyRequest } from '../common/http/json-body.middleware';
-import { ApiErrors } from '../common/http/openapi';
+import { ApiErrors, JSON_VALUE } from '../common/http/openapi';
+import { SuccessResponse } from '../workflows/workflows.dto';
 import { UuidPipe } from '../common/http/uuid.pipe';
 import {
   WebhookConfigDto,
@@ -37,7 +38,10 @@ export class WebhooksController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Public webhook trigger (the only webhook trigger of the workflow).' })
   @ApiConsumes('application/json')
-  @ApiBody({ required: false, schema: { type: 'object', example: { order: { id: 42 } } } })
+  @ApiBody({
+    required: false,
+    schema: { ...JSON_VALUE, description: 'The trigger payload.', example: { order: { id: 42 } } },
+  })
   @ApiAcceptedResponse({ type: WebhookRunResponse })
   @ApiTooManyRequestsResponse({ description: '`{"error":"runaway_protection_triggered"}` or `workspace_run_limit`.' })
   @ApiErrors(400, 401, 403, 404, 413, 415)
@@ -54,7 +58,7 @@ export class WebhooksController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Public webhook trigger, selecting the webhook trigger node by label (case-insensitive).' })
   @ApiConsumes('application/json')
-  @ApiBody({ required: false, schema: { type: 'object' } })
+  @ApiBody({ required: false, schema: { ...JSON_VALUE, description: 'The trigger payload.' } })
   @ApiAcceptedResponse({ type: WebhookRunResponse })
   @ApiErrors(400, 401, 403, 404, 413, 415, 429)
   triggerLabel(
@@ -70,6 +74,7 @@ export class WebhooksController {
   @Authenticated()
   @ApiOkResponse({ type: WebhookUrlResponse })
   @ApiErrors(400, 401, 404)
+  @ApiOperation({ summary: 'Get the webhook URL' })
   url(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string): Promise<WebhookUrlResponse> {
     return this.webhooks.url(user, id);
   }
@@ -78,6 +83,7 @@ export class WebhooksController {
   @Authenticated()
   @ApiOkResponse({ type: WebhookConfigResponse })
   @ApiErrors(400, 401, 404)
+  @ApiOperation({ summary: 'Get the webhook configuration' })
   getConfig(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string): Promise<WebhookConfigResponse> {
     return this.webhooks.getConfig(user, id);
   }
@@ -85,8 +91,9 @@ export class WebhooksController {
   @Post(':id/webhook/config')
   @HttpCode(200)
   @Authenticated()
-  @ApiOkResponse({ schema: { example: { success: true } } })
+  @ApiOkResponse({ type: SuccessResponse })
   @ApiErrors(400, 401, 403, 404, 415)
+  @ApiOperation({ summary: 'Set the webhook configuration' })
   setConfig(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -100,6 +107,7 @@ export class WebhooksController {
   @Authenticated()
   @ApiOkResponse({ type: WebhookRegeneratedResponse })
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: 'Regenerate the webhook URL' })
   regenerate(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -112,6 +120,7 @@ export class WebhooksController {
   @Authenticated()
   @ApiOkResponse({ type: WebhookRegeneratedResponse })
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: 'Regenerate the webhook signing key' })
   regenerateSigningKey(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,

@@ -6,6 +6,11 @@ import { RunResponse } from '../runs/runs.dto';
 export class WebhookTriggerUrl {
   @ApiProperty({ example: 'Order created' }) label: string;
   @ApiProperty({ example: '/api/workflows/6f1c…/trigger/Xy…/Order%20created' }) url: string;
+  @ApiProperty({
+    example: 'https://runloom.example.com/api/workflows/6f1c…/trigger/Xy…/Order%20created',
+    description: 'The same URL with the address senders reach the API at (API_PUBLIC_URL, else PUBLIC_URL).',
+  })
+  absolute_url: string;
 }
 
 export class WebhookUrlResponse {
@@ -15,6 +20,11 @@ export class WebhookUrlResponse {
     description: 'A path (no host).',
   })
   url: string;
+  @ApiProperty({
+    example: 'https://runloom.example.com/api/workflows/6f1c1b9e-3f7a-4d33-9c55-1b0e2f0a9a10/trigger/Xy…',
+    description: 'The same URL with the address senders reach the API at (API_PUBLIC_URL, else PUBLIC_URL).',
+  })
+  absolute_url: string;
   @ApiProperty({ type: [WebhookTriggerUrl] }) triggers: WebhookTriggerUrl[];
 }
 

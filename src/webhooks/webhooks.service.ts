@@ -4,6 +4,8 @@ import { Clock } from '../common/clock';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode } from '../common/errors/app-error';
 import { EventBus } from '../common/events/event-bus';
+import { withRunFacts } from '../common/events/run-facts';
+import { currentRequestId } from '../common/http/request-context';
 import { AppConfig } from '../config/app-config';
 import { RunEntity } from '../database/entities/run.entity';
 import { WorkflowEntity } from '../database/entities/workflow.entity';
@@ -157,18 +159,20 @@ export class WebhooksService {
             snapshot,
             idempotencyKey: null,
             triggeredBy: 'webhook',
+            requestId: currentRequestId(),
             queuePriority: 0,
           },
           now,
           [{ triggeredBy: 'webhook' }],
         );
       const { run } = tier === 'solo' ? await this.quota.withinSoloLimit(workflow.userId, now, insert) : await insert();
-      this.events.emit('run.queued', {
-        runId: run.id,
-        workflowId: run.workflowId,
-        workspaceId: run.workspaceId,
-        ownerId: run.userId,
-      });
+      this.events.emit(
+        'run.queued',
+        withRunFacts(
+          { runId: run.id, workflowId: run.workflowId, workspaceId: run.workspaceId, ownerId: run.userId },
+          run,
+        ),
+      );
       return { success: true, run: this.answer(run, workflow.data) };
     } catch (error) {
       await this.quota.release(ticket, now);
@@ -311,11 +315,17 @@ export class WebhooksService {
     return deriveSigningKey(this.config.secrets.webhookSecret, workflow.userId, workflow.id, workflow.webhookSalt);
   }
 
-  private urls(workflow: WorkflowEntity): { url: string; triggers: { label: string; url: string }[] } {
+  /** The paths the web client expects, each with the absolute URL a sender outside can use. */
+  private urls(workflow: WorkflowEntity): Pick<WebhookUrlResponse, 'url' | 'absolute_url' | 'triggers'> {
     const url = `/api/workflows/${workflow.id}/trigger/${this.token(workflow)}`;
+    const base = this.config.http.apiPublicUrl;
     return {
       url,
-      triggers: webhookTriggers(workflow.data).map((t) => ({ label: t.label, url: `${url}/${encodeLabel(t.label)}` })),
+      absolute_url: `${base}${url}`,
+      triggers: webhookTriggers(workflow.data).map((t) => {
+        const path = `${url}/${encodeLabel(t.label)}`;
+        return { label: t.label, url: path, absolute_url: `${base}${path}` };
+      }),
     };
   }
 

@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Authenticated, CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
@@ -33,6 +40,7 @@ export class WorkflowsController {
   })
   @ApiConflictResponse({ description: '`A workflow with this name already exists`' })
   @ApiErrors(400, 401, 415)
+  @ApiOperation({ summary: 'Create a workflow' })
   create(@CurrentUser() user: AuthPrincipal, @Body() dto: CreateWorkflowDto): Promise<WorkflowEnvelope> {
     return this.workflows.create(user, dto);
   }
@@ -40,6 +48,7 @@ export class WorkflowsController {
   @Get()
   @ApiOkResponse({ type: WorkflowListResponse })
   @ApiErrors(400, 401, 403)
+  @ApiOperation({ summary: 'List workflows' })
   list(@CurrentUser() user: AuthPrincipal, @Query() query: WorkspaceQuery): Promise<WorkflowListResponse> {
     return this.workflows.list(user, query.workspace);
   }
@@ -51,6 +60,7 @@ export class WorkflowsController {
     description: 'Not in the plan context, or locked on the solo plan.',
   })
   @ApiErrors(400, 401, 404)
+  @ApiOperation({ summary: 'Get a workflow' })
   get(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -70,6 +80,7 @@ export class WorkflowsController {
     description: 'Viewer, locked, plan context or plan violations.',
   })
   @ApiErrors(400, 401, 404, 415)
+  @ApiOperation({ summary: 'Update a workflow' })
   update(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -82,6 +93,7 @@ export class WorkflowsController {
   @Delete(':id')
   @ApiOkResponse({ type: SuccessResponse })
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: 'Delete a workflow' })
   delete(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -94,6 +106,7 @@ export class WorkflowsController {
   @HttpCode(200)
   @ApiOkResponse({ type: WorkflowEnvelope })
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: 'Lock a workflow for editing' })
   lock(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -105,6 +118,7 @@ export class WorkflowsController {
   @Delete(':id/lock')
   @ApiOkResponse({ type: WorkflowEnvelope })
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: 'Unlock a workflow' })
   unlock(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -120,6 +134,7 @@ export class WorkflowsController {
       'Gives a workspace workflow to another member (workspace owner or admin). Its schedule fires as the new owner; credentials resolve from the new owner’s store and the workspace’s shared secrets.',
   })
   @ApiErrors(400, 401, 403, 404, 415)
+  @ApiOperation({ summary: 'Give a workflow to another member' })
   reassign(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -131,6 +146,7 @@ export class WorkflowsController {
   @Get(':id/logs')
   @ApiOkResponse({ type: WorkflowLogsResponse })
   @ApiErrors(400, 401, 404)
+  @ApiOperation({ summary: "List a workflow's change log" })
   logs(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string): Promise<WorkflowLogsResponse> {
     return this.workflows.listLogs(user, id);
   }
@@ -138,6 +154,7 @@ export class WorkflowsController {
   @Delete(':id/logs')
   @ApiOkResponse({ type: SuccessResponse, description: "Deletes the caller's own entries." })
   @ApiErrors(400, 401, 404)
+  @ApiOperation({ summary: 'Delete my change-log entries' })
   clearLogs(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string): Promise<SuccessResponse> {
     return this.workflows.clearLogs(user, id);
   }
@@ -145,6 +162,7 @@ export class WorkflowsController {
   @Delete(':id/logs/:logId')
   @ApiOkResponse({ type: SuccessResponse })
   @ApiErrors(400, 401, 404)
+  @ApiOperation({ summary: 'Delete a change-log entry' })
   deleteLog(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,

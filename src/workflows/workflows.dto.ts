@@ -5,6 +5,8 @@ import { toRfc3339 } from '../common/clock';
 import { WorkflowEntity } from '../database/entities/workflow.entity';
 import { WorkflowScheduleEntity } from '../database/entities/workflow-schedule.entity';
 import { WorkflowLogEntity } from '../database/entities/workflow-log.entity';
+import { JSON_VALUE } from '../common/http/openapi';
+import { WorkflowGraph } from './workflow-graph.dto';
 
 const GRAPH_EXAMPLE = {
   nodes: [
@@ -58,8 +60,9 @@ export class CreateWorkflowDto {
   @MaxLength(10_000)
   description?: string | null;
 
+  // Checked by assertValidGraph when saved, not here: the schema only documents the shape.
   @ApiProperty({
-    type: Object,
+    type: WorkflowGraph,
     description: 'The graph: `{nodes:[…], edges:[…]}` (node ids unique, edges between existing nodes).',
     example: GRAPH_EXAMPLE,
   })
@@ -67,6 +70,7 @@ export class CreateWorkflowDto {
   data: unknown;
 
   @ApiPropertyOptional({
+    type: String,
     format: 'uuid',
     nullable: true,
     description: 'Defaults to the workspace of the plan context.',
@@ -89,7 +93,7 @@ export class UpdateWorkflowDto {
   @MaxLength(10_000)
   description?: string | null;
 
-  @ApiProperty({ type: Object, example: GRAPH_EXAMPLE })
+  @ApiProperty({ type: WorkflowGraph, example: GRAPH_EXAMPLE })
   @IsDefined()
   data: unknown;
 
@@ -111,7 +115,7 @@ export class WorkflowResponse {
   @ApiProperty() name: string;
   @ApiProperty({ nullable: true, type: String }) description: string | null;
   @ApiProperty({
-    type: Object,
+    type: WorkflowGraph,
     example: GRAPH_EXAMPLE,
     description: 'Credential fields are masked (`********`); secrets are referenced as `group:service:name`.',
   })
@@ -192,8 +196,8 @@ export class WorkflowListResponse {
 
 export class DiffEntryResponse {
   @ApiProperty({ example: 'nodes[1].data.params.url' }) path: string;
-  @ApiProperty({ nullable: true, example: 'https://old.example.com' }) from: unknown;
-  @ApiProperty({ nullable: true, example: 'https://new.example.com' }) to: unknown;
+  @ApiProperty({ ...JSON_VALUE, nullable: true, example: 'https://old.example.com' }) from: unknown;
+  @ApiProperty({ ...JSON_VALUE, nullable: true, example: 'https://new.example.com' }) to: unknown;
 }
 
 export class WorkflowLogResponse {
@@ -214,13 +218,15 @@ export function toWorkflowLogResponse(l: WorkflowLogEntity): WorkflowLogResponse
   };
 }
 
+export class WorkflowLogsWorkflow {
+  @ApiProperty({ format: 'uuid', example: '6f1c1b9e-3f7a-4d33-9c55-1b0e2f0a9a10' }) id: string;
+  @ApiProperty({ example: 'Order sync' }) name: string;
+}
+
 export class WorkflowLogsResponse {
   @ApiProperty({ example: true }) success: true;
   @ApiProperty({ type: [WorkflowLogResponse] }) logs: WorkflowLogResponse[];
-  @ApiProperty({ example: { id: '6f1c1b9e-3f7a-4d33-9c55-1b0e2f0a9a10', name: 'Order sync' } }) workflow: {
-    id: string;
-    name: string;
-  };
+  @ApiProperty({ type: WorkflowLogsWorkflow }) workflow: WorkflowLogsWorkflow;
 }
 
 export class SuccessResponse {
@@ -235,6 +241,12 @@ export class ConflictResponse {
   @ApiProperty({ type: WorkflowResponse }) workflow: WorkflowResponse;
 }
 
+export class PlanViolation {
+  @ApiProperty({ example: 'workflow-limit' }) code: string;
+  @ApiProperty({ example: 'Solo accounts can save up to 3 workflows.' }) message: string;
+  @ApiPropertyOptional({ description: 'The node the violation is about.' }) nodeLabel?: string;
+}
+
 export class PlanViolationResponse {
   @ApiProperty({ example: false }) success: false;
   @ApiProperty({ example: 'error' }) status: 'error';
@@ -242,9 +254,6 @@ export class PlanViolationResponse {
     example: 'Solo accounts can save up to 3 workflows. Delete an existing workflow or upgrade in Settings → Plan.',
   })
   message: string;
-  @ApiProperty({ example: [{ code: 'workflow-limit', message: '…' }] }) violations: {
-    code: string;
-    message: string;
-    nodeLabel?: string;
-  }[];
+  @ApiProperty({ type: [PlanViolation], example: [{ code: 'workflow-limit', message: '…' }] })
+  violations: PlanViolation[];
 }

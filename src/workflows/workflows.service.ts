@@ -78,7 +78,11 @@ export class WorkflowsService {
     assertValidGraph(data, this.nodeTypes);
     const tier = await this.tier(caller);
     const memberships = await this.membershipsOf(caller);
-    const context = computePlanContext(caller.claimsPlan, memberships, dto.workspace_id ?? null);
+    const context = computePlanContext(
+      this.plans.contextPlan(caller.claimsPlan),
+      memberships,
+      dto.workspace_id ?? null,
+    );
     if (tier === 'solo' && context.kind === 'solo') this.assertSoloGraph(data);
     else this.assertGraphSize(data);
 
@@ -124,7 +128,7 @@ export class WorkflowsService {
   async list(caller: AuthPrincipal, workspace?: string): Promise<WorkflowListResponse> {
     const tier = await this.tier(caller);
     const memberships = await this.membershipsOf(caller);
-    const context = computePlanContext(caller.claimsPlan, memberships, workspace ?? null);
+    const context = computePlanContext(this.plans.contextPlan(caller.claimsPlan), memberships, workspace ?? null);
     if (workspace && context.kind !== 'owned' && context.kind !== 'member') {
       throw new AppError(ErrorCode.Forbidden, NO_WORKSPACE_ACCESS);
     }
@@ -308,7 +312,7 @@ export class WorkflowsService {
   ): Promise<CallerView> {
     const { workflow, role } = await this.access.require(caller, id, action);
     const memberships = await this.membershipsOf(caller);
-    const context = computePlanContext(caller.claimsPlan, memberships, workspace ?? null);
+    const context = computePlanContext(this.plans.contextPlan(caller.claimsPlan), memberships, workspace ?? null);
     const view = { workflow, role, memberships, context };
     if (!options.checkContextLater) this.assertInContext(view, workspace, workflow);
     return view;

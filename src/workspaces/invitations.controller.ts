@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CsrfSameSite, CurrentUser, Public } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
@@ -27,6 +27,7 @@ export class WorkspaceInvitationsController {
   @Get(':id/invites')
   @ApiOkResponse({ type: InvitationsListResponse })
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: "List a workspace's invitations" })
   list(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string): Promise<InvitationsListResponse> {
     return this.invitations.listForWorkspace(user, id);
   }
@@ -35,6 +36,7 @@ export class WorkspaceInvitationsController {
   @HttpCode(200)
   @ApiOkResponse({ type: InvitationCreatedResponse })
   @ApiErrors(400, 401, 403, 404, 409, 415)
+  @ApiOperation({ summary: 'Invite someone by e-mail' })
   create(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -47,6 +49,7 @@ export class WorkspaceInvitationsController {
   @HttpCode(200)
   @ApiOkResponse({ type: InvitationRevokedResponse })
   @ApiErrors(400, 401, 403, 404, 409)
+  @ApiOperation({ summary: 'Revoke an invitation' })
   revoke(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -66,6 +69,7 @@ export class InvitesController {
   @Authenticated()
   @ApiOkResponse({ type: MyInvitationsResponse })
   @ApiErrors(401)
+  @ApiOperation({ summary: 'My pending invitations' })
   mine(@CurrentUser() user: AuthPrincipal): Promise<MyInvitationsResponse> {
     return this.invitations.listMine(user);
   }
@@ -78,6 +82,7 @@ export class InvitesController {
   @CsrfSameSite()
   @ApiOkResponse({ type: InvitationAcceptedResponse })
   @ApiErrors(400, 401, 403, 404, 415)
+  @ApiOperation({ summary: 'Accept an invitation' })
   accept(@CurrentUser() user: AuthPrincipal, @Body() dto: InvitationTokenDto): Promise<InvitationAcceptedResponse> {
     return this.invitations.accept(user, dto.token);
   }
@@ -89,6 +94,7 @@ export class InvitesController {
   @CsrfSameSite()
   @ApiOkResponse({ type: InvitationDeclinedResponse })
   @ApiErrors(400, 401, 403, 404, 415)
+  @ApiOperation({ summary: 'Decline an invitation' })
   decline(@CurrentUser() user: AuthPrincipal, @Body() dto: InvitationTokenDto): Promise<InvitationDeclinedResponse> {
     return this.invitations.decline(user, dto.token);
   }
@@ -98,6 +104,7 @@ export class InvitesController {
   @Public()
   @ApiOkResponse({ type: InvitationPreviewResponse })
   @ApiErrors(404)
+  @ApiOperation({ summary: 'Preview an invitation' })
   preview(@Param('token') token: string): Promise<InvitationPreviewResponse> {
     return this.invitations.preview(token);
   }

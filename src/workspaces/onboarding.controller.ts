@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
@@ -19,6 +19,7 @@ export class OnboardingController {
   @Get('onboarding')
   @ApiOkResponse({ type: OnboardingContextResponse })
   @ApiErrors(401)
+  @ApiOperation({ summary: 'Onboarding context' })
   context(@CurrentUser() user: AuthPrincipal): Promise<OnboardingContextResponse> {
     return this.onboarding.context(user);
   }
@@ -27,6 +28,7 @@ export class OnboardingController {
   @HttpCode(200)
   @ApiOkResponse({ type: OnboardingCompletedResponse })
   @ApiErrors(400, 401, 403, 404, 409, 415, 422)
+  @ApiOperation({ summary: 'Complete onboarding' })
   complete(
     @CurrentUser() user: AuthPrincipal,
     @Body() dto: CompleteOnboardingDto,
@@ -38,6 +40,7 @@ export class OnboardingController {
   @Post('billing/subscription/resume')
   @HttpCode(200)
   @ApiErrors(401, 403, 404)
+  @ApiOperation({ summary: 'Resume a subscription (no billing: 404)' })
   resume(): Promise<never> {
     return this.onboarding.resumeSubscription();
   }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { UserResponse } from '../auth/auth.dto';
+import { OPEN_OBJECT } from '../common/http/openapi';
 import { WorkflowResponse } from '../workflows/workflows.dto';
 import { MembershipResponse, WorkspaceResponse } from './workspaces.dto';
 
@@ -27,7 +28,7 @@ export class OnboardingContextResponse {
   @ApiProperty({ type: [MembershipResponse] }) memberships: MembershipResponse[];
   @ApiProperty({ type: [PlanOptionResponse] }) plan_options: PlanOptionResponse[];
   @ApiProperty({
-    type: Object,
+    ...OPEN_OBJECT,
     example: {},
     description: 'Billing state. Always empty: this server has no payment provider, so nothing is pending or renewing.',
   })

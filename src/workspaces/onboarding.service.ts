@@ -52,9 +52,9 @@ export class OnboardingService {
     const workflows = await this.ownedWorkflows(caller.userId, memberships);
     return {
       success: true,
-      user: toUserResponse(user),
+      user: toUserResponse(user, this.config.plans.limits),
       workflows: workflows.map(present),
-      memberships: memberships.map(toMembershipResponse),
+      memberships: memberships.map((m) => toMembershipResponse(m, this.config.plans.limits)),
       plan_options: this.planOptions(),
       billing: {},
     };
@@ -108,8 +108,8 @@ export class OnboardingService {
     return {
       success: true,
       plan: 'workspace',
-      workspace: toWorkspaceResponse(workspace),
-      memberships: memberships.map(toMembershipResponse),
+      workspace: toWorkspaceResponse(workspace, this.config.plans.limits),
+      memberships: memberships.map((m) => toMembershipResponse(m, this.config.plans.limits)),
       shared_workflows: [...sharing.kept, ...moved].map(present),
     };
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
@@ -32,6 +32,7 @@ export class WorkspacesController {
   @Get()
   @ApiOkResponse({ type: WorkspacesListResponse })
   @ApiErrors(401)
+  @ApiOperation({ summary: 'List workspaces' })
   list(@CurrentUser() user: AuthPrincipal): Promise<WorkspacesListResponse> {
     return this.workspaces.list(user);
   }
@@ -39,6 +40,7 @@ export class WorkspacesController {
   @Post()
   @ApiCreatedResponse({ type: WorkspaceCreatedResponse })
   @ApiErrors(400, 401, 403, 415)
+  @ApiOperation({ summary: 'Create a workspace' })
   create(@CurrentUser() user: AuthPrincipal, @Body() dto: CreateWorkspaceDto): Promise<WorkspaceCreatedResponse> {
     return this.workspaces.create(user, dto);
   }
@@ -48,6 +50,7 @@ export class WorkspacesController {
   @HttpCode(200)
   @ApiOkResponse({ type: WorkspaceCreatedResponse })
   @ApiErrors(400, 401, 403, 415)
+  @ApiOperation({ summary: 'Change plan' })
   changePlan(@CurrentUser() user: AuthPrincipal, @Body() dto: ChangePlanDto): Promise<WorkspaceCreatedResponse> {
     return this.workspaces.changePlan(user, dto);
   }
@@ -55,6 +58,7 @@ export class WorkspacesController {
   @Get(':id/members')
   @ApiOkResponse({ type: MembersListResponse })
   @ApiErrors(400, 401, 404)
+  @ApiOperation({ summary: 'List members' })
   members(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string): Promise<MembersListResponse> {
     return this.workspaces.members(user, id);
   }
@@ -63,6 +67,7 @@ export class WorkspacesController {
   @Post(':id/members')
   @ApiCreatedResponse({ type: InvitationCreatedResponse })
   @ApiErrors(400, 401, 403, 404, 409, 415)
+  @ApiOperation({ summary: 'Invite a member' })
   addMember(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -74,6 +79,7 @@ export class WorkspacesController {
   @Put(':id/members/:userId')
   @ApiOkResponse({ type: MembersListResponse })
   @ApiErrors(400, 401, 403, 404, 415)
+  @ApiOperation({ summary: "Change a member's role" })
   updateMember(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -86,6 +92,7 @@ export class WorkspacesController {
   @Delete(':id/members/:userId')
   @ApiOkResponse({ type: MembersListResponse })
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: 'Remove a member' })
   removeMember(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -99,6 +106,7 @@ export class WorkspacesController {
   @HttpCode(200)
   @ApiOkResponse({ type: MemberRevokedResponse })
   @ApiErrors(400, 401, 403, 404, 415, 422)
+  @ApiOperation({ summary: 'Remove a member (legacy route)' })
   revoke(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
@@ -111,6 +119,7 @@ export class WorkspacesController {
   @HttpCode(200)
   @ApiOkResponse({ type: LeaveResponse })
   @ApiErrors(400, 401, 403, 404)
+  @ApiOperation({ summary: 'Leave a workspace' })
   leave(@CurrentUser() user: AuthPrincipal, @Param('id', UuidPipe) id: string): Promise<LeaveResponse> {
     return this.workspaces.leave(user, id);
   }

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { PlanLimits, shownPlan } from '../plans/plan-tier';
 import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
 import { toRfc3339 } from '../common/clock';
 import { UserEntity } from '../database/entities/user.entity';
@@ -34,11 +35,11 @@ export class MemberResponse {
   @ApiProperty() last_name: string;
 }
 
-export function toWorkspaceResponse(w: WorkspaceEntity): WorkspaceResponse {
+export function toWorkspaceResponse(w: WorkspaceEntity, limits: PlanLimits): WorkspaceResponse {
   return {
     id: w.id,
     name: w.name,
-    plan: w.plan,
+    plan: shownPlan(w.plan, limits),
     owner_id: w.ownerId,
     created_by: w.createdBy,
     created_at: toRfc3339(w.createdAt)!,
@@ -47,8 +48,8 @@ export function toWorkspaceResponse(w: WorkspaceEntity): WorkspaceResponse {
   };
 }
 
-export function toMembershipResponse(m: Membership): MembershipResponse {
-  return { workspace: toWorkspaceResponse(m.workspace), role: m.role };
+export function toMembershipResponse(m: Membership, limits: PlanLimits): MembershipResponse {
+  return { workspace: toWorkspaceResponse(m.workspace, limits), role: m.role };
 }
 
 export function toMemberResponse(member: WorkspaceMemberEntity, user: UserEntity): MemberResponse {

@@ -35,7 +35,7 @@ export class WorkspacesService {
 
   async list(caller: AuthPrincipal): Promise<WorkspacesListResponse> {
     const memberships = await this.workspaces.membershipsForUser(caller.userId);
-    return { success: true, workspaces: memberships.map(toMembershipResponse) };
+    return { success: true, workspaces: memberships.map((m) => toMembershipResponse(m, this.plans.limits)) };
   }
 
   /** A new workspace takes the caller's plan tier: a solo user gets a solo workspace to upgrade later. */
@@ -121,7 +121,7 @@ export class WorkspacesService {
     await this.ensureSomeWorkspace(caller.userId);
     this.membershipChanged(workspaceId, caller.userId, 'removed', caller);
     const memberships = await this.workspaces.membershipsForUser(caller.userId);
-    return { success: true, memberships: memberships.map(toMembershipResponse) };
+    return { success: true, memberships: memberships.map((m) => toMembershipResponse(m, this.plans.limits)) };
   }
 
   /**
@@ -195,8 +195,8 @@ export class WorkspacesService {
     const current = memberships.find((m) => m.workspace.id === workspaceId)!;
     return {
       success: true,
-      workspace: toWorkspaceResponse(current.workspace),
-      memberships: memberships.map(toMembershipResponse),
+      workspace: toWorkspaceResponse(current.workspace, this.plans.limits),
+      memberships: memberships.map((m) => toMembershipResponse(m, this.plans.limits)),
     };
   }
 

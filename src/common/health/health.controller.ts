@@ -1,6 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ErrorEnvelopeDto } from '../http/openapi';
 import { Public } from '../auth/decorators';
 import { AppError, ErrorCode } from '../errors/app-error';
@@ -14,6 +21,24 @@ const READINESS_TIMEOUT_MS = 2_000;
 
 /** `busy`: the database answers reads but refuses writes (another connection holds the SQLite write lock). */
 type Check = 'up' | 'down' | 'busy';
+
+class HealthResponse {
+  @ApiProperty({ enum: ['ok'] }) status: 'ok';
+}
+
+class ReadinessChecks {
+  @ApiProperty({ example: 'up' }) database: string;
+  @ApiPropertyOptional({ example: 'up', description: 'In a process with the worker role.' }) worker?: string;
+}
+
+class ReadinessResponse extends HealthResponse {
+  @ApiProperty({ type: ReadinessChecks }) checks: ReadinessChecks;
+  @ApiPropertyOptional({
+    example: 1,
+    description: 'Without the worker role: worker processes with a recent heartbeat.',
+  })
+  workers_alive?: number;
+}
 
 /**
  * Liveness says the process answers; readiness says it can do work: the database answers and takes
@@ -32,7 +57,8 @@ export class HealthController {
 
   @Public()
   @Get('healthz')
-  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  @ApiOkResponse({ type: HealthResponse })
+  @ApiOperation({ summary: 'Liveness check' })
   healthz(): { status: 'ok' } {
     return { status: 'ok' };
   }
@@ -43,9 +69,10 @@ export class HealthController {
     description:
       '`worker` appears in a process with the worker role. A process without it reports `workers_alive`, ' +
       'the worker processes whose heartbeat is recent, and stays ready with none (runs wait in the queue).',
-    schema: { example: { status: 'ok', checks: { database: 'up', worker: 'up' } } },
+    type: ReadinessResponse,
   })
   @ApiServiceUnavailableResponse({ type: ErrorEnvelopeDto, description: '`service_unavailable` with `checks`.' })
+  @ApiOperation({ summary: 'Readiness check (database and worker)' })
   async readyz(): Promise<{ status: 'ok'; checks: Record<string, Check>; workers_alive?: number }> {
     const checks: Record<string, Check> = { database: await this.database() };
     // An api process without a worker of its own says how many worker processes are alive. It

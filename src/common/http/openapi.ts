@@ -1,5 +1,24 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiResponse, ApiSchema, ApiSchemaOptions } from '@nestjs/swagger';
+
+/**
+ * An object whose keys the server does not fix (user settings, a node's params). Spelled out because
+ * a bare `type: object` reads as "no properties" to client generators (`Record<string, never>`).
+ */
+export const OPEN_OBJECT = { type: 'object', additionalProperties: true } as const;
+
+/** Any JSON value, stored as sent (a trigger payload, a node's outputs): one of the JSON types, not an empty object. */
+export const JSON_VALUE = {
+  oneOf: [OPEN_OBJECT, { type: 'array', items: {} }, { type: 'string' }, { type: 'number' }, { type: 'boolean' }],
+};
+
+/**
+ * A class schema that admits keys beyond the ones it lists (a React Flow node carries editor state
+ * the server keeps as is). ApiSchema copies options it does not know into the schema; its type
+ * only admits `name` and `description`.
+ */
+export const ApiOpenSchema = (description: string) =>
+  ApiSchema({ description, additionalProperties: true } as ApiSchemaOptions);
 
 export class ErrorEnvelopeDto {
   @ApiProperty({ example: false }) success: false;

@@ -63,6 +63,13 @@ export class RunEntity {
   @Column('varchar', { name: 'triggered_by', length: 100 })
   triggeredBy: string;
 
+  /**
+   * The id of the HTTP request that started it (`x-request-id`, see src/common/http/logging.ts), so the
+   * worker's log lines for it can be matched to that request; null for schedules. Not exposed.
+   */
+  @Column('varchar', { name: 'request_id', length: 64, nullable: true })
+  requestId: string | null;
+
   @Column('int', { name: 'queue_priority', default: 0 })
   queuePriority: number;
 

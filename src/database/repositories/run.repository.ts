@@ -2,6 +2,7 @@ import { Injectable, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { In } from 'typeorm';
 import { EventBus } from '../../common/events/event-bus';
+import { withRunFacts } from '../../common/events/run-facts';
 import { asRow, Db, deleteInChunks, isUniqueViolation, PURGE_CHUNK } from '../db.service';
 import { DeadLetterEntity } from '../entities/dead-letter.entity';
 import { NodeRunEntity, NodeRunStatus } from '../entities/node-run.entity';
@@ -14,6 +15,8 @@ export type NewRun = Pick<
   'userId' | 'workflowId' | 'workspaceId' | 'snapshot' | 'idempotencyKey' | 'triggeredBy' | 'queuePriority'
 > & {
   resumeAt?: Date;
+  /** The HTTP request that started it, if any. */
+  requestId?: string | null;
 };
 
 const RUN_COLUMNS: (keyof RunEntity & string)[] = [
@@ -27,6 +30,7 @@ const RUN_COLUMNS: (keyof RunEntity & string)[] = [
   'idempotencyKey',
   'idempotencyScope',
   'triggeredBy',
+  'requestId',
   'queuePriority',
   'leasedBy',
   'leaseExpiresAt',
@@ -306,6 +310,7 @@ export class RunRepository {
       ...values,
       id: randomUUID(),
       idempotencyScope: values.workspaceId ?? values.userId,
+      requestId: values.requestId ?? null,
       status: 'queued',
       error: null,
       leasedBy: null,
@@ -423,19 +428,24 @@ export class RunRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  /** Cancels every active run of the workflow; returns their ids. */
-  cancelAllActive(workflowId: string, now: Date): Promise<string[]> {
+  /** Cancels every active run of the workflow; returns them (what their log lines say, not their snapshots). */
+  cancelAllActive(
+    workflowId: string,
+    now: Date,
+  ): Promise<Pick<RunEntity, 'id' | 'triggeredBy' | 'requestId' | 'createdAt' | 'firstClaimedAt'>[]> {
     return this.db.transaction(async (em) => {
       const repo = em.getRepository(RunEntity);
-      const active = await repo.find({ select: { id: true }, where: { workflowId, status: In(ACTIVE_RUN_STATUSES) } });
-      const ids = active.map((r) => r.id);
-      if (ids.length) {
+      const active = await repo.find({
+        select: { id: true, triggeredBy: true, requestId: true, createdAt: true, firstClaimedAt: true },
+        where: { workflowId, status: In(ACTIVE_RUN_STATUSES) },
+      });
+      if (active.length) {
         await repo.update(
-          { id: In(ids), status: In(ACTIVE_RUN_STATUSES) },
+          { id: In(active.map((r) => r.id)), status: In(ACTIVE_RUN_STATUSES) },
           { status: 'canceled', finishedAt: now, leasedBy: null, leaseExpiresAt: null, updatedAt: now },
         );
       }
-      return ids;
+      return active;
     });
   }
 
@@ -612,14 +622,20 @@ export class RunRepository {
       return { abandoned: failed, requeued: back.rows.map((r) => r.id) };
     });
     for (const run of abandoned) {
-      this.events?.emit('run.finished', {
-        runId: run.id,
-        workflowId: run.workflowId,
-        workspaceId: run.workspaceId,
-        ownerId: run.userId,
-        status: 'failed',
-        error: run.error,
-      });
+      this.events?.emit(
+        'run.finished',
+        withRunFacts(
+          {
+            runId: run.id,
+            workflowId: run.workflowId,
+            workspaceId: run.workspaceId,
+            ownerId: run.userId,
+            status: 'failed',
+            error: run.error,
+          },
+          run,
+        ),
+      );
     }
     return { requeued, abandoned: abandoned.map((r) => r.id) };
   }

@@ -8,8 +8,20 @@ import {
   type QuickJSRuntime,
   type QuickJSWASMModule,
 } from 'quickjs-emscripten';
-import { NodeError, type GraphNode, type NodeContext, type NodeExecutor, type NodeResult } from '../node-types';
+import { Type } from 'class-transformer';
+import { IsArray, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
+import { JSONSchema } from 'class-validator-jsonschema';
+import { nodeMessage, parseParams } from '../node-params';
+import {
+  NodeError,
+  type GraphNode,
+  type NodeContext,
+  type NodeExecutor,
+  type NodeResult,
+  type NodeTypeInfo,
+} from '../node-types';
 import { renderTemplate, stableStringify } from '../templating';
+import { KeyValueRows, objectOrAbsent } from './param-rules';
 
 export interface CodeLimits {
   /** Wall-clock budget of one execution, pending promise jobs included. */
@@ -17,6 +29,89 @@ export interface CodeLimits {
   /** QuickJS heap limit (the snippet's objects, strings, the inputs and the context). */
   memoryBytes: number;
 }
+
+const CODE_REQUIRED = nodeMessage('Custom code is required');
+
+/** One row of `params.inputs`. */
+export class CodeInput {
+  @JSONSchema({ description: 'The name in `inputs` (trimmed; duplicates are refused).', examples: ['total'] })
+  @IsString()
+  key!: string;
+
+  @JSONSchema({
+    description: 'A string is templated, then read as JSON when it parses; any other JSON value is passed as is.',
+    examples: ['{{Hook.amount}}'],
+  })
+  @IsOptional()
+  value?: unknown;
+}
+
+/** One row of `params.outputs`. */
+export class CodeOutput {
+  @JSONSchema({ description: 'The output field (trimmed; no duplicates, no input name).', examples: ['vat'] })
+  @IsString()
+  key!: string;
+
+  @JSONSchema({
+    type: 'string',
+    description:
+      'The path into the result (`a.b[0].c`, `items.0.id`); empty takes the whole result, a missing one gives null.',
+    examples: ['tax.vat'],
+  })
+  @IsOptional()
+  value?: unknown;
+}
+
+/** A code node's `data.params`. */
+@JSONSchema({
+  examples: [{ code: 'return { vat: inputs.total * 0.2 };', inputs: [{ key: 'total', value: '{{Hook.amount}}' }] }],
+})
+export class CodeParams {
+  @JSONSchema({
+    description:
+      'The body of a JavaScript function (QuickJS, no I/O, no timers) with `inputs` and `context` in scope; what it returns (a promise is awaited) becomes the output.',
+    examples: ['return { vat: inputs.total * 0.2 };'],
+  })
+  @IsString({ context: CODE_REQUIRED })
+  @Matches(/\S/, { context: CODE_REQUIRED })
+  code!: string;
+
+  @JSONSchema({ description: 'Named values for the snippet. Rows without a non-blank string key are skipped.' })
+  @KeyValueRows()
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => CodeInput)
+  inputs?: CodeInput[];
+
+  @JSONSchema({
+    description:
+      'Output fields picked from the result by path. Without any, an object result is the output and anything else comes as `result`.',
+  })
+  @KeyValueRows()
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => CodeOutput)
+  outputs?: CodeOutput[];
+}
+
+export const CODE_NODE: NodeTypeInfo = {
+  kind: 'code',
+  category: 'action',
+  title: 'Code',
+  description:
+    'Runs a JavaScript snippet in a sandbox (QuickJS in WebAssembly) with time and memory limits and no access to the network or the host.',
+  nodeTypes: ['action', 'actionCode'],
+  actionTypes: ['code'],
+  paramsField: 'params',
+  params: CodeParams,
+  outputs: {
+    '<result fields>': 'Without `outputs`: the returned object, or `{ result }` for any other value.',
+    '<output keys>': 'With `outputs`: one field per row, the value at its path in the result.',
+  },
+  planGate: null,
+};
 
 /**
  * Code node (docs/contract.md §5.6 "code"), with execution limits (deviation 26 in docs/deviations.md): the snippet
@@ -36,13 +131,12 @@ export class CodeNode implements NodeExecutor {
   constructor(private readonly limits: CodeLimits = { timeoutMs: 5000, memoryBytes: 32 * 1024 * 1024 }) {}
 
   async execute(node: GraphNode, ctx: NodeContext): Promise<NodeResult> {
-    const params = asRecord(node.data?.params);
-    const code = typeof params.code === 'string' ? params.code : '';
-    if (code.trim() === '') throw new NodeError('Custom code is required');
-    const inputs = readInputs(params.inputs, ctx.context);
-    const outputs = readOutputs(params.outputs, inputs);
+    // Params that are not an object count as none (the node has always said what is missing).
+    const params = parseParams(CodeParams, objectOrAbsent(node.data?.params));
+    const inputs = readInputs(params.inputs ?? [], ctx.context);
+    const outputs = readOutputs(params.outputs ?? [], inputs);
 
-    const result = await runSnippet(code, inputs, ctx.context, this.limits, ctx.signal);
+    const result = await runSnippet(params.code, inputs, ctx.context, this.limits, ctx.signal);
     return { outputs: mapResult(result, outputs) };
   }
 }
@@ -261,19 +355,23 @@ function toJson(value: unknown, what: string): string {
   }
 }
 
-function readInputs(raw: unknown, context: Readonly<Record<string, unknown>>): Record<string, unknown> {
+function readInputs(rows: CodeInput[], context: Readonly<Record<string, unknown>>): Record<string, unknown> {
   // A Map, then `fromEntries`: a `__proto__` key stays an ordinary property.
   const inputs = new Map<string, unknown>();
-  for (const { key, value } of rows(raw)) {
+  for (const row of rows) {
+    const key = row.key.trim();
+    const value = row.value;
     if (inputs.has(key)) throw new NodeError(`Duplicate input key: ${key}`);
     inputs.set(key, typeof value === 'string' ? parseWhenJson(renderTemplate(value, context)) : (value ?? null));
   }
   return Object.fromEntries(inputs);
 }
 
-function readOutputs(raw: unknown, inputs: Record<string, unknown>): Map<string, string> {
+function readOutputs(rows: CodeOutput[], inputs: Record<string, unknown>): Map<string, string> {
   const outputs = new Map<string, string>();
-  for (const { key, value } of rows(raw)) {
+  for (const row of rows) {
+    const key = row.key.trim();
+    const value = row.value;
     if (outputs.has(key)) throw new NodeError(`Duplicate output key: ${key}`);
     if (Object.prototype.hasOwnProperty.call(inputs, key)) {
       throw new NodeError(`Output key collides with an input key: ${key}`);
@@ -316,17 +414,4 @@ function parseWhenJson(text: string): unknown {
   } catch {
     return text;
   }
-}
-
-/** `[{key, value}]` rows with a non-empty trimmed key. */
-function rows(raw: unknown): { key: string; value: unknown }[] {
-  if (!Array.isArray(raw)) return [];
-  return raw
-    .map((row) => asRecord(row))
-    .filter((row) => typeof row.key === 'string' && row.key.trim() !== '')
-    .map((row) => ({ key: (row.key as string).trim(), value: row.value }));
-}
-
-function asRecord(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }

@@ -1,7 +1,76 @@
-import { NodeError, type GraphNode, type NodeContext, type NodeExecutor, type NodeResult } from '../node-types';
+import { IsOptional, IsString, Matches, ValidateIf } from 'class-validator';
+import { JSONSchema } from 'class-validator-jsonschema';
+import { nodeMessage, parseParams } from '../node-params';
+import {
+  NodeError,
+  type GraphNode,
+  type NodeContext,
+  type NodeExecutor,
+  type NodeResult,
+  type NodeTypeInfo,
+} from '../node-types';
 import { parseFloatText } from '../number-text';
 import { flexibleParse, renderTemplate, resolvePath } from '../templating';
 import { containsText } from '../text-search';
+import { objectOrAbsent, StringOrAbsent } from './param-rules';
+
+const MISSING_FIELD = nodeMessage('Missing condition field');
+
+/** The fields of a condition node's `data` (beside `label`). A field of another type counts as absent. */
+@JSONSchema({ examples: [{ expression: '{{Hook.amount}} > 100' }, { field: 'Hook.status', value: 'paid' }] })
+export class ConditionParams {
+  @JSONSchema({
+    description:
+      '`<left> <op> <right>` with the first of ` contains `, `>=`, `<=`, `==`, `!=`, `>`, `<` found in it. Each side is a context path, a key of a top-level context object, or a template/literal read as JSON when it parses. When blank, `field`, `operator` and `value` are used instead.',
+    examples: ['{{Hook.amount}} > 100'],
+  })
+  @StringOrAbsent()
+  @IsOptional()
+  @IsString()
+  expression?: string;
+
+  @JSONSchema({
+    description: 'Required without an expression: the left side (a context path such as `Hook.amount`, or a template).',
+    examples: ['Hook.amount'],
+  })
+  @StringOrAbsent()
+  @ValidateIf((params: ConditionParams) => !params.expression?.trim())
+  @IsString({ context: MISSING_FIELD })
+  @Matches(/\S/, { context: MISSING_FIELD })
+  field?: string;
+
+  @JSONSchema({
+    description:
+      'Without an expression: how to compare; `equals` when absent. Any other text makes the condition false.',
+    enum: ['equals', 'not equals', 'contains', 'greater than', 'less than'],
+  })
+  @StringOrAbsent()
+  @IsOptional()
+  @IsString()
+  operator?: string;
+
+  @JSONSchema({
+    description:
+      'Without an expression: the right side. A string is resolved like `field`; any other JSON value is compared as is.',
+    examples: ['100'],
+  })
+  @IsOptional()
+  value?: unknown;
+}
+
+export const CONDITION_NODE: NodeTypeInfo = {
+  kind: 'condition',
+  category: 'logic',
+  title: 'Condition',
+  description:
+    'Compares two values and continues along its `cond-true` or `cond-false` edges. Numbers compare as numbers, arrays and objects deeply.',
+  nodeTypes: ['condition'],
+  actionTypes: [],
+  paramsField: 'data',
+  params: ConditionParams,
+  outputs: { result: 'The outcome (boolean); it also picks the branch.' },
+  planGate: null,
+};
 
 /**
  * Condition node (docs/contract.md §5.5); arrays/objects compare deeply (deviation 21 in docs/deviations.md).
@@ -19,7 +88,7 @@ export class ConditionNode implements NodeExecutor {
   readonly instant = true;
 
   async execute(node: GraphNode, ctx: NodeContext): Promise<NodeResult> {
-    const result = evaluateCondition(node.data ?? {}, ctx.context);
+    const result = evaluateCondition(node.data, ctx.context);
     return { outputs: { result }, branch: result };
   }
 }
@@ -46,22 +115,23 @@ const LEGACY_OPERATORS: Readonly<Record<string, Operator>> = {
 
 type Context = Readonly<Record<string, unknown>>;
 
-export function evaluateCondition(data: Record<string, unknown>, context: Context): boolean {
-  const expression = typeof data.expression === 'string' ? data.expression.trim() : '';
+export function evaluateCondition(data: unknown, context: Context): boolean {
+  const params = parseParams(ConditionParams, objectOrAbsent(data));
+  const expression = params.expression?.trim() ?? '';
   if (expression !== '') {
     const parsed = parseExpression(expression);
     if (!parsed) throw new NodeError('Unsupported condition expression');
     return applyOperator(parsed.op, resolveOperand(parsed.left, context), resolveOperand(parsed.right, context));
   }
 
-  const field = typeof data.field === 'string' ? data.field.trim() : '';
-  if (field === '') throw new NodeError('Missing condition field');
-  const operatorName = typeof data.operator === 'string' ? data.operator : 'equals';
+  // Validated: without an expression, `field` is a non-blank string.
+  const field = params.field!.trim();
+  const operatorName = params.operator ?? 'equals';
   const op = Object.prototype.hasOwnProperty.call(LEGACY_OPERATORS, operatorName)
     ? LEGACY_OPERATORS[operatorName]
     : undefined;
   if (!op) return false;
-  const raw = data.value;
+  const raw = params.value;
   const expected = typeof raw === 'string' ? resolveOperand(raw, context) : raw === undefined ? null : raw;
   return applyOperator(op, resolveOperand(field, context), expected);
 }

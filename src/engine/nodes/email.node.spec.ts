@@ -116,6 +116,7 @@ describe('smtpTlsOptions (docs/contract.md §5.6 SMTP TLS rules)', () => {
       { smtpTlsMode: 'plaintext' },
       { smtpTls: false },
       { smtpTls: 'false' },
+      { smtpTls: ' FALSE ' },
     ]) {
       expect(() => smtpTlsOptions(params, 587)).toThrow('Plaintext SMTP is not allowed');
     }
@@ -256,6 +257,11 @@ describe('EmailNode SMTP (real smtp-server)', () => {
 
   it('accepts a numeric port and the explicit starttls mode', async () => {
     await run(smtpParams({ smtpPort, smtpTlsMode: 'starttls', to: 'ada@example.com' }));
+    expect(delivered).toHaveLength(1);
+  });
+
+  it('accepts the legacy smtpTls flag as text, a cleared smtpTlsMode and UI fields', async () => {
+    await run(smtpParams({ smtpTls: 'TRUE', smtpTlsMode: null, smtpPort: ` ${smtpPort} `, uiShowPassword: false }));
     expect(delivered).toHaveLength(1);
   });
 
@@ -515,6 +521,79 @@ describe('EmailNode API providers (local HTTP servers, real FetchOutboundHttp)',
         body: 'b',
       });
       expect(result.outputs).toMatchObject({ service: 'Amazon SES', version: 'v2' });
+    });
+  });
+
+  describe('params validation', () => {
+    const sendgrid = {
+      service: 'sendgrid',
+      apiKey: SECRET,
+      from: 'a@example.com',
+      to: 'b@example.com',
+      subject: 's',
+      body: 'b',
+    };
+
+    it('refuses params of the wrong type before sending, naming the field and never its value', async () => {
+      const cases: [Record<string, unknown>, string][] = [
+        [{ to: ['b@example.com'] }, 'to'],
+        [{ apiKey: 12345 }, 'apiKey'],
+        [{ subject: { text: SECRET } }, 'subject'],
+        [{ service: 7 }, 'service'],
+        [{ smtpPort: true }, 'smtpPort'],
+        [{ smtpPassword: [SECRET] }, 'smtpPassword'],
+        [{ smtpTls: 'sometimes' }, 'smtpTls'],
+        [{ substitutions: [{ key: 5, value: SECRET }] }, 'substitutions'],
+        [{ variables: [SECRET] }, 'variables'],
+        [{ templateVariables: 42 }, 'templateVariables'],
+        [{ awsSecretKey: 1, sesVersion: 2 }, 'awsSecretKey, sesVersion'],
+      ];
+      for (const [params, fields] of cases) {
+        const err = await failure(run({ ...sendgrid, ...params }));
+        expect([fields, err.message]).toEqual([fields, `Invalid node parameters: ${fields}`]);
+      }
+      expect((await failure(run(SECRET as unknown as Record<string, unknown>))).message).toBe(
+        'Invalid node parameters: params must be an object',
+      );
+      expect(seen).toHaveLength(0);
+    });
+
+    it('accepts cleared fields, fields of another provider and UI fields', async () => {
+      reply = { status: 202 };
+      const result = await run({
+        ...sendgrid,
+        templateId: null,
+        substitutions: '',
+        // Left over from SMTP and Amazon SES in the UI: typed right, ignored by SendGrid.
+        smtpHost: '',
+        smtpPort: 'abc',
+        smtpTls: '',
+        sesVersion: 'v9',
+        toEmail: null,
+        uiTab: 'advanced',
+        ui: { expanded: true },
+      });
+      expect(result.outputs).toMatchObject({ sent: true, service: 'SendGrid', status: 202 });
+      expect(seen).toHaveLength(1);
+    });
+
+    it('takes template data as rows, an object or JSON object text, skipping rows without a key', async () => {
+      reply = { status: 202 };
+      const templated = { ...sendgrid, subject: '', body: '', templateId: 'd-1' };
+      for (const substitutions of [
+        [{ key: 'name', value: '{{Hook.name}}' }, { key: '', value: 'x' }, { value: 'y' }, { key: null }],
+        { name: '{{Hook.name}}' },
+        '{"name":"{{Hook.name}}"}',
+      ]) {
+        await run({ ...templated, substitutions });
+      }
+      expect(seen.map((r) => JSON.parse(r.body).personalizations[0].dynamic_template_data)).toEqual([
+        { name: 'Ada' },
+        { name: 'Ada' },
+        { name: 'Ada' },
+      ]);
+      const err = await failure(run({ ...templated, substitutions: '[1,2]' }));
+      expect(err.message).toBe('Template variables must be a JSON object');
     });
   });
 

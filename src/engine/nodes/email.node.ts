@@ -1,10 +1,21 @@
 import { callProvider, outboundOrigin } from '../outbound';
+import { IsOptional, IsString, ValidateBy } from 'class-validator';
+import { JSONSchema } from 'class-validator-jsonschema';
 import { createHash, createHmac } from 'node:crypto';
 import { createTransport } from 'nodemailer';
 import { connectionGuardOf, type VettedConnection } from '../../egress/guarded-outbound-http';
 import { OutboundError, type OutboundRequest, type OutboundResponse } from '../../egress/outbound-http';
-import { NodeError, type GraphNode, type NodeContext, type NodeExecutor, type NodeResult } from '../node-types';
+import { parseParams } from '../node-params';
+import {
+  NodeError,
+  type GraphNode,
+  type NodeContext,
+  type NodeExecutor,
+  type NodeResult,
+  type NodeTypeInfo,
+} from '../node-types';
 import { renderDeep, renderTemplate } from '../templating';
+import { credentialNote, FieldSchema, flagValue, IsFlag, IsNumberOrText, OptionalParam } from './param-rules';
 
 export interface EmailNodeOptions {
   sendgridBaseUrl: string;
@@ -21,14 +32,211 @@ export interface EmailNodeOptions {
 
 export type Provider = 'smtp' | 'sendgrid' | 'mailgun' | 'amazon_ses';
 
+/** Template data as the client writes it: `[{key, value}]` rows, an object, or JSON object text. */
+type TemplateVariables = { key?: unknown; value?: unknown }[] | Record<string, unknown> | string;
+
+/** The schema of a `TemplateVariables` field, with what it is for. */
+const TemplateVariablesSchema = (description: string) =>
+  FieldSchema({
+    type: ['array', 'object', 'string'],
+    items: { type: 'object', properties: { key: { type: 'string' }, value: {} } },
+    description,
+  });
+
+/**
+ * `data.params` of an email node: one class for the four providers, each field saying which
+ * provider reads it. Which fields a provider requires is checked when it sends, so fields the UI
+ * keeps from another provider do no harm.
+ */
+export class EmailNodeParams {
+  @JSONSchema({
+    description:
+      'The provider when the node\'s `data.emailProvider` is not set: `smtp`, `sendgrid`, `mailgun` or `amazon_ses` (any case; spaces and dashes read as `_`, so "Amazon SES" works).',
+    examples: ['smtp', 'sendgrid', 'mailgun', 'amazon_ses'],
+  })
+  @IsOptional()
+  @IsString()
+  service?: string;
+
+  @JSONSchema({
+    description:
+      'Recipients: comma-separated `local@domain.tld` addresses, not templated; an address twice (any case) is refused. Required (Amazon SES: this or `toEmail`).',
+  })
+  @IsOptional()
+  @IsString()
+  to?: string;
+
+  @JSONSchema({
+    description:
+      'Sender: `addr@example.com` or `Name <addr@example.com>`. Required for SMTP, SendGrid and Mailgun; Amazon SES uses it when `fromEmail` is empty.',
+  })
+  @IsOptional()
+  @IsString()
+  from?: string;
+
+  @JSONSchema({ description: 'Subject, templated. Required by the API providers unless a template is named.' })
+  @IsOptional()
+  @IsString()
+  subject?: string;
+
+  @JSONSchema({
+    description: 'Plain-text body, templated. Required by the API providers unless a template is named.',
+  })
+  @IsOptional()
+  @IsString()
+  body?: string;
+
+  @JSONSchema({
+    description:
+      'SMTP: server host name or address, without a port. Required for SMTP; the connection passes the egress policy.',
+  })
+  @IsOptional()
+  @IsString()
+  smtpHost?: string;
+
+  @FieldSchema({
+    type: ['integer', 'string'],
+    description: 'SMTP: server port (1-65535), a number or numeric text. Required for SMTP.',
+  })
+  @OptionalParam()
+  @IsNumberOrText()
+  smtpPort?: number | string;
+
+  @JSONSchema({ description: 'SMTP: user name. Required for SMTP.' })
+  @IsOptional()
+  @IsString()
+  smtpUser?: string;
+
+  @JSONSchema({ description: `SMTP: password. Required for SMTP. ${credentialNote('email:smtp:<name>')}` })
+  @IsOptional()
+  @IsString()
+  smtpPassword?: string;
+
+  @JSONSchema({
+    description:
+      'SMTP: `starttls`, or `implicit_tls` (also `implicit`, `wrapper`); `none` and `plaintext` are refused. When empty, `smtpTls` and the port decide.',
+    examples: ['starttls', 'implicit_tls'],
+  })
+  @IsOptional()
+  @IsString()
+  smtpTlsMode?: string;
+
+  @FieldSchema({
+    type: ['boolean', 'string'],
+    description:
+      'SMTP, older graphs: TLS on when `smtpTlsMode` is empty, a boolean or "true"/"false"; false is refused (no plaintext SMTP). Port 465 then uses implicit TLS, any other port mandatory STARTTLS.',
+  })
+  @OptionalParam()
+  @IsFlag()
+  smtpTls?: boolean | string;
+
+  @JSONSchema({
+    description: `SendGrid and Mailgun: API key. Required for both. ${credentialNote('email:sendgrid:<name>')} (Mailgun: \`email:mailgun:<name>\`).`,
+  })
+  @IsOptional()
+  @IsString()
+  apiKey?: string;
+
+  @JSONSchema({ description: 'SendGrid: dynamic template id; with one, subject and body are optional.' })
+  @IsOptional()
+  @IsString()
+  templateId?: string;
+
+  @TemplateVariablesSchema(
+    'SendGrid: dynamic template data, as `[{key, value}]` rows, an object or JSON object text; strings templated.',
+  )
+  @OptionalParam()
+  @IsTemplateVariables()
+  substitutions?: TemplateVariables;
+
+  @JSONSchema({ description: 'Mailgun: sending domain, a plain domain name. Required for Mailgun.' })
+  @IsOptional()
+  @IsString()
+  domain?: string;
+
+  @JSONSchema({
+    description:
+      'Mailgun: any text containing "eu" (any case) sends through the EU endpoint, else the US one. Amazon SES: the AWS region when `awsRegion` is empty.',
+  })
+  @IsOptional()
+  @IsString()
+  region?: string;
+
+  @JSONSchema({
+    description: 'Mailgun and Amazon SES: name of a stored template; with one, subject and body are optional.',
+  })
+  @IsOptional()
+  @IsString()
+  template?: string;
+
+  @TemplateVariablesSchema('Mailgun: template variables, same forms as `substitutions`.')
+  @OptionalParam()
+  @IsTemplateVariables()
+  variables?: TemplateVariables;
+
+  @JSONSchema({
+    description: 'Amazon SES: access key id (sent in clear in every signed request). Required for SES.',
+  })
+  @IsOptional()
+  @IsString()
+  awsAccessKey?: string;
+
+  @JSONSchema({
+    description: `Amazon SES: secret access key. Required for SES. ${credentialNote('email:amazon_ses:<name>')}`,
+  })
+  @IsOptional()
+  @IsString()
+  awsSecretKey?: string;
+
+  @JSONSchema({ description: 'Amazon SES: AWS region such as `eu-west-1` (else `region`). Required for SES.' })
+  @IsOptional()
+  @IsString()
+  awsRegion?: string;
+
+  @JSONSchema({ description: 'Amazon SES: API version, `v2` (default) or `v1`.', examples: ['v2', 'v1'] })
+  @IsOptional()
+  @IsString()
+  sesVersion?: string;
+
+  @JSONSchema({ description: 'Amazon SES: sender, same forms as `from` (used when this is empty).' })
+  @IsOptional()
+  @IsString()
+  fromEmail?: string;
+
+  @JSONSchema({ description: 'Amazon SES: recipients when `to` is empty, same form.' })
+  @IsOptional()
+  @IsString()
+  toEmail?: string;
+
+  @TemplateVariablesSchema('Amazon SES: template data, same forms as `substitutions`.')
+  @OptionalParam()
+  @IsTemplateVariables()
+  templateVariables?: TemplateVariables;
+}
+
+/** Template data: text, an object, or rows that are objects whose `key`, when set, is text. */
+function IsTemplateVariables(): PropertyDecorator {
+  const isRow = (row: unknown) =>
+    isPlainObject(row) && (row.key === undefined || row.key === null || typeof row.key === 'string');
+  return ValidateBy({
+    name: 'isTemplateVariables',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'string' || (Array.isArray(value) ? value.every(isRow) : isPlainObject(value)),
+      defaultMessage: () => '$property must be [{key, value}] rows, an object or JSON object text',
+    },
+  });
+}
+
 /**
  * Email action (docs/contract.md §5.6 "email"): SMTP, SendGrid, Mailgun or Amazon SES.
  *
- * Provider from `data.emailProvider`, else `params.service`. Recipients (`to`, SES also `toEmail`)
- * are a comma list, not templated; `subject` and `body` are templated. API providers go through
- * `ctx.http` (egress policy applies); SMTP goes through nodemailer once `ctx.http` has vetted the
- * connection by the same policy (`vetConnection`), to the vetted address with the host as TLS server
- * name, so DNS is asked once; a client that cannot vet connections sends no SMTP at all.
+ * `data.params`: `EmailNodeParams`, parsed once per send. Provider from `data.emailProvider`, else
+ * `params.service`. Recipients (`to`, SES also `toEmail`) are a comma list, not templated; `subject`
+ * and `body` are templated. API providers go through `ctx.http` (egress policy applies); SMTP goes
+ * through nodemailer once `ctx.http` has vetted the connection by the same policy (`vetConnection`),
+ * to the vetted address with the host as TLS server name, so DNS is asked once; a client that cannot
+ * vet connections sends no SMTP at all.
  * Errors name missing fields or a bad address but never carry param values (deviation 22 in docs/deviations.md).
  * Email nodes never select a next node.
  */
@@ -37,15 +245,15 @@ export class EmailNode implements NodeExecutor {
 
   async execute(node: GraphNode, ctx: NodeContext): Promise<NodeResult> {
     const data = node.data ?? {};
-    const params = asRecord(data.params);
+    const params = parseParams(EmailNodeParams, data.params);
     const provider = emailProvider(data, params);
     const send: Delivery = {
       node,
       ctx,
       params,
       timeoutMs: positiveNumber(data.timeout) ?? DEFAULT_TIMEOUT_MS,
-      subject: renderTemplate(stringParam(params.subject), ctx.context),
-      body: renderTemplate(stringParam(params.body), ctx.context),
+      subject: renderTemplate(params.subject ?? '', ctx.context),
+      body: renderTemplate(params.body ?? '', ctx.context),
     };
     switch (provider) {
       case 'smtp':
@@ -107,7 +315,7 @@ export class EmailNode implements NodeExecutor {
     const apiKey = required(params, 'apiKey').trim();
     const from = sender(required(params, 'from'));
     const to = recipients(params.to);
-    const templateId = stringParam(params.templateId).trim();
+    const templateId = (params.templateId ?? '').trim();
     if (templateId === '') requireContent(s);
 
     const personalization: Record<string, unknown> = { to: to.map((email) => ({ email })) };
@@ -141,7 +349,7 @@ export class EmailNode implements NodeExecutor {
     const apiKey = required(params, 'apiKey').trim();
     const from = sender(required(params, 'from'));
     const to = recipients(params.to);
-    const template = stringParam(params.template).trim();
+    const template = (params.template ?? '').trim();
     if (template === '') requireContent(s);
 
     const form = new URLSearchParams();
@@ -154,7 +362,7 @@ export class EmailNode implements NodeExecutor {
       form.append('h:X-Mailgun-Variables', JSON.stringify(variables(params.variables, ctx.context)));
     }
 
-    const eu = stringParam(params.region).toLowerCase().includes('eu');
+    const eu = (params.region ?? '').toLowerCase().includes('eu');
     const base = trimSlash(eu ? this.options.mailgunEuBaseUrl : this.options.mailgunBaseUrl);
     const response = await call(s, 'Mailgun', {
       method: 'POST',
@@ -165,7 +373,7 @@ export class EmailNode implements NodeExecutor {
       },
       body: form.toString(),
     });
-    const id = asRecord(parseJson(response.body.toString('utf8'))).id;
+    const id = jsonField(response.body.toString('utf8'), 'id');
     return {
       sent: true,
       service: 'Mailgun',
@@ -178,15 +386,15 @@ export class EmailNode implements NodeExecutor {
     const { params, ctx } = s;
     const accessKeyId = required(params, 'awsAccessKey').trim();
     const secretAccessKey = required(params, 'awsSecretKey').trim();
-    const region = (stringParam(params.awsRegion).trim() || stringParam(params.region).trim()).toLowerCase();
+    const region = ((params.awsRegion ?? '').trim() || (params.region ?? '').trim()).toLowerCase();
     if (region === '') throw new NodeError('awsRegion is required');
     if (!AWS_REGION.test(region)) throw new NodeError('awsRegion is not a valid AWS region');
     const version = sesVersion(params.sesVersion);
-    const fromRaw = stringParam(params.fromEmail).trim() || stringParam(params.from).trim();
+    const fromRaw = (params.fromEmail ?? '').trim() || (params.from ?? '').trim();
     if (fromRaw === '') throw new NodeError('fromEmail is required');
     const from = sender(fromRaw);
-    const to = recipients(stringParam(params.to).trim() !== '' ? params.to : params.toEmail);
-    const template = stringParam(params.template).trim();
+    const to = recipients((params.to ?? '').trim() !== '' ? params.to : params.toEmail);
+    const template = (params.template ?? '').trim();
     if (template === '') requireContent(s);
     const templateData = JSON.stringify(template === '' ? {} : variables(params.templateVariables, ctx.context));
 
@@ -239,7 +447,7 @@ export class EmailNode implements NodeExecutor {
     const response = await call(s, 'Amazon SES', request);
     const text = response.body.toString('utf8');
     const messageId =
-      version === 'v2' ? asRecord(parseJson(text)).MessageId : /<MessageId>([^<]*)<\/MessageId>/.exec(text)?.[1];
+      version === 'v2' ? jsonField(text, 'MessageId') : /<MessageId>([^<]*)<\/MessageId>/.exec(text)?.[1];
     return {
       sent: true,
       service: 'Amazon SES',
@@ -250,16 +458,40 @@ export class EmailNode implements NodeExecutor {
   }
 }
 
+/** The email node in the node-type catalogue (`GET /api/node-types`, docs/nodes.md). */
+export const EMAIL_NODE: NodeTypeInfo = {
+  kind: 'email',
+  category: 'action',
+  title: 'Send email',
+  description:
+    'Sends a plain-text email through SMTP (STARTTLS or implicit TLS, never plaintext), SendGrid, Mailgun or Amazon SES, chosen by `data.emailProvider` or the `service` param. Every connection passes the egress policy; node-level `timeout` (ms, default 30000) bounds it.',
+  nodeTypes: ['action', 'actionEmail', 'actionEmailSendgrid', 'actionEmailMailgun', 'actionEmailAmazonSes'],
+  actionTypes: ['email'],
+  paramsField: 'params',
+  params: EmailNodeParams,
+  outputs: {
+    sent: 'Always true (a refused or failed send fails the node).',
+    service: 'The provider that sent it: `SMTP`, `SendGrid`, `Mailgun` or `Amazon SES`.',
+    recipient_count: 'SMTP only: the number of recipients.',
+    status: "API providers only: the HTTP status of the provider's answer.",
+    message_id: 'API providers only: the message id the provider returned, or null.',
+    version: 'Amazon SES only: the API version used, `v1` or `v2`.',
+  },
+  planGate: null,
+};
+
 interface Delivery {
   node: GraphNode;
   ctx: NodeContext;
-  params: Record<string, unknown>;
+  params: EmailNodeParams;
   timeoutMs: number;
   subject: string;
   body: string;
 }
 
 type Context = Readonly<Record<string, unknown>>;
+type RequiredField =
+  'smtpHost' | 'smtpUser' | 'smtpPassword' | 'from' | 'apiKey' | 'domain' | 'awsAccessKey' | 'awsSecretKey';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const PROVIDERS: ReadonlySet<string> = new Set<Provider>(['smtp', 'sendgrid', 'mailgun', 'amazon_ses']);
@@ -270,16 +502,18 @@ const EMAIL = new RegExp(`^[A-Za-z0-9.!#$%&'*+/=?^_\`{|}~-]+@${LABEL}(?:\\.${LAB
 /** Interpolated into the SES host name, so only the AWS shape is accepted. */
 const AWS_REGION = /^[a-z]{2}(?:-[a-z0-9]+)+-\d{1,2}$/;
 
-export function emailProvider(data: Record<string, unknown>, params: Record<string, unknown>): Provider {
-  const raw = stringParam(data.emailProvider).trim() || stringParam(params.service).trim();
+/** The provider: `data.emailProvider`, else `params.service`. Secret sync resolves saved graphs with it too. */
+export function emailProvider(data: Record<string, unknown>, params: { service?: unknown }): Provider {
+  const named = [data.emailProvider, params.service].map((v) => (typeof v === 'string' ? v.trim() : ''));
+  const raw = named.find((v) => v !== '') ?? '';
   const normalized = raw.toLowerCase().replace(/[\s-]+/g, '_');
   if (!PROVIDERS.has(normalized)) throw new NodeError('Unsupported email service');
   return normalized as Provider;
 }
 
 /** Comma list of addresses, each `local@domain.tld`, no case-insensitive duplicates. */
-function recipients(raw: unknown): string[] {
-  const list = stringParam(raw)
+function recipients(raw: string | undefined): string[] {
+  const list = (raw ?? '')
     .split(',')
     .map((address) => address.trim())
     .filter((address) => address !== '');
@@ -311,14 +545,14 @@ function requireContent(s: Delivery): void {
   if (s.body.trim() === '') throw new NodeError('body is required');
 }
 
-/** A required string param; the error names the field, never a value. */
-function required(params: Record<string, unknown>, field: string): string {
+/** A required text param; the error names the field, never a value. */
+function required(params: EmailNodeParams, field: RequiredField): string {
   const value = params[field];
   if (typeof value !== 'string' || value.trim() === '') throw new NodeError(`${field} is required`);
   return value;
 }
 
-function smtpPort(raw: unknown): number {
+function smtpPort(raw: EmailNodeParams['smtpPort']): number {
   if (raw === undefined || raw === null || raw === '') throw new NodeError('smtpPort is required');
   const n = typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : raw;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) {
@@ -333,10 +567,10 @@ function smtpPort(raw: unknown): number {
  * mandatory STARTTLS elsewhere.
  */
 export function smtpTlsOptions(
-  params: Record<string, unknown>,
+  params: { smtpTlsMode?: unknown; smtpTls?: unknown },
   port: number,
 ): { secure: boolean; requireTLS: boolean } {
-  const mode = stringParam(params.smtpTlsMode).trim().toLowerCase();
+  const mode = typeof params.smtpTlsMode === 'string' ? params.smtpTlsMode.trim().toLowerCase() : '';
   if (mode !== '') {
     if (mode === 'starttls') return { secure: false, requireTLS: true };
     if (mode === 'implicit_tls' || mode === 'implicit' || mode === 'wrapper')
@@ -346,7 +580,7 @@ export function smtpTlsOptions(
     }
     throw new NodeError('Unsupported smtpTlsMode (use starttls or implicit_tls)');
   }
-  if (params.smtpTls === false || (typeof params.smtpTls === 'string' && params.smtpTls.trim() === 'false')) {
+  if (flagValue(params.smtpTls) === false) {
     throw new NodeError('Plaintext SMTP is not allowed: use STARTTLS or implicit TLS');
   }
   return port === 465 ? { secure: true, requireTLS: false } : { secure: false, requireTLS: true };
@@ -413,11 +647,10 @@ function call(
 }
 
 /** Template variables: `[{key,value}]` rows, an object, or a JSON object text; strings templated. */
-function variables(raw: unknown, context: Context): Record<string, unknown> {
+function variables(raw: TemplateVariables | undefined, context: Context): Record<string, unknown> {
   if (Array.isArray(raw)) {
     const out: Record<string, unknown> = {};
-    for (const row of raw) {
-      const { key, value } = asRecord(row);
+    for (const { key, value } of raw) {
       if (typeof key !== 'string' || key.trim() === '') continue;
       out[key.trim()] = typeof value === 'string' ? renderTemplate(value, context) : renderDeep(value, context);
     }
@@ -426,16 +659,15 @@ function variables(raw: unknown, context: Context): Record<string, unknown> {
   if (typeof raw === 'string') {
     if (raw.trim() === '') return {};
     const parsed = parseJson(raw);
-    if (parsed === undefined || asRecord(parsed) !== parsed)
-      throw new NodeError('Template variables must be a JSON object');
+    if (!isPlainObject(parsed)) throw new NodeError('Template variables must be a JSON object');
     return renderDeep(parsed, context) as Record<string, unknown>;
   }
   if (raw !== null && typeof raw === 'object') return renderDeep(raw, context) as Record<string, unknown>;
   return {};
 }
 
-function sesVersion(raw: unknown): 'v1' | 'v2' {
-  const v = stringParam(raw).trim().toLowerCase();
+function sesVersion(raw: string | undefined): 'v1' | 'v2' {
+  const v = (raw ?? '').trim().toLowerCase();
   if (v === '' || v === 'v2') return 'v2';
   if (v === 'v1') return 'v1';
   throw new NodeError('sesVersion must be v1 or v2');
@@ -547,15 +779,17 @@ function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
-function stringParam(value: unknown): string {
-  return typeof value === 'string' ? value : '';
-}
-
 function positiveNumber(value: unknown): number | undefined {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
-function asRecord(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** A field of a JSON object response, or undefined when the text is not one. */
+function jsonField(text: string, field: string): unknown {
+  const parsed = parseJson(text);
+  return isPlainObject(parsed) ? parsed[field] : undefined;
 }

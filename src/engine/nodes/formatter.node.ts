@@ -7,13 +7,27 @@
  * chrono style (`2025-01-02T03:04:05+00:00`, `.SSS` only when milliseconds are non-zero) because that
  * is what the reference's node outputs carry (§4.6 shows the same style for `_resume_at`).
  */
+import { Type } from 'class-transformer';
+import { IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { JSONSchema } from 'class-validator-jsonschema';
 import { DateTime, FixedOffsetZone, IANAZone, type Zone } from 'luxon';
-import { NodeError, type GraphNode, type NodeContext, type NodeExecutor, type NodeResult } from '../node-types';
+import { nodeMessage, parseParams } from '../node-params';
+import {
+  NodeError,
+  type GraphNode,
+  type NodeContext,
+  type NodeExecutor,
+  type NodeResult,
+  type NodeTypeInfo,
+} from '../node-types';
 import { isDecimalText, isIntegerText } from '../number-text';
 import { flexibleParse, renderTemplate, resolvePath } from '../templating';
 import { splitText } from '../text-search';
+import { IsScalar, objectOrAbsent } from './param-rules';
 
 const OUTPUT_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const INVALID_MESSAGE = 'Invalid formatter configuration';
+const INVALID = { context: nodeMessage(INVALID_MESSAGE) };
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'y', 'on']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'n', 'off']);
 
@@ -23,15 +37,11 @@ export class FormatterNode implements NodeExecutor {
   readonly instant = true;
 
   async execute(node: GraphNode, ctx: NodeContext): Promise<NodeResult> {
-    const config = node.data.config;
-    if (!isPlainObject(config)) throw new NodeError('Invalid formatter configuration');
-    const { operation, input, fields, output_key: outputKey } = config;
-    if (!isOptionalString(operation) || !isOptionalString(outputKey) || (fields != null && !isPlainObject(fields))) {
-      throw new NodeError('Invalid formatter configuration');
-    }
-    if (input != null && typeof input !== 'string' && typeof input !== 'number' && typeof input !== 'boolean') {
-      throw new NodeError('Invalid formatter configuration');
-    }
+    const raw = node.data.config;
+    // A missing config is invalid here, not an empty one.
+    if (!objectOrAbsent(raw)) throw new NodeError(INVALID_MESSAGE);
+    // The class checks types only; what is missing is reported below, after every type is right.
+    const { operation, input, fields, output_key: outputKey } = parseParams(FormatterConfig, raw);
 
     const op = (operation ?? '').trim();
     if (op === '') throw new NodeError('Formatter operation is required.');
@@ -46,7 +56,7 @@ export class FormatterNode implements NodeExecutor {
     const run = OPERATIONS.get(op);
     if (!run) throw new NodeError(`Unsupported formatter operation \`${op}\``);
     const text = typeof input === 'string' ? renderTemplate(input, ctx.context) : input == null ? '' : String(input);
-    const result = run(text, new Fields(op, fields ?? {}, ctx.context));
+    const result = run(text, new Fields(op, (fields ?? {}) as Record<string, unknown>, ctx.context));
     return { outputs: { [key]: result } };
   }
 }
@@ -725,6 +735,144 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-function isOptionalString(value: unknown): value is string | undefined | null {
-  return value == null || typeof value === 'string';
+// ---- params (last: the operation list and the date formats above feed their schema) ------------
+
+const textField = (description: string) => JSONSchema({ type: 'string', description });
+const numericField = (description: string) =>
+  JSONSchema({ type: ['number', 'string'], description: `${description} A string is templated first.` });
+
+/**
+ * `config.fields`: what the operation needs beside its input. String values are templated; nothing
+ * is checked until the operation reads the field, so a field another operation uses is ignored.
+ */
+export class FormatterFields {
+  @textField('`string.replace`: the text to find, kept as typed (spaces count).')
+  @IsOptional()
+  search_for?: string;
+
+  @textField('`string.replace`: its replacement (empty when absent).')
+  @IsOptional()
+  replace_with?: string;
+
+  @textField('`string.split` and `json.to_array`: the separator, kept as typed (a single space works).')
+  @IsOptional()
+  delimiter?: string;
+
+  @numericField('`string.split`: which part to return, from 0.')
+  @IsOptional()
+  index?: number | string;
+
+  @numericField('`string.substring`: the first character, from 0 (counted in code points).')
+  @IsOptional()
+  start?: number | string;
+
+  @numericField('`string.substring`: how many characters; the rest of the text when absent.')
+  @IsOptional()
+  length?: number | string;
+
+  @numericField('`number.add`, `number.subtract`, `number.multiply`, `number.divide`: the other operand.')
+  @IsOptional()
+  value?: number | string;
+
+  @numericField('`number.round`: decimal places, 0 to 15 (half away from zero).')
+  @IsOptional()
+  decimal_places?: number | string;
+
+  @textField('`json.pick`: the path into the input JSON (`$.items[0].id`, `items.0.id`; `$` is the whole value).')
+  @IsOptional()
+  json_path?: string;
+
+  @textField('`json.merge`: the JSON object merged over the input (its keys win).')
+  @IsOptional()
+  input_two?: string;
+
+  @JSONSchema({
+    type: ['boolean', 'string'],
+    description: '`json.to_array`: trim each item (`true`, or a string such as `yes`, `1`, `on`).',
+  })
+  @IsOptional()
+  trim_items?: boolean | string;
+
+  @textField('`json.to_object`: the key the input is stored under.')
+  @IsOptional()
+  key_name?: string;
+
+  @textField(`\`date.parse\`: the input's format, one of ${DATE_FORMATS.map((f) => `\`${f}\``).join(', ')}.`)
+  @IsOptional()
+  format?: string;
+
+  @textField(
+    '`date.format`: a named format (as for `format`) or a token pattern such as `YYYY-MM-DD HH:mm` (day.js style; `[text]` is literal).',
+  )
+  @IsOptional()
+  output_format?: string;
+
+  @textField('`date.format`, `date.extract`: an IANA time zone (`America/New_York`); UTC when absent.')
+  @IsOptional()
+  timezone?: string;
+
+  @numericField('`date.adjust`: days to add (negative subtracts, fractions allowed).')
+  @IsOptional()
+  days?: number | string;
+
+  @numericField('`date.adjust`: hours to add.')
+  @IsOptional()
+  hours?: number | string;
+
+  @numericField('`date.adjust`: minutes to add.')
+  @IsOptional()
+  minutes?: number | string;
+
+  @textField(`\`date.extract\`: one of ${[...COMPONENTS.keys()].map((c) => `\`${c}\``).join(', ')}.`)
+  @IsOptional()
+  component?: string;
 }
+
+/** A formatter node's `data.config`. Types are checked here; what is missing, by the node. */
+@JSONSchema({
+  required: ['operation', 'output_key'],
+  examples: [
+    { operation: 'number.round', input: '{{Hook.amount}}', fields: { decimal_places: 2 }, output_key: 'total' },
+  ],
+})
+export class FormatterConfig {
+  @JSONSchema({ description: 'What to do with the input.', enum: [...OPERATIONS.keys()] })
+  @IsOptional()
+  @IsString(INVALID)
+  operation?: string | null;
+
+  @JSONSchema({ description: 'The value to work on; a string is templated (`{{Hook.amount}}`). Empty when absent.' })
+  @IsOptional()
+  @IsScalar(INVALID)
+  input?: string | number | boolean | null;
+
+  @JSONSchema({ description: 'The fields the operation needs.' })
+  @IsOptional()
+  @IsObject(INVALID)
+  @ValidateNested()
+  @Type(() => FormatterFields)
+  fields?: FormatterFields | null;
+
+  @JSONSchema({
+    description: 'The output field the result is stored under (letters, digits and `_`, not starting with a digit).',
+    pattern: OUTPUT_KEY.source,
+    examples: ['total'],
+  })
+  @IsOptional()
+  @IsString(INVALID)
+  output_key?: string | null;
+}
+
+export const FORMATTER_NODE: NodeTypeInfo = {
+  kind: 'formatter',
+  category: 'logic',
+  title: 'Formatter',
+  description:
+    'Applies one text, number, date, JSON or boolean operation to a templated input and stores the result under an output key.',
+  nodeTypes: ['formatter', 'logicformatter', 'transform'],
+  actionTypes: [],
+  paramsField: 'config',
+  params: FormatterConfig,
+  outputs: { '<output_key>': 'The result, under the configured `output_key`.' },
+  planGate: null,
+};

@@ -103,6 +103,67 @@ describe('HttpNode (docs/contract.md §5.6 http)', () => {
     }
   });
 
+  it('refuses params of the wrong type before calling, naming the field and never its value', async () => {
+    const secret = 's3cret-value';
+    const cases: [Record<string, unknown>, string][] = [
+      [{ url: 42 }, 'url'],
+      [{ method: 5 }, 'method'],
+      [{ headers: `X-Api-Key: ${secret}` }, 'headers'],
+      [{ headers: [{ key: 'X-Api-Key', value: { secret } }] }, 'headers.0.value'],
+      [{ queryParams: [{ key: 7, value: secret }] }, 'queryParams.0.key'],
+      [{ formBody: [secret] }, 'formBody.0'],
+      [{ body: 42 }, 'body'],
+      [{ authType: ['basic'] }, 'authType'],
+      [{ password: 12345, username: secret }, 'password'],
+      [{ token: { value: secret } }, 'token'],
+      [{ followRedirects: 'sometimes' }, 'followRedirects'],
+    ];
+    for (const [params, field] of cases) {
+      const err = await failure(run({ url: `${base}/a?k=${secret}`, authType: 'bearer', ...params }));
+      expect([field, err.message]).toEqual([field, `Invalid node parameters: ${field}`]);
+    }
+    expect((await failure(run({ url: null }))).message).toBe('URL is required');
+    await expect(
+      new HttpNode().execute({ id: 'h', type: 'action', data: { params: 'GET /' } }, nodeContext()),
+    ).rejects.toThrow('Invalid node parameters: params must be an object');
+    expect(seen).toHaveLength(0);
+  });
+
+  it('accepts what the web client sends: text numbers and flags, cleared fields, rows without a key, UI fields', async () => {
+    await run(
+      {
+        url: `${base}/a`,
+        method: 'POST',
+        bodyType: 'form',
+        headers: [
+          { key: 'X-Count', value: 3, id: 'row-1' },
+          { key: 'X-Flag', value: true },
+          { value: 'no key' },
+          { key: '', value: '' },
+          { key: 'X-Null', value: null },
+        ],
+        queryParams: '',
+        formBody: [{ key: 'n', value: 1.5 }, {}],
+        body: null,
+        authType: null,
+        followRedirects: '',
+        uiCollapsed: true,
+        ui: { tab: 'headers' },
+      },
+      { timeout: '5000', retries: '1' },
+    );
+    expect(seen[0].url).toBe('/a');
+    expect(seen[0].headers['x-count']).toBe('3');
+    expect(seen[0].headers['x-flag']).toBe('true');
+    expect(seen[0].headers['x-null']).toBe('');
+    expect(seen[0].body).toBe('n=1.5');
+    expect(http.requests[0]).toMatchObject({ timeoutMs: 5000, followRedirects: true });
+
+    await run({ url: `${base}/moved`, followRedirects: 'FALSE', headers: null, formBody: null });
+    await run({ url: `${base}/moved`, followRedirects: 'true' });
+    expect(http.requests.slice(1).map((r) => r.followRedirects)).toEqual([false, true]);
+  });
+
   it('templates the URL, header values and query params, and returns status, headers and parsed JSON', async () => {
     const result = await run({
       url: `${base}/users/{{Hook.id}}?x=1`,

@@ -140,6 +140,46 @@ describe('MessagingNode (docs/contract.md §5.6 messaging)', () => {
     });
   });
 
+  describe('params validation', () => {
+    it('refuses params of the wrong type before the gate, naming the field and never its value', async () => {
+      const cases: [Record<string, unknown>, string][] = [
+        [{ webhookUrl: { url: slackUrl } }, 'webhookUrl'],
+        [{ message: 42 }, 'message'],
+        [{ cardJson: { cards: [] } }, 'cardJson'],
+        [{ postAsUser: 'SLACKHOOK-maybe' }, 'postAsUser'],
+        [{ connection: 'SLACKHOOK-c-1' }, 'connection'],
+        [{ connection: ['c-1'] }, 'connection.0'],
+        [{ connection: { connectionScope: 'user', connectionId: 7 } }, 'connection.connectionId'],
+        [{ workflowHeaderSecret: 12345 }, 'workflowHeaderSecret'],
+        [{ service: ['Slack'] }, 'service'],
+      ];
+      for (const [params, field] of cases) {
+        const err = await failure(run('Slack', { webhookUrl: slackUrl, message: 'x', ...params }));
+        expect(err).toBeInstanceOf(NodeError);
+        expect([field, err.message]).toEqual([field, `Invalid node parameters: ${field}`]);
+      }
+      expect(gate).not.toHaveBeenCalled();
+      expect(seen).toHaveLength(0);
+    });
+
+    it('accepts the postAsUser flag as text, cleared fields and UI fields', async () => {
+      const connections = new FakeConnections();
+      const base = { connectionScope: 'user', connectionId: 'c-9', channel: '#x', message: 'm' };
+      await run(
+        'Slack',
+        { ...base, postAsUser: 'TRUE', connection: '', identity: null, uiPicker: { open: false } },
+        {
+          connections,
+        },
+      );
+      await run('Slack', { ...base, postAsUser: 'false', connection: null, webhookUrl: null }, { connections });
+      expect(connections.slack.map((m) => m.identity)).toEqual(['personal_user', 'workspace_bot']);
+
+      await run('Google Chat', { webhookUrl: chatUrl, message: 'hi', cardJson: '', token: null, channelPicker: [] });
+      expect(JSON.parse(seen[0].body)).toEqual({ text: 'hi' });
+    });
+  });
+
   describe('Google Chat', () => {
     it('posts a templated text message without the plan gate', async () => {
       const result = await run('Google Chat', {

@@ -1,15 +1,21 @@
+import { Type } from 'class-transformer';
+import { IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { JSONSchema } from 'class-validator-jsonschema';
 import { callProvider } from '../outbound';
 import { OutboundError, type OutboundResponse } from '../../egress/outbound-http';
 import { detectMessagingPlatform } from '../../plans/plan-assessment';
+import { parseParams } from '../node-params';
 import {
   NodeError,
   type GraphNode,
   type NodeContext,
   type NodeExecutor,
   type NodeResult,
+  type NodeTypeInfo,
   type RunInfo,
 } from '../node-types';
 import { renderDeep, renderTemplate } from '../templating';
+import { credentialNote, FieldSchema, flagValue, IsFlag, OptionalParam } from './param-rules';
 
 /** What the node hands an OAuth-connection provider; identity and connection are explicit, never guessed. */
 interface ConnectionMessage {
@@ -50,13 +56,163 @@ export interface MessagingNodeDeps {
   connections: ConnectionProvider | null;
 }
 
+/** The OAuth connection a Slack bot or Teams delegated message is sent with. */
+export class MessagingConnection {
+  @JSONSchema({ description: 'Whose connection: `workspace` or `user`.' })
+  @IsOptional()
+  @IsString()
+  connectionScope?: string;
+
+  @JSONSchema({ description: "The connection's id." })
+  @IsOptional()
+  @IsString()
+  connectionId?: string;
+}
+
+/**
+ * `data.params` of a messaging node: one class for the three platforms, each field saying which
+ * platform reads it. The UI keeps fields of a delivery it switched away from; they do no harm.
+ */
+export class MessagingNodeParams {
+  @JSONSchema({
+    description:
+      'The platform, any case: text containing `slack` is Slack, `teams` or `microsoft` Teams, `googlechat` (or both "google" and "chat") Google Chat. The first of `service`, `provider`, `platform`, then the node\'s `data.nodeType`, `actionKey`, `actionType`, `label` and `type` that names one decides.',
+    examples: ['Slack', 'Microsoft Teams', 'Google Chat'],
+  })
+  @IsOptional()
+  @IsString()
+  service?: string;
+
+  @JSONSchema({ description: 'The platform when `service` names none (same rules).' })
+  @IsOptional()
+  @IsString()
+  provider?: string;
+
+  @JSONSchema({ description: 'The platform when `service` and `provider` name none (same rules).' })
+  @IsOptional()
+  @IsString()
+  platform?: string;
+
+  @JSONSchema({
+    description:
+      'Incoming webhook URL (http or https), used as written and never shown in errors: the URL is the credential. Required for Google Chat and for webhook deliveries to Slack and Teams.',
+  })
+  @IsOptional()
+  @IsString()
+  webhookUrl?: string;
+
+  @JSONSchema({
+    description: 'The message text, templated. Required unless a card (`cardJson`) is sent.',
+  })
+  @IsOptional()
+  @IsString()
+  message?: string;
+
+  @JSONSchema({
+    description:
+      'Google Chat and Teams webhooks: a card as JSON text, templated, sent instead of `message`. Google Chat: an object with `cards` or `cardsV2`; Teams: a MessageCard, an Adaptive Card (wrapped for you) or a ready `attachments` message.',
+  })
+  @IsOptional()
+  @IsString()
+  cardJson?: string;
+
+  @JSONSchema({
+    description:
+      'Slack: `workspace_bot` or `personal_user` posts through a Slack connection (and wins over a leftover `webhookUrl`); `incoming_webhook` posts to `webhookUrl`.',
+    examples: ['incoming_webhook', 'workspace_bot', 'personal_user'],
+  })
+  @IsOptional()
+  @IsString()
+  identity?: string;
+
+  @JSONSchema({
+    description:
+      'Teams: `Incoming Webhook` (or a connector / `Workflow (Power Automate)` webhook) or `Delegated OAuth (Post as user)`; when empty, `teamId` with `channelId` means delegated and a `webhookUrl` means webhook. Slack: `incoming_webhook` selects the webhook.',
+    examples: ['Incoming Webhook', 'Workflow (Power Automate)', 'Delegated OAuth (Post as user)'],
+  })
+  @IsOptional()
+  @IsString()
+  deliveryMethod?: string;
+
+  @FieldSchema({
+    type: ['boolean', 'string'],
+    description:
+      'Slack, older graphs: the identity when `identity` is empty, a boolean or "true"/"false": true posts as `personal_user`, false as `workspace_bot`.',
+  })
+  @OptionalParam()
+  @IsFlag()
+  postAsUser?: boolean | string;
+
+  @JSONSchema({ description: 'Slack bot and Teams delegated: `workspace` or `user` (else read from `connection`).' })
+  @IsOptional()
+  @IsString()
+  connectionScope?: string;
+
+  @JSONSchema({ description: 'Slack bot and Teams delegated: the connection id (else read from `connection`).' })
+  @IsOptional()
+  @IsString()
+  connectionId?: string;
+
+  @JSONSchema({
+    description: 'Slack bot and Teams delegated: `{connectionScope, connectionId}`, as the UI nests them.',
+  })
+  @OptionalParam()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => MessagingConnection)
+  connection?: MessagingConnection;
+
+  @JSONSchema({ description: 'Slack bot: the channel to post to, templated. Required for bot messages.' })
+  @IsOptional()
+  @IsString()
+  channel?: string;
+
+  @JSONSchema({ description: 'Teams delegated: the team id. Required for delegated messages.' })
+  @IsOptional()
+  @IsString()
+  teamId?: string;
+
+  @JSONSchema({ description: 'Teams delegated: the channel id. Required for delegated messages.' })
+  @IsOptional()
+  @IsString()
+  channelId?: string;
+
+  @JSONSchema({
+    description:
+      'Teams workflow webhooks: text containing "header" (e.g. `Header Secret Auth`) sends `workflowHeaderSecret` in the `workflowHeaderName` header.',
+  })
+  @IsOptional()
+  @IsString()
+  workflowOption?: string;
+
+  @JSONSchema({ description: "Teams workflow webhooks: the secret header's name (with a header `workflowOption`)." })
+  @IsOptional()
+  @IsString()
+  workflowHeaderName?: string;
+
+  @JSONSchema({
+    description: `Teams workflow webhooks: the secret header's value (with a header \`workflowOption\`). ${credentialNote('messaging:teams:<name>')}`,
+  })
+  @IsOptional()
+  @IsString()
+  workflowHeaderSecret?: string;
+
+  @JSONSchema({
+    description: `Slack: a token the UI keeps; this server's Slack deliveries do not send it. ${credentialNote('messaging:slack:<name>')}`,
+  })
+  @IsOptional()
+  @IsString()
+  token?: string;
+}
+
 /**
  * Messaging action (docs/contract.md §5.6 "messaging"): Google Chat, Slack and Microsoft Teams.
  *
- * Platform by `detectMessagingPlatform`. Google Chat is allowed on every plan; Slack and Teams pass
- * the plan gate first. Webhook deliveries POST JSON through `ctx.http`; Slack bot and Teams delegated
- * deliveries need a `ConnectionProvider` and fail clearly without one. Webhook URLs are credentials:
- * errors never carry them, nor any other param (deviation 22 in docs/deviations.md).
+ * `data.params`: `MessagingNodeParams`, parsed once per send. Platform by `detectMessagingPlatform`.
+ * Google Chat is allowed on every plan; Slack and Teams pass the plan gate first. Webhook deliveries
+ * POST JSON through `ctx.http`; Slack bot and Teams delegated deliveries need a `ConnectionProvider`
+ * and fail clearly without one. Webhook URLs are credentials: errors never carry them, nor any other
+ * param (deviation 22 in docs/deviations.md).
  *
  * Slack: an explicit `identity` of `workspace_bot|personal_user` wins over a leftover `webhookUrl`
  * (the UI keeps stale fields when the identity is switched).
@@ -69,7 +225,7 @@ export class MessagingNode implements NodeExecutor {
     const delivery: Delivery = {
       node,
       ctx,
-      params: asRecord(data.params),
+      params: parseParams(MessagingNodeParams, data.params),
       timeoutMs: positiveNumber(data.timeout) ?? DEFAULT_TIMEOUT_MS,
     };
     switch (detectMessagingPlatform(node)) {
@@ -95,7 +251,7 @@ export class MessagingNode implements NodeExecutor {
       !explicitBot &&
       (identity === 'incoming_webhook' ||
         deliveryMethod === 'incoming_webhook' ||
-        stringParam(params.webhookUrl).trim() !== '');
+        (params.webhookUrl ?? '').trim() !== '');
 
     if (webhook) {
       const url = webhookUrl(params, 'Slack');
@@ -110,7 +266,7 @@ export class MessagingNode implements NodeExecutor {
     const provider = this.provider('Slack bot messages need a Slack connection provider');
     const resolvedIdentity = slackIdentity(identity, params.postAsUser);
     requireConnection(connection);
-    const channel = renderTemplate(stringParam(params.channel), ctx.context).trim();
+    const channel = renderTemplate(params.channel ?? '', ctx.context).trim();
     if (channel === '') throw new NodeError('channel is required');
     const message = requiredMessage(params, ctx);
 
@@ -131,7 +287,7 @@ export class MessagingNode implements NodeExecutor {
     if (method === 'webhook') {
       const url = webhookUrl(params, 'Teams');
       const headers = workflowHeader(params);
-      const cardText = stringParam(params.cardJson);
+      const cardText = params.cardJson ?? '';
       const payload = cardText.trim() !== '' ? teamsCard(cardText, ctx) : { text: requiredMessage(params, ctx) };
       const response = await post(d, 'Microsoft Teams', url, payload, headers);
       return { sent: true, service: 'Microsoft Teams', platform: 'Microsoft Teams', status: response.status };
@@ -140,8 +296,8 @@ export class MessagingNode implements NodeExecutor {
     const provider = this.provider('Teams delegated messages need a Microsoft Teams connection provider');
     const connection = connectionParams(params);
     requireConnection(connection);
-    const teamId = stringParam(params.teamId).trim();
-    const channelId = stringParam(params.channelId).trim();
+    const teamId = (params.teamId ?? '').trim();
+    const channelId = (params.channelId ?? '').trim();
     if (teamId === '') throw new NodeError('teamId is required');
     if (channelId === '') throw new NodeError('channelId is required');
     const message = requiredMessage(params, ctx);
@@ -158,10 +314,36 @@ export class MessagingNode implements NodeExecutor {
   }
 }
 
+/** The messaging node in the node-type catalogue (`GET /api/node-types`, docs/nodes.md). */
+export const MESSAGING_NODE: NodeTypeInfo = {
+  kind: 'messaging',
+  category: 'action',
+  title: 'Send a chat message',
+  description:
+    'Posts a templated message or card to Google Chat, Slack or Microsoft Teams through an incoming webhook (through the egress policy). Slack bot and Teams delegated messages need an OAuth connection provider, which this server does not have yet. Node-level `timeout` (ms, default 30000) bounds the call.',
+  nodeTypes: ['action', 'actionSlack', 'actionTeams', 'actionGoogleChat'],
+  actionTypes: ['messaging', 'slack', 'teams', 'microsoftteams', 'googlechat'],
+  paramsField: 'params',
+  params: MessagingNodeParams,
+  outputs: {
+    sent: 'Always true (a refused or failed post fails the node).',
+    service: 'The platform posted to: `Google Chat`, `Slack` or `Microsoft Teams`.',
+    platform: 'The same as `service`.',
+    status: "Webhook deliveries: the HTTP status of the webhook's answer.",
+    messageTs: 'Slack bot messages: the message timestamp, as the connection provider returns it.',
+    channelId: 'Slack bot messages: the channel id, as the connection provider returns it.',
+    messageId: 'Teams delegated messages: the message id, as the connection provider returns it.',
+    connectionScope: 'Connection deliveries: the connection scope used, as the connection provider returns it.',
+    connectionId: 'Connection deliveries: the connection id used, as the connection provider returns it.',
+  },
+  planGate:
+    "Slack and Microsoft Teams: the run's workspace must be on the workspace plan and the workflow owner still a member of it (checked when the node runs; the Solo plan check also refuses them as a premium integration). Google Chat: every plan.",
+};
+
 interface Delivery {
   node: GraphNode;
   ctx: NodeContext;
-  params: Record<string, unknown>;
+  params: MessagingNodeParams;
   timeoutMs: number;
 }
 
@@ -172,7 +354,7 @@ const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 async function sendGoogleChat(d: Delivery): Promise<Record<string, unknown>> {
   const { params, ctx } = d;
   const url = webhookUrl(params, 'Google Chat');
-  const cardText = stringParam(params.cardJson);
+  const cardText = params.cardJson ?? '';
   let payload: unknown;
   if (cardText.trim() !== '') {
     const card = parseCard(cardText, ctx);
@@ -213,20 +395,21 @@ function teamsCard(text: string, ctx: NodeContext): Record<string, unknown> {
 }
 
 /** Explicit `identity`, else the legacy `postAsUser` flag. */
-function slackIdentity(identity: string, postAsUser: unknown): SlackMessageArgs['identity'] {
+function slackIdentity(identity: string, postAsUser: MessagingNodeParams['postAsUser']): SlackMessageArgs['identity'] {
   if (identity === 'workspace_bot' || identity === 'personal_user') return identity;
-  if (postAsUser === true || postAsUser === 'true') return 'personal_user';
-  if (postAsUser === false || postAsUser === 'false') return 'workspace_bot';
+  const flag = flagValue(postAsUser);
+  if (flag === true) return 'personal_user';
+  if (flag === false) return 'workspace_bot';
   throw new NodeError('Slack identity is required (workspace_bot or personal_user)');
 }
 
-function teamsDeliveryMethod(params: Record<string, unknown>): 'webhook' | 'delegated' {
-  const method = stringParam(params.deliveryMethod).trim().toLowerCase();
+function teamsDeliveryMethod(params: MessagingNodeParams): 'webhook' | 'delegated' {
+  const method = (params.deliveryMethod ?? '').trim().toLowerCase();
   if (method.includes('delegated') || method.includes('oauth')) return 'delegated';
   if (['webhook', 'connector', 'workflow', 'power automate'].some((word) => method.includes(word))) return 'webhook';
   if (method !== '') throw new NodeError('Unsupported Teams delivery method');
-  if (stringParam(params.teamId).trim() !== '' && stringParam(params.channelId).trim() !== '') return 'delegated';
-  if (stringParam(params.webhookUrl).trim() !== '') return 'webhook';
+  if ((params.teamId ?? '').trim() !== '' && (params.channelId ?? '').trim() !== '') return 'delegated';
+  if ((params.webhookUrl ?? '').trim() !== '') return 'webhook';
   throw new NodeError('Teams messages need a delivery method (Incoming Webhook or Delegated OAuth)');
 }
 
@@ -234,15 +417,15 @@ function teamsDeliveryMethod(params: Record<string, unknown>): 'webhook' | 'dele
  * Whether a Teams workflow webhook sends `workflowHeaderSecret` (the `workflowOption` names a header).
  * Secret sync (src/secrets/secret-sync.ts) collects the secret on exactly this condition.
  */
-export function usesWorkflowHeaderSecret(params: Record<string, unknown>): boolean {
-  return stringParam(params.workflowOption).toLowerCase().includes('header');
+export function usesWorkflowHeaderSecret(params: { workflowOption?: unknown }): boolean {
+  return typeof params.workflowOption === 'string' && params.workflowOption.toLowerCase().includes('header');
 }
 
 /** Workflow (Power Automate) webhooks may require a shared-secret header. */
-function workflowHeader(params: Record<string, unknown>): Record<string, string> {
+function workflowHeader(params: MessagingNodeParams): Record<string, string> {
   if (!usesWorkflowHeaderSecret(params)) return {};
-  const name = stringParam(params.workflowHeaderName).trim();
-  const secret = stringParam(params.workflowHeaderSecret).trim();
+  const name = (params.workflowHeaderName ?? '').trim();
+  const secret = (params.workflowHeaderSecret ?? '').trim();
   if (name === '' || !HEADER_NAME.test(name))
     throw new NodeError('workflowHeaderName is required and must be a header name');
   if (secret === '' || !HEADER_VALUE.test(secret)) throw new NodeError('workflowHeaderSecret is required');
@@ -250,8 +433,8 @@ function workflowHeader(params: Record<string, unknown>): Record<string, string>
 }
 
 /** Not templated and never echoed: the URL is the credential. */
-function webhookUrl(params: Record<string, unknown>, platform: string): string {
-  const raw = stringParam(params.webhookUrl).trim();
+function webhookUrl(params: MessagingNodeParams, platform: string): string {
+  const raw = (params.webhookUrl ?? '').trim();
   if (raw === '') throw new NodeError(`${platform} webhook URL is required`);
   let url: URL;
   try {
@@ -265,18 +448,19 @@ function webhookUrl(params: Record<string, unknown>, platform: string): string {
   return url.toString();
 }
 
-function requiredMessage(params: Record<string, unknown>, ctx: NodeContext): string {
-  const message = renderTemplate(stringParam(params.message), ctx.context);
+function requiredMessage(params: MessagingNodeParams, ctx: NodeContext): string {
+  const message = renderTemplate(params.message ?? '', ctx.context);
   if (message.trim() === '') throw new NodeError('message is required');
   return message;
 }
 
 /** `connectionScope` + `connectionId`, top-level or inside `connection`. */
-function connectionParams(params: Record<string, unknown>): { scope: string; id: string } {
-  const nested = asRecord(params.connection);
+function connectionParams(params: MessagingNodeParams): { scope: string; id: string } {
+  // Cleared (`''`, null) when not an instance: validation let only an object through.
+  const nested: MessagingConnection = params.connection instanceof MessagingConnection ? params.connection : {};
   return {
-    scope: stringParam(params.connectionScope).trim() || stringParam(nested.connectionScope).trim(),
-    id: stringParam(params.connectionId).trim() || stringParam(nested.connectionId).trim(),
+    scope: (params.connectionScope ?? '').trim() || (nested.connectionScope ?? '').trim(),
+    id: (params.connectionId ?? '').trim() || (nested.connectionId ?? '').trim(),
   };
 }
 
@@ -328,8 +512,8 @@ function post(
   });
 }
 
-function normalized(value: unknown): string {
-  return stringParam(value)
+function normalized(value: string | undefined): string {
+  return (value ?? '')
     .trim()
     .toLowerCase()
     .replace(/[\s-]+/g, '_');
@@ -343,15 +527,7 @@ function parseJson(text: string): unknown {
   }
 }
 
-function stringParam(value: unknown): string {
-  return typeof value === 'string' ? value : '';
-}
-
 function positiveNumber(value: unknown): number | undefined {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined;
-}
-
-function asRecord(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }

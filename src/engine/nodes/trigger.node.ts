@@ -1,6 +1,75 @@
+import { Type } from 'class-transformer';
+import { IsArray, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { JSONSchema } from 'class-validator-jsonschema';
 import { contextKey } from '../execution-context';
-import type { GraphNode, NodeContext, NodeExecutor, NodeResult } from '../node-types';
+import { parseParams } from '../node-params';
+import type { GraphNode, NodeContext, NodeExecutor, NodeResult, NodeTypeInfo } from '../node-types';
 import { flexibleParse, renderTemplate } from '../templating';
+import { KeyValueRows, objectOrAbsent, StringOrAbsent } from './param-rules';
+
+/** One row of `data.inputs`. */
+export class TriggerInput {
+  @JSONSchema({ description: 'The output field it sets; a later row with the same key wins.', examples: ['orderId'] })
+  @IsString()
+  key!: string;
+
+  @JSONSchema({
+    description:
+      'Templated against the context, then read as JSON when it parses (`"x"` and `\'x\'` give the text x). Anything but a string gives null.',
+    examples: ['{{Hook.order.id}}'],
+  })
+  @StringOrAbsent()
+  @IsOptional()
+  @IsString()
+  value?: string;
+}
+
+/** The fields of a trigger node's `data` (beside `label`). */
+@JSONSchema({ examples: [{ triggerType: 'Webhook', inputs: [{ key: 'source', value: 'web' }] }] })
+export class TriggerParams {
+  @JSONSchema({
+    type: 'string',
+    description:
+      '`Manual`, `Webhook` or `Schedule` (any case). Webhook triggers can be called from outside; a schedule trigger with a `scheduleConfig` starts runs on its own.',
+    examples: ['Webhook'],
+  })
+  @IsOptional()
+  triggerType?: string;
+
+  @JSONSchema({ description: 'Values added to the trigger payload. Rows without a non-blank string key are skipped.' })
+  @KeyValueRows()
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => TriggerInput)
+  inputs?: TriggerInput[];
+
+  @JSONSchema({
+    type: 'object',
+    description:
+      'Schedule triggers: `startDate`, optional `startTime` and `timezone`, optional `repeat` (`every` and a unit), or a cron expression with a time zone. Checked when the workflow is saved.',
+  })
+  @IsOptional()
+  scheduleConfig?: Record<string, unknown>;
+}
+
+export const TRIGGER_NODE: NodeTypeInfo = {
+  kind: 'trigger',
+  category: 'trigger',
+  title: 'Trigger',
+  description:
+    'Where a run starts: by hand, from a webhook call or on a schedule. Its output is the trigger payload merged with its own inputs.',
+  nodeTypes: ['trigger'],
+  actionTypes: [],
+  paramsField: 'data',
+  params: TriggerParams,
+  outputs: {
+    '<payload fields>':
+      'The trigger payload (a webhook body, or the `context` a run was started with), inputs merged over it. A payload that is not an object is the output itself when there are no inputs, else it comes as `payload`.',
+    '<input keys>': 'One field per input row: its templated, parsed value.',
+  },
+  planGate: 'Schedule and Notion triggers need a workspace plan; manual and webhook triggers run on every plan.',
+};
 
 /**
  * Trigger node (docs/contract.md §5.4, fixed per deviation 5 in docs/deviations.md).
@@ -24,7 +93,8 @@ export class TriggerNode implements NodeExecutor {
   readonly instant = true;
 
   async execute(node: GraphNode, ctx: NodeContext): Promise<NodeResult> {
-    const inputs = buildInputs(node.data?.inputs, ctx.context);
+    const params = parseParams(TriggerParams, objectOrAbsent(node.data));
+    const inputs = buildInputs(params.inputs ?? [], ctx.context);
     const key = contextKey(node);
     if (!Object.prototype.hasOwnProperty.call(ctx.context, key)) return { outputs: inputs };
 
@@ -35,13 +105,9 @@ export class TriggerNode implements NodeExecutor {
   }
 }
 
-function buildInputs(raw: unknown, context: Readonly<Record<string, unknown>>): Record<string, unknown> {
+function buildInputs(rows: TriggerInput[], context: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (!Array.isArray(raw)) return out;
-  for (const entry of raw) {
-    if (!isPlainObject(entry)) continue;
-    const { key, value } = entry;
-    if (typeof key !== 'string' || key.trim() === '') continue;
+  for (const { key, value } of rows) {
     setOwn(out, key, typeof value === 'string' ? flexibleParse(renderTemplate(value, context)) : null);
   }
   return out;

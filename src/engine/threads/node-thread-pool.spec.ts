@@ -84,7 +84,8 @@ describe('NodeThreadPool (real worker threads)', () => {
   });
 
   it('a thread past its heap limit fails the node with node_memory_exceeded, not the process', async () => {
-    const threads = make(1, 32);
+    // Under ts-node a thread holds ~35 MB (the compiler, class-validator) before its first task.
+    const threads = make(1, 64);
     const hog: NodeTask = {
       type: 'node',
       kind: 'formatter',
@@ -107,6 +108,13 @@ describe('NodeThreadPool (real worker threads)', () => {
       limits: { code: { timeoutMs: 1000, memoryBytes: 1 << 20 }, outputBytes: 1 << 30 },
     };
     const reply = await threads.run(hog, 30_000, new AbortController().signal, 'ws');
+    expect(reply.ok).toBe(false);
+    expect(!reply.ok && JSON.parse(reply.error)).toMatchObject({ error: 'node_memory_exceeded' });
+  });
+
+  it('a thread too small to load its modules fails the node instead of being replaced forever', async () => {
+    const threads = make(1, 8);
+    const reply = await threads.run(codeTask('return 1;'), 30_000, new AbortController().signal, 'ws');
     expect(reply.ok).toBe(false);
     expect(!reply.ok && JSON.parse(reply.error)).toMatchObject({ error: 'node_memory_exceeded' });
   });

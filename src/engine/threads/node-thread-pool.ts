@@ -64,6 +64,8 @@ class Lane {
       nice: number;
       warm: boolean;
     },
+    /** A thread that died with no task of its own (e.g. while starting): logged, never thrown. */
+    private readonly onIdleError: (error: Error) => void,
   ) {}
 
   private get capacity(): number {
@@ -84,6 +86,8 @@ class Lane {
       recordTiming: false,
       workerData: { nice: this.options.nice } satisfies ThreadSettings,
     });
+    // Without a listener piscina's 'error' event would be an uncaught exception: the whole process.
+    if (!this.pool.listenerCount('error')) this.pool.on('error', this.onIdleError);
     return this.pool;
   }
 
@@ -173,8 +177,10 @@ export class NodeThreadPool extends PureNodeRunner implements OnApplicationBoots
     super();
     const { threads, threadMemoryMb: memoryMb, threadNice: nice } = config.engine;
     const warm = config.roles.has('worker');
-    this.short = new Lane({ threads, tasksPerThread: SHORT_TASKS_PER_THREAD, memoryMb, nice, warm });
-    this.long = new Lane({ threads, tasksPerThread: 1, memoryMb, nice, warm });
+    const idleError = (error: Error) =>
+      this.logger.warn({ err: { name: error.name, message: error.message } }, 'engine thread failed outside a task');
+    this.short = new Lane({ threads, tasksPerThread: SHORT_TASKS_PER_THREAD, memoryMb, nice, warm }, idleError);
+    this.long = new Lane({ threads, tasksPerThread: 1, memoryMb, nice, warm }, idleError);
   }
 
   async run(task: NodeTask, budgetMs: number, signal: AbortSignal, tenant: string): Promise<ThreadOutcome<NodeReply>>;
@@ -192,11 +198,15 @@ export class NodeThreadPool extends PureNodeRunner implements OnApplicationBoots
   ): Promise<ThreadOutcome<NodeReply | SegmentReply>> {
     this.listen();
     const lane = task.type === 'node' && task.kind === 'code' ? this.long : this.short;
-    for (;;) {
+    // A thread that dies before it begins, time after time, is not another task's casualty: stop.
+    for (let tries = 1; ; tries += 1) {
       await lane.acquire(tenant, signal);
       try {
         const outcome = await this.attempt(lane, task, budgetMs, signal);
         if (outcome !== 'again') return outcome;
+        if (tries >= MAX_UNBEGUN_TRIES) {
+          return limit(new NodeLimitError('node_crashed', 'The engine thread could not start this node'));
+        }
       } finally {
         lane.release();
       }
@@ -240,8 +250,9 @@ export class NodeThreadPool extends PureNodeRunner implements OnApplicationBoots
       if (timedOut) {
         return limit(new NodeLimitError('node_timeout', `Node exceeded its ${budgetMs} ms time limit`));
       }
-      if (Atomics.load(slots, PROGRESS_BEGUN) === 0) return 'again';
       const code = (error as { code?: unknown }).code;
+      // Out of memory is this task's limit even before it began (the thread could not load).
+      if (Atomics.load(slots, PROGRESS_BEGUN) === 0 && code !== 'ERR_WORKER_OUT_OF_MEMORY') return 'again';
       if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
         return limit(
           new NodeLimitError(
@@ -284,6 +295,9 @@ export class NodeThreadPool extends PureNodeRunner implements OnApplicationBoots
       this.logger.debug({ output: String((message as MessageEvent).data) }, 'engine thread output');
   }
 }
+
+/** Tries of one task on threads that died before it began (each may be another task's timeout). */
+const MAX_UNBEGUN_TRIES = 20;
 
 function limit(error: NodeLimitError): { ok: false; error: string } {
   return { ok: false, error: error.message };

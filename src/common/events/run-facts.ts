@@ -1,0 +1,27 @@
+/**
+ * What the process making a run transition knows of the run, for its lifecycle log line
+ * (src/runs/run-lifecycle-log.ts). Kept beside the event payload, not in it: payloads stay small
+ * ids (the PostgreSQL relay sends them to other processes), and an event that came from another
+ * process has none.
+ */
+export interface RunFacts {
+  triggeredBy: string;
+  requestId: string | null;
+  createdAt: Date;
+  firstClaimedAt: Date | null;
+  /** Why it ended this way when the status alone does not say (who canceled it). */
+  reason?: string;
+}
+
+const facts = new WeakMap<object, RunFacts>();
+
+/** `event`, with the facts of `run` (copied: an event must not hold the row's snapshot). */
+export function withRunFacts<T extends object>(event: T, run: Omit<RunFacts, 'reason'>, reason?: string): T {
+  const { triggeredBy, requestId, createdAt, firstClaimedAt } = run;
+  facts.set(event, { triggeredBy, requestId, createdAt, firstClaimedAt, ...(reason === undefined ? {} : { reason }) });
+  return event;
+}
+
+export function runFactsOf(event: object): RunFacts | undefined {
+  return facts.get(event);
+}
