@@ -3,7 +3,8 @@ const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
 
 module.exports = {
-  testTimeout: 30000,
+  // e2e apps with the worker role start engine threads: tens of seconds on a loaded 2-core machine.
+  testTimeout: 60000,
   projects: [
     {
       ...common,

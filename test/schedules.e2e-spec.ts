@@ -141,6 +141,7 @@ describe('schedules fire (docs/contract.md §10.3)', () => {
     expect(Date.parse(schedule.next_run_at!)).toBe(firedFor + MINUTE);
   });
 
+  // Boots its own app with worker threads: slow on a loaded machine, hence its own timeout.
   it('a due time the workspace quota cannot pay for is skipped with the reason, and the schedule moves on', async () => {
     const quota = await createTestApp({
       SCHEDULER_TICK_MS: '200',
@@ -167,7 +168,7 @@ describe('schedules fire (docs/contract.md §10.3)', () => {
     } finally {
       await quota.close();
     }
-  });
+  }, 120_000);
 
   it('a schedule on a workflow that went back to the Solo plan is skipped with the plan message', async () => {
     const someone = await actor(t.url);
