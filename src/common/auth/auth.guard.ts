@@ -1,38 +1,56 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Response } from 'express';
-import { CredentialVerifier, STRATEGY } from './credential-verifier';
+import { ApiKeysService } from '../../auth/api-keys.service';
+import { SessionsService } from '../../auth/sessions.service';
 import { readCredential } from './credentials';
 import { IS_PUBLIC } from './decorators';
-import { AuthenticatedRequest } from './principal';
+import { AuthenticatedRequest, AuthPrincipal, Credential } from './principal';
 
 /**
  * Global guard: every route needs a caller unless marked `@Public()`. It reads which credential
- * was presented and hands the request to exactly that strategy, so each failure keeps its own
- * message ("Session is required", "Invalid session token", "Session expired", "Invalid API key").
+ * was presented and checks exactly that one, so each failure keeps its own message ("Session is
+ * required", "Invalid session token", "Session expired", "Invalid API key").
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly verifier: CredentialVerifier,
+    private readonly sessions: SessionsService,
+    private readonly apiKeys: ApiKeysService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
-    const http = context.switchToHttp();
-    const req = http.getRequest<AuthenticatedRequest>();
+    const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const credential = readCredential(req);
     req.credential = credential;
-    const name =
-      credential.kind === 'api_key'
-        ? STRATEGY.apiKey
-        : credential.via === 'bearer'
-          ? STRATEGY.bearerSession
-          : STRATEGY.sessionCookie;
-    req.user = await this.verifier.verify(name, req, http.getResponse<Response>());
+    req.user = await this.principal(credential);
     return true;
+  }
+
+  private async principal(credential: Credential): Promise<AuthPrincipal> {
+    if (credential.kind === 'api_key') {
+      const { user, keyId, expiresAt } = await this.apiKeys.validate(credential.token);
+      return {
+        userId: user.id,
+        email: user.email,
+        method: 'api_key',
+        claimsPlan: user.plan,
+        apiKeyId: keyId,
+        ...(expiresAt ? { expiresAt } : {}),
+      };
+    }
+    // A cookie session also needs CSRF on unsafe requests (CsrfGuard); a bearer session does not.
+    const { user, tokenHash, claimsPlan, expiresAt } = await this.sessions.validate(credential.token);
+    return {
+      userId: user.id,
+      email: user.email,
+      method: credential.via,
+      claimsPlan,
+      sessionTokenHash: tokenHash,
+      expiresAt,
+    };
   }
 }

@@ -2,7 +2,7 @@ import type { Request } from 'express';
 
 export type AuthMethod = 'cookie' | 'bearer' | 'api_key';
 
-/** Who is calling, as established by one of the passport strategies. */
+/** Who is calling, as established by AuthGuard from the session or API key presented. */
 export interface AuthPrincipal {
   userId: string;
   email: string;
