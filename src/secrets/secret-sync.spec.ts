@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ts from 'typescript';
 import type { AppConfig } from '../config/app-config';
@@ -807,13 +807,21 @@ describe('secret sync agrees with the engine nodes', () => {
     for (const match of readFileSync(file, 'utf8').matchAll(/\bclass (\w+)/g)) classFiles.set(match[1], file);
   }
 
+  /** A node file and, when the node is split (`email.node.ts` + `email/`), the files of its folder. */
+  function nodeSources(file: string): string[] {
+    const dir = file.replace(/\.node\.ts$/, '');
+    if (!existsSync(dir)) return [file];
+    const parts = readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'));
+    return [file, ...parts.map((f) => join(dir, f))];
+  }
+
   it('every credential-looking param a registered node reads is declared for its kind, and every declared one is read', () => {
     let credentialReads = 0;
     for (const [actionType, executor] of Object.entries(byAction)) {
       const kind = credentialKind(node('action', { actionType }));
       const file = classFiles.get(executor.constructor.name);
       expect([actionType, file !== undefined]).toEqual([actionType, true]);
-      const reads = paramReads(file!);
+      const reads = new Set(nodeSources(file!).flatMap((source) => [...paramReads(source)]));
       const declared = declaredFields(kind);
       const undeclared = [...reads].filter(
         (key) => CREDENTIAL_PARAM_NAME.test(key) && !declared.some((f) => f.paramKey === key),

@@ -62,7 +62,7 @@ const choose = <V extends string>(variants: Iterable<V>, ambiguous = false): Var
 });
 
 /**
- * Email (engine: src/engine/nodes/email.node.ts). Keyed by the node's own `Provider` type, so a provider
+ * Email (engine: src/engine/nodes/email.node.ts, providers in email/). Keyed by the node's own `Provider` type, so a provider
  * added to the node does not compile until it is listed here. `awsAccessKey` is the access key *id*,
  * which every signed request carries in clear; the secret is `awsSecretKey`.
  */

@@ -16,7 +16,7 @@ import {
   type NodeResult,
   type NodeTypeInfo,
 } from '../node-types';
-import { formatRfc3339, parseRfc3339 } from './formatter.node';
+import { formatRfc3339, parseRfc3339 } from '../dates';
 import { objectOrAbsent } from './param-rules';
 
 const INVALID_MESSAGE = 'Invalid delay config: Invalid delay configuration';

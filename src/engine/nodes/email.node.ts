@@ -1,10 +1,9 @@
-import { callProvider, outboundOrigin } from '../outbound';
+/**
+ * Email node: the params, the node info and the provider dispatch. Each provider sends from its own
+ * file under `./email/`.
+ */
 import { IsOptional, IsString, ValidateBy } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
-import { createHash, createHmac } from 'node:crypto';
-import { createTransport } from 'nodemailer';
-import { connectionGuardOf, type VettedConnection } from '../../egress/guarded-outbound-http';
-import { OutboundError, type OutboundRequest, type OutboundResponse } from '../../egress/outbound-http';
 import { parseParams } from '../node-params';
 import {
   NodeError,
@@ -14,8 +13,16 @@ import {
   type NodeResult,
   type NodeTypeInfo,
 } from '../node-types';
-import { renderDeep, renderTemplate } from '../templating';
-import { credentialNote, FieldSchema, flagValue, IsFlag, IsNumberOrText, OptionalParam } from './param-rules';
+import { renderTemplate } from '../templating';
+import { sendMailgun } from './email/mailgun';
+import { sendSendgrid } from './email/sendgrid';
+import { sendSes } from './email/ses';
+import { isPlainObject, type Delivery, type TemplateVariables } from './email/shared';
+import { sendSmtp } from './email/smtp';
+import { credentialNote, FieldSchema, IsFlag, IsNumberOrText, OptionalParam } from './param-rules';
+
+export { signAwsRequest, type AwsSigningRequest, type AwsSigningScope } from './email/ses';
+export { smtpTlsOptions } from './email/smtp';
 
 export interface EmailNodeOptions {
   sendgridBaseUrl: string;
@@ -31,9 +38,6 @@ export interface EmailNodeOptions {
 }
 
 export type Provider = 'smtp' | 'sendgrid' | 'mailgun' | 'amazon_ses';
-
-/** Template data as the client writes it: `[{key, value}]` rows, an object, or JSON object text. */
-type TemplateVariables = { key?: unknown; value?: unknown }[] | Record<string, unknown> | string;
 
 /** The schema of a `TemplateVariables` field, with what it is for. */
 const TemplateVariablesSchema = (description: string) =>
@@ -255,206 +259,19 @@ export class EmailNode implements NodeExecutor {
       subject: renderTemplate(params.subject ?? '', ctx.context),
       body: renderTemplate(params.body ?? '', ctx.context),
     };
+    const { options } = this;
     switch (provider) {
       case 'smtp':
-        return { outputs: await this.sendSmtp(send) };
+        return { outputs: await sendSmtp(send, options.allowInsecureTls === true) };
       case 'sendgrid':
-        return { outputs: await this.sendSendgrid(send) };
+        return { outputs: await sendSendgrid(send, options.sendgridBaseUrl) };
       case 'mailgun':
-        return { outputs: await this.sendMailgun(send) };
+        return {
+          outputs: await sendMailgun(send, { baseUrl: options.mailgunBaseUrl, euBaseUrl: options.mailgunEuBaseUrl }),
+        };
       case 'amazon_ses':
-        return { outputs: await this.sendSes(send) };
+        return { outputs: await sendSes(send, options.sesEndpoint) };
     }
-  }
-
-  private async sendSmtp(s: Delivery): Promise<Record<string, unknown>> {
-    const { params } = s;
-    const host = required(params, 'smtpHost').trim();
-    const port = smtpPort(params.smtpPort);
-    const user = required(params, 'smtpUser');
-    const pass = required(params, 'smtpPassword');
-    const from = sender(required(params, 'from'));
-    const to = recipients(params.to);
-    const tls = smtpTlsOptions(params, port);
-
-    const target = await vetSmtp(s, host, port);
-    if (s.ctx.signal.aborted) throw new NodeError('Email sending aborted');
-
-    const transport = createTransport({
-      // The vetted address, never the name: nodemailer must not resolve it again (DNS rebinding).
-      host: target.address,
-      port,
-      ...(target.servername ? { servername: target.servername } : {}),
-      secure: tls.secure,
-      requireTLS: tls.requireTLS,
-      auth: { user, pass },
-      connectionTimeout: s.timeoutMs,
-      greetingTimeout: s.timeoutMs,
-      socketTimeout: s.timeoutMs,
-      dnsTimeout: s.timeoutMs,
-      disableFileAccess: true,
-      disableUrlAccess: true,
-      ...(this.options.allowInsecureTls ? { tls: { rejectUnauthorized: false } } : {}),
-    });
-    // nodemailer closes the connection itself when the signal aborts; closing here frees the transport.
-    const onAbort = () => transport.close();
-    s.ctx.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      await transport.sendMail({ from: from.text, to, subject: s.subject, text: s.body, signal: s.ctx.signal });
-    } catch (err) {
-      throw smtpError(err, s.ctx.signal);
-    } finally {
-      s.ctx.signal.removeEventListener('abort', onAbort);
-      transport.close();
-    }
-    return { sent: true, service: 'SMTP', recipient_count: to.length };
-  }
-
-  private async sendSendgrid(s: Delivery): Promise<Record<string, unknown>> {
-    const { params, ctx } = s;
-    const apiKey = required(params, 'apiKey').trim();
-    const from = sender(required(params, 'from'));
-    const to = recipients(params.to);
-    const templateId = (params.templateId ?? '').trim();
-    if (templateId === '') requireContent(s);
-
-    const personalization: Record<string, unknown> = { to: to.map((email) => ({ email })) };
-    if (templateId !== '') personalization.dynamic_template_data = variables(params.substitutions, ctx.context);
-    const payload: Record<string, unknown> = {
-      personalizations: [personalization],
-      from: from.name ? { email: from.email, name: from.name } : { email: from.email },
-    };
-    if (templateId !== '') payload.template_id = templateId;
-    if (s.subject !== '') payload.subject = s.subject;
-    if (s.body !== '') payload.content = [{ type: 'text/plain', value: s.body }];
-
-    const response = await call(s, 'SendGrid', {
-      method: 'POST',
-      url: `${trimSlash(this.options.sendgridBaseUrl)}/v3/mail/send`,
-      headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify(payload),
-    });
-    return {
-      sent: true,
-      service: 'SendGrid',
-      status: response.status,
-      message_id: response.headers['x-message-id'] ?? null,
-    };
-  }
-
-  private async sendMailgun(s: Delivery): Promise<Record<string, unknown>> {
-    const { params, ctx } = s;
-    const domain = required(params, 'domain').trim().toLowerCase();
-    if (!DOMAIN.test(domain)) throw new NodeError('Mailgun domain is not a valid domain name');
-    const apiKey = required(params, 'apiKey').trim();
-    const from = sender(required(params, 'from'));
-    const to = recipients(params.to);
-    const template = (params.template ?? '').trim();
-    if (template === '') requireContent(s);
-
-    const form = new URLSearchParams();
-    form.append('from', from.text);
-    for (const address of to) form.append('to', address);
-    if (s.subject !== '') form.append('subject', s.subject);
-    if (s.body !== '') form.append('text', s.body);
-    if (template !== '') {
-      form.append('template', template);
-      form.append('h:X-Mailgun-Variables', JSON.stringify(variables(params.variables, ctx.context)));
-    }
-
-    const eu = (params.region ?? '').toLowerCase().includes('eu');
-    const base = trimSlash(eu ? this.options.mailgunEuBaseUrl : this.options.mailgunBaseUrl);
-    const response = await call(s, 'Mailgun', {
-      method: 'POST',
-      url: `${base}/v3/${domain}/messages`,
-      headers: {
-        Authorization: `Basic ${Buffer.from(`api:${apiKey}`, 'utf8').toString('base64')}`,
-        'Content-Type': 'application/x-www-form-urlencoded',
-      },
-      body: form.toString(),
-    });
-    const id = jsonField(response.body.toString('utf8'), 'id');
-    return {
-      sent: true,
-      service: 'Mailgun',
-      status: response.status,
-      message_id: typeof id === 'string' ? id : null,
-    };
-  }
-
-  private async sendSes(s: Delivery): Promise<Record<string, unknown>> {
-    const { params, ctx } = s;
-    const accessKeyId = required(params, 'awsAccessKey').trim();
-    const secretAccessKey = required(params, 'awsSecretKey').trim();
-    const region = ((params.awsRegion ?? '').trim() || (params.region ?? '').trim()).toLowerCase();
-    if (region === '') throw new NodeError('awsRegion is required');
-    if (!AWS_REGION.test(region)) throw new NodeError('awsRegion is not a valid AWS region');
-    const version = sesVersion(params.sesVersion);
-    const fromRaw = (params.fromEmail ?? '').trim() || (params.from ?? '').trim();
-    if (fromRaw === '') throw new NodeError('fromEmail is required');
-    const from = sender(fromRaw);
-    const to = recipients((params.to ?? '').trim() !== '' ? params.to : params.toEmail);
-    const template = (params.template ?? '').trim();
-    if (template === '') requireContent(s);
-    const templateData = JSON.stringify(template === '' ? {} : variables(params.templateVariables, ctx.context));
-
-    const endpoint = trimSlash(this.options.sesEndpoint(region));
-    let request: Pick<OutboundRequest, 'method' | 'url' | 'headers' | 'body'>;
-    if (version === 'v2') {
-      const content =
-        template !== ''
-          ? { Template: { TemplateName: template, TemplateData: templateData } }
-          : {
-              Simple: {
-                Subject: { Data: s.subject, Charset: 'UTF-8' },
-                Body: { Text: { Data: s.body, Charset: 'UTF-8' } },
-              },
-            };
-      request = {
-        method: 'POST',
-        url: `${endpoint}/v2/email/outbound-emails`,
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ FromEmailAddress: from.text, Destination: { ToAddresses: to }, Content: content }),
-      };
-    } else {
-      const form = new URLSearchParams();
-      form.append('Action', template !== '' ? 'SendTemplatedEmail' : 'SendEmail');
-      form.append('Version', '2010-12-01');
-      form.append('Source', from.text);
-      to.forEach((address, i) => form.append(`Destination.ToAddresses.member.${i + 1}`, address));
-      if (template !== '') {
-        form.append('Template', template);
-        form.append('TemplateData', templateData);
-      } else {
-        form.append('Message.Subject.Data', s.subject);
-        form.append('Message.Subject.Charset', 'UTF-8');
-        form.append('Message.Body.Text.Data', s.body);
-        form.append('Message.Body.Text.Charset', 'UTF-8');
-      }
-      request = {
-        method: 'POST',
-        url: `${endpoint}/`,
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8' },
-        body: form.toString(),
-      };
-    }
-    request.headers = signAwsRequest(
-      { method: request.method, url: request.url, headers: request.headers ?? {}, body: request.body ?? '' },
-      { accessKeyId, secretAccessKey, region, service: 'ses' },
-      ctx.now(),
-    );
-
-    const response = await call(s, 'Amazon SES', request);
-    const text = response.body.toString('utf8');
-    const messageId =
-      version === 'v2' ? jsonField(text, 'MessageId') : /<MessageId>([^<]*)<\/MessageId>/.exec(text)?.[1];
-    return {
-      sent: true,
-      service: 'Amazon SES',
-      version,
-      status: response.status,
-      message_id: typeof messageId === 'string' ? messageId : null,
-    };
   }
 }
 
@@ -480,27 +297,8 @@ export const EMAIL_NODE: NodeTypeInfo = {
   planGate: null,
 };
 
-interface Delivery {
-  node: GraphNode;
-  ctx: NodeContext;
-  params: EmailNodeParams;
-  timeoutMs: number;
-  subject: string;
-  body: string;
-}
-
-type Context = Readonly<Record<string, unknown>>;
-type RequiredField =
-  'smtpHost' | 'smtpUser' | 'smtpPassword' | 'from' | 'apiKey' | 'domain' | 'awsAccessKey' | 'awsSecretKey';
-
 const DEFAULT_TIMEOUT_MS = 30_000;
 const PROVIDERS: ReadonlySet<string> = new Set<Provider>(['smtp', 'sendgrid', 'mailgun', 'amazon_ses']);
-const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?';
-const DOMAIN = new RegExp(`^${LABEL}(?:\\.${LABEL})+$`);
-/** `local@domain.tld`: an atom-ish local part and a dotted host name. */
-const EMAIL = new RegExp(`^[A-Za-z0-9.!#$%&'*+/=?^_\`{|}~-]+@${LABEL}(?:\\.${LABEL})+$`);
-/** Interpolated into the SES host name, so only the AWS shape is accepted. */
-const AWS_REGION = /^[a-z]{2}(?:-[a-z0-9]+)+-\d{1,2}$/;
 
 /** The provider: `data.emailProvider`, else `params.service`. Secret sync resolves saved graphs with it too. */
 export function emailProvider(data: Record<string, unknown>, params: { service?: unknown }): Provider {
@@ -511,285 +309,7 @@ export function emailProvider(data: Record<string, unknown>, params: { service?:
   return normalized as Provider;
 }
 
-/** Comma list of addresses, each `local@domain.tld`, no case-insensitive duplicates. */
-function recipients(raw: string | undefined): string[] {
-  const list = (raw ?? '')
-    .split(',')
-    .map((address) => address.trim())
-    .filter((address) => address !== '');
-  if (list.length === 0) throw new NodeError('At least one recipient is required');
-  const seen = new Set<string>();
-  for (const address of list) {
-    if (!EMAIL.test(address)) throw new NodeError(`Invalid recipient email address: ${address}`);
-    const key = address.toLowerCase();
-    if (seen.has(key)) throw new NodeError(`Duplicate recipient email address: ${address}`);
-    seen.add(key);
-  }
-  return list;
-}
-
-/** `addr@example.com` or `Name <addr@example.com>`. */
-function sender(raw: string): { email: string; name?: string; text: string } {
-  const text = raw.trim();
-  if (EMAIL.test(text)) return { email: text, text };
-  const match = /^([^<>\r\n]*)<([^<>\s]+)>$/.exec(text);
-  if (match && EMAIL.test(match[2])) {
-    const name = match[1].trim().replace(/^"(.*)"$/, '$1');
-    return name === '' ? { email: match[2], text: match[2] } : { email: match[2], name, text };
-  }
-  throw new NodeError('Invalid sender (from) email address');
-}
-
-function requireContent(s: Delivery): void {
-  if (s.subject.trim() === '') throw new NodeError('subject is required');
-  if (s.body.trim() === '') throw new NodeError('body is required');
-}
-
-/** A required text param; the error names the field, never a value. */
-function required(params: EmailNodeParams, field: RequiredField): string {
-  const value = params[field];
-  if (typeof value !== 'string' || value.trim() === '') throw new NodeError(`${field} is required`);
-  return value;
-}
-
-function smtpPort(raw: EmailNodeParams['smtpPort']): number {
-  if (raw === undefined || raw === null || raw === '') throw new NodeError('smtpPort is required');
-  const n = typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : raw;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) {
-    throw new NodeError('smtpPort must be a port number (1-65535)');
-  }
-  return n;
-}
-
-/**
- * SMTP TLS (docs/contract.md §5.6): `smtpTlsMode` `starttls` or `implicit_tls|implicit|wrapper`, plaintext
- * refused; otherwise the legacy `smtpTls` flag (false refused) with implicit TLS on port 465 and
- * mandatory STARTTLS elsewhere.
- */
-export function smtpTlsOptions(
-  params: { smtpTlsMode?: unknown; smtpTls?: unknown },
-  port: number,
-): { secure: boolean; requireTLS: boolean } {
-  const mode = typeof params.smtpTlsMode === 'string' ? params.smtpTlsMode.trim().toLowerCase() : '';
-  if (mode !== '') {
-    if (mode === 'starttls') return { secure: false, requireTLS: true };
-    if (mode === 'implicit_tls' || mode === 'implicit' || mode === 'wrapper')
-      return { secure: true, requireTLS: false };
-    if (mode === 'none' || mode === 'plaintext') {
-      throw new NodeError('Plaintext SMTP is not allowed: use STARTTLS or implicit TLS');
-    }
-    throw new NodeError('Unsupported smtpTlsMode (use starttls or implicit_tls)');
-  }
-  if (flagValue(params.smtpTls) === false) {
-    throw new NodeError('Plaintext SMTP is not allowed: use STARTTLS or implicit TLS');
-  }
-  return port === 465 ? { secure: true, requireTLS: false } : { secure: false, requireTLS: true };
-}
-
-/**
- * The SMTP connection as the egress client vets it (same policy as HTTP; a block is recorded in the
- * block log and fails the node with `{"error":"egress_blocked",…}` naming host and reason). Bounded by
- * the node timeout and the run signal, as nodemailer's own lookup was.
- */
-async function vetSmtp(s: Delivery, host: string, port: number): Promise<VettedConnection> {
-  const guard = connectionGuardOf(s.ctx.http);
-  if (!guard) throw new NodeError('SMTP is unavailable: the outbound client cannot apply the egress policy to it');
-  if (s.ctx.signal.aborted) throw new NodeError('Email sending aborted');
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const stopped = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new NodeError('SMTP host lookup timed out')), s.timeoutMs);
-    onAbort = () => reject(new NodeError('Email sending aborted'));
-    s.ctx.signal.addEventListener('abort', onAbort, { once: true });
-  });
-  const vetting = guard.vetConnection({ protocol: 'smtp', host, port, origin: outboundOrigin(s.ctx, s.node) });
-  vetting.catch(() => undefined);
-  try {
-    return await Promise.race([vetting, stopped]);
-  } catch (err) {
-    if (err instanceof OutboundError) throw new NodeError(err.message);
-    throw err;
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) s.ctx.signal.removeEventListener('abort', onAbort);
-  }
-}
-
-/** nodemailer's error codes carry the kind of failure; the server reply (never our params) adds detail. */
-function smtpError(err: unknown, signal: AbortSignal): NodeError {
-  if (err instanceof NodeError) return err;
-  const e = (err ?? {}) as { code?: unknown; responseCode?: unknown; response?: unknown };
-  if (signal.aborted || e.code === 'EABORT') return new NodeError('Email sending aborted');
-  const reasons: Record<string, string> = {
-    ETIMEDOUT: 'connection timed out',
-    ECONNECTION: 'connection failed',
-    ESOCKET: 'connection failed',
-    EDNS: 'host lookup failed',
-    ETLS: 'TLS negotiation failed',
-    EAUTH: 'authentication failed',
-    ENOAUTH: 'authentication failed',
-    EENVELOPE: 'recipient or sender rejected',
-    EMESSAGE: 'message rejected',
-    EPROTOCOL: 'unexpected server response',
-  };
-  const reason = (typeof e.code === 'string' && reasons[e.code]) || 'sending failed';
-  const reply = typeof e.response === 'string' ? e.response.replace(/\s+/g, ' ').trim().slice(0, 200) : '';
-  const code = typeof e.responseCode === 'number' ? ` (${e.responseCode})` : '';
-  return new NodeError(`SMTP ${reason}${code}${reply !== '' ? `: ${reply}` : ''}`);
-}
-
-function call(
-  s: Delivery,
-  service: string,
-  req: Pick<OutboundRequest, 'method' | 'url' | 'headers' | 'body'>,
-): Promise<OutboundResponse> {
-  return callProvider(s.ctx, s.node, service, s.timeoutMs, req);
-}
-
-/** Template variables: `[{key,value}]` rows, an object, or a JSON object text; strings templated. */
-function variables(raw: TemplateVariables | undefined, context: Context): Record<string, unknown> {
-  if (Array.isArray(raw)) {
-    const out: Record<string, unknown> = {};
-    for (const { key, value } of raw) {
-      if (typeof key !== 'string' || key.trim() === '') continue;
-      out[key.trim()] = typeof value === 'string' ? renderTemplate(value, context) : renderDeep(value, context);
-    }
-    return out;
-  }
-  if (typeof raw === 'string') {
-    if (raw.trim() === '') return {};
-    const parsed = parseJson(raw);
-    if (!isPlainObject(parsed)) throw new NodeError('Template variables must be a JSON object');
-    return renderDeep(parsed, context) as Record<string, unknown>;
-  }
-  if (raw !== null && typeof raw === 'object') return renderDeep(raw, context) as Record<string, unknown>;
-  return {};
-}
-
-function sesVersion(raw: string | undefined): 'v1' | 'v2' {
-  const v = (raw ?? '').trim().toLowerCase();
-  if (v === '' || v === 'v2') return 'v2';
-  if (v === 'v1') return 'v1';
-  throw new NodeError('sesVersion must be v1 or v2');
-}
-
-// ---------------------------------------------------------------------------------------------
-// AWS Signature Version 4 (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html)
-
-export interface AwsSigningRequest {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string | Buffer;
-}
-
-export interface AwsSigningScope {
-  accessKeyId: string;
-  secretAccessKey: string;
-  region: string;
-  service: string;
-}
-
-/**
- * Returns `headers` plus `X-Amz-Date` and `Authorization`. Signed headers are `host` (from the URL,
- * as `fetch` will send it) and every header given, lower-cased.
- */
-export function signAwsRequest(req: AwsSigningRequest, scope: AwsSigningScope, now: Date): Record<string, string> {
-  const amzDate = now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
-  const day = amzDate.slice(0, 8);
-  const url = new URL(req.url);
-
-  const canonicalHeaders = new Map<string, string>();
-  for (const [name, value] of Object.entries(req.headers)) {
-    canonicalHeaders.set(name.toLowerCase(), value.trim().replace(/\s+/g, ' '));
-  }
-  canonicalHeaders.set('host', url.host);
-  canonicalHeaders.set('x-amz-date', amzDate);
-  canonicalHeaders.delete('authorization');
-  const names = [...canonicalHeaders.keys()].sort();
-  const signedHeaders = names.join(';');
-
-  const canonicalRequest = [
-    req.method.toUpperCase(),
-    canonicalPath(url.pathname),
-    canonicalQuery(url.search),
-    names.map((n) => `${n}:${canonicalHeaders.get(n)}\n`).join(''),
-    signedHeaders,
-    sha256Hex(req.body),
-  ].join('\n');
-  const credentialScope = `${day}/${scope.region}/${scope.service}/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, credentialScope, sha256Hex(canonicalRequest)].join('\n');
-
-  const kDate = hmac(`AWS4${scope.secretAccessKey}`, day);
-  const kRegion = hmac(kDate, scope.region);
-  const kService = hmac(kRegion, scope.service);
-  const kSigning = hmac(kService, 'aws4_request');
-  const signature = createHmac('sha256', kSigning).update(stringToSign, 'utf8').digest('hex');
-
-  const headers = Object.fromEntries(Object.entries(req.headers).filter(([n]) => n.toLowerCase() !== 'authorization'));
-  return {
-    ...headers,
-    'X-Amz-Date': amzDate,
-    Authorization: `AWS4-HMAC-SHA256 Credential=${scope.accessKeyId}/${credentialScope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
-  };
-}
-
-/** RFC 3986 unreserved characters stay, everything else is %XX (upper-case). */
-function awsEncode(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** Non-S3 services: each segment of the (already encoded) path is encoded once more. */
-function canonicalPath(pathname: string): string {
-  if (pathname === '') return '/';
-  return pathname
-    .split('/')
-    .map((segment) => awsEncode(segment))
-    .join('/');
-}
-
-function canonicalQuery(search: string): string {
-  const pairs = [...new URLSearchParams(search)].map(([k, v]) => [awsEncode(k), awsEncode(v)] as const);
-  pairs.sort(([ak, av], [bk, bv]) => (ak < bk ? -1 : ak > bk ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
-  return pairs.map(([k, v]) => `${k}=${v}`).join('&');
-}
-
-function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-function hmac(key: string | Buffer, data: string): Buffer {
-  return createHmac('sha256', key).update(data, 'utf8').digest();
-}
-
-// ---------------------------------------------------------------------------------------------
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function trimSlash(url: string): string {
-  return url.replace(/\/+$/, '');
-}
-
 function positiveNumber(value: unknown): number | undefined {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** A field of a JSON object response, or undefined when the text is not one. */
-function jsonField(text: string, field: string): unknown {
-  const parsed = parseJson(text);
-  return isPlainObject(parsed) ? parsed[field] : undefined;
 }
