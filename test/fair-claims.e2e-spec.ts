@@ -24,7 +24,7 @@ describe('fair claims between tenants', () => {
   const queue = async (owner: Actor, workflowId: string, workspaceId: string | null, offsetMs: number) => {
     const { run } = await runs.insert(
       {
-        userId: owner.userId,
+        ownerId: owner.userId,
         workflowId,
         workspaceId,
         snapshot: graph([trigger()]),

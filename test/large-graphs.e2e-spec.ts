@@ -65,7 +65,7 @@ describe('workflows with thousands of nodes', () => {
     const runs = t.app.get(RunRepository);
     const { run } = await runs.insert(
       {
-        userId: owner.userId,
+        ownerId: owner.userId,
         workflowId: wf.id,
         workspaceId: ws,
         snapshot: graph([trigger()]),

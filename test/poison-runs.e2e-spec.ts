@@ -132,7 +132,7 @@ describe('the worker fails a run lost RUN_MAX_ATTEMPTS times', () => {
     const start = clock.now().getTime();
     const { run } = await runs.insert(
       {
-        userId: owner.userId,
+        ownerId: owner.userId,
         workflowId: wf.id,
         workspaceId: ws,
         snapshot: graph([trigger()]),

@@ -6,6 +6,7 @@ import { sha256 } from '../auth/sessions.service';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { Clock, toRfc3339 } from '../common/clock';
 import { AppError, ErrorCode } from '../common/errors/app-error';
+import { runEvent } from '../common/events/app-events';
 import { EventBus } from '../common/events/event-bus';
 import { AppConfig } from '../config/app-config';
 import { EmailTokenEntity } from '../database/entities/email-token.entity';
@@ -248,12 +249,7 @@ export class AccountDeletionService {
       this.events.emit('workspace.membership_changed', { workspaceId, userId, change: 'removed', actorId: userId });
     }
     for (const run of result.activeRuns) {
-      this.events.emit('run.cancel_requested', {
-        runId: run.id,
-        workflowId: run.workflowId,
-        workspaceId: run.workspaceId,
-        ownerId: run.userId,
-      });
+      this.events.emit('run.cancel_requested', runEvent(run));
     }
     for (const workflow of result.deletedWorkflows) {
       this.events.emit('workflow.deleted', {

@@ -141,7 +141,7 @@ function run(nodes: unknown[], edges: [string, string, string?][], extra: Record
     id: `run-${seq}`,
     workflowId: 'wf',
     workspaceId: 'ws',
-    userId: 'owner',
+    ownerId: 'owner',
     attempt: 1,
     snapshot: {
       nodes,

@@ -201,7 +201,7 @@ export class RunExecutor {
 
     let store: Map<string, string>;
     try {
-      store = await this.secrets.decryptedStore({ ownerId: run.userId, workspaceId: run.workspaceId });
+      store = await this.secrets.decryptedStore({ ownerId: run.ownerId, workspaceId: run.workspaceId });
     } catch {
       return this.finish(journal, lease, 'failed', 'Failed to decrypt workflow secrets');
     }
@@ -254,7 +254,7 @@ export class RunExecutor {
       info: {
         runId: run.id,
         workflowId: run.workflowId,
-        ownerId: run.userId,
+        ownerId: run.ownerId,
         workspaceId: run.workspaceId,
         egressAllowlist: Array.isArray(allowlist) ? allowlist.filter((e): e is string => typeof e === 'string') : [],
       },
@@ -546,7 +546,7 @@ export class RunExecutor {
 
   /** Threads are shared in turns between workspaces (personal workflows: their owner). */
   private tenant(exec: Execution): string {
-    return exec.run.workspaceId ?? exec.run.userId;
+    return exec.run.workspaceId ?? exec.run.ownerId;
   }
 
   /** A node that calls out: here, with the node's time limit as an abort and a deadline. */

@@ -12,7 +12,7 @@ export interface ExecutableRun {
   workflowId: string;
   workspaceId: string | null;
   /** The workflow owner: their secrets (and the workspace's shared ones) are hydrated. */
-  userId: string;
+  ownerId: string;
   snapshot: Record<string, unknown>;
   /** Claims so far, this one included: a first execution has no checkpoints. */
   attempt: number;

@@ -165,25 +165,26 @@ export class PgEventRelay implements OnApplicationBootstrap, OnApplicationShutdo
     let bytes = Buffer.byteLength(this.ownPrefix) + 24;
     for (const { name, payload } of this.outbox) {
       let encoded: string;
-      let run: string | null = null;
+      let run: { id: string; json: string } | null = null;
       if (compactable(name, payload)) {
         let index = runIndex.get(payload.runId);
         if (index === undefined) {
           index = runs.length;
-          run = JSON.stringify([payload.runId, payload.workflowId, payload.workspaceId, payload.ownerId]);
+          const json = JSON.stringify([payload.runId, payload.workflowId, payload.workspaceId, payload.ownerId]);
+          run = { id: payload.runId, json };
         }
         const detail = 'status' in payload ? payload.status : payload.nodeType;
         encoded = JSON.stringify([name === 'node.started' ? 0 : 1, index, payload.nodeId, detail]);
       } else {
         encoded = JSON.stringify({ name, payload });
       }
-      const size = Buffer.byteLength(encoded) + 1 + (run ? Buffer.byteLength(run) + 1 : 0);
+      const size = Buffer.byteLength(encoded) + 1 + (run ? Buffer.byteLength(run.json) + 1 : 0);
       if (events.length > 0 && bytes + size > MAX_PAYLOAD_BYTES) break;
       bytes += size;
       events.push(encoded);
       if (run) {
-        runIndex.set((payload as NodeEvent).runId, runs.length);
-        runs.push(run);
+        runIndex.set(run.id, runs.length);
+        runs.push(run.json);
       }
     }
     this.outbox.splice(0, events.length);

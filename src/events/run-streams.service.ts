@@ -17,7 +17,7 @@ import {
 import type { AuthPrincipal } from '../common/auth/principal';
 import { Clock } from '../common/clock';
 import { AppError, ErrorCode } from '../common/errors/app-error';
-import type { AppEventMap, AppEventName, CredentialRevokedEvent, RunEvent } from '../common/events/app-events';
+import type { AppEventMap, AppEventName, ArgOf, CredentialRevokedEvent } from '../common/events/app-events';
 import { OnAppEvent } from '../common/events/event-bus';
 import { AppConfig } from '../config/app-config';
 import { NodeRunEntity } from '../database/entities/node-run.entity';
@@ -31,8 +31,8 @@ import { WorkflowsService } from '../workflows/workflows.service';
 import { RunState } from './run-state';
 import { SseFrame, SseOutput } from './sse-writer';
 
-const RUN_EVENTS: AppEventName[] = ['run.queued', 'run.started', 'run.paused', 'run.finished'];
-const NODE_EVENTS: AppEventName[] = ['node.started', 'node.finished'];
+const RUN_EVENTS = ['run.queued', 'run.started', 'run.paused', 'run.finished'] as const;
+const NODE_EVENTS = ['node.started', 'node.finished'] as const;
 /** Bursts of lifecycle events (a fast run emits many) become at most one refresh per window. */
 const COALESCE_MS = 10;
 /**
@@ -105,10 +105,10 @@ export class RunStreamsService {
     let memberOf = new Set((await this.workspaces.membershipsForUser(caller.userId)).map((m) => m.workspace.id));
     let last = '';
     const changes = merge(
-      this.on<RunEvent>(RUN_EVENTS).pipe(
+      this.on(RUN_EVENTS).pipe(
         filter((e) => (e.workspaceId === null ? e.ownerId === caller.userId : memberOf.has(e.workspaceId))),
       ),
-      this.on<MembershipChangedEvent>(['workspace.membership_changed']).pipe(filter((e) => e.userId === caller.userId)),
+      this.on(['workspace.membership_changed']).pipe(filter((e) => e.userId === caller.userId)),
     );
     const state = this.refreshOn(changes, async () => {
       const memberships = await this.workspaces.membershipsForUser(caller.userId);
@@ -136,7 +136,7 @@ export class RunStreamsService {
     const since = this.accessSeq;
     const grant = await this.access.require(caller, workflowId, 'read');
     let last: string | null = null;
-    const changes = this.on<RunEvent>(RUN_EVENTS).pipe(filter((e) => e.workflowId === workflowId));
+    const changes = this.on(RUN_EVENTS).pipe(filter((e) => e.workflowId === workflowId));
     const runs = this.refreshOn(changes, () => this.runs.listActive([workflowId])).pipe(
       filter((list) => {
         const key = list.map((r) => `${r.id}:${r.status}`).join(',');
@@ -192,7 +192,7 @@ export class RunStreamsService {
   private runState(runId: string): Observable<RunState> {
     let state = this.runStates.get(runId);
     if (!state) {
-      const changes = this.on<RunEvent>([...RUN_EVENTS, ...NODE_EVENTS, 'run.cancel_requested']).pipe(
+      const changes = this.on([...RUN_EVENTS, ...NODE_EVENTS, 'run.cancel_requested']).pipe(
         filter((e) => e.runId === runId),
       );
       state = this.refreshOn(changes, async () => {
@@ -223,8 +223,8 @@ export class RunStreamsService {
     const since = this.accessSeq;
     const opened = (await workflows.get(caller, workflowId, workspace)).workflow;
     const changes = merge(
-      this.on<AppEventMap['workflow.updated']>(['workflow.updated']).pipe(filter((e) => e.workflowId === workflowId)),
-      this.on<AppEventMap['workflow.deleted']>(['workflow.deleted']).pipe(filter((e) => e.workflowId === workflowId)),
+      this.on(['workflow.updated']).pipe(filter((e) => e.workflowId === workflowId)),
+      this.on(['workflow.deleted']).pipe(filter((e) => e.workflowId === workflowId)),
     );
     const updates = this.refreshOn(changes, async () => {
       try {
@@ -266,15 +266,13 @@ export class RunStreamsService {
     const credential = credentialKey(caller);
     const revoked = merge(
       defer(() => (credential && this.recent.has(credential) ? of(null) : EMPTY)),
-      this.on<CredentialRevokedEvent>(['auth.credential_revoked']).pipe(
-        filter((e) => credential !== null && credentialKey(e) === credential),
-      ),
+      this.on(['auth.credential_revoked']).pipe(filter((e) => credential !== null && credentialKey(e) === credential)),
       this.expiry(caller),
     );
     const lost = access
       ? merge(
           defer(() => ((this.recent.get(memberKey(caller.userId))?.seq ?? 0) > since ? of(null) : EMPTY)),
-          this.on<MembershipChangedEvent>(['workspace.membership_changed']).pipe(
+          this.on(['workspace.membership_changed']).pipe(
             filter((e) => e.userId === caller.userId && e.workspaceId === access.workspaceId),
           ),
         ).pipe(
@@ -343,10 +341,10 @@ export class RunStreamsService {
   // --- plumbing -------------------------------------------------------------------------------
 
   /** The emitter's typed events as an observable; the listener goes when the stream is closed. */
-  private on<T>(names: AppEventName[]): Observable<T> {
+  private on<E extends AppEventName>(names: readonly E[]): Observable<ArgOf<E>> {
     return this.bus$.pipe(
-      filter((e) => names.includes(e.name)),
-      map((e) => e.payload as T),
+      filter((e): e is { name: E; payload: ArgOf<E> } => (names as readonly AppEventName[]).includes(e.name)),
+      map((e) => e.payload),
     );
   }
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock';
-import type { RunEvent } from '../common/events/app-events';
+import { runEvent } from '../common/events/app-events';
 import { EventBus } from '../common/events/event-bus';
 import { withRunFacts } from '../common/events/run-facts';
 import { RunEntity } from '../database/entities/run.entity';
@@ -26,12 +26,7 @@ export class RunJournals {
 
   /** The journal of one execution of `run` under `workerId`'s lease. */
   open(run: RunEntity, workerId: string): RunJournal {
-    const event: RunEvent = {
-      runId: run.id,
-      workflowId: run.workflowId,
-      workspaceId: run.workspaceId,
-      ownerId: run.userId,
-    };
+    const event = runEvent(run);
     const announce = (records: NodeRunRecord[]) => {
       for (const record of records) {
         this.events.emit('node.finished', { ...event, nodeId: record.node.nodeId, status: record.status });

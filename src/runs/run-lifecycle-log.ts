@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock';
-import type { AppEventMap, RunEvent } from '../common/events/app-events';
+import type { ArgOf, RunEvent } from '../common/events/app-events';
 import { OnAppEvent } from '../common/events/event-bus';
 import { isRelayed } from '../common/events/relayed';
 import { runFactsOf } from '../common/events/run-facts';
@@ -42,22 +42,22 @@ export class RunLifecycleLog {
   constructor(private readonly clock: Clock) {}
 
   @OnAppEvent('run.queued')
-  onQueued(event: AppEventMap['run.queued']): void {
+  onQueued(event: ArgOf<'run.queued'>): void {
     this.write(event, 'queued', {});
   }
 
   @OnAppEvent('run.started')
-  onStarted(event: AppEventMap['run.started']): void {
+  onStarted(event: ArgOf<'run.started'>): void {
     this.write(event, 'running', { attempt: event.attempt });
   }
 
   @OnAppEvent('run.paused')
-  onPaused(event: AppEventMap['run.paused']): void {
+  onPaused(event: ArgOf<'run.paused'>): void {
     this.write(event, 'paused', { resume_at: event.resumeAt });
   }
 
   @OnAppEvent('run.finished')
-  onFinished(event: AppEventMap['run.finished']): void {
+  onFinished(event: ArgOf<'run.finished'>): void {
     const reason = event.error ?? runFactsOf(event)?.reason;
     this.write(event, event.status, reason ? { reason } : {});
   }

@@ -4,7 +4,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { hostname } from 'node:os';
 import { Metrics } from '../metrics/metrics';
 import { Clock } from '../common/clock';
-import type { AppEventMap } from '../common/events/app-events';
+import type { ArgOf } from '../common/events/app-events';
 import { OnAppEvent } from '../common/events/event-bus';
 import { AppConfig } from '../config/app-config';
 import { RunEntity } from '../database/entities/run.entity';
@@ -118,7 +118,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   /** A cancel in this process stops the execution at once (other processes notice on heartbeat). */
   @OnAppEvent('run.cancel_requested')
-  onCancel(event: AppEventMap['run.cancel_requested']): void {
+  onCancel(event: ArgOf<'run.cancel_requested'>): void {
     const flight = this.inflight.get(event.runId);
     if (flight) this.abort(flight, 'canceled');
   }
@@ -208,7 +208,8 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       // Deleted with its workflow since the claim: nothing left to run or to record.
       if (!run) return 'lost';
       // docs/contract.md §4.3: runaway protection is checked again by the worker, for workspace runs.
-      if (run.workspaceId && (await this.quota.runawayBlocked(run, this.clock.now()))) {
+      const owner = { workspaceId: run.workspaceId, userId: run.ownerId };
+      if (run.workspaceId && (await this.quota.runawayBlocked(owner, this.clock.now()))) {
         await this.runs.recordEvents(
           run,
           [{ triggeredBy: `worker:${this.workerId}`, connectionType: 'runaway_protection_triggered' }],

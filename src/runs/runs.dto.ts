@@ -122,7 +122,7 @@ export class RunResponse {
 export function toRunResponse(r: RunEntity): RunResponse {
   return {
     id: r.id,
-    user_id: r.userId,
+    user_id: r.ownerId,
     workflow_id: r.workflowId,
     workspace_id: r.workspaceId,
     snapshot: r.snapshot,

@@ -3,7 +3,7 @@ import { Clock, toRfc3339 } from '../common/clock';
 import { KeyedLock } from '../common/keyed-lock';
 import { AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode, PlanViolationError } from '../common/errors/app-error';
-import type { RunEvent } from '../common/events/app-events';
+import { runEvent } from '../common/events/app-events';
 import { EventBus } from '../common/events/event-bus';
 import { withRunFacts } from '../common/events/run-facts';
 import { currentRequestId } from '../common/http/request-context';
@@ -50,7 +50,7 @@ interface EnqueueOptions {
 
 type CanceledRun = Pick<
   RunEntity,
-  'id' | 'workflowId' | 'workspaceId' | 'userId' | 'triggeredBy' | 'requestId' | 'createdAt' | 'firstClaimedAt'
+  'id' | 'workflowId' | 'workspaceId' | 'ownerId' | 'triggeredBy' | 'requestId' | 'createdAt' | 'firstClaimedAt'
 >;
 
 const SOLO_LOCKED_RUN = 'This workflow is locked on the solo plan. Upgrade in Settings → Plan to run it.';
@@ -108,7 +108,7 @@ export class RunsService {
     if (!key) return this.startChecked(caller, workflow, dto);
     return this.sameKey.run(`${workflow.id}\n${key}`, async () => {
       const existing = await this.runs.findByIdempotencyKey(
-        { workflowId: workflow.id, workspaceId: workflow.workspaceId, userId: workflow.userId },
+        { workflowId: workflow.id, workspaceId: workflow.workspaceId, ownerId: workflow.userId },
         key,
       );
       if (!existing) return this.startChecked(caller, workflow, dto);
@@ -252,7 +252,7 @@ export class RunsService {
     const runs = await this.runs.cancelAllActive(workflowId, this.clock.now());
     for (const run of runs) {
       this.announceCanceled(
-        { ...run, workflowId, workspaceId: workflow.workspaceId, userId: workflow.userId },
+        { ...run, workflowId, workspaceId: workflow.workspaceId, ownerId: workflow.userId },
         `canceled by user:${caller.userId} (cancel all)`,
       );
     }
@@ -364,7 +364,7 @@ export class RunsService {
       now,
     );
     if (!run) throw new AppError(ErrorCode.NotFound, 'Dead letter not found');
-    this.events.emit('run.queued', withRunFacts(this.runEvent(run), run));
+    this.events.emit('run.queued', withRunFacts(runEvent(run), run));
     return { success: true, run: this.presentRun(run) };
   }
 
@@ -408,7 +408,7 @@ export class RunsService {
       await this.runs.setPriority(run.id, options.priority);
       run.queuePriority = options.priority;
     }
-    this.events.emit('run.queued', withRunFacts(this.runEvent(run), run));
+    this.events.emit('run.queued', withRunFacts(runEvent(run), run));
     return { success: true, run: this.presentRun(run) };
   }
 
@@ -439,7 +439,7 @@ export class RunsService {
 
   private newRun(workflow: WorkflowEntity, snapshot: Record<string, unknown>, options: EnqueueOptions): NewRun {
     return {
-      userId: workflow.userId,
+      ownerId: workflow.userId,
       workflowId: workflow.id,
       workspaceId: workflow.workspaceId,
       snapshot,
@@ -470,13 +470,9 @@ export class RunsService {
   }
 
   private announceCanceled(run: CanceledRun, reason: string): void {
-    const event = this.runEvent(run);
+    const event = runEvent(run);
     this.events.emit('run.cancel_requested', event);
     this.events.emit('run.finished', withRunFacts({ ...event, status: 'canceled', error: null }, run, reason));
-  }
-
-  private runEvent(run: Pick<RunEntity, 'id' | 'workflowId' | 'workspaceId' | 'userId'>): RunEvent {
-    return { runId: run.id, workflowId: run.workflowId, workspaceId: run.workspaceId, ownerId: run.userId };
   }
 
   private presentRun(run: RunEntity) {

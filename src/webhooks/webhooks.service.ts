@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Clock } from '../common/clock';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode } from '../common/errors/app-error';
+import { runEvent } from '../common/events/app-events';
 import { EventBus } from '../common/events/event-bus';
 import { withRunFacts } from '../common/events/run-facts';
 import { currentRequestId } from '../common/http/request-context';
@@ -153,7 +154,7 @@ export class WebhooksService {
       const insert = () =>
         this.runs.insert(
           {
-            userId: workflow.userId,
+            ownerId: workflow.userId,
             workflowId: workflow.id,
             workspaceId: workflow.workspaceId,
             snapshot,
@@ -166,13 +167,7 @@ export class WebhooksService {
           [{ triggeredBy: 'webhook' }],
         );
       const { run } = tier === 'solo' ? await this.quota.withinSoloLimit(workflow.userId, now, insert) : await insert();
-      this.events.emit(
-        'run.queued',
-        withRunFacts(
-          { runId: run.id, workflowId: run.workflowId, workspaceId: run.workspaceId, ownerId: run.userId },
-          run,
-        ),
-      );
+      this.events.emit('run.queued', withRunFacts(runEvent(run), run));
       return { success: true, run: this.answer(run, workflow.data) };
     } catch (error) {
       await this.quota.release(ticket, now);

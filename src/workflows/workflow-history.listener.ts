@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
-import type { AppEventMap } from '../common/events/app-events';
+import type { ArgOf } from '../common/events/app-events';
 import { OnAppEvent } from '../common/events/event-bus';
 import { UserRepository } from '../database/repositories/user.repository';
 import { WorkflowRepository } from '../database/repositories/workflow.repository';
@@ -16,7 +16,7 @@ export class WorkflowHistoryListener {
 
   /** docs/contract.md §2.14: a secret created in workspace mode is logged on every workflow of the workspace. */
   @OnAppEvent('workspace.secret_created')
-  async onSecretCreated(event: AppEventMap['workspace.secret_created']): Promise<void> {
+  async onSecretCreated(event: ArgOf<'workspace.secret_created'>): Promise<void> {
     const user = await this.users.findById(event.actorId);
     const actor = user ? `${user.firstName} ${user.lastName} <${user.email}>` : event.actorId;
     await this.workflows.fanOutWorkspaceLog(
@@ -32,7 +32,7 @@ export class WorkflowHistoryListener {
 
   /** docs/contract.md §1.6: webhook HMAC is a workspace-plan feature, so a downgrade turns it off. */
   @OnAppEvent('workspace.plan_changed')
-  async onPlanChanged(event: AppEventMap['workspace.plan_changed']): Promise<void> {
+  async onPlanChanged(event: ArgOf<'workspace.plan_changed'>): Promise<void> {
     if (event.plan === 'solo') await this.workflows.disableHmacInWorkspace(event.workspaceId, this.clock.now());
   }
 }

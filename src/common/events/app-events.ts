@@ -1,3 +1,5 @@
+import type { RunEntity } from '../../database/entities/run.entity';
+
 /**
  * The typed event map: every event name and payload is declared here once. Emit and listen
  * through `EventBus` / `@OnAppEvent` so no string literal is repeated at call sites.
@@ -52,9 +54,20 @@ export interface WorkflowChangedEvent {
 
 export type AppEventName = keyof AppEventMap;
 
+/** The payload an event of that name carries (immich's `ArgOf`): what its handlers take. */
+export type ArgOf<E extends AppEventName> = AppEventMap[E];
+
 export interface RunEvent {
   runId: string;
   workflowId: string;
   workspaceId: string | null;
   ownerId: string;
+}
+
+/**
+ * The run part of every run and node event, built in one place so every emitter sends the same
+ * ids (streams filter on them, the PostgreSQL relay packs them) and nothing more of the row.
+ */
+export function runEvent(run: Pick<RunEntity, 'id' | 'workflowId' | 'workspaceId' | 'ownerId'>): RunEvent {
+  return { runId: run.id, workflowId: run.workflowId, workspaceId: run.workspaceId, ownerId: run.ownerId };
 }

@@ -18,7 +18,7 @@ export const ACTIVE_RUN_STATUSES: RunStatus[] = ['queued', 'running'];
 // the cost of a claim does not grow with a tenant's backlog.
 @Index('workflow_runs_tenant_queue_idx', ['status', 'idempotencyScope', 'queuePriority', 'createdAt'])
 @Index('workflow_runs_workspace_created_idx', ['workspaceId', 'createdAt'])
-@Index('workflow_runs_user_created_idx', ['userId', 'createdAt'])
+@Index('workflow_runs_user_created_idx', ['ownerId', 'createdAt'])
 // docs/contract.md §4.8: a key is unique per (workspace or owner, workflow).
 @Index('workflow_runs_idempotency_key', ['idempotencyScope', 'workflowId', 'idempotencyKey'], {
   unique: true,
@@ -28,9 +28,9 @@ export class RunEntity {
   @PrimaryColumn('uuid')
   id: string;
 
-  /** Always the workflow owner, whoever started the run (docs/contract.md §4.1). */
+  /** Always the workflow owner, whoever started the run (docs/contract.md §4.1); the column keeps its old name. */
   @Column('uuid', { name: 'user_id' })
-  userId: string;
+  ownerId: string;
 
   @Column('uuid', { name: 'workflow_id' })
   workflowId: string;

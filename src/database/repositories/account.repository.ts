@@ -53,7 +53,7 @@ export type DeleteAccountResult =
       leftWorkspaceIds: string[];
       deletedWorkflows: { id: string; workspaceId: string | null }[];
       /** Queued or running runs of the removed workflows: their execution stops. */
-      activeRuns: Pick<RunEntity, 'id' | 'workflowId' | 'workspaceId' | 'userId'>[];
+      activeRuns: Pick<RunEntity, 'id' | 'workflowId' | 'workspaceId' | 'ownerId'>[];
       handedOver: WorkflowEntity[];
     }
   | { kind: 'blocked'; workspaces: WorkspaceEntity[] }
@@ -140,7 +140,7 @@ export class AccountRepository {
       const deletedIds = deletedWorkflows.map((w) => w.id);
       const activeRuns = deletedIds.length
         ? await em.getRepository(RunEntity).find({
-            select: { id: true, workflowId: true, workspaceId: true, userId: true },
+            select: { id: true, workflowId: true, workspaceId: true, ownerId: true },
             where: { workflowId: In(deletedIds), status: In(ACTIVE_RUN_STATUSES) },
           })
         : [];

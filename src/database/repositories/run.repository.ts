@@ -1,6 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { In } from 'typeorm';
+import { runEvent } from '../../common/events/app-events';
 import { EventBus } from '../../common/events/event-bus';
 import { withRunFacts } from '../../common/events/run-facts';
 import { asRow, Db, deleteInChunks, isUniqueViolation, PURGE_CHUNK } from '../db.service';
@@ -12,7 +13,7 @@ import { sql, Sql, SqlRunner } from '../sql';
 
 export type NewRun = Pick<
   RunEntity,
-  'userId' | 'workflowId' | 'workspaceId' | 'snapshot' | 'idempotencyKey' | 'triggeredBy' | 'queuePriority'
+  'ownerId' | 'workflowId' | 'workspaceId' | 'snapshot' | 'idempotencyKey' | 'triggeredBy' | 'queuePriority'
 > & {
   resumeAt?: Date;
   /** The HTTP request that started it, if any. */
@@ -21,7 +22,7 @@ export type NewRun = Pick<
 
 const RUN_COLUMNS: (keyof RunEntity & string)[] = [
   'id',
-  'userId',
+  'ownerId',
   'workflowId',
   'workspaceId',
   'snapshot',
@@ -259,12 +260,12 @@ export class RunRepository {
 
   /** The most recent run of the workflow with this idempotency key in its scope (workspace, else owner). */
   findByIdempotencyKey(
-    workflow: Pick<NewRun, 'workflowId' | 'workspaceId' | 'userId'>,
+    workflow: Pick<NewRun, 'workflowId' | 'workspaceId' | 'ownerId'>,
     key: string,
   ): Promise<RunEntity | null> {
     return this.runs.findOne({
       where: {
-        idempotencyScope: workflow.workspaceId ?? workflow.userId,
+        idempotencyScope: workflow.workspaceId ?? workflow.ownerId,
         workflowId: workflow.workflowId,
         idempotencyKey: key,
       },
@@ -309,7 +310,7 @@ export class RunRepository {
     return Object.assign(new RunEntity(), {
       ...values,
       id: randomUUID(),
-      idempotencyScope: values.workspaceId ?? values.userId,
+      idempotencyScope: values.workspaceId ?? values.ownerId,
       requestId: values.requestId ?? null,
       status: 'queued',
       error: null,
@@ -609,7 +610,7 @@ export class RunRepository {
       for (const run of failed) {
         const letter: DeadLetterEntity = {
           id: randomUUID(),
-          userId: run.userId,
+          userId: run.ownerId,
           workflowId: run.workflowId,
           runId: run.id,
           error: run.error!,
@@ -622,20 +623,7 @@ export class RunRepository {
       return { abandoned: failed, requeued: back.rows.map((r) => r.id) };
     });
     for (const run of abandoned) {
-      this.events?.emit(
-        'run.finished',
-        withRunFacts(
-          {
-            runId: run.id,
-            workflowId: run.workflowId,
-            workspaceId: run.workspaceId,
-            ownerId: run.userId,
-            status: 'failed',
-            error: run.error,
-          },
-          run,
-        ),
-      );
+      this.events?.emit('run.finished', withRunFacts({ ...runEvent(run), status: 'failed', error: run.error }, run));
     }
     return { requeued, abandoned: abandoned.map((r) => r.id) };
   }
@@ -688,7 +676,7 @@ export class RunRepository {
       await em.getRepository(DeadLetterEntity).insert(
         asRow<DeadLetterEntity>({
           id: randomUUID(),
-          userId: run.userId,
+          userId: run.ownerId,
           workflowId: run.workflowId,
           runId: run.id,
           error,
