@@ -30,6 +30,16 @@ describe('loadConfig', () => {
     expect(config.database).toMatchObject({ type: 'postgres', url: 'postgres://u@127.0.0.1:5432/db' });
   });
 
+  it('PLAN_LIMITS is saas or off; off lifts the seat limit', () => {
+    expect(loadConfig({ DATA_DIR: tmp(), ...secrets }).plans.limits).toBe('saas');
+    const off = loadConfig({ DATA_DIR: tmp(), PLAN_LIMITS: 'off', ...secrets });
+    expect(off.plans.limits).toBe('off');
+    expect(off.workspaces.memberLimit).toBe(Infinity);
+    expect(() => loadConfig({ DATA_DIR: tmp(), PLAN_LIMITS: 'none', ...secrets })).toThrow(
+      /PLAN_LIMITS must be saas or off/,
+    );
+  });
+
   it('treats blank values as unset', () => {
     const config = loadConfig({ DATA_DIR: tmp(), PORT: '', LOG_LEVEL: '  ', ...secrets });
     expect(config.port).toBe(3000);

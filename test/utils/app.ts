@@ -10,7 +10,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/common/http/configure-app';
-import { loadConfig } from '../../src/config/app-config';
+import { type AppConfig, loadConfig } from '../../src/config/app-config';
 import { LeakReport, LeakScan, recordLeakReport } from './leak-scan';
 
 export const TEST_SECRETS = {
@@ -60,19 +60,27 @@ export async function createTestApp(
 ): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runloom-test-'));
   const db = await scratchDatabase();
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATA_DIR: dataDir,
-    DATABASE_URL: db.url,
-    LOG_LEVEL: 'info',
-    RATE_LIMIT_PER_SECOND: '0',
-    AUTH_RATE_LIMIT_PER_MINUTE: '0',
-    PASSWORD_SCRYPT_LOG_N: '10',
-    // Workflows in tests call servers on 127.0.0.1 on purpose; the egress tests turn the guard back on.
-    EGRESS_ALLOW_PRIVATE_NETWORKS: 'true',
-    ...TEST_SECRETS,
-    ...env,
-  });
+  // A configuration refused at boot must not leave the scratch database (and a connection) behind.
+  let config: AppConfig;
+  try {
+    config = loadConfig({
+      NODE_ENV: 'test',
+      DATA_DIR: dataDir,
+      DATABASE_URL: db.url,
+      LOG_LEVEL: 'info',
+      RATE_LIMIT_PER_SECOND: '0',
+      AUTH_RATE_LIMIT_PER_MINUTE: '0',
+      PASSWORD_SCRYPT_LOG_N: '10',
+      // Workflows in tests call servers on 127.0.0.1 on purpose; the egress tests turn the guard back on.
+      EGRESS_ALLOW_PRIVATE_NETWORKS: 'true',
+      ...TEST_SECRETS,
+      ...env,
+    });
+  } catch (error) {
+    await db.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   const logs: string[] = [];
   const logDestination = new Writable({
     write(chunk: Buffer, _enc, done) {
