@@ -1,4 +1,7 @@
-/** Unit specs live beside the code; e2e specs under test/ run against the real AppModule. */
+/**
+ * Unit specs live beside the code; medium specs (test/medium) build one service on a real database;
+ * e2e specs under test/ run against the real AppModule.
+ */
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
 
@@ -17,6 +20,14 @@ module.exports = {
       displayName: 'e2e',
       rootDir: '.',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      setupFiles: ['<rootDir>/test/utils/setup-env.ts'],
+    },
+    {
+      // A service with its real repositories on a real database, no HTTP (test/utils/medium.ts).
+      ...common,
+      displayName: 'medium',
+      rootDir: '.',
+      testMatch: ['<rootDir>/test/medium/**/*.medium-spec.ts'],
       setupFiles: ['<rootDir>/test/utils/setup-env.ts'],
     },
   ],

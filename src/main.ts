@@ -4,7 +4,7 @@ import { dotEnv } from './config/dot-env';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { AppModule } from './app.module';
+import { AppModule, servesApi } from './app.module';
 import { configureApp } from './common/http/configure-app';
 import { AppConfig, ConfigValidationError, loadConfig } from './config/app-config';
 import { listenProblem } from './config/startup';
@@ -38,13 +38,13 @@ async function bootstrap(): Promise<void> {
       ? 'Plan limits off (PLAN_LIMITS=off): every account has the workspace plan, with no run quota and no seat limit'
       : 'Plan limits: the hosted plan model (Solo: 3 workflows, 10 nodes, no schedules); a private install sets PLAN_LIMITS=off',
   );
-  if (config.env === 'production' && config.roles.has('api') && /^http:\/\/localhost:/.test(config.http.apiPublicUrl)) {
+  if (config.env === 'production' && servesApi(config) && /^http:\/\/localhost:/.test(config.http.apiPublicUrl)) {
     logger.warn(
       `Webhook URLs are given as ${config.http.apiPublicUrl}/…: set API_PUBLIC_URL (or PUBLIC_URL) to the address senders reach`,
     );
   }
   const roles = [...config.roles].join(',');
-  if (config.roles.has('api')) {
+  if (servesApi(config)) {
     await app.listen(config.port, config.host).catch((error: unknown) => {
       const problem = listenProblem(error, config.host, config.port);
       if (!problem) throw error;

@@ -1,7 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
 import request from 'supertest';
 import { Public } from '../src/common/auth/decorators';
+import { Clock } from '../src/common/clock';
 import { createTestApp, TestApp } from './utils/app';
+import { FakeClock } from './utils/clock';
 import { bearerToken, signupBody } from './factories/user.factory';
 import { actor, createWorkflow, graph, trigger, upgrade } from './factories/workflow.factory';
 
@@ -140,13 +142,18 @@ describe('error envelope for framework rejections (docs/contract.md §1.5)', () 
 
 describe('rate limiting (docs/contract.md §1.3)', () => {
   let t: TestApp;
+  // Buckets refill by the app's clock: time moves only when the test says so, however slow the machine.
+  const clock = new FakeClock(new Date());
   beforeAll(async () => {
-    t = await createTestApp({
-      RATE_LIMIT_PER_SECOND: '1',
-      RATE_LIMIT_BURST: '3',
-      AUTH_RATE_LIMIT_PER_MINUTE: '1',
-      AUTH_RATE_LIMIT_BURST: '2',
-    });
+    t = await createTestApp(
+      {
+        RATE_LIMIT_PER_SECOND: '1',
+        RATE_LIMIT_BURST: '3',
+        AUTH_RATE_LIMIT_PER_MINUTE: '1',
+        AUTH_RATE_LIMIT_BURST: '2',
+      },
+      { overrides: [{ provide: Clock, useValue: clock }] },
+    );
   });
   afterAll(() => t.close());
 
@@ -170,6 +177,13 @@ describe('rate limiting (docs/contract.md §1.3)', () => {
     expect(Number(last!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
   });
 
+  it('refills one token per second of the clock', async () => {
+    await request(t.url).get('/api/workspaces').expect(429);
+    clock.advance(1_000);
+    await request(t.url).get('/api/workspaces').expect(401);
+    await request(t.url).get('/api/workspaces').expect(429);
+  });
+
   it('never throttles health probes', async () => {
     for (let i = 0; i < 6; i += 1) await request(t.url).get('/healthz').expect(200);
   });
@@ -178,7 +192,11 @@ describe('rate limiting (docs/contract.md §1.3)', () => {
 describe('stricter rate limit on signup and login', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '1', AUTH_RATE_LIMIT_BURST: '2' });
+    // Frozen time: no token comes back between the attempts, however long they take.
+    t = await createTestApp(
+      { AUTH_RATE_LIMIT_PER_MINUTE: '1', AUTH_RATE_LIMIT_BURST: '2' },
+      { overrides: [{ provide: Clock, useValue: new FakeClock(new Date()) }] },
+    );
   });
   afterAll(() => t.close());
 
@@ -197,7 +215,11 @@ describe('stricter rate limit on signup and login', () => {
 describe('the stricter limit follows the route, not its spelling', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '1', AUTH_RATE_LIMIT_BURST: '2' });
+    // Frozen time: no token comes back between the attempts, however long they take.
+    t = await createTestApp(
+      { AUTH_RATE_LIMIT_PER_MINUTE: '1', AUTH_RATE_LIMIT_BURST: '2' },
+      { overrides: [{ provide: Clock, useValue: new FakeClock(new Date()) }] },
+    );
   });
   afterAll(() => t.close());
 

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { RunEntity } from '../src/database/entities/run.entity';
+import { RunQueueRepository } from '../src/database/repositories/run-queue.repository';
 import { RunRepository } from '../src/database/repositories/run.repository';
 import { createTestApp, TestApp } from './utils/app';
 import { actor, Actor, createWorkflow, graph, trigger, upgrade } from './factories/workflow.factory';
@@ -12,10 +13,12 @@ import { actor, Actor, createWorkflow, graph, trigger, upgrade } from './factori
 describe('fair claims between tenants', () => {
   let t: TestApp;
   let runs: RunRepository;
+  let claims: RunQueueRepository;
   beforeAll(async () => {
     // No worker loop: only the test claims.
     t = await createTestApp({ RUNLOOM_ROLES: 'api' });
     runs = t.app.get(RunRepository);
+    claims = t.app.get(RunQueueRepository);
   });
   afterAll(() => t.close());
 
@@ -67,12 +70,12 @@ describe('fair claims between tenants', () => {
     await runs.setPriority(urgent.id, 5);
 
     const now = new Date();
-    const first = await runs.claimBatch('worker-a', 60_000, now, 3);
+    const first = await claims.claimBatch('worker-a', 60_000, now, 3);
     expect(first.map((r) => r.id)).toEqual([urgent.id, theirs.id, personal[0].id]);
     expect(first.every((r) => r.status === 'running' && r.leasedBy === 'worker-a')).toBe(true);
 
     // Next round: the first turn of the tenants with runs left, then the busy workspace's second.
-    const second = await runs.claimBatch('worker-a', 60_000, now, 3);
+    const second = await claims.claimBatch('worker-a', 60_000, now, 3);
     expect(second.map((r) => r.id)).toEqual([backlog[0].id, personal[1].id, backlog[1].id]);
     expect(await runs.countDue(now)).toBe(2_000 - 3);
   });

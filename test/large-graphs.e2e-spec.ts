@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { RunRepository, NodeRunRecord } from '../src/database/repositories/run.repository';
+import { NodeRunRecord, NodeRunRepository } from '../src/database/repositories/node-run.repository';
+import { RunRepository } from '../src/database/repositories/run.repository';
 import { createTestApp, TestApp } from './utils/app';
 import { waitFor } from './utils/wait';
 import { actor, createWorkflow, graph, trigger, upgrade } from './factories/workflow.factory';
@@ -49,7 +50,7 @@ describe('workflows with thousands of nodes', () => {
       120_000,
     );
     expect(run).toMatchObject({ status: 'succeeded', error: null, attempt: 1, lostAttempts: 0 });
-    const nodeRuns = await runs.nodeRuns(runId);
+    const nodeRuns = await t.app.get(NodeRunRepository).nodeRuns(wf.id, runId);
     expect(nodeRuns).toHaveLength(5_000);
     expect(nodeRuns.every((n) => n.status === 'succeeded')).toBe(true);
     expect(nodeRuns.map((n) => n.nodeId)).toEqual(['trigger-1', ...edges.map(([, target]) => target)]);
@@ -63,6 +64,7 @@ describe('workflows with thousands of nodes', () => {
     const ws = await upgrade(t.url, owner);
     const wf = await createWorkflow(t.url, owner, graph([trigger()]), ws);
     const runs = t.app.get(RunRepository);
+    const nodeRuns = t.app.get(NodeRunRepository);
     const { run } = await runs.insert(
       {
         ownerId: owner.userId,
@@ -95,14 +97,14 @@ describe('workflows with thousands of nodes', () => {
     // Not `toThrow`: Jest loads better-sqlite3's native addon once per worker and it keeps the error
     // class of the first test file there to open SQLite; in any later file its errors are no `Error`
     // of this file's realm, and `toThrow` reports "did not throw".
-    await expect(runs.recordNodes(run.id, broken, now)).rejects.toHaveProperty(
+    await expect(nodeRuns.recordNodes(run.id, broken, now)).rejects.toHaveProperty(
       'message',
       expect.stringMatching(/name/),
     );
-    expect(await runs.nodeRuns(run.id)).toEqual([]);
+    expect(await nodeRuns.nodeRuns(wf.id, run.id)).toEqual([]);
 
-    await runs.recordNodes(run.id, records(5_000, 'ok'), now);
-    const written = await runs.nodeRuns(run.id);
+    await nodeRuns.recordNodes(run.id, records(5_000, 'ok'), now);
+    const written = await nodeRuns.nodeRuns(wf.id, run.id);
     expect(written).toHaveLength(5_000);
     expect(written[4_999]).toMatchObject({ nodeId: 'ok-4999', outputs: { i: 4_999 }, sequence: 4_999 });
   });

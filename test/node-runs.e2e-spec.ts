@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { RunRepository } from '../src/database/repositories/run.repository';
+import { NodeRunRepository } from '../src/database/repositories/node-run.repository';
 import { createTestApp, TestApp } from './utils/app';
 import { actor, createWorkflow, graph, trigger } from './factories/workflow.factory';
 
@@ -14,13 +14,20 @@ describe('node runs: a node started again keeps its row and first start (docs/co
     const owner = await actor(t.url);
     const wf = await createWorkflow(t.url, owner, graph([trigger()]));
     const runId = (await request(t.url).post(`/api/workflows/${wf.id}/run`).set(owner.auth).expect(202)).body.run.id;
-    const runs = t.app.get(RunRepository);
+    const nodeRuns = t.app.get(NodeRunRepository);
     const first = new Date('2026-01-01T00:00:00.000Z');
     const node = { nodeId: 'trigger-1', name: 'Trigger', nodeType: 'trigger', inputs: { a: 1 } };
-    await runs.startNode(runId, node, first);
-    await runs.finishNode(runId, 'trigger-1', 'failed', { partial: true }, 'boom', new Date(first.getTime() + 1000));
-    await runs.startNode(runId, { ...node, inputs: { a: 2 } }, new Date(first.getTime() + 2000));
-    const rows = await runs.nodeRuns(runId);
+    await nodeRuns.startNode(runId, node, first);
+    await nodeRuns.finishNode(
+      runId,
+      'trigger-1',
+      'failed',
+      { partial: true },
+      'boom',
+      new Date(first.getTime() + 1000),
+    );
+    await nodeRuns.startNode(runId, { ...node, inputs: { a: 2 } }, new Date(first.getTime() + 2000));
+    const rows = await nodeRuns.nodeRuns(wf.id, runId);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       status: 'running',

@@ -3,6 +3,8 @@ import request from 'supertest';
 import type { AppEventMap } from '../src/common/events/app-events';
 import { Clock } from '../src/common/clock';
 import { AppConfig } from '../src/config/app-config';
+import { DeadLetterRepository } from '../src/database/repositories/dead-letter.repository';
+import { RunQueueRepository } from '../src/database/repositories/run-queue.repository';
 import { RunRepository } from '../src/database/repositories/run.repository';
 import { createTestApp, TestApp } from './utils/app';
 import { FakeClock } from './utils/clock';
@@ -25,10 +27,12 @@ function finishedEvents(t: TestApp): Finished[] {
 describe('runs whose lease keeps being lost', () => {
   let t: TestApp;
   let runs: RunRepository;
+  let queue: RunQueueRepository;
   beforeAll(async () => {
     // No worker loop: the test plays the workers that lose the run.
     t = await createTestApp({ RUNLOOM_ROLES: 'api' });
     runs = t.app.get(RunRepository);
+    queue = t.app.get(RunQueueRepository);
   });
   afterAll(() => t.close());
 
@@ -44,19 +48,19 @@ describe('runs whose lease keeps being lost', () => {
     // Each round: a worker claims the run under a one-second lease and vanishes.
     let now = Date.now() + 1_000;
     const claim = async (worker: string) => {
-      const [run] = await runs.claimBatch(worker, 1_000, new Date(now), 1);
+      const [run] = await queue.claimBatch(worker, 1_000, new Date(now), 1);
       expect(run?.id).toBe(queued.id);
     };
     const expire = () => {
       now += 2_000;
-      return runs.requeueExpired(new Date(now), max);
+      return queue.requeueExpired(new Date(now), max);
     };
 
     await claim('worker-1');
     expect(await expire()).toEqual({ requeued: [queued.id], abandoned: [] });
     // A graceful hand-back (shutdown) is not a lost attempt.
     await claim('worker-2');
-    expect(await runs.release(queued.id, 'worker-2', new Date(now))).toBe(true);
+    expect(await queue.release(queued.id, 'worker-2', new Date(now))).toBe(true);
     await claim('worker-3');
     expect(await expire()).toEqual({ requeued: [queued.id], abandoned: [] });
     expect(await runs.findById(queued.id)).toMatchObject({ status: 'queued', lostAttempts: 2, attempt: 3 });
@@ -106,8 +110,8 @@ describe('runs whose lease keeps being lost', () => {
 
     // Not requeued again, and nothing left to claim.
     now += 60_000;
-    expect(await runs.requeueExpired(new Date(now), max)).toEqual({ requeued: [], abandoned: [] });
-    expect(await runs.claimBatch('worker-5', 1_000, new Date(now), 10)).toEqual([]);
+    expect(await queue.requeueExpired(new Date(now), max)).toEqual({ requeued: [], abandoned: [] });
+    expect(await queue.claimBatch('worker-5', 1_000, new Date(now), 10)).toEqual([]);
   });
 });
 
@@ -124,6 +128,7 @@ describe('the worker fails a run lost RUN_MAX_ATTEMPTS times', () => {
 
   it('in its housekeeping, with run.finished and the failed-runs counter', async () => {
     const runs = t.app.get(RunRepository);
+    const queue = t.app.get(RunQueueRepository);
     const events = finishedEvents(t);
     const owner = await actor(t.url);
     const ws = await upgrade(t.url, owner);
@@ -145,9 +150,9 @@ describe('the worker fails a run lost RUN_MAX_ATTEMPTS times', () => {
       [{ triggeredBy: `user:${owner.userId}` }],
     );
     const later = (ms: number) => new Date(start + 3_600_000 + ms);
-    expect(await runs.claimBatch('vanished-1', 1_000, later(0), 1)).toHaveLength(1);
-    expect(await runs.requeueExpired(later(2_000), 2)).toEqual({ requeued: [run.id], abandoned: [] });
-    expect(await runs.claimBatch('vanished-2', 1_000, later(2_000), 1)).toHaveLength(1);
+    expect(await queue.claimBatch('vanished-1', 1_000, later(0), 1)).toHaveLength(1);
+    expect(await queue.requeueExpired(later(2_000), 2)).toEqual({ requeued: [run.id], abandoned: [] });
+    expect(await queue.claimBatch('vanished-2', 1_000, later(2_000), 1)).toHaveLength(1);
 
     // The clock moves past the second lease: the worker's next look at expired leases fails the run.
     clock.set(later(10_000).toISOString());
@@ -159,7 +164,7 @@ describe('the worker fails a run lost RUN_MAX_ATTEMPTS times', () => {
     expect(events.filter((e) => e.runId === run.id)).toEqual([
       expect.objectContaining({ status: 'failed', error: 'Run abandoned after 2 attempts: worker lease lost' }),
     ]);
-    expect((await runs.listDeadLetters(wf.id, 1, 20)).map((d) => d.runId)).toEqual([run.id]);
+    expect((await t.app.get(DeadLetterRepository).list(wf.id, 1, 20)).map((d) => d.runId)).toEqual([run.id]);
     const metrics = await request(t.url).get('/metrics').expect(200);
     expect(metrics.text).toMatch(/runloom_runs_finished_total\{status="failed"\} 1/);
   });

@@ -1,10 +1,12 @@
 import request from 'supertest';
+import { Retention } from '../src/common/retention';
 import { Db } from '../src/database/db.service';
+import { NodeRunEntity } from '../src/database/entities/node-run.entity';
 import { RunEntity } from '../src/database/entities/run.entity';
 import { EgressBlockRepository } from '../src/database/repositories/egress-block.repository';
+import { NodeRunRepository } from '../src/database/repositories/node-run.repository';
 import { RunRepository } from '../src/database/repositories/run.repository';
 import { WebhookReplayRepository } from '../src/database/repositories/webhook-replay.repository';
-import { RunWorker } from '../src/runs/run-worker';
 import { createTestApp, TestApp } from './utils/app';
 import { actor, createWorkflow, graph, trigger, upgrade } from './factories/workflow.factory';
 
@@ -37,7 +39,8 @@ describe('retention (RUN_RETENTION_DAYS): pruned in chunks, nothing recent or un
     await setRun(runIds[6], 'running', old);
     await setRun(runIds[7], 'succeeded', new Date(now - DAY));
     const runs = t.app.get(RunRepository);
-    await runs.startNode(runIds[0], { nodeId: 'trigger-1', name: 'Trigger', nodeType: 'trigger', inputs: {} }, old);
+    const nodeRuns = t.app.get(NodeRunRepository);
+    await nodeRuns.startNode(runIds[0], { nodeId: 'trigger-1', name: 'Trigger', nodeType: 'trigger', inputs: {} }, old);
 
     const egress = t.app.get(EgressBlockRepository);
     const block = (at: Date) =>
@@ -67,12 +70,13 @@ describe('retention (RUN_RETENTION_DAYS): pruned in chunks, nothing recent or un
 
     // Chunks of two: the five old finished runs take three deletes.
     expect(await runs.purgeFinishedBefore(new Date(now - 30 * DAY), 2)).toBe(5);
-    const pruned = await t.app.get(RunWorker).prune(now);
-    expect(pruned).toEqual({ runs: 0, egressBlocks: 2, replays: 1 });
+    // Each feature prunes its own tables; the worker runs every registered task.
+    const pruned = await t.app.get(Retention).pruneAll(new Date(now));
+    expect(pruned).toEqual({ runs: 0, egress_blocks: 2, webhook_replays: 1 });
 
     const left = (await runsTable.find({ where: { workflowId: wf.id } })).map((r) => r.id).sort();
     expect(left).toEqual([runIds[5], runIds[6], runIds[7]].sort());
-    expect(await runs.nodeRuns(runIds[0])).toEqual([]);
+    expect(await t.app.get(Db).manager.getRepository(NodeRunEntity).findBy({ runId: runIds[0] })).toEqual([]);
     expect((await egress.list(wf.id, 1, 10)).map((b) => b.createdAt.getTime())).toEqual([now - DAY]);
     // The fresh signature is still remembered (a replay is refused); the old one was dropped.
     expect(await replays.remember(wf.id, 'fresh-signature', new Date(now))).toBe(false);

@@ -199,7 +199,7 @@ describe('webhooks (docs/contract.md §6)', () => {
       _egress_allowlist: [],
     });
     await request(t.url).post(`${url}/Third`).expect(404);
-    const events = await t.app.get(RunRepository).eventsFor(stored.id);
+    const events = await t.app.get(RunRepository).eventsFor(wf.id, stored.id);
     expect(events.map((e) => e.triggeredBy)).toEqual(['webhook']);
   });
 

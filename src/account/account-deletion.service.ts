@@ -23,7 +23,7 @@ import { SecretRepository } from '../database/repositories/secret.repository';
 import { UserRepository } from '../database/repositories/user.repository';
 import { Mailer } from '../mail/mailer';
 import { oneLine } from '../mail/text';
-import { formatSecretReference, isSecretReference } from '../secrets/secret-sync';
+import { formatSecretReference, isSecretReference } from '../secrets/secret-reference';
 import {
   DeletionConfirmDto,
   DeletionRequestDto,
@@ -333,8 +333,6 @@ const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /** A copy of the graph where secret references in node params not in `keep` are cleared (set to ''). */
 function keepReferences(graph: unknown, keep: ReadonlySet<string>): unknown {
-  const nodes = (graph as { nodes?: unknown } | null)?.nodes;
-  if (!Array.isArray(nodes)) return graph;
   const clear = (value: unknown): unknown => {
     if (typeof value === 'string') return isSecretReference(value) && !keep.has(value) ? '' : value;
     if (Array.isArray(value)) return value.map(clear);
@@ -343,11 +341,15 @@ function keepReferences(graph: unknown, keep: ReadonlySet<string>): unknown {
     }
     return value;
   };
+  // Every object entry of `nodes`, including those the parser leaves out (no valid id): a reference
+  // to a deleted secret must not survive in any of them.
+  const nodes = (graph as { nodes?: unknown } | null)?.nodes;
+  if (!Array.isArray(nodes)) return graph;
   return {
     ...(graph as Record<string, unknown>),
     nodes: nodes.map((node: unknown) => {
-      const data = (node as { data?: { params?: unknown } } | null)?.data;
-      if (!data || data.params === undefined) return node;
+      const data = (node as { data?: unknown } | null)?.data as Record<string, unknown> | undefined;
+      if (!data || typeof data !== 'object' || data.params === undefined) return node;
       return { ...(node as Record<string, unknown>), data: { ...data, params: clear(data.params) } };
     }),
   };

@@ -1,10 +1,10 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { MessageResponse } from '../auth/auth.dto';
 import { Authenticated, CurrentUser, Public } from '../common/auth/decorators';
 import { SESSION_COOKIE } from '../common/auth/principal';
 import type { AuthPrincipal } from '../common/auth/principal';
+import { MessageResponse } from '../common/http/dto';
 import { ApiErrors } from '../common/http/openapi';
 import { AuthAttempt } from '../common/http/rate-limit';
 import { AppConfig } from '../config/app-config';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ApiKeysService } from '../auth/api-keys.service';
 import { PasswordHasher } from '../auth/password-hasher';
 import { SessionsService } from '../auth/sessions.service';
-import { MessageResponse } from '../auth/auth.dto';
+import { MessageResponse } from '../common/http/dto';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode } from '../common/errors/app-error';
 import { EmailTokenRepository } from '../database/repositories/email-token.repository';

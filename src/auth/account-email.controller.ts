@@ -5,7 +5,7 @@ import { ApiErrors } from '../common/http/openapi';
 import { AuthAttempt } from '../common/http/rate-limit';
 import { AccountEmailDto, ResetPasswordDto, VerifyEmailDto } from './account-email.dto';
 import { AccountEmailService } from './account-email.service';
-import { MessageResponse } from './auth.dto';
+import { MessageResponse } from '../common/http/dto';
 
 /**
  * The pages e-mailed links open (verify-email, forgot-password, reset-password). Public, and each

@@ -10,7 +10,7 @@ import { EmailTokenRepository } from '../database/repositories/email-token.repos
 import { UserRepository } from '../database/repositories/user.repository';
 import { MailMessage, Mailer } from '../mail/mailer';
 import { AccountEmailDto, ResetPasswordDto, VerifyEmailDto } from './account-email.dto';
-import { MessageResponse } from './auth.dto';
+import { MessageResponse } from '../common/http/dto';
 import { PasswordHasher } from './password-hasher';
 import { ApiKeysService } from './api-keys.service';
 import { sha256, SessionsService } from './sessions.service';

@@ -25,11 +25,10 @@ import {
   CreateApiKeyDto,
   LoginDto,
   LoginResponse,
-  MessageResponse,
   SessionResponse,
   SignupDto,
 } from './auth.dto';
-import { SuccessResponse } from '../workflows/workflows.dto';
+import { MessageResponse, SuccessResponse } from '../common/http/dto';
 import { ApiKeysService } from './api-keys.service';
 import { AuthService } from './auth.service';
 

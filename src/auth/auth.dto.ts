@@ -151,11 +151,6 @@ export function toApiKeyResponse(k: ApiKeyEntity): ApiKeyResponse {
   };
 }
 
-export class MessageResponse {
-  @ApiProperty({ example: true }) success: true;
-  @ApiProperty() message: string;
-}
-
 export class SessionResponse {
   @ApiProperty({ example: true }) success: true;
   @ApiProperty({ type: UserResponse }) user: UserResponse;

@@ -11,7 +11,8 @@ import { WorkspaceRepository } from '../database/repositories/workspace.reposito
 import { InvitationsService } from '../workspaces/invitations.service';
 import { toMembershipResponse } from '../workspaces/workspaces.dto';
 import { AccountEmailService } from './account-email.service';
-import { LoginDto, LoginResponse, MessageResponse, SessionResponse, SignupDto, toUserResponse } from './auth.dto';
+import { MessageResponse } from '../common/http/dto';
+import { LoginDto, LoginResponse, SessionResponse, SignupDto, toUserResponse } from './auth.dto';
 import { PasswordHasher } from './password-hasher';
 import { SessionsService } from './sessions.service';
 

@@ -2,7 +2,8 @@ import { Global, Module } from '@nestjs/common';
 import { Clock } from './clock';
 import { EventBus } from './events/event-bus';
 import { HttpDrain } from './http/http-drain';
+import { Retention } from './retention';
 
 @Global()
-@Module({ providers: [Clock, EventBus, HttpDrain], exports: [Clock, EventBus] })
+@Module({ providers: [Clock, EventBus, HttpDrain, Retention], exports: [Clock, EventBus, Retention] })
 export class CommonModule {}

@@ -3,8 +3,8 @@ import { validateSync, ValidationError } from 'class-validator';
 import * as path from 'node:path';
 import { availableParallelism } from 'node:os';
 import { Environment, LogFormat, LogLevel, Role } from './environment';
-import { webhookSecretProblems } from '../webhooks/webhook-crypto';
 import { loadOrCreateDevSecrets } from './dev-secrets';
+import { webhookSecretProblems } from './webhook-secret';
 
 export type DatabaseConfig =
   | { type: 'sqlite'; path: string; migrationsRun: boolean; busyTimeoutMs: number }

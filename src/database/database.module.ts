@@ -5,11 +5,14 @@ import { dataSourceOptions } from './data-source-options';
 import { Db } from './db.service';
 import { AccountRepository } from './repositories/account.repository';
 import { ApiKeyRepository } from './repositories/api-key.repository';
+import { DeadLetterRepository } from './repositories/dead-letter.repository';
 import { EgressBlockRepository } from './repositories/egress-block.repository';
 import { EmailTokenRepository } from './repositories/email-token.repository';
 import { WorkspaceInvitationRepository } from './repositories/invitation.repository';
 import { IssueRepository } from './repositories/issue.repository';
+import { NodeRunRepository } from './repositories/node-run.repository';
 import { RunUsageRepository } from './repositories/run-usage.repository';
+import { RunQueueRepository } from './repositories/run-queue.repository';
 import { RunRepository } from './repositories/run.repository';
 import { ScheduleRepository } from './repositories/schedule.repository';
 import { SecretRepository } from './repositories/secret.repository';
@@ -36,6 +39,9 @@ const REPOSITORIES = [
   ScheduleRepository,
   SecretRepository,
   RunRepository,
+  RunQueueRepository,
+  NodeRunRepository,
+  DeadLetterRepository,
   RunUsageRepository,
   WebhookReplayRepository,
   EgressBlockRepository,

@@ -1,14 +1,12 @@
-import { Global, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { Global, Logger, Module, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { Clock } from '../common/clock';
+import { Retention } from '../common/retention';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
 import { EgressBlockRepository } from '../database/repositories/egress-block.repository';
-import { EgressController } from './egress.controller';
-import { EgressService } from './egress.service';
 import { EgressBlock, GuardedOutboundHttp } from './guarded-outbound-http';
 import { OutboundHttp } from './outbound-http';
 import { REDACTOR as redactor } from '../secrets/redactor';
-import { WorkflowAccessModule } from '../workflows/workflow-access.module';
 
 /** A blocked URL as the block log keeps it: no query or fragment, and the run's secrets masked (a path can hold one). */
 export function loggableUrl(raw: string, secrets: readonly string[] = []): string {
@@ -26,10 +24,7 @@ export function loggableUrl(raw: string, secrets: readonly string[] = []): strin
  */
 @Global()
 @Module({
-  imports: [WorkflowAccessModule],
-  controllers: [EgressController],
   providers: [
-    EgressService,
     {
       provide: OutboundHttp,
       inject: [AppConfig, EgressBlockRepository, Clock, Metrics],
@@ -59,8 +54,23 @@ export function loggableUrl(raw: string, secrets: readonly string[] = []): strin
   ],
   exports: [OutboundHttp],
 })
-export class EgressModule implements OnApplicationBootstrap {
-  constructor(private readonly config: AppConfig) {}
+export class EgressModule implements OnModuleInit, OnApplicationBootstrap {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly retention: Retention,
+    private readonly blocks: EgressBlockRepository,
+  ) {}
+
+  /** Block records are kept as long as runs (RUN_RETENTION_DAYS; 0 keeps them). */
+  onModuleInit(): void {
+    this.retention.register({
+      name: 'egress_blocks',
+      prune: async (now) => {
+        const days = this.config.runs.retentionDays;
+        return days > 0 ? this.blocks.pruneOlderThan(new Date(now.getTime() - days * 86_400_000)) : 0;
+      },
+    });
+  }
 
   onApplicationBootstrap(): void {
     if (this.config.egress.allowPrivateNetworks) {

@@ -214,11 +214,10 @@ describe('FetchOutboundHttp', () => {
   });
 
   it('times out a server that never answers', async () => {
-    const started = Date.now();
+    // The server never answers: only the timeout ends the request.
     const err = await rejection(send({ path: '/hang', timeoutMs: 150 }));
     expect(err.kind).toBe('timeout');
     expect(err.message).toBe('Request timed out after 150 ms');
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('counts the body read against the timeout', async () => {

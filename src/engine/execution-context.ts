@@ -58,7 +58,7 @@ export function storeNodeOutputs(
  * exists. Only the exact key is written (no lower-cased alias, docs/contract.md §5.3).
  */
 export function initialContext(args: {
-  nodes: TypedNode[];
+  nodes: readonly TypedNode[];
   startNodeId?: string | null;
   triggerContext?: unknown;
   resumeContext?: Record<string, unknown> | null;
@@ -71,7 +71,7 @@ export function initialContext(args: {
   return context;
 }
 
-function startTriggerKey(nodes: TypedNode[], startNodeId: string | null | undefined): string {
+function startTriggerKey(nodes: readonly TypedNode[], startNodeId: string | null | undefined): string {
   const isTrigger = (n: TypedNode) => n.type === 'trigger';
   const start = startNodeId != null ? nodes.find((n) => n.id === startNodeId && isTrigger(n)) : undefined;
   const trigger = start ?? nodes.find(isTrigger);

@@ -1,5 +1,5 @@
 import type { AppConfig } from '../config/app-config';
-import type { IntegrationGates } from './integration-gates';
+import type { IntegrationGates } from '../plans/integration-gates';
 import { catalogueEntry, paramsSchema, type JsonSchema } from './node-catalogue';
 import { NODE_TYPES, NodeRegistry } from './node-registry';
 import { CodeNode, CodeParams } from './nodes/code.node';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { GraphNode, NodeExecutor, NodeTypeInfo } from './node-types';
-import { IntegrationGates } from './integration-gates';
+import { GraphNode, NodeError, NodeExecutor, NodeTypeInfo } from './node-types';
+import { IntegrationGates } from '../plans/integration-gates';
 import { CODE_NODE } from './nodes/code.node';
 import { CONDITION_NODE } from './nodes/condition.node';
 import { DELAY_NODE } from './nodes/delay.node';
@@ -48,6 +48,12 @@ const ACTION_FROM_TYPE: [prefix: string, kind: string][] = NODE_TYPES.filter(
   info.nodeTypes.filter((type) => type !== 'action').map((type) => [type.toLowerCase(), info.kind] as [string, string]),
 );
 
+/** The action kind a UI action node type names by its prefix, in any case (`actionHttpRequest` → http), or null. */
+export function actionKindFromType(type: string): string | null {
+  const lower = type.toLowerCase();
+  return ACTION_FROM_TYPE.find(([prefix]) => lower.startsWith(prefix))?.[1] ?? null;
+}
+
 /** Action kinds by lower-cased `data.actionType`. */
 const BY_ACTION_TYPE = new Map(
   NODE_TYPES.flatMap((info) => info.actionTypes.map((type) => [type.toLowerCase(), info.kind] as const)),
@@ -91,7 +97,13 @@ export class NodeRegistry {
         sesEndpoint: (region) => config.providers.sesBaseUrl.replace('{region}', region),
       }),
       // No OAuth connection provider yet: Slack bot and Teams delegated posts fail clearly (docs/contract.md §5.1).
-      messaging: new MessagingNode({ gate: (run, platform) => gates.messaging(run, platform), connections: null }),
+      messaging: new MessagingNode({
+        gate: async (run, platform) => {
+          const refusal = await gates.messagingRefusal(run, platform);
+          if (refusal) throw new NodeError(refusal);
+        },
+        connections: null,
+      }),
       ...Object.fromEntries(UNAVAILABLE_NODES.map((info) => [info.kind, new UnavailableIntegrationNode(info.title)])),
       // g:node registrations (npm run g:node adds generated action types above this line)
     };
@@ -109,8 +121,7 @@ export class NodeRegistry {
   actionKind(node: GraphNode): string | null {
     const declared = node.data.actionType;
     if (typeof declared === 'string' && declared.trim()) return declared.trim().toLowerCase();
-    const type = node.type.toLowerCase();
-    return ACTION_FROM_TYPE.find(([prefix]) => type.startsWith(prefix))?.[1] ?? null;
+    return actionKindFromType(node.type);
   }
 
   /** The pure node type a node is executed as (in an engine thread), or null for the others. */
@@ -122,15 +133,14 @@ export class NodeRegistry {
   /**
    * Why this server cannot run a node (its `type`, or the action its `actionType` or UI type names,
    * is not registered), or null when it can. Integrations this server knows of but has no provider
-   * for are registered: they fail at run time with their own "not available" message.
+   * for are registered: they fail at run time with their own "not available" message. Nodes come
+   * from the graph parser (src/engine/graph.ts): a missing type reads as ''.
    */
-  unknownReason(node: { type?: unknown; data?: unknown }): string | null {
-    if (typeof node.type !== 'string' || !node.type.trim()) return 'node has no type';
-    const graphNode = node as GraphNode;
-    if (typeKind(graphNode)) return null;
-    if (!isActionNode(graphNode)) return `unknown node type ${quoted(node.type)}`;
-    const data = node.data !== null && typeof node.data === 'object' ? (node.data as Record<string, unknown>) : {};
-    const action = this.actionKind({ ...graphNode, data });
+  unknownReason(node: GraphNode): string | null {
+    if (!node.type.trim()) return 'node has no type';
+    if (typeKind(node)) return null;
+    if (!isActionNode(node)) return `unknown node type ${quoted(node.type)}`;
+    const action = this.actionKind(node);
     if (action === null) return `action node type ${quoted(node.type)} names no actionType`;
     return Object.prototype.hasOwnProperty.call(this.byAction, action) ? null : `unknown actionType ${quoted(action)}`;
   }

@@ -2,10 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { OutboundHttp } from '../egress/outbound-http';
-import { SNAPSHOT_KEYS } from '../runs/snapshot';
+import { SNAPSHOT_KEYS } from './snapshot';
 import { hydrateParams } from '../secrets/hydration';
 import { SecretsService } from '../secrets/secrets.service';
 import { initialContext, storeNodeOutputs } from './execution-context';
+import { isMalformed, parseGraph } from './graph';
 import { NodeLimitError, NodeLimits, outputSize } from './node-limits';
 import { isActionNode, NodeRegistry } from './node-registry';
 import { GraphEdge, GraphNode, NodeContext, NodeError, NodeExecutor, NodeResult, RunInfo } from './node-types';
@@ -22,7 +23,7 @@ import {
   SegmentTask,
   ThreadNodeResult,
 } from './threads/thread-tasks';
-import { Graph, Traversal, TraversalState } from './traversal';
+import { Traversal, TraversalState } from './traversal';
 
 /**
  * The node-run records of one execution's in-memory nodes, written together with the next write
@@ -86,30 +87,6 @@ export interface ExecutionLease {
 }
 
 export type ExecutionOutcome = 'succeeded' | 'failed' | 'canceled' | 'paused' | 'released' | 'lost';
-
-/** Parses a snapshot for execution; null when it cannot run. */
-export function parseGraph(snapshot: Record<string, unknown>): Graph | null {
-  const { nodes, edges } = snapshot as { nodes?: unknown; edges?: unknown };
-  if (!Array.isArray(nodes) || !Array.isArray(edges)) return null;
-  const parsedNodes: GraphNode[] = [];
-  for (const n of nodes) {
-    if (!n || typeof n !== 'object' || typeof n.id !== 'string' || typeof n.type !== 'string') return null;
-    const data =
-      n.data && typeof n.data === 'object' && !Array.isArray(n.data) ? (n.data as Record<string, unknown>) : {};
-    parsedNodes.push({ id: n.id, type: n.type, data });
-  }
-  const parsedEdges: GraphEdge[] = [];
-  for (const e of edges) {
-    if (!e || typeof e !== 'object' || typeof e.source !== 'string' || typeof e.target !== 'string') return null;
-    parsedEdges.push({
-      id: typeof e.id === 'string' ? e.id : undefined,
-      source: e.source,
-      target: e.target,
-      sourceHandle: typeof e.sourceHandle === 'string' ? e.sourceHandle : null,
-    });
-  }
-  return { nodes: parsedNodes, edges: parsedEdges };
-}
 
 /** One execution's state: what the traversal carries from node to node. */
 interface Execution {
@@ -196,8 +173,11 @@ export class RunExecutor {
   async execute(run: ExecutableRun, lease: ExecutionLease, journal: RunJournal): Promise<ExecutionOutcome> {
     journal.started();
     const snapshot = run.snapshot;
-    const graph = parseGraph(snapshot);
-    if (!graph) return this.finish(journal, lease, 'failed', 'Invalid snapshot');
+    const { graph, problems } = parseGraph(snapshot);
+    // A node without a type (a graph stored before saves were validated) fails the run before any
+    // node runs, rather than after the ones before it have called out.
+    if (problems.some(isMalformed) || graph.nodes.some((node) => node.type === ''))
+      return this.finish(journal, lease, 'failed', 'Invalid snapshot');
 
     let store: Map<string, string>;
     try {
@@ -227,7 +207,7 @@ export class RunExecutor {
       typeof snapshot[SNAPSHOT_KEYS.startFromNode] === 'string'
         ? (snapshot[SNAPSHOT_KEYS.startFromNode] as string)
         : null;
-    const triggers = graph.nodes.filter((n) => n.type === 'trigger').map((n) => n.id);
+    const triggers = graph.triggers().map((n) => n.id);
     const startSet = resumeFrom.length
       ? resumeFrom
       : startNode && byId.has(startNode)

@@ -1,9 +1,5 @@
+import type { Graph } from './graph';
 import type { GraphEdge, GraphNode, NodeResult } from './node-types';
-
-export interface Graph {
-  nodes: GraphNode[];
-  edges: GraphEdge[];
-}
 
 /** Where a traversal stands: what is left to visit (top = last) and what was visited. */
 export interface TraversalState {
@@ -16,26 +12,20 @@ export interface TraversalState {
  * stretches of in-memory nodes on their own): depth-first, the first outgoing edge explored first.
  */
 export class Traversal {
-  readonly byId: Map<string, GraphNode>;
-  private readonly outgoing = new Map<string, GraphEdge[]>();
+  readonly byId: ReadonlyMap<string, GraphNode>;
 
-  constructor(graph: Graph) {
-    this.byId = new Map(graph.nodes.map((n) => [n.id, n]));
-    for (const edge of graph.edges) {
-      const list = this.outgoing.get(edge.source);
-      if (list) list.push(edge);
-      else this.outgoing.set(edge.source, [edge]);
-    }
+  constructor(private readonly graph: Graph) {
+    this.byId = graph.byId;
   }
 
   /** Every edge out of `id`, whatever its handle. */
-  edgesFrom(id: string): GraphEdge[] {
-    return this.outgoing.get(id) ?? [];
+  edgesFrom(id: string): readonly GraphEdge[] {
+    return this.graph.outgoing(id);
   }
 
   /** A valid `selectedNext` alone; condition nodes follow their branch; else every edge. */
   successors(node: GraphNode, result: Pick<NodeResult, 'selectedNext' | 'branch'>): string[] {
-    const outgoing = this.outgoing.get(node.id) ?? [];
+    const outgoing = this.graph.outgoing(node.id);
     if (result.selectedNext && outgoing.some((e) => e.target === result.selectedNext)) return [result.selectedNext];
     if (node.type === 'condition') {
       const handle = result.branch ? 'cond-true' : 'cond-false';
@@ -50,7 +40,7 @@ export class Traversal {
   }
 
   /** The next node to visit, without taking it (visited and unknown ids are dropped). */
-  static peek(state: TraversalState, byId: Map<string, GraphNode>): GraphNode | null {
+  static peek(state: TraversalState, byId: ReadonlyMap<string, GraphNode>): GraphNode | null {
     while (state.stack.length) {
       const node = byId.get(state.stack[state.stack.length - 1]);
       if (node && !state.visited.has(node.id)) return node;

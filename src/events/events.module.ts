@@ -1,18 +1,14 @@
 import { Module } from '@nestjs/common';
 import { SecretsModule } from '../secrets/secrets.module';
 import { WorkflowAccessModule } from '../workflows/workflow-access.module';
+import { WorkflowsModule } from '../workflows/workflows.module';
 import { PgEventRelay } from './pg-event-relay';
 import { RunStreamsService } from './run-streams.service';
-import { StreamsController } from './streams.controller';
 
-/**
- * The event bridge and the SSE controllers. WorkflowsService is resolved at run time (ModuleRef)
- * rather than imported: importing WorkflowsModule here would register its `/:id` routes before
- * the static `/runs…` routes of the runs module.
- */
+/** The event bridge, and the live streams the SSE routes (StreamsController, in ApiModule) serve. */
 @Module({
-  imports: [SecretsModule, WorkflowAccessModule],
-  controllers: [StreamsController],
+  imports: [SecretsModule, WorkflowAccessModule, WorkflowsModule],
   providers: [RunStreamsService, PgEventRelay],
+  exports: [RunStreamsService],
 })
 export class EventsModule {}

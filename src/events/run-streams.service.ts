@@ -1,5 +1,4 @@
 import { Injectable, MessageEvent } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { concat, defer, EMPTY, fromEvent, interval, merge, NEVER, Observable, of, timer } from 'rxjs';
 import {
@@ -21,6 +20,7 @@ import type { AppEventMap, AppEventName, ArgOf, CredentialRevokedEvent } from '.
 import { OnAppEvent } from '../common/events/event-bus';
 import { AppConfig } from '../config/app-config';
 import { NodeRunEntity } from '../database/entities/node-run.entity';
+import { NodeRunRepository } from '../database/repositories/node-run.repository';
 import { RunRepository } from '../database/repositories/run.repository';
 import { WorkflowRepository } from '../database/repositories/workflow.repository';
 import { WorkspaceRepository } from '../database/repositories/workspace.repository';
@@ -73,11 +73,12 @@ export class RunStreamsService {
   constructor(
     private readonly emitter: EventEmitter2,
     private readonly runs: RunRepository,
+    private readonly nodeRuns: NodeRunRepository,
     private readonly workflows: WorkflowRepository,
     private readonly access: WorkflowAccess,
     private readonly workspaces: WorkspaceRepository,
     private readonly secrets: SecretsService,
-    private readonly moduleRef: ModuleRef,
+    private readonly workflowService: WorkflowsService,
     private readonly config: AppConfig,
     private readonly clock: Clock,
   ) {
@@ -197,7 +198,7 @@ export class RunStreamsService {
       );
       state = this.refreshOn(changes, async () => {
         const current = await this.runs.findById(runId);
-        const nodeRuns = current ? await this.runs.nodeRuns(runId) : [];
+        const nodeRuns = current ? await this.nodeRuns.nodeRuns(current.workflowId, runId) : [];
         return current
           ? new RunState(
               current.updatedAt.getTime(),
@@ -218,17 +219,16 @@ export class RunStreamsService {
 
   /** `GET /:id/events`: the workflow now and on every change; `error` and the end when it is deleted. */
   async workflow(caller: AuthPrincipal, workflowId: string, workspace?: string): Promise<Observable<MessageEvent>> {
-    // The same checks (404/403) as GET /api/workflows/:id, answered before the stream opens.
-    const workflows = this.moduleRef.get(WorkflowsService, { strict: false });
     const since = this.accessSeq;
-    const opened = (await workflows.get(caller, workflowId, workspace)).workflow;
+    // The same checks (404/403) as GET /api/workflows/:id, answered before the stream opens.
+    const opened = (await this.workflowService.get(caller, workflowId, workspace)).workflow;
     const changes = merge(
       this.on(['workflow.updated']).pipe(filter((e) => e.workflowId === workflowId)),
       this.on(['workflow.deleted']).pipe(filter((e) => e.workflowId === workflowId)),
     );
     const updates = this.refreshOn(changes, async () => {
       try {
-        return (await workflows.get(caller, workflowId, workspace)).workflow;
+        return (await this.workflowService.get(caller, workflowId, workspace)).workflow;
       } catch (error) {
         if (error instanceof AppError && error.status === 404) return null;
         throw error;

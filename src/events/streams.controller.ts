@@ -5,7 +5,7 @@ import { Authenticated, CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
 import { UuidPipe } from '../common/http/uuid.pipe';
-import { WorkspaceQuery } from '../workflows/workflows.dto';
+import { WorkspaceQuery } from '../common/http/dto';
 import { Metrics } from '../metrics/metrics';
 import { RunStreamsService } from './run-streams.service';
 import { SseRoute, writeEvents } from './sse-writer';

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { createTransport, type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { AppConfig } from '../config/app-config';
-import { smtpTlsOptions } from '../engine/nodes/email.node';
+import { createSmtpTransport, smtpTlsOptions } from './smtp';
 
 export interface MailMessage {
   to: string;
@@ -102,20 +102,13 @@ export class Mailer implements OnApplicationBootstrap, OnModuleDestroy {
   private smtp(): Transporter {
     if (this.transport) return this.transport;
     const smtp = this.config.mail.smtp!;
-    const tls = smtpTlsOptions(smtp.tlsMode ? { smtpTlsMode: smtp.tlsMode } : {}, smtp.port);
-    this.transport = createTransport({
+    this.transport = createSmtpTransport({
       host: smtp.host,
       port: smtp.port,
-      secure: tls.secure,
-      requireTLS: tls.requireTLS,
+      tls: smtpTlsOptions(smtp.tlsMode ? { smtpTlsMode: smtp.tlsMode } : {}, smtp.port),
       ...(smtp.user !== null ? { auth: { user: smtp.user, pass: smtp.password ?? '' } } : {}),
-      connectionTimeout: SMTP_TIMEOUT_MS,
-      greetingTimeout: SMTP_TIMEOUT_MS,
-      socketTimeout: SMTP_TIMEOUT_MS,
-      dnsTimeout: SMTP_TIMEOUT_MS,
-      disableFileAccess: true,
-      disableUrlAccess: true,
-      ...(this.tuning.allowInsecureTls ? { tls: { rejectUnauthorized: false } } : {}),
+      timeoutMs: SMTP_TIMEOUT_MS,
+      allowInsecureTls: this.tuning.allowInsecureTls,
     });
     return this.transport;
   }

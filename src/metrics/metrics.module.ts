@@ -1,13 +1,10 @@
 import { Global, Module } from '@nestjs/common';
-import { MetricsController } from './metrics.controller';
 import { Metrics } from './metrics';
-import { HttpMetricsMiddleware } from './http-metrics.middleware';
 
-/** Prometheus metrics for operators (docs/operations.md): `GET /metrics`, and `Metrics` for modules to record into. */
+/**
+ * Prometheus metrics for operators (docs/operations.md): `Metrics` for modules to record into.
+ * `GET /metrics` is served by the api role (MetricsController) or the operations listener.
+ */
 @Global()
-@Module({
-  controllers: [MetricsController],
-  providers: [Metrics, HttpMetricsMiddleware],
-  exports: [Metrics, HttpMetricsMiddleware],
-})
+@Module({ providers: [Metrics], exports: [Metrics] })
 export class MetricsModule {}

@@ -3,7 +3,8 @@ import { PlanViolation } from '../common/errors/app-error';
 /**
  * Solo-plan assessment of a workflow graph (docs/contract.md §8.3/§8.4).
  *
- * Pure functions over untrusted JSON: nothing here throws, whatever shape the graph has.
+ * Pure functions: the graph comes parsed (src/engine/graph.ts, read by the callers since plans sit
+ * below the engine); node fields are still untrusted, and nothing here throws whatever they hold.
  */
 
 export const SOLO_NODE_LIMIT = 10;
@@ -49,8 +50,14 @@ function lowerString(value: unknown): string {
   return typeof value === 'string' ? value.trim().toLowerCase() : '';
 }
 
+/** A node as the graph parser gives it. */
+export interface AssessedNode {
+  readonly type: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
 /** `data.label`, trimmed (as the reference does), when it is a non-blank string. */
-function nodeLabel(node: Record<string, unknown>): string | undefined {
+function nodeLabel(node: AssessedNode): string | undefined {
   const label = field(node.data, 'label');
   const trimmed = typeof label === 'string' ? label.trim() : '';
   return trimmed !== '' ? trimmed : undefined;
@@ -103,13 +110,13 @@ function isActionType(type: string): boolean {
  * `slack`, ...). This fallback is a deliberate improvement over the reference, which only reads
  * `data.actionType` and therefore let a premium UI node without an actionType slip through.
  */
-function actionKind(node: Record<string, unknown>, type: string): string {
+function actionKind(node: AssessedNode, type: string): string {
   const actionType = lowerString(field(node.data, 'actionType'));
   if (actionType !== '') return actionType;
   return type.slice('action'.length);
 }
 
-function premiumIntegration(node: Record<string, unknown>, type: string): PremiumIntegration | null {
+function premiumIntegration(node: AssessedNode, type: string): PremiumIntegration | null {
   const kind = actionKind(node, type);
   if (kind === 'sheets') return 'Google Sheets';
   if (kind === 'notion') return 'Notion';
@@ -127,21 +134,17 @@ function withLabel(code: string, message: string, label: string | undefined): Pl
 }
 
 /**
- * Violations of a graph for the Solo plan, in the reference's order: every premium integration
- * (node order), then schedule triggers, then Notion triggers, then the node-count violation.
- * The node count is the length of the `nodes` array (as in the reference), malformed entries
- * included; a graph without a `nodes` array has no nodes.
+ * Violations of a parsed graph for the Solo plan, in the reference's order: every premium
+ * integration (node order), then schedule triggers, then Notion triggers, then the node-count
+ * violation (the graph's nodes; saves validate the graph first, so no stored entry is left out).
  */
-export function assessSoloGraph(graph: unknown): PlanViolation[] {
-  const nodes = field(graph, 'nodes');
-  if (!Array.isArray(nodes)) return [];
-
+export function assessSoloGraph(graph: { readonly nodes: readonly AssessedNode[] }): PlanViolation[] {
+  const { nodes } = graph;
   const integrations: PlanViolation[] = [];
   const schedules: PlanViolation[] = [];
   const notionTriggers: PlanViolation[] = [];
 
   for (const node of nodes) {
-    if (!isRecord(node)) continue;
     const type = lowerString(node.type);
     if (isActionType(type)) {
       const integration = premiumIntegration(node, type);

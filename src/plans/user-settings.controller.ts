@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
-import { WorkspaceQuery } from '../workflows/workflows.dto';
+import { WorkspaceQuery } from '../common/http/dto';
 import { PutUserSettingsDto, UserSettingsResponse } from './user-settings.dto';
 import { UserSettingsService } from './user-settings.service';
 

@@ -4,7 +4,8 @@ import { runEvent } from '../common/events/app-events';
 import { EventBus } from '../common/events/event-bus';
 import { withRunFacts } from '../common/events/run-facts';
 import { RunEntity } from '../database/entities/run.entity';
-import { RunRepository } from '../database/repositories/run.repository';
+import { NodeRunRepository } from '../database/repositories/node-run.repository';
+import { RunQueueRepository } from '../database/repositories/run-queue.repository';
 import type { Checkpoint, NodeRunRecord, NodeRunStart, RunJournal } from '../engine/run-journal';
 
 const WRITE_ATTEMPTS = 3;
@@ -19,7 +20,8 @@ export class RunJournals {
   private readonly logger = new Logger(RunJournals.name);
 
   constructor(
-    private readonly runs: RunRepository,
+    private readonly queue: RunQueueRepository,
+    private readonly nodeRuns: NodeRunRepository,
     private readonly events: EventBus,
     private readonly clock: Clock,
   ) {}
@@ -37,31 +39,32 @@ export class RunJournals {
       this.events.emit('run.finished', withRunFacts({ ...event, status, error }, run));
     return {
       started: () => this.events.emit('run.started', withRunFacts({ ...event, attempt: run.attempt }, run)),
-      checkpoints: (): Promise<Checkpoint[]> => this.withRetry('load node runs', () => this.runs.nodeRuns(run.id)),
+      checkpoints: (): Promise<Checkpoint[]> =>
+        this.withRetry('load node runs', () => this.nodeRuns.nodeRuns(run.workflowId, run.id)),
       nodeStarted: (start: NodeRunStart, at: Date) =>
-        this.withRetry('start node run', () => this.runs.startNode(run.id, start, at)),
+        this.withRetry('start node run', () => this.nodeRuns.startNode(run.id, start, at)),
       nodeRunning: (start: NodeRunStart) =>
         this.events.emit('node.started', { ...event, nodeId: start.nodeId, nodeType: start.nodeType }),
       nodeFinished: async (start, status, outputs, error, at) => {
         await this.withRetry('finish node run', () =>
-          this.runs.finishNode(run.id, start.nodeId, status, outputs, error, at),
+          this.nodeRuns.finishNode(run.id, start.nodeId, status, outputs, error, at),
         );
         this.events.emit('node.finished', { ...event, nodeId: start.nodeId, status });
       },
       nodesFinished: async (records) => {
-        await this.withRetry('record node runs', () => this.runs.recordNodes(run.id, records, this.clock.now()));
+        await this.withRetry('record node runs', () => this.nodeRuns.recordNodes(run.id, records, this.clock.now()));
         announce(records);
       },
       paused: async (until, snapshot) => {
         const paused = await this.withRetry('pause run', () =>
-          this.runs.pause(run.id, workerId, until, snapshot, this.clock.now()),
+          this.queue.pause(run.id, workerId, until, snapshot, this.clock.now()),
         );
         if (paused) this.events.emit('run.paused', withRunFacts({ ...event, resumeAt: until.toISOString() }, run));
         return paused;
       },
       finished: async (status, error, records) => {
         const done = await this.withRetry('complete run', () =>
-          this.runs.finish(run.id, workerId, status, error, this.clock.now(), records),
+          this.queue.finish(run.id, workerId, status, error, this.clock.now(), records),
         );
         announce(records);
         if (done) finished(status, error);
@@ -69,12 +72,12 @@ export class RunJournals {
       },
       failedWithDeadLetter: async (error) => {
         const done = await this.withRetry('insert dead letter', () =>
-          this.runs.failWithDeadLetter(run, workerId, error, run.snapshot, this.clock.now()),
+          this.queue.failWithDeadLetter(run, workerId, error, run.snapshot, this.clock.now()),
         );
         if (done) finished('failed', error);
         return done;
       },
-      released: () => this.withRetry('release run', () => this.runs.release(run.id, workerId, this.clock.now())),
+      released: () => this.withRetry('release run', () => this.queue.release(run.id, workerId, this.clock.now())),
     };
   }
 

@@ -4,24 +4,19 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { hostname } from 'node:os';
 import { Metrics } from '../metrics/metrics';
 import { Clock } from '../common/clock';
+import { Retention } from '../common/retention';
 import type { ArgOf } from '../common/events/app-events';
 import { OnAppEvent } from '../common/events/event-bus';
 import { AppConfig } from '../config/app-config';
 import { RunEntity } from '../database/entities/run.entity';
-import { EgressBlockRepository } from '../database/repositories/egress-block.repository';
-import { ClaimedRun, RunRepository } from '../database/repositories/run.repository';
-import { WebhookReplayRepository } from '../database/repositories/webhook-replay.repository';
+import { ClaimedRun, RunQueueRepository } from '../database/repositories/run-queue.repository';
+import { RunRepository } from '../database/repositories/run.repository';
 import { ExecutionOutcome, RunExecutor, StopReason } from '../engine/run-executor';
 import { RunQuotaService } from '../plans/run-quota.service';
 import { RunJournals } from './run-journals';
 
 const REQUEUE_EVERY_MS = 2_000;
 const PURGE_EVERY_MS = 600_000;
-/**
- * How long a replay row matters: a signature is accepted while its timestamp is within the window
- * (at most 3,600 s) of now, in either direction, so one recorded at t can come back until t + 2 h.
- */
-const REPLAY_ROW_LIFETIME_MS = 2 * 3_600_000;
 const ERROR_BACKOFF_MS = 1_000;
 
 interface InFlight {
@@ -55,14 +50,14 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   constructor(
     private readonly runs: RunRepository,
-    private readonly egressBlocks: EgressBlockRepository,
-    private readonly replays: WebhookReplayRepository,
+    private readonly queue: RunQueueRepository,
     private readonly executor: RunExecutor,
     private readonly journals: RunJournals,
     private readonly quota: RunQuotaService,
     private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
+    private readonly retention: Retention,
   ) {}
 
   /**
@@ -76,7 +71,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   onApplicationBootstrap(): void {
-    if (this.config.roles.has('worker')) this.start();
+    this.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -130,7 +125,12 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         await this.housekeeping();
         while (this.running && this.inflight.size < this.config.worker.maxInflight) {
           const wanted = this.config.worker.maxInflight - this.inflight.size;
-          const batch = await this.runs.claimBatch(this.workerId, this.config.worker.leaseMs, this.clock.now(), wanted);
+          const batch = await this.queue.claimBatch(
+            this.workerId,
+            this.config.worker.leaseMs,
+            this.clock.now(),
+            wanted,
+          );
           for (const run of batch) this.spawn(run);
           // Fewer than asked for: nothing else is due right now.
           if (batch.length < wanted) break;
@@ -154,7 +154,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const now = this.clock.now().getTime();
     if (now - this.lastRequeue >= REQUEUE_EVERY_MS) {
       this.lastRequeue = now;
-      const { requeued, abandoned } = await this.runs.requeueExpired(this.clock.now(), this.config.runs.maxAttempts);
+      const { requeued, abandoned } = await this.queue.requeueExpired(this.clock.now(), this.config.runs.maxAttempts);
       if (requeued.length) this.logger.warn({ runs: requeued }, 'requeued runs whose lease expired');
       if (abandoned.length) {
         // The repository emitted run.finished for them.
@@ -164,24 +164,8 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     }
     if (now - this.lastPurge >= PURGE_EVERY_MS) {
       this.lastPurge = now;
-      await this.prune(now);
+      await this.retention.pruneAll(this.clock.now());
     }
-  }
-
-  /**
-   * Retention, in chunks (each a short write): finished runs and egress block records older than
-   * RUN_RETENTION_DAYS (0 keeps them), and webhook replay rows past the longest replay window.
-   */
-  async prune(now: number): Promise<{ runs: number; egressBlocks: number; replays: number }> {
-    const days = this.config.runs.retentionDays;
-    const before = new Date(now - days * 86_400_000);
-    const pruned = {
-      runs: days > 0 ? await this.runs.purgeFinishedBefore(before) : 0,
-      egressBlocks: days > 0 ? await this.egressBlocks.pruneOlderThan(before) : 0,
-      replays: await this.replays.pruneOlderThan(new Date(now - REPLAY_ROW_LIFETIME_MS)),
-    };
-    if (pruned.runs || pruned.egressBlocks || pruned.replays) this.logger.log({ pruned }, 'retention');
-    return pruned;
   }
 
   private spawn(run: ClaimedRun): void {
@@ -248,7 +232,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private async withSnapshot(run: ClaimedRun): Promise<RunEntity | null> {
     if (run.snapshot) return run as RunEntity;
     await nextTurn();
-    const snapshot = await this.runs.snapshotOf(run.id);
+    const snapshot = await this.queue.snapshotOf(run.id);
     return snapshot ? Object.assign(run, { snapshot }) : null;
   }
 
@@ -256,7 +240,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private async heartbeat(flight: InFlight): Promise<void> {
     if (flight.controller.signal.aborted) return;
     try {
-      const renewed = await this.runs.renewLease(
+      const renewed = await this.queue.renewLease(
         flight.run.id,
         this.workerId,
         this.config.worker.leaseMs,

@@ -14,7 +14,7 @@ import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
 import { UuidPipe } from '../common/http/uuid.pipe';
 import { RUN_STATUSES } from '../database/entities/run.entity';
-import { PlanViolationResponse } from '../workflows/workflows.dto';
+import { PagingQuery, PlanViolationResponse } from '../common/http/dto';
 import {
   ActiveRunsQuery,
   CancelAllResponse,
@@ -23,7 +23,6 @@ import {
   ConcurrencyResponse,
   DeadLetterPageResponse,
   DeletedResponse,
-  PagingQuery,
   RerunDto,
   RunDetailResponse,
   RunDownload,

@@ -66,8 +66,6 @@ export class RerunDto {
 
 /** Far above what one workflow can run at once, and within the column's 32-bit integer. */
 export const MAX_CONCURRENCY_LIMIT = 10_000;
-/** Far past any list a person pages through; keeps `(page - 1) * per_page` a small integer for SQL. */
-export const MAX_PAGE = 100_000;
 
 export class ConcurrencyDto {
   @ApiProperty({ minimum: 1, maximum: MAX_CONCURRENCY_LIMIT, example: 2 })
@@ -75,21 +73,6 @@ export class ConcurrencyDto {
   @Max(MAX_CONCURRENCY_LIMIT, { message: `limit must be <= ${MAX_CONCURRENCY_LIMIT}` })
   @IsInt({ message: 'limit must be an integer' })
   limit: number;
-}
-
-export class PagingQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE, default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @Max(MAX_PAGE, { message: `page must be <= ${MAX_PAGE}` })
-  @IsInt({ message: 'page must be an integer' })
-  page?: number;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'per_page must be an integer' })
-  per_page?: number;
 }
 
 export class ActiveRunsQuery {

@@ -1,22 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import { Clock, toRfc3339 } from '../common/clock';
-import { KeyedLock } from '../common/keyed-lock';
+import { Clock } from '../common/clock';
 import { AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode, PlanViolationError } from '../common/errors/app-error';
 import { runEvent } from '../common/events/app-events';
 import { EventBus } from '../common/events/event-bus';
 import { withRunFacts } from '../common/events/run-facts';
-import { currentRequestId } from '../common/http/request-context';
 import { RunEntity, RUN_STATUSES, RunStatus } from '../database/entities/run.entity';
 import { WorkflowEntity } from '../database/entities/workflow.entity';
-import { QuotaTicket } from '../database/repositories/run-usage.repository';
-import { NewRun, RunRepository } from '../database/repositories/run.repository';
+import { NodeRunEntity } from '../database/entities/node-run.entity';
+import { DeadLetterRepository } from '../database/repositories/dead-letter.repository';
+import { NodeRunRepository } from '../database/repositories/node-run.repository';
+import { RunRepository } from '../database/repositories/run.repository';
+import { graphReferences } from '../workflows/secret-sync';
 import { WorkflowAccess } from '../workflows/workflow-access';
 import { WorkflowRepository } from '../database/repositories/workflow.repository';
 import { WorkspaceRepository } from '../database/repositories/workspace.repository';
-import { assessSoloGraph, SCHEDULE_TRIGGER_MESSAGE, SOLO_WORKFLOW_LIMIT } from '../plans/plan-assessment';
 import { PlansService } from '../plans/plans.service';
-import { RunQuotaService } from '../plans/run-quota.service';
 import { SecretsService } from '../secrets/secrets.service';
 import {
   CancelAllResponse,
@@ -35,25 +34,13 @@ import {
   toNodeRunResponse,
   toRunResponse,
 } from './runs.dto';
-import { buildSnapshot, rerunSnapshot, resumeFromFailedSnapshot, SNAPSHOT_KEYS } from './snapshot';
-
-interface EnqueueOptions {
-  idempotencyKey?: string;
-  priority?: number;
-  /** What started the run (the run's `triggered_by`). */
-  triggeredBy: string;
-  /** Who asked, for the run's event when it is not `triggeredBy` (a rerun's user). */
-  requestedBy?: string;
-  /** The HTTP request that asked for it (docs/operations.md, Logs). */
-  requestId?: string | null;
-}
+import { buildSnapshot, rerunSnapshot, resumeFromFailedSnapshot, SNAPSHOT_KEYS } from '../engine/snapshot';
+import { Launched, RunLauncher } from './run-launcher';
 
 type CanceledRun = Pick<
   RunEntity,
   'id' | 'workflowId' | 'workspaceId' | 'ownerId' | 'triggeredBy' | 'requestId' | 'createdAt' | 'firstClaimedAt'
 >;
-
-const SOLO_LOCKED_RUN = 'This workflow is locked on the solo plan. Upgrade in Settings → Plan to run it.';
 
 export function clampPaging(page?: number, perPage?: number): { page: number; perPage: number } {
   return { page: Math.max(1, page ?? 1), perPage: Math.min(100, Math.max(1, perPage ?? 20)) };
@@ -82,119 +69,35 @@ export function parseStatuses(...raw: unknown[]): RunStatus[] {
 export class RunsService {
   constructor(
     private readonly runs: RunRepository,
+    private readonly nodeRuns: NodeRunRepository,
+    private readonly deadLetters: DeadLetterRepository,
     private readonly workflows: WorkflowRepository,
     private readonly access: WorkflowAccess,
     private readonly workspaces: WorkspaceRepository,
-    private readonly quota: RunQuotaService,
+    private readonly launcher: RunLauncher,
     private readonly plans: PlansService,
     private readonly secrets: SecretsService,
     private readonly events: EventBus,
     private readonly clock: Clock,
   ) {}
 
-  /** Manual starts with the same workflow and idempotency key, one at a time (see `start`). */
-  private readonly sameKey = new KeyedLock();
-
-  /**
-   * docs/contract.md §2.8: runaway → quota ticket → Solo gates → snapshot → idempotent insert.
-   * With an idempotency key, the run already made for it is answered first, and requests with the
-   * same key take turns in this process: a replay, however many arrive at once, takes no quota.
-   * (Across processes on PostgreSQL two first attempts may each take a ticket for a moment; the
-   * insert that loses the race gives its ticket back.)
-   */
+  /** docs/contract.md §2.8: the caller may run the workflow; the launcher applies the gates. */
   async start(caller: AuthPrincipal, workflowId: string, dto: StartRunDto | undefined): Promise<RunEnvelope> {
     const { workflow } = await this.access.require(caller, workflowId, 'run');
-    const key = dto?.idempotency_key;
-    if (!key) return this.startChecked(caller, workflow, dto);
-    return this.sameKey.run(`${workflow.id}\n${key}`, async () => {
-      const existing = await this.runs.findByIdempotencyKey(
-        { workflowId: workflow.id, workspaceId: workflow.workspaceId, ownerId: workflow.userId },
-        key,
-      );
-      if (!existing) return this.startChecked(caller, workflow, dto);
-      return this.replay(existing, `user:${caller.userId}`, dto?.priority, this.clock.now());
-    });
-  }
-
-  private async startChecked(
-    caller: AuthPrincipal,
-    workflow: WorkflowEntity,
-    dto: StartRunDto | undefined,
-  ): Promise<RunEnvelope> {
-    const now = this.clock.now();
-    await this.quota.assertNotRunaway(workflow, now);
-    const { ticket, tier } = await this.quota.takeTicket(workflow, caller, now);
-    return this.withTicket(ticket, now, async () => {
-      if (tier === 'solo') {
-        if (!workflow.workspaceId && workflow.userId === caller.userId) {
-          const usable = (await this.workflows.personalIdsOldestFirst(caller.userId)).slice(0, SOLO_WORKFLOW_LIMIT);
-          if (!usable.includes(workflow.id))
-            throw new PlanViolationError([{ code: 'workflow-limit', message: SOLO_LOCKED_RUN }]);
-          const violations = assessSoloGraph(workflow.data);
-          if (violations.length) throw new PlanViolationError(violations);
-        }
-      }
-      const snapshot = buildSnapshot(workflow.data, {
-        triggerContext: dto?.context,
-        startFromNodeId: dto?.start_from_node_id,
-        egressAllowlist: workflow.egressAllowlist,
-      });
-      const enqueue = () =>
-        this.enqueue(
-          workflow,
-          snapshot,
-          {
-            idempotencyKey: dto?.idempotency_key,
-            priority: dto?.priority,
-            triggeredBy: `user:${caller.userId}`,
-            requestId: currentRequestId(),
-          },
-          ticket,
-          now,
-        );
-      // The owner's Solo monthly cap, checked and taken one start at a time (docs/contract.md §8).
-      return tier === 'solo' ? this.quota.withinSoloLimit(workflow.userId, now, enqueue) : enqueue();
-    });
-  }
-
-  /**
-   * A schedule's run for one due time (docs/contract.md §10.3): runaway protection and the
-   * workspace quota apply, and schedule triggers need the workspace plan (the owner's, or the
-   * workspace's). Idempotent on (schedule, due time): a firing retried after a crash finds the
-   * run it queued instead of queueing another. A gate that refuses throws; the scheduler records
-   * its message as the reason the due time was skipped.
-   */
-  async startScheduled(
-    workflow: WorkflowEntity,
-    schedule: { id: string; triggerNodeId: string | null; config: Record<string, unknown> | null },
-    dueAt: Date,
-    now: Date,
-  ): Promise<RunEnvelope> {
-    await this.quota.assertNotRunaway(workflow, now);
-    const { ticket, tier } = await this.quota.takeTicket(workflow, { userId: workflow.userId, claimsPlan: null }, now);
-    return this.withTicket(ticket, now, async () => {
-      if (tier === 'solo')
-        throw new PlanViolationError([{ code: 'premium-trigger', message: SCHEDULE_TRIGGER_MESSAGE }]);
-      const saved = workflow.data[SNAPSHOT_KEYS.triggerContext];
-      const snapshot = buildSnapshot(workflow.data, {
-        triggerContext: {
-          ...(saved && typeof saved === 'object' && !Array.isArray(saved) ? saved : {}),
-          scheduled: true,
-          scheduleId: schedule.id,
-          scheduledFor: toRfc3339(dueAt),
-          scheduleConfig: schedule.config,
-        },
-        startFromNodeId: schedule.triggerNodeId ?? undefined,
-        egressAllowlist: workflow.egressAllowlist,
-      });
-      return this.enqueue(
+    return this.launched(
+      await this.launcher.launch({
         workflow,
-        snapshot,
-        { idempotencyKey: `schedule:${schedule.id}:${dueAt.toISOString()}`, triggeredBy: `schedule:${schedule.id}` },
-        ticket,
-        now,
-      );
-    });
+        trigger: { kind: 'manual', caller },
+        idempotencyKey: dto?.idempotency_key,
+        priority: dto?.priority,
+        snapshot: () =>
+          buildSnapshot(workflow.data, {
+            triggerContext: dto?.context,
+            startFromNodeId: dto?.start_from_node_id,
+            egressAllowlist: workflow.egressAllowlist,
+          }),
+      }),
+    );
   }
 
   /** Queued and running runs of one workflow, or of every workflow the caller sees (deviation 14 in docs/deviations.md). */
@@ -270,19 +173,21 @@ export class RunsService {
       startFromNodeId: dto.start_from_node_id,
       egressAllowlist: workflow.egressAllowlist,
     });
-    return this.gatedEnqueue(workflow, snapshot, {
-      idempotencyKey: dto.idempotency_key,
-      triggeredBy: `rerun:${base.id}`,
-      requestedBy: `user:${caller.userId}`,
-      requestId: currentRequestId(),
-    });
+    return this.launched(
+      await this.launcher.launch({
+        workflow,
+        trigger: { kind: 'rerun', caller, baseRunId: base.id },
+        idempotencyKey: dto.idempotency_key,
+        snapshot: () => snapshot,
+      }),
+    );
   }
 
   /** Resumes at the last failed node, reusing the outputs recorded before it (deviation 6 in docs/deviations.md). */
   async rerunFromFailed(caller: AuthPrincipal, workflowId: string, runId: string, dto: RerunDto): Promise<RunEnvelope> {
     const { workflow } = await this.access.require(caller, workflowId, 'run');
     const base = await this.runs.findForWorkflow(workflowId, runId);
-    const nodeRuns = base ? await this.runs.nodeRuns(base.id) : [];
+    const nodeRuns = base ? await this.nodeRuns.nodeRuns(workflowId, base.id) : [];
     const failed = nodeRuns
       .filter((n) => n.status === 'failed')
       .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())[0];
@@ -292,12 +197,14 @@ export class RunsService {
       triggerContext: dto.context,
       egressAllowlist: workflow.egressAllowlist,
     });
-    return this.gatedEnqueue(workflow, snapshot, {
-      idempotencyKey: dto.idempotency_key,
-      triggeredBy: `rerun:${base.id}`,
-      requestedBy: `user:${caller.userId}`,
-      requestId: currentRequestId(),
-    });
+    return this.launched(
+      await this.launcher.launch({
+        workflow,
+        trigger: { kind: 'rerun', caller, baseRunId: base.id },
+        idempotencyKey: dto.idempotency_key,
+        snapshot: () => snapshot,
+      }),
+    );
   }
 
   /** A setting: the creator or an admin; Solo (personal or solo-plan workspace) stays at 1. */
@@ -336,7 +243,7 @@ export class RunsService {
     paging: { page: number; perPage: number },
   ): Promise<DeadLetterPageResponse> {
     await this.access.require(caller, workflowId, 'configure');
-    const items = await this.runs.listDeadLetters(workflowId, paging.page, paging.perPage);
+    const items = await this.deadLetters.list(workflowId, paging.page, paging.perPage);
     return {
       success: true,
       dead_letters: items.map((d) => this.secrets.redactor.redact(toDeadLetterResponse(d))),
@@ -347,107 +254,28 @@ export class RunsService {
 
   async clearDeadLetters(caller: AuthPrincipal, workflowId: string): Promise<DeletedResponse> {
     await this.access.require(caller, workflowId, 'configure');
-    return { success: true, deleted: await this.runs.clearDeadLetters(workflowId) };
+    return { success: true, deleted: await this.deadLetters.clear(workflowId) };
   }
 
   /** docs/contract.md §2.13: a new run from the snapshot with the current allowlist; no quota, no plan checks. */
   async requeueDeadLetter(caller: AuthPrincipal, workflowId: string, deadLetterId: string): Promise<RunEnvelope> {
     const { workflow } = await this.access.require(caller, workflowId, 'configure');
-    const deadLetter = await this.runs.findDeadLetter(workflowId, deadLetterId);
+    const deadLetter = await this.deadLetters.find(workflowId, deadLetterId);
     if (!deadLetter) throw new AppError(ErrorCode.NotFound, 'Dead letter not found');
     await this.assertMayUseCredentials(caller, workflow, deadLetter.snapshot);
-    const snapshot = { ...deadLetter.snapshot, [SNAPSHOT_KEYS.egressAllowlist]: [...workflow.egressAllowlist] };
-    const now = this.clock.now();
-    const run = await this.runs.requeueDeadLetter(
-      deadLetter.id,
-      this.newRun(workflow, snapshot, { triggeredBy: `dead_letter:${deadLetter.id}`, requestId: currentRequestId() }),
-      now,
+    return this.launched(
+      await this.launcher.launch({
+        workflow,
+        trigger: { kind: 'dead_letter', caller, deadLetterId: deadLetter.id },
+        snapshot: () => ({ ...deadLetter.snapshot, [SNAPSHOT_KEYS.egressAllowlist]: [...workflow.egressAllowlist] }),
+      }),
     );
-    if (!run) throw new AppError(ErrorCode.NotFound, 'Dead letter not found');
-    this.events.emit('run.queued', withRunFacts(runEvent(run), run));
-    return { success: true, run: this.presentRun(run) };
   }
 
   // --- helpers --------------------------------------------------------------------------------
 
-  /**
-   * Reruns: runaway check, then what the run costs: a ticket from the paying account, or the
-   * owner's Solo monthly cap (docs/contract.md §8; the Solo graph assessment is skipped, as the reference does).
-   */
-  private async gatedEnqueue(
-    workflow: WorkflowEntity,
-    snapshot: Record<string, unknown>,
-    options: EnqueueOptions,
-  ): Promise<RunEnvelope> {
-    const now = this.clock.now();
-    await this.quota.assertNotRunaway(workflow, now);
-    const { ticket, tier } = await this.quota.takeTicket(workflow, null, now);
-    const enqueue = () => this.enqueue(workflow, snapshot, options, ticket, now);
-    return this.withTicket(ticket, now, () =>
-      tier === 'solo' ? this.quota.withinSoloLimit(workflow.userId, now, enqueue) : enqueue(),
-    );
-  }
-
-  private async enqueue(
-    workflow: WorkflowEntity,
-    snapshot: Record<string, unknown>,
-    options: EnqueueOptions,
-    ticket: QuotaTicket | null,
-    now: Date,
-  ): Promise<RunEnvelope> {
-    const requestedBy = options.requestedBy ?? options.triggeredBy;
-    const { run, duplicate } = await this.runs.insert(this.newRun(workflow, snapshot, options), now, [
-      { triggeredBy: requestedBy },
-    ]);
-    if (duplicate) {
-      // An idempotent replay consumes nothing: give the ticket back.
-      await this.quota.release(ticket, now);
-      return this.replay(run, requestedBy, options.priority, now);
-    }
-    if (options.priority !== undefined) {
-      await this.runs.setPriority(run.id, options.priority);
-      run.queuePriority = options.priority;
-    }
-    this.events.emit('run.queued', withRunFacts(runEvent(run), run));
+  private launched({ run }: Launched): RunEnvelope {
     return { success: true, run: this.presentRun(run) };
-  }
-
-  /** A request for a run its idempotency key already made: the same run; who asked is recorded (docs/contract.md §4.8). */
-  private async replay(
-    run: RunEntity,
-    triggeredBy: string,
-    priority: number | undefined,
-    now: Date,
-  ): Promise<RunEnvelope> {
-    await this.runs.recordEvents(run, [{ triggeredBy }], now);
-    if (priority !== undefined) {
-      await this.runs.setPriority(run.id, priority);
-      run.queuePriority = priority;
-    }
-    return { success: true, run: this.presentRun(run) };
-  }
-
-  /** Releases the quota ticket when anything after taking it fails (docs/contract.md §8). */
-  private async withTicket<T>(ticket: QuotaTicket | null, now: Date, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      await this.quota.release(ticket, now);
-      throw error;
-    }
-  }
-
-  private newRun(workflow: WorkflowEntity, snapshot: Record<string, unknown>, options: EnqueueOptions): NewRun {
-    return {
-      ownerId: workflow.userId,
-      workflowId: workflow.id,
-      workspaceId: workflow.workspaceId,
-      snapshot,
-      idempotencyKey: options.idempotencyKey ?? null,
-      triggeredBy: options.triggeredBy,
-      requestId: options.requestId ?? null,
-      queuePriority: options.priority ?? 0,
-    };
   }
 
   /**
@@ -458,7 +286,7 @@ export class RunsService {
     return this.secrets.assertMayUse(
       caller.userId,
       { ownerId: workflow.userId, workspaceId: workflow.workspaceId },
-      graph,
+      graphReferences(graph),
     );
   }
 
@@ -466,7 +294,7 @@ export class RunsService {
     await this.access.require(caller, workflowId, 'read');
     const run = await this.runs.findForWorkflow(workflowId, runId);
     if (!run) throw new AppError(ErrorCode.NotFound, 'Run not found');
-    return { run, nodeRuns: await this.runs.nodeRuns(run.id) };
+    return { run, nodeRuns: await this.nodeRuns.nodeRuns(workflowId, run.id) };
   }
 
   private announceCanceled(run: CanceledRun, reason: string): void {
@@ -479,7 +307,7 @@ export class RunsService {
     return this.secrets.redactor.redact(toRunResponse(run));
   }
 
-  private presentDetail(run: RunEntity, nodeRuns: Awaited<ReturnType<RunRepository['nodeRuns']>>): RunDownload {
+  private presentDetail(run: RunEntity, nodeRuns: NodeRunEntity[]): RunDownload {
     return this.secrets.redactor.redact({ run: toRunResponse(run), node_runs: nodeRuns.map(toNodeRunResponse) });
   }
 }

@@ -3,22 +3,24 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Clock } from '../common/clock';
+import { Clock, toRfc3339 } from '../common/clock';
 import { AppError, PlanViolationError, RunawayProtectionError } from '../common/errors/app-error';
 import { OnAppEvent } from '../common/events/event-bus';
 import { AppConfig } from '../config/app-config';
+import { WorkflowEntity } from '../database/entities/workflow.entity';
 import { WorkflowScheduleEntity } from '../database/entities/workflow-schedule.entity';
 import { FiringOutcome, ScheduleRepository } from '../database/repositories/schedule.repository';
 import { WorkflowRepository } from '../database/repositories/workflow.repository';
-import { RunsService } from '../runs/runs.service';
+import { RunLauncher } from '../runs/run-launcher';
+import { buildSnapshot, SNAPSHOT_KEYS } from '../engine/snapshot';
 import {
   findScheduleTrigger,
   latestRunAtOrBefore,
   nextRunAfter,
   parseScheduleConfig,
   ScheduleConfig,
-} from './schedule-math';
-import { tooFrequent } from './schedule-sync';
+  tooFrequent,
+} from '../engine/schedule-math';
 
 /** Schedules claimed per query; the scheduler claims again until nothing is due. */
 const BATCH = 50;
@@ -27,6 +29,29 @@ const CLAIM_MS = 60_000;
 /** A due time older than this when fired was missed (no scheduler ran): the catch-up policy applies. */
 const MISFIRE_GRACE_MS = 60_000;
 const INTERVAL_NAME = 'scheduler';
+
+/**
+ * A scheduled run's snapshot (docs/contract.md §10.3): the saved trigger context plus when and by
+ * which schedule it fired, starting at the schedule's trigger node.
+ */
+function scheduledSnapshot(
+  workflow: WorkflowEntity,
+  schedule: WorkflowScheduleEntity,
+  dueAt: Date,
+): Record<string, unknown> {
+  const saved = workflow.data[SNAPSHOT_KEYS.triggerContext];
+  return buildSnapshot(workflow.data, {
+    triggerContext: {
+      ...(saved && typeof saved === 'object' && !Array.isArray(saved) ? saved : {}),
+      scheduled: true,
+      scheduleId: schedule.id,
+      scheduledFor: toRfc3339(dueAt),
+      scheduleConfig: schedule.config,
+    },
+    startFromNodeId: schedule.triggerNodeId ?? undefined,
+    egressAllowlist: workflow.egressAllowlist,
+  });
+}
 
 /**
  * The scheduler role (docs/contract.md §10.3, deviation 19 in docs/deviations.md): fires due schedules exactly
@@ -53,14 +78,13 @@ export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutd
   constructor(
     private readonly schedules: ScheduleRepository,
     private readonly workflows: WorkflowRepository,
-    private readonly runs: RunsService,
+    private readonly launcher: RunLauncher,
     private readonly registry: SchedulerRegistry,
     private readonly clock: Clock,
     private readonly config: AppConfig,
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.config.roles.has('scheduler')) return;
     this.stopped = false;
     this.registry.addInterval(
       INTERVAL_NAME,
@@ -136,7 +160,13 @@ export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutd
       outcome = { skipped: plan.skipped };
     } else {
       try {
-        runId = (await this.runs.startScheduled(workflow, schedule, plan.dueAt, now)).run.id;
+        const { run } = await this.launcher.launch({
+          workflow,
+          trigger: { kind: 'schedule', scheduleId: schedule.id, dueAt: plan.dueAt },
+          snapshot: () => scheduledSnapshot(workflow, schedule, plan.dueAt),
+          now,
+        });
+        runId = run.id;
         outcome = { firedFor: plan.dueAt };
       } catch (error) {
         if (!isGateRefusal(error)) throw error;

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { RunsModule } from '../runs/runs.module';
-import { ScheduleSync } from './schedule-sync';
 import { Scheduler } from './scheduler';
 
-@Module({ imports: [RunsModule], providers: [ScheduleSync, Scheduler], exports: [ScheduleSync] })
+/** The Scheduler, ticked by @nestjs/schedule: what the scheduler role runs (SchedulerModule). */
+@Module({ imports: [ScheduleModule.forRoot(), RunsModule], providers: [Scheduler] })
 export class SchedulesModule {}

@@ -1,4 +1,4 @@
-import { isSecretReference } from './secret-sync';
+import { isSecretReference } from './secret-reference';
 
 /**
  * Replaces `group:service:name` references inside a node's params with the owner's values, in
@@ -12,27 +12,4 @@ export function hydrateParams(value: unknown, store: ReadonlyMap<string, string>
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hydrateParams(v, store)]));
   }
   return value;
-}
-
-/** Every secret reference in each node's params, by node id (what `hydrateParams` would replace). */
-export function graphReferences(graph: unknown): Map<string, Set<string>> {
-  const found = new Map<string, Set<string>>();
-  const nodes = (graph as { nodes?: unknown } | null)?.nodes;
-  if (!Array.isArray(nodes)) return found;
-  const walk = (value: unknown, into: Set<string>): void => {
-    if (typeof value === 'string') {
-      if (isSecretReference(value)) into.add(value);
-    } else if (Array.isArray(value)) {
-      for (const v of value) walk(v, into);
-    } else if (value !== null && typeof value === 'object') {
-      for (const v of Object.values(value)) walk(v, into);
-    }
-  };
-  for (const node of nodes as { id?: unknown; data?: { params?: unknown } }[]) {
-    if (typeof node?.id !== 'string' || node.data?.params === undefined) continue;
-    const refs = new Set<string>();
-    walk(node.data.params, refs);
-    if (refs.size) found.set(node.id, refs);
-  }
-  return found;
 }

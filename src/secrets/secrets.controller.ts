@@ -5,7 +5,7 @@ import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
 import { UuidPipe } from '../common/http/uuid.pipe';
 import { RequiresPlan } from '../plans/requires-plan.decorator';
-import { WorkspaceQuery } from '../workflows/workflows.dto';
+import { WorkspaceQuery } from '../common/http/dto';
 import {
   PutSecretDto,
   SecretOwnershipResponse,

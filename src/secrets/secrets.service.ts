@@ -9,15 +9,13 @@ import { SecretRepository } from '../database/repositories/secret.repository';
 import { WorkspaceRepository } from '../database/repositories/workspace.repository';
 import { REDACTOR } from './redactor';
 import { SecretCrypto } from './secret-crypto';
-import { graphReferences } from './hydration';
 import {
   autoSecretName,
-  collectGraphSecrets,
+  type FoundSecret,
   formatSecretReference,
-  parseSecretReference,
-  replaceGraphSecrets,
   isSyncSection,
-} from './secret-sync';
+  parseSecretReference,
+} from './secret-reference';
 import { SECRET_MASK, SecretOwnershipResponse, SecretsResponse, SecretTree, SecretWriteResponse } from './secrets.dto';
 
 /** The value clients send back for "keep what is stored" (docs/contract.md §9.4). */
@@ -25,7 +23,7 @@ const UNCHANGED_SENTINEL = '********';
 const MAX_KEY = 100;
 const MAX_NAME = 200;
 
-type NewSecretRow = Omit<SecretEntity, 'user' | 'workspace' | 'createdAt' | 'updatedAt'>;
+export type NewSecretRow = Omit<SecretEntity, 'user' | 'workspace' | 'createdAt' | 'updatedAt'>;
 
 /** The workflow whose credentials are in question: its owner's store and its workspace's shared secrets. */
 export interface CredentialScope {
@@ -58,18 +56,18 @@ export class SecretsService {
   }
 
   /**
-   * Auto-sync: credentials typed into action nodes go into the **saver's** store (an identical
-   * value the workflow may already use is reused) and the graph keeps only references. The owner's
-   * new secrets are personal; another member's are shared with the workflow's workspace, the only
-   * way a workspace workflow can use them. Returns the rewritten graph and the rows to insert.
+   * Auto-sync (src/workflows/secret-sync.ts finds the credentials in the graph): they go into the
+   * **saver's** store (an identical value the workflow may already use is reused) and the graph
+   * keeps only references. The owner's new secrets are personal; another member's are shared with
+   * the workflow's workspace, the only way a workspace workflow can use them. Returns the reference
+   * for each found param (keyed `<node id>\u0000<param key>`) and the rows to insert.
    */
-  async planGraphSync(
+  async planSync(
     saverId: string,
     scope: CredentialScope,
-    graph: unknown,
-  ): Promise<{ graph: unknown; inserts: NewSecretRow[] }> {
-    const found = collectGraphSecrets(graph);
-    if (!found.length) return { graph, inserts: [] };
+    found: readonly FoundSecret[],
+  ): Promise<{ replacements: Map<string, string>; inserts: NewSecretRow[] }> {
+    if (!found.length) return { replacements: new Map(), inserts: [] };
     const usable = await this.secrets.listUsable(scope.ownerId, scope.workspaceId);
     // A secret shared with the workspace must not take a name any member holds (it would shadow theirs).
     const saverRows =
@@ -113,7 +111,7 @@ export class SecretsService {
         formatSecretReference({ group: f.group, service: f.service, name }),
       );
     }
-    return { graph: replaceGraphSecrets(graph, replacements), inserts };
+    return { replacements, inserts };
   }
 
   /**
@@ -121,15 +119,15 @@ export class SecretsService {
    * use: their own, or one shared with the workflow's workspace. Refused with 403 naming the nodes.
    * Besides resolved references, someone other than the owner may not plant a reference into a
    * section auto-sync fills (e.g. `http:bearer_token:auto-http-2`): it would resolve to the owner's
-   * next secret there. `pending` are rows this save is about to insert (the saver's own).
+   * next secret there. `references` are the graph's, by node id (`graphReferences` in
+   * src/workflows/secret-sync.ts); `pending` are rows this save is about to insert (the saver's own).
    */
   async assertMayUse(
     actorId: string,
     scope: CredentialScope,
-    graph: unknown,
+    references: ReadonlyMap<string, ReadonlySet<string>>,
     pending: NewSecretRow[] = [],
   ): Promise<void> {
-    const references = graphReferences(graph);
     if (!references.size) return;
     const rows = await this.secrets.listUsable(scope.ownerId, scope.workspaceId);
     const resolved = new Map<string, Pick<SecretEntity, 'userId' | 'workspaceId'>>();

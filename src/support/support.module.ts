@@ -1,10 +1,6 @@
 import { Module } from '@nestjs/common';
-import { AdminIssuesController, IssuesController } from './issues.controller';
 import { IssuesService } from './issues.service';
 
 /** Support threads between users and the application's operators. */
-@Module({
-  controllers: [IssuesController, AdminIssuesController],
-  providers: [IssuesService],
-})
+@Module({ providers: [IssuesService], exports: [IssuesService] })
 export class SupportModule {}

@@ -12,7 +12,7 @@ import { Authenticated, CurrentUser, Public } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import type { RawBodyRequest } from '../common/http/json-body.middleware';
 import { ApiErrors, JSON_VALUE } from '../common/http/openapi';
-import { SuccessResponse } from '../workflows/workflows.dto';
+import { SuccessResponse } from '../common/http/dto';
 import { UuidPipe } from '../common/http/uuid.pipe';
 import {
   WebhookConfigDto,

@@ -3,21 +3,18 @@ import { randomUUID } from 'node:crypto';
 import { Clock } from '../common/clock';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode } from '../common/errors/app-error';
-import { runEvent } from '../common/events/app-events';
 import { EventBus } from '../common/events/event-bus';
-import { withRunFacts } from '../common/events/run-facts';
-import { currentRequestId } from '../common/http/request-context';
 import { AppConfig } from '../config/app-config';
 import { RunEntity } from '../database/entities/run.entity';
 import { WorkflowEntity } from '../database/entities/workflow.entity';
-import { RunRepository } from '../database/repositories/run.repository';
 import { WebhookReplayRepository } from '../database/repositories/webhook-replay.repository';
 import { WorkflowChanges, WorkflowRepository } from '../database/repositories/workflow.repository';
 import { WorkspaceRepository } from '../database/repositories/workspace.repository';
 import { PlansService } from '../plans/plans.service';
-import { RunQuotaService } from '../plans/run-quota.service';
+import { RunLauncher } from '../runs/run-launcher';
 import { RunResponse, toRunResponse } from '../runs/runs.dto';
-import { buildSnapshot, controlPart, graphPart, SNAPSHOT_KEYS } from '../runs/snapshot';
+import { nodeLabel, parseGraph } from '../engine/graph';
+import { buildSnapshot, controlPart, graphPart, SNAPSHOT_KEYS } from '../engine/snapshot';
 import { SecretsService } from '../secrets/secrets.service';
 import { WorkflowAccess } from '../workflows/workflow-access';
 import { CanonicalJsonError, canonicalJson, parseBody, splitLegacySignature } from './canonical-json';
@@ -40,7 +37,6 @@ const HMAC_PLAN_MESSAGE = 'HMAC verification is available on workspace plans. Up
 const HMAC_PERSONAL_MESSAGE =
   'HMAC verification is for workspace workflows: this workflow is personal. Move it into a workspace on the Workspace plan to enable it.';
 const SIGNING_PLAN_MESSAGE = 'Webhook signing requires the Workspace plan.';
-
 /** What a sender presented: the signature headers and the body bytes exactly as received. */
 export interface WebhookRequest {
   timestampHeader?: string;
@@ -55,22 +51,9 @@ interface WebhookTrigger {
 
 /** docs/contract.md §6.2: trigger nodes whose `triggerType` is `webhook`; label = trimmed label or the id. */
 export function webhookTriggers(data: Record<string, unknown>): WebhookTrigger[] {
-  const nodes = Array.isArray(data.nodes) ? data.nodes : [];
-  return nodes
-    .filter(
-      (n): n is { id: string; type: string; data?: Record<string, unknown> } =>
-        !!n && typeof n === 'object' && typeof n.id === 'string',
-    )
-    .filter(
-      (n) =>
-        n.type === 'trigger' &&
-        typeof n.data?.triggerType === 'string' &&
-        n.data.triggerType.toLowerCase() === 'webhook',
-    )
-    .map((n) => {
-      const label = typeof n.data?.label === 'string' ? n.data.label.trim() : '';
-      return { id: n.id, label: label || n.id };
-    });
+  return parseGraph(data)
+    .graph.triggers('webhook')
+    .map((node) => ({ id: node.id, label: nodeLabel(node) }));
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -109,9 +92,8 @@ export class WebhooksService {
     private readonly workflows: WorkflowRepository,
     private readonly access: WorkflowAccess,
     private readonly workspaces: WorkspaceRepository,
-    private readonly runs: RunRepository,
+    private readonly launcher: RunLauncher,
     private readonly replays: WebhookReplayRepository,
-    private readonly quota: RunQuotaService,
     private readonly plans: PlansService,
     private readonly secrets: SecretsService,
     private readonly events: EventBus,
@@ -139,40 +121,20 @@ export class WebhooksService {
     }
     const payload = workflow.requireHmac ? await this.verified(workflow, request) : this.plainPayload(request.rawBody);
 
-    const now = this.clock.now();
-    await this.quota.assertNotRunaway(workflow, now, owner);
-    // What the run costs, as for a manual run (docs/contract.md §8): a ticket from the paying account on the
-    // workspace plan, else the owner's Solo monthly cap (403 `run-limit`), personal workflows included.
-    const { ticket, tier } = await this.quota.takeTicket(workflow, null, now, workspace ?? undefined);
-    try {
-      const snapshot = buildSnapshot(workflow.data, {
-        triggerContext: payload,
-        egressAllowlist: workflow.egressAllowlist,
-      });
-      snapshot[SNAPSHOT_KEYS.startFromNode] = target.id;
-      snapshot[SNAPSHOT_KEYS.startTriggerLabel] = target.label;
-      const insert = () =>
-        this.runs.insert(
-          {
-            ownerId: workflow.userId,
-            workflowId: workflow.id,
-            workspaceId: workflow.workspaceId,
-            snapshot,
-            idempotencyKey: null,
-            triggeredBy: 'webhook',
-            requestId: currentRequestId(),
-            queuePriority: 0,
-          },
-          now,
-          [{ triggeredBy: 'webhook' }],
-        );
-      const { run } = tier === 'solo' ? await this.quota.withinSoloLimit(workflow.userId, now, insert) : await insert();
-      this.events.emit('run.queued', withRunFacts(runEvent(run), run));
-      return { success: true, run: this.answer(run, workflow.data) };
-    } catch (error) {
-      await this.quota.release(ticket, now);
-      throw error;
-    }
+    const { run } = await this.launcher.launch({
+      workflow,
+      trigger: { kind: 'webhook', owner, workspace },
+      snapshot: () => {
+        const snapshot = buildSnapshot(workflow.data, {
+          triggerContext: payload,
+          egressAllowlist: workflow.egressAllowlist,
+        });
+        snapshot[SNAPSHOT_KEYS.startFromNode] = target.id;
+        snapshot[SNAPSHOT_KEYS.startTriggerLabel] = target.label;
+        return snapshot;
+      },
+    });
+    return { success: true, run: this.answer(run, workflow.data) };
   }
 
   /**

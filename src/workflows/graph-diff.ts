@@ -3,22 +3,15 @@
  *
  * Each node's `data` (matched by array index in `nodes`, not by id) is flattened to leaf paths
  * `nodes[<i>].data.<key>(.<key>|[<i>])*`. Leaves are scalars, plus empty objects/arrays (which have
- * no children to stand for them). One entry per path whose leaf differs, the missing side being
+ * no children to stand for them); entries the graph parser leaves out (src/engine/graph.ts) have no
+ * leaves. One entry per path whose leaf differs, the missing side being
  * `null`, ordered by plain string comparison of the path. Inputs are untrusted: never throws.
  */
 
 import type { DiffEntry } from '../database/entities/workflow-log.entity';
+import { parseGraph } from '../engine/graph';
 
 export type { DiffEntry };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function nodesOf(graph: unknown): unknown[] {
-  const nodes = isRecord(graph) ? graph.nodes : undefined;
-  return Array.isArray(nodes) ? nodes : [];
-}
 
 type Frame = { kind: 'visit'; path: string; value: unknown } | { kind: 'exit'; container: object };
 
@@ -64,9 +57,7 @@ function flatten(prefix: string, value: unknown, out: Map<string, unknown>): voi
 
 function leaves(graph: unknown): Map<string, unknown> {
   const out = new Map<string, unknown>();
-  nodesOf(graph).forEach((node, index) => {
-    if (isRecord(node)) flatten(`nodes[${index}].data`, node.data, out);
-  });
+  for (const node of parseGraph(graph).graph.nodes) flatten(`nodes[${node.index}].data`, node.storedData, out);
   return out;
 }
 

@@ -1,6 +1,6 @@
 import { AppError } from '../common/errors/app-error';
 import type { AppConfig } from '../config/app-config';
-import type { IntegrationGates } from '../engine/integration-gates';
+import type { IntegrationGates } from '../plans/integration-gates';
 import { NodeRegistry } from '../engine/node-registry';
 import { assertValidGraph, NodeTypeCheck } from './graph-validation';
 

@@ -1,4 +1,6 @@
 import { AppError, ErrorCode } from '../common/errors/app-error';
+import { parseGraph } from '../engine/graph';
+import type { GraphNode } from '../engine/node-types';
 
 export interface GraphProblems {
   /** Node entries that are not objects with a non-empty string `id` (by index). */
@@ -15,28 +17,24 @@ export interface GraphProblems {
 /** What the save-time check asks of the node registry (src/engine/node-registry.ts). */
 export interface NodeTypeCheck {
   /** Why a node cannot run here (unknown type or actionType), or null when it can. */
-  unknownReason(node: { type?: unknown; data?: unknown }): string | null;
+  unknownReason(node: GraphNode): string | null;
 }
-
-const edgeName = (edge: unknown, index: number) => {
-  const id = (edge as { id?: unknown } | null)?.id;
-  return typeof id === 'string' && id ? id : `#${index}`;
-};
 
 /**
  * The save-time check DSentr never did: `data` is an object with `nodes` and `edges` arrays, node
- * ids are unique, edges point at existing nodes and, given the node registry, every node's type
- * (and `actionType`) is one this server provides. Throws 400 naming the offending ids.
+ * ids are unique, edges point at existing nodes (the graph parser's problems, src/engine/graph.ts)
+ * and, given the node registry, every node's type (and `actionType`) is one this server provides.
+ * Throws 400 naming the offending ids.
  */
 export function assertValidGraph(
   data: unknown,
   nodeTypes?: NodeTypeCheck,
 ): asserts data is { nodes: unknown[]; edges: unknown[] } & Record<string, unknown> {
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+  const parse = parseGraph(data);
+  if (parse.problems.some((p) => p.code === 'not_an_object')) {
     throw new AppError(ErrorCode.InvalidRequest, 'Invalid request: data must be an object with nodes and edges arrays');
   }
-  const { nodes, edges } = data as { nodes?: unknown; edges?: unknown };
-  if (!Array.isArray(nodes) || !Array.isArray(edges)) {
+  if (parse.problems.some((p) => p.code === 'not_arrays')) {
     throw new AppError(ErrorCode.InvalidRequest, 'Invalid request: data.nodes and data.edges must be arrays');
   }
   const problems: GraphProblems = {
@@ -46,29 +44,21 @@ export function assertValidGraph(
     dangling_edges: [],
     unknown_nodes: [],
   };
-  const ids = new Set<string>();
-  nodes.forEach((node, index) => {
-    const id = (node as { id?: unknown } | null)?.id;
-    if (node === null || typeof node !== 'object' || typeof id !== 'string' || id.trim() === '') {
-      problems.invalid_nodes.push(index);
-      return;
+  for (const problem of parse.problems) {
+    if (problem.code === 'invalid_node') problems.invalid_nodes.push(problem.index);
+    else if (problem.code === 'duplicate_node_id') {
+      if (!problems.duplicate_node_ids.includes(problem.id)) problems.duplicate_node_ids.push(problem.id);
+    } else if (problem.code === 'invalid_edge') problems.invalid_edges.push(problem.name);
+    else if (problem.code === 'dangling_edge') {
+      problems.dangling_edges.push(`${problem.name}: ${problem.source} → ${problem.target}`);
     }
-    if (ids.has(id)) {
-      if (!problems.duplicate_node_ids.includes(id)) problems.duplicate_node_ids.push(id);
-    } else {
-      ids.add(id);
+  }
+  if (nodeTypes) {
+    for (const node of parse.graph.nodes) {
+      const reason = nodeTypes.unknownReason(node);
+      if (reason) problems.unknown_nodes.push(`${node.id}: ${reason}`);
     }
-    const reason = nodeTypes?.unknownReason(node as { type?: unknown; data?: unknown });
-    if (reason) problems.unknown_nodes.push(`${id}: ${reason}`);
-  });
-  edges.forEach((edge, index) => {
-    const { source, target } = (edge ?? {}) as { source?: unknown; target?: unknown };
-    if (edge === null || typeof edge !== 'object' || typeof source !== 'string' || typeof target !== 'string') {
-      problems.invalid_edges.push(edgeName(edge, index));
-    } else if (!ids.has(source) || !ids.has(target)) {
-      problems.dangling_edges.push(`${edgeName(edge, index)}: ${source} → ${target}`);
-    }
-  });
+  }
   const parts = [
     problems.invalid_nodes.length && `nodes without a string id at index ${problems.invalid_nodes.join(', ')}`,
     problems.duplicate_node_ids.length && `duplicate node ids ${problems.duplicate_node_ids.join(', ')}`,

@@ -1,10 +1,7 @@
 import { Module } from '@nestjs/common';
 import { WorkflowAccess } from './workflow-access';
 
-/**
- * WorkflowAccess on its own, without controllers: every feature that acts on workflows imports
- * it, and importing it registers no routes (route order follows module order).
- */
+/** WorkflowAccess on its own: every feature that acts on workflows imports it, and nothing else. */
 @Module({
   providers: [WorkflowAccess],
   exports: [WorkflowAccess],

@@ -10,19 +10,17 @@ import {
 import { Authenticated, CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
+import { PlanViolationResponse, SuccessResponse, WorkspaceQuery } from '../common/http/dto';
 import { UuidPipe } from '../common/http/uuid.pipe';
 import {
   ConflictResponse,
   CreateWorkflowDto,
-  PlanViolationResponse,
   ReassignWorkflowDto,
-  SuccessResponse,
   UpdateWorkflowDto,
   WorkflowDetailEnvelope,
   WorkflowEnvelope,
   WorkflowListResponse,
   WorkflowLogsResponse,
-  WorkspaceQuery,
 } from './workflows.dto';
 import { WorkflowsService } from './workflows.service';
 

@@ -31,16 +31,6 @@ const GRAPH_EXAMPLE = {
   edges: [{ id: 'e1', source: 'trigger-1', target: 'action-1', sourceHandle: null, type: 'nodeEdge' }],
 };
 
-export class WorkspaceQuery {
-  @ApiPropertyOptional({
-    format: 'uuid',
-    description: 'The workspace the client is working in (plan context, docs/contract.md §3).',
-  })
-  @IsOptional()
-  @IsUUID(undefined, { message: 'workspace must be a UUID' })
-  workspace?: string;
-}
-
 export class ReassignWorkflowDto {
   @ApiProperty({ format: 'uuid', description: 'A member of the workflow’s workspace who may edit (not a viewer).' })
   @IsUUID(undefined, { message: 'user_id must be a UUID' })
@@ -229,31 +219,10 @@ export class WorkflowLogsResponse {
   @ApiProperty({ type: WorkflowLogsWorkflow }) workflow: WorkflowLogsWorkflow;
 }
 
-export class SuccessResponse {
-  @ApiProperty({ example: true }) success: true;
-}
-
 export class ConflictResponse {
   @ApiProperty({ example: false }) success: false;
   @ApiProperty({ example: 'error' }) status: 'error';
   @ApiProperty({ example: 'This workflow was updated by someone else. Reload to continue editing.' }) message: string;
   @ApiProperty({ example: 'workflow_conflict' }) code: string;
   @ApiProperty({ type: WorkflowResponse }) workflow: WorkflowResponse;
-}
-
-export class PlanViolation {
-  @ApiProperty({ example: 'workflow-limit' }) code: string;
-  @ApiProperty({ example: 'Solo accounts can save up to 3 workflows.' }) message: string;
-  @ApiPropertyOptional({ description: 'The node the violation is about.' }) nodeLabel?: string;
-}
-
-export class PlanViolationResponse {
-  @ApiProperty({ example: false }) success: false;
-  @ApiProperty({ example: 'error' }) status: 'error';
-  @ApiProperty({
-    example: 'Solo accounts can save up to 3 workflows. Delete an existing workflow or upgrade in Settings → Plan.',
-  })
-  message: string;
-  @ApiProperty({ type: [PlanViolation], example: [{ code: 'workflow-limit', message: '…' }] })
-  violations: PlanViolation[];
 }

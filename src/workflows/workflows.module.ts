@@ -1,17 +1,15 @@
 import { Module } from '@nestjs/common';
 import { EngineModule } from '../engine/engine.module';
 import { PlansModule } from '../plans/plans.module';
-import { SchedulesModule } from '../schedules/schedules.module';
 import { SecretsModule } from '../secrets/secrets.module';
+import { ScheduleSync } from './schedule-sync';
 import { WorkflowAccessModule } from './workflow-access.module';
-import { WorkflowsController } from './workflows.controller';
 import { WorkflowHistoryListener } from './workflow-history.listener';
 import { WorkflowsService } from './workflows.service';
 
 @Module({
-  imports: [PlansModule, SecretsModule, SchedulesModule, WorkflowAccessModule, EngineModule],
-  controllers: [WorkflowsController],
-  providers: [WorkflowsService, WorkflowHistoryListener],
+  imports: [PlansModule, SecretsModule, WorkflowAccessModule, EngineModule],
+  providers: [WorkflowsService, WorkflowHistoryListener, ScheduleSync],
   exports: [WorkflowsService],
 })
 export class WorkflowsModule {}

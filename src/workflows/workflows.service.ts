@@ -4,12 +4,14 @@ import { AppConfig } from '../config/app-config';
 import { AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode, PlanViolationError } from '../common/errors/app-error';
 import { EventBus } from '../common/events/event-bus';
+import { SuccessResponse } from '../common/http/dto';
 import { isUniqueViolation } from '../database/db.service';
 import { WorkflowEntity } from '../database/entities/workflow.entity';
 import { UserRepository } from '../database/repositories/user.repository';
 import { WorkflowLogRepository } from '../database/repositories/workflow-log.repository';
 import { SaveSideEffects, WorkflowRepository } from '../database/repositories/workflow.repository';
 import { WorkspaceRepository } from '../database/repositories/workspace.repository';
+import { parseGraph } from '../engine/graph';
 import { NodeRegistry } from '../engine/node-registry';
 import {
   assessSoloGraph,
@@ -20,15 +22,15 @@ import {
 import { computePlanContext, MembershipRef, PlanContext, workflowAccessible } from '../plans/plan-context';
 import { PlanTier } from '../plans/plan-tier';
 import { PlansService } from '../plans/plans.service';
-import { ScheduleSync } from '../schedules/schedule-sync';
 import { restoreMasked } from '../secrets/redactor';
 import { SecretsService } from '../secrets/secrets.service';
 import { credentialPairPaths, DiffEntry, diffGraphs, isUnder } from './graph-diff';
 import { assertValidGraph } from './graph-validation';
+import { ScheduleSync } from './schedule-sync';
+import { graphReferences, syncGraphSecrets } from './secret-sync';
 import { WorkflowAccess, WorkflowAction } from './workflow-access';
 import {
   CreateWorkflowDto,
-  SuccessResponse,
   toWorkflowLogResponse,
   toWorkflowResponse,
   UpdateWorkflowDto,
@@ -101,8 +103,8 @@ export class WorkflowsService {
 
     const now = this.clock.now();
     const scope = { ownerId: caller.userId, workspaceId };
-    const synced = await this.secrets.planGraphSync(caller.userId, scope, data);
-    await this.secrets.assertMayUse(caller.userId, scope, synced.graph, synced.inserts);
+    const synced = await syncGraphSecrets(this.secrets, caller.userId, scope, data);
+    await this.secrets.assertMayUse(caller.userId, scope, graphReferences(synced.graph), synced.inserts);
     const effects: SaveSideEffects = {
       secrets: synced.inserts,
       schedule: await this.schedules.scheduleFor(synced.graph, { ownerId: caller.userId, workspaceId }, null, now),
@@ -185,8 +187,8 @@ export class WorkflowsService {
         const incoming = restoreMasked(dto.data, current.data);
         // Credentials follow who saves: only references the saver may use are kept (403 otherwise).
         const scope = { ownerId: current.userId, workspaceId: current.workspaceId };
-        const synced = await this.secrets.planGraphSync(caller.userId, scope, incoming);
-        await this.secrets.assertMayUse(caller.userId, scope, synced.graph, synced.inserts);
+        const synced = await syncGraphSecrets(this.secrets, caller.userId, scope, incoming);
+        await this.secrets.assertMayUse(caller.userId, scope, graphReferences(synced.graph), synced.inserts);
         const existingSchedule = await this.schedules.existing(current.id);
         return {
           changes: {
@@ -268,7 +270,7 @@ export class WorkflowsService {
       throw new AppError(ErrorCode.InvalidRequest, 'Workspace viewers cannot own workflows; change their role first.');
     // Runs will resolve credentials from the new owner's store: the graph may only name secrets the
     // admin could use there (else an admin could plant a reference to the new owner's secret).
-    await this.secrets.assertMayUse(caller.userId, { ownerId: userId, workspaceId }, workflow.data);
+    await this.secrets.assertMayUse(caller.userId, { ownerId: userId, workspaceId }, graphReferences(workflow.data));
     const reassigned = await this.workflows.reassign(id, userId, this.clock.now());
     if (!reassigned) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
     this.events.emit('workflow.updated', this.changedEvent(reassigned, caller));
@@ -353,14 +355,14 @@ export class WorkflowsService {
   }
 
   private assertSoloGraph(data: unknown): void {
-    const violations = assessSoloGraph(data);
+    const violations = assessSoloGraph(parseGraph(data).graph);
     if (violations.length) throw new PlanViolationError(violations);
   }
 
   /** Beyond Solo, graphs are still bounded: every run of one walks and records each node. */
   private assertGraphSize(data: unknown): void {
     const limit = this.config.workspaces.nodeLimit;
-    const nodes = (data as { nodes: unknown[] }).nodes.length;
+    const nodes = parseGraph(data).graph.nodes.length;
     if (nodes > limit) {
       throw new PlanViolationError([
         {

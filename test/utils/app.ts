@@ -1,22 +1,19 @@
 import { Type } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/common/http/configure-app';
 import { type AppConfig, loadConfig } from '../../src/config/app-config';
 import { LeakReport, LeakScan, recordLeakReport } from './leak-scan';
+import { scratchDatabase, TEST_SECRETS } from './scratch';
 
-export const TEST_SECRETS = {
-  WEBHOOK_SECRET: 'test-webhook-secret-0123456789abcdef0123456789',
-  API_SECRETS_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
-};
+// Kept importable from here: most tests take them with createTestApp.
+export { scratchDatabase, TEST_SECRETS };
 
 export interface TestApp {
   app: NestExpressApplication;
@@ -29,25 +26,6 @@ export interface TestApp {
   scanForLeaks(): Promise<LeakReport>;
   /** Closes the app after the leak scan, which fails the close on a hit (`scan: false` skips it). */
   close(options?: { scan?: boolean }): Promise<void>;
-}
-
-/** A fresh database for one test file: in-memory SQLite, or a new PostgreSQL database when TEST_DATABASE_URL is set. */
-export async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const serverUrl = process.env.TEST_DATABASE_URL;
-  if (!serverUrl) return { url: 'sqlite::memory:', drop: async () => undefined };
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  const name = `runloom_ci_${randomBytes(6).toString('hex')}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
 }
 
 /**

@@ -1,23 +1,20 @@
 import { applyDecorators, CanActivate, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
-import { UserRepository } from '../../database/repositories/user.repository';
 import { AppError, ErrorCode } from '../errors/app-error';
 import { Authenticated } from './decorators';
 import { AuthenticatedRequest } from './principal';
 
 /**
  * Application admins: accounts whose `users.role` is `admin` (the `user.role` the client reads to
- * show its admin-only settings), as opposed to a workspace role. The role is read on every request,
- * so taking it away (`npm run cli -- user role --email E --role user`) works at once. Runs after
- * the global guards: a missing session is 401 and a missing CSRF token 403 before this is asked.
+ * show its admin-only settings), as opposed to a workspace role. AuthGuard reads the role with the
+ * session or API key on every request, so taking it away (`npm run cli -- user role --email E --role user`)
+ * works at once. Runs after the global guards: a missing session is 401 and a missing CSRF token 403
+ * before this is asked.
  */
 @Injectable()
 export class AppAdminGuard implements CanActivate {
-  constructor(private readonly users: UserRepository) {}
-
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean {
     const caller = context.switchToHttp().getRequest<AuthenticatedRequest>().user;
-    const user = caller ? await this.users.findById(caller.userId) : null;
-    if (user?.role !== 'admin') throw new AppError(ErrorCode.Forbidden, 'Access denied. Admins only.');
+    if (caller?.appAdmin !== true) throw new AppError(ErrorCode.Forbidden, 'Access denied. Admins only.');
     return true;
   }
 }

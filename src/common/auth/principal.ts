@@ -9,6 +9,8 @@ export interface AuthPrincipal {
   method: AuthMethod;
   /** Login-time plan string (docs/contract.md §1.1); plan *tier* is re-read by PlansService. */
   claimsPlan: string;
+  /** `users.role` is `admin` (an application admin, not a workspace role), as read with the credential. */
+  appAdmin?: boolean;
   /** The session's row key (SHA-256 of its token), for a cookie or bearer session. */
   sessionTokenHash?: string;
   /** The API key's id, for `api_key`. */

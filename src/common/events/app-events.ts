@@ -1,5 +1,3 @@
-import type { RunEntity } from '../../database/entities/run.entity';
-
 /**
  * The typed event map: every event name and payload is declared here once. Emit and listen
  * through `EventBus` / `@OnAppEvent` so no string literal is repeated at call sites.
@@ -68,6 +66,11 @@ export interface RunEvent {
  * The run part of every run and node event, built in one place so every emitter sends the same
  * ids (streams filter on them, the PostgreSQL relay packs them) and nothing more of the row.
  */
-export function runEvent(run: Pick<RunEntity, 'id' | 'workflowId' | 'workspaceId' | 'ownerId'>): RunEvent {
+export function runEvent(run: {
+  id: string;
+  workflowId: string;
+  workspaceId: string | null;
+  ownerId: string;
+}): RunEvent {
   return { runId: run.id, workflowId: run.workflowId, workspaceId: run.workspaceId, ownerId: run.ownerId };
 }

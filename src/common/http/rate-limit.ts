@@ -9,6 +9,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
 import { AppConfig } from '../../config/app-config';
+import { Clock } from '../clock';
 import { AppError, ErrorCode } from '../errors/app-error';
 
 interface Bucket {
@@ -71,11 +72,12 @@ export class RateLimiter implements OnModuleDestroy {
   private readonly buckets: Record<'global' | 'auth', TokenBuckets | null>;
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(config: AppConfig) {
+  constructor(config: AppConfig, clock: Clock) {
     const { perSecond, burst, authPerMinute, authBurst } = config.rateLimit;
+    const now = () => clock.now().getTime();
     this.buckets = {
-      global: perSecond > 0 && burst > 0 ? new TokenBuckets(perSecond / 1000, burst) : null,
-      auth: authPerMinute > 0 && authBurst > 0 ? new TokenBuckets(authPerMinute / 60_000, authBurst) : null,
+      global: perSecond > 0 && burst > 0 ? new TokenBuckets(perSecond / 1000, burst, now) : null,
+      auth: authPerMinute > 0 && authBurst > 0 ? new TokenBuckets(authPerMinute / 60_000, authBurst, now) : null,
     };
     this.sweeper = setInterval(() => {
       this.buckets.global?.sweep();

@@ -11,7 +11,8 @@ import {
 } from '../../egress/guarded-outbound-http';
 import { type OutboundHttp } from '../../egress/outbound-http';
 import { NodeError, type NodeContext } from '../node-types';
-import { EmailNode, signAwsRequest, smtpTlsOptions, type EmailNodeOptions } from './email.node';
+import { EmailNode, signAwsRequest, type EmailNodeOptions } from './email.node';
+import { waitFor } from '../../../test/utils/wait';
 
 interface Seen {
   method: string;
@@ -92,35 +93,6 @@ describe('signAwsRequest (AWS SigV4)', () => {
         'SignedHeaders=content-type;host;x-amz-date, ' +
         'Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7',
     });
-  });
-});
-
-describe('smtpTlsOptions (docs/contract.md §5.6 SMTP TLS rules)', () => {
-  it('maps smtpTlsMode', () => {
-    expect(smtpTlsOptions({ smtpTlsMode: 'starttls' }, 465)).toEqual({ secure: false, requireTLS: true });
-    for (const mode of ['implicit_tls', 'implicit', 'wrapper', 'IMPLICIT_TLS']) {
-      expect(smtpTlsOptions({ smtpTlsMode: mode }, 587)).toEqual({ secure: true, requireTLS: false });
-    }
-  });
-
-  it('uses implicit TLS on port 465 and mandatory STARTTLS elsewhere with the legacy flag or none', () => {
-    expect(smtpTlsOptions({}, 465)).toEqual({ secure: true, requireTLS: false });
-    expect(smtpTlsOptions({ smtpTls: true }, 465)).toEqual({ secure: true, requireTLS: false });
-    expect(smtpTlsOptions({}, 587)).toEqual({ secure: false, requireTLS: true });
-    expect(smtpTlsOptions({ smtpTls: true }, 25)).toEqual({ secure: false, requireTLS: true });
-  });
-
-  it('refuses plaintext and unknown modes', () => {
-    for (const params of [
-      { smtpTlsMode: 'none' },
-      { smtpTlsMode: 'plaintext' },
-      { smtpTls: false },
-      { smtpTls: 'false' },
-      { smtpTls: ' FALSE ' },
-    ]) {
-      expect(() => smtpTlsOptions(params, 587)).toThrow('Plaintext SMTP is not allowed');
-    }
-    expect(() => smtpTlsOptions({ smtpTlsMode: 'ssl3' }, 587)).toThrow(NodeError);
   });
 });
 
@@ -313,7 +285,9 @@ describe('EmailNode SMTP (real smtp-server)', () => {
   it('aborts when the run signal fires', async () => {
     const controller = new AbortController();
     const pending = run(smtpParams({ smtpPort: silentPort }), {}, {}, controller.signal);
-    setTimeout(() => controller.abort(), 100);
+    // Abort once the server holds the connection: mid-conversation, however fast the machine.
+    await waitFor(() => silentSockets.size > 0, 'the connection to the silent server');
+    controller.abort();
     expect((await failure(pending)).message).toBe('Email sending aborted');
   });
 

@@ -22,7 +22,6 @@ import { sendSmtp } from './email/smtp';
 import { credentialNote, FieldSchema, IsFlag, IsNumberOrText, OptionalParam } from './param-rules';
 
 export { signAwsRequest, type AwsSigningRequest, type AwsSigningScope } from './email/ses';
-export { smtpTlsOptions } from './email/smtp';
 
 export interface EmailNodeOptions {
   sendgridBaseUrl: string;

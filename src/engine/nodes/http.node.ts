@@ -262,7 +262,7 @@ export type HttpAuthType = 'basic' | 'bearer' | 'none';
 
 /**
  * The auth scheme `addAuth` applies: `authType` lower-cased, anything else is none. Secret sync
- * (src/secrets/secret-sync.ts) decides which credential params to collect with this same function,
+ * (src/workflows/secret-sync.ts) decides which credential params to collect with this same function,
  * on the saved (unvalidated) params.
  */
 export function httpAuthType(params: { authType?: unknown }): HttpAuthType {

@@ -415,7 +415,7 @@ function teamsDeliveryMethod(params: MessagingNodeParams): 'webhook' | 'delegate
 
 /**
  * Whether a Teams workflow webhook sends `workflowHeaderSecret` (the `workflowOption` names a header).
- * Secret sync (src/secrets/secret-sync.ts) collects the secret on exactly this condition.
+ * Secret sync (src/workflows/secret-sync.ts) collects the secret on exactly this condition.
  */
 export function usesWorkflowHeaderSecret(params: { workflowOption?: unknown }): boolean {
   return typeof params.workflowOption === 'string' && params.workflowOption.toLowerCase().includes('header');

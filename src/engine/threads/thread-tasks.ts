@@ -10,6 +10,7 @@ import {
   type RunInfo,
 } from '../node-types';
 import { PURE_NODES, type PureNodeKind, type PureNodeLimits } from '../nodes/pure-nodes';
+import { parseGraph } from '../graph';
 import { Traversal } from '../traversal';
 import { clockSlot, PROGRESS_BEGUN, PROGRESS_BEGUN_AT, PROGRESS_STARTED } from './progress';
 
@@ -114,7 +115,8 @@ export function executeNode(task: NodeTask): Promise<NodeReply> {
 export async function executeSegment(task: SegmentTask): Promise<SegmentReply> {
   const received = Date.now();
   const kinds = new Map(task.nodes.map(({ kind, node }) => [node.id, kind]));
-  const traversal = new Traversal({ nodes: task.nodes.map((n) => n.node), edges: task.edges });
+  // The task's nodes and edges were parsed on the main thread; its edges may lead out of the stretch.
+  const traversal = new Traversal(parseGraph({ nodes: task.nodes.map((n) => n.node), edges: task.edges }).graph);
   const state = { stack: task.stack, visited: new Set(task.visited) };
   const progress = task.progress ? new Int32Array(task.progress) : null;
   const steps: SegmentStep[] = [];

@@ -3,12 +3,11 @@
  * (`vetConnection`): to the vetted address with the host as TLS server name, so DNS is asked once. A
  * client that cannot vet connections sends no SMTP at all.
  */
-import { createTransport } from 'nodemailer';
 import { connectionGuardOf, type VettedConnection } from '../../../egress/guarded-outbound-http';
 import { OutboundError } from '../../../egress/outbound-http';
+import { createSmtpTransport, smtpTlsOptions, SmtpTlsRefused } from '../../../mail/smtp';
 import { NodeError } from '../../node-types';
 import { outboundOrigin } from '../../outbound';
-import { flagValue } from '../param-rules';
 import type { EmailNodeParams } from '../email.node';
 import { recipients, required, sender, type Delivery } from './shared';
 
@@ -21,26 +20,20 @@ export async function sendSmtp(s: Delivery, allowInsecureTls: boolean): Promise<
   const pass = required(params, 'smtpPassword');
   const from = sender(required(params, 'from'));
   const to = recipients(params.to);
-  const tls = smtpTlsOptions(params, port);
+  const tls = nodeTlsOptions(params, port);
 
   const target = await vetSmtp(s, host, port);
   if (s.ctx.signal.aborted) throw new NodeError('Email sending aborted');
 
-  const transport = createTransport({
+  const transport = createSmtpTransport({
     // The vetted address, never the name: nodemailer must not resolve it again (DNS rebinding).
     host: target.address,
     port,
     ...(target.servername ? { servername: target.servername } : {}),
-    secure: tls.secure,
-    requireTLS: tls.requireTLS,
+    tls,
     auth: { user, pass },
-    connectionTimeout: s.timeoutMs,
-    greetingTimeout: s.timeoutMs,
-    socketTimeout: s.timeoutMs,
-    dnsTimeout: s.timeoutMs,
-    disableFileAccess: true,
-    disableUrlAccess: true,
-    ...(allowInsecureTls ? { tls: { rejectUnauthorized: false } } : {}),
+    timeoutMs: s.timeoutMs,
+    allowInsecureTls,
   });
   // nodemailer closes the connection itself when the signal aborts; closing here frees the transport.
   const onAbort = () => transport.close();
@@ -65,29 +58,13 @@ function smtpPort(raw: EmailNodeParams['smtpPort']): number {
   return n;
 }
 
-/**
- * SMTP TLS (docs/contract.md §5.6): `smtpTlsMode` `starttls` or `implicit_tls|implicit|wrapper`, plaintext
- * refused; otherwise the legacy `smtpTls` flag (false refused) with implicit TLS on port 465 and
- * mandatory STARTTLS elsewhere.
- */
-export function smtpTlsOptions(
-  params: { smtpTlsMode?: unknown; smtpTls?: unknown },
-  port: number,
-): { secure: boolean; requireTLS: boolean } {
-  const mode = typeof params.smtpTlsMode === 'string' ? params.smtpTlsMode.trim().toLowerCase() : '';
-  if (mode !== '') {
-    if (mode === 'starttls') return { secure: false, requireTLS: true };
-    if (mode === 'implicit_tls' || mode === 'implicit' || mode === 'wrapper')
-      return { secure: true, requireTLS: false };
-    if (mode === 'none' || mode === 'plaintext') {
-      throw new NodeError('Plaintext SMTP is not allowed: use STARTTLS or implicit TLS');
-    }
-    throw new NodeError('Unsupported smtpTlsMode (use starttls or implicit_tls)');
+/** The TLS rules of src/mail, refusals as node errors. */
+function nodeTlsOptions(params: EmailNodeParams, port: number): { secure: boolean; requireTLS: boolean } {
+  try {
+    return smtpTlsOptions(params, port);
+  } catch (err) {
+    throw err instanceof SmtpTlsRefused ? new NodeError(err.message) : err;
   }
-  if (flagValue(params.smtpTls) === false) {
-    throw new NodeError('Plaintext SMTP is not allowed: use STARTTLS or implicit TLS');
-  }
-  return port === 465 ? { secure: true, requireTLS: false } : { secure: false, requireTLS: true };
 }
 
 /**

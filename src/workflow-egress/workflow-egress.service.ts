@@ -7,11 +7,11 @@ import { EgressBlockRepository } from '../database/repositories/egress-block.rep
 import { WorkflowRepository } from '../database/repositories/workflow.repository';
 import { WorkflowAccess } from '../workflows/workflow-access';
 import { EgressAllowlistResponse, EgressBlockPageResponse, toEgressBlockResponse } from './egress.dto';
-import { normaliseAllowlist } from './egress-policy';
+import { normaliseAllowlist } from '../egress/egress-policy';
 
-/** Per-workflow allowlists and the block log (docs/contract.md §2.12 and §7). */
+/** Per-workflow allowlists and the block log as the API shows them (docs/contract.md §2.12 and §7). */
 @Injectable()
-export class EgressService {
+export class WorkflowEgressService {
   constructor(
     private readonly workflows: WorkflowRepository,
     private readonly access: WorkflowAccess,

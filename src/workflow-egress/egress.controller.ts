@@ -4,16 +4,17 @@ import { Authenticated, CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
 import { UuidPipe } from '../common/http/uuid.pipe';
-import { DeletedResponse, PagingQuery } from '../runs/runs.dto';
+import { PagingQuery } from '../common/http/dto';
+import { DeletedResponse } from '../runs/runs.dto';
 import { clampPaging } from '../runs/runs.service';
 import { EgressAllowlistDto, EgressAllowlistResponse, EgressBlockPageResponse } from './egress.dto';
-import { EgressService } from './egress.service';
+import { WorkflowEgressService } from './workflow-egress.service';
 
 @ApiTags('egress')
 @Authenticated()
 @Controller('api/workflows')
 export class EgressController {
-  constructor(private readonly egress: EgressService) {}
+  constructor(private readonly egress: WorkflowEgressService) {}
 
   @Get(':id/egress')
   @ApiOkResponse({ type: EgressAllowlistResponse })

@@ -1,24 +1,13 @@
 /** What auto-sync collects from a saved graph (docs/contract.md §9.3, deviation 10 in docs/deviations.md). */
 
+import { parseGraph, type ParsedNode } from '../engine/graph';
+import { actionKindFromType, NODE_TYPES } from '../engine/node-registry';
 import { emailProvider as emailNodeProvider, type Provider as EmailProvider } from '../engine/nodes/email.node';
 import { httpAuthType, type HttpAuthType } from '../engine/nodes/http.node';
 import { usesWorkflowHeaderSecret } from '../engine/nodes/messaging.node';
 import { detectMessagingPlatform, type MessagingPlatform } from '../plans/plan-assessment';
-
-export interface SecretRef {
-  group: string;
-  service: string;
-  name: string;
-}
-
-/** One secret value found in a node param. `path` locates the param inside the graph so the caller can rewrite it: node id + the key inside data.params (or inside data for top-level keys). */
-export interface FoundSecret {
-  nodeId: string;
-  paramKey: string;
-  group: string;
-  service: string;
-  value: string;
-}
+import type { CredentialScope, NewSecretRow, SecretsService } from '../secrets/secrets.service';
+import { type FoundSecret, isSecretReference } from '../secrets/secret-reference';
 
 type Json = Record<string, unknown>;
 
@@ -160,37 +149,15 @@ export const NODE_CREDENTIALS: Readonly<Record<string, NodeCredentials | null>> 
   asana: null,
 };
 
-/**
- * Whether a reference points into a section auto-sync fills (`http:bearer_token`, `email:sendgrid`,
- * `action:<kind>`, ...): such a reference is a credential whether or not it resolves yet.
- */
-export function isSyncSection(ref: SecretRef): boolean {
-  if (ref.group === 'action') return /^[a-z0-9]+$/.test(ref.service);
-  return SYNC_SECTIONS.has(`${ref.group}:${ref.service}`);
-}
-
-const SYNC_SECTIONS: ReadonlySet<string> = new Set(
-  Object.values(NODE_CREDENTIALS).flatMap((c) =>
-    c ? Object.values(c.variants).flatMap((fields) => fields.map((f) => `${f.group}:${f.service}`)) : [],
-  ),
-);
-
 /** A param name that holds a credential (`apiKey`, `smtpPassword`, `awsSecretKey`, `token`, ...). */
 export const CREDENTIAL_PARAM_NAME = /pass(?:word|wd)|secret|token|api_?key|private_?key|credential/i;
 
-/** UI node types without `data.actionType`: the same prefixes as the engine's registry (node-registry.ts). */
-const ACTION_FROM_TYPE: [RegExp, string][] = [
-  [/^actionhttp/i, 'http'],
-  [/^actioncode/i, 'code'],
-  [/^actionemail/i, 'email'],
-  [/^action(slack|teams|googlechat)/i, 'messaging'],
-  [/^actionsheets/i, 'sheets'],
-  [/^actionnotion/i, 'notion'],
-  [/^actionasana/i, 'asana'],
-];
-
 /** The registry's action keys that run the messaging node (docs/contract.md §5.6). */
-const MESSAGING_KINDS = new Set(['messaging', 'slack', 'teams', 'microsoftteams', 'googlechat']);
+const MESSAGING_KINDS: ReadonlySet<string> = new Set(
+  NODE_TYPES.filter((info) => info.kind === 'messaging').flatMap((info) =>
+    info.actionTypes.map((t) => t.toLowerCase()),
+  ),
+);
 
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -199,34 +166,6 @@ const lower = (value: unknown): string => str(value)?.trim().toLowerCase() ?? ''
 const compact = (value: string): string => value.replace(/[^A-Za-z0-9]/g, '').toLowerCase();
 const lookup = <T>(table: Record<string, T>, key: string): T | undefined =>
   Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
-
-/** A string that is exactly `group:service:name` (exactly two colons, three non-empty trimmed parts without whitespace inside group/service). */
-export function isSecretReference(value: unknown): value is string {
-  return typeof value === 'string' && parseSecretReference(value) !== null;
-}
-
-export function parseSecretReference(value: string): SecretRef | null {
-  if (typeof value !== 'string' || value !== value.trim()) return null;
-  const parts = value.split(':');
-  if (parts.length !== 3) return null;
-  const [group, service, name] = parts;
-  if (!group || !service || !name.trim() || name !== name.trim()) return null;
-  if (/\s/.test(group) || /\s/.test(service)) return null;
-  return { group, service, name };
-}
-
-export function formatSecretReference(ref: SecretRef): string {
-  return `${ref.group}:${ref.service}:${ref.name}`;
-}
-
-/** `auto-<service with non-alphanumerics removed, lower-cased>-<n>` with the smallest free n ≥ 1 among `existingNames`. */
-export function autoSecretName(service: string, existingNames: Iterable<string>): string {
-  const base = `auto-${compact(service)}-`;
-  const taken = new Set(existingNames);
-  let n = 1;
-  while (taken.has(`${base}${n}`)) n += 1;
-  return `${base}${n}`;
-}
 
 /** `action` or any UI action type (`actionHttp`, `actionEmailSendgrid`, ...). */
 function isActionNode(type: unknown): type is string {
@@ -241,10 +180,7 @@ function isActionNode(type: unknown): type is string {
 export function credentialKind(node: unknown): string {
   if (!isObject(node) || !isActionNode(node.type)) return '';
   const declared = isObject(node.data) ? lower(node.data.actionType) : '';
-  const kind =
-    declared ||
-    ACTION_FROM_TYPE.find(([pattern]) => pattern.test(node.type as string))?.[1] ||
-    node.type.slice('action'.length).toLowerCase();
+  const kind = declared || actionKindFromType(node.type) || node.type.slice('action'.length).toLowerCase();
   return MESSAGING_KINDS.has(kind) ? 'messaging' : kind;
 }
 
@@ -290,9 +226,7 @@ function guessedFields(kind: string, params: Json): CredentialField[] {
  */
 export function collectGraphSecrets(graph: unknown): FoundSecret[] {
   const found: FoundSecret[] = [];
-  const nodes = isObject(graph) ? graph.nodes : undefined;
-  if (!Array.isArray(nodes)) return found;
-  for (const node of nodes) {
+  for (const node of parseGraph(graph).graph.nodes) {
     try {
       found.push(...collectNodeSecrets(node));
     } catch {
@@ -302,10 +236,9 @@ export function collectGraphSecrets(graph: unknown): FoundSecret[] {
   return found;
 }
 
-function collectNodeSecrets(node: unknown): FoundSecret[] {
-  if (!isObject(node) || typeof node.id !== 'string' || !isActionNode(node.type)) return [];
+function collectNodeSecrets(node: ParsedNode): FoundSecret[] {
   const { id, type, data } = node;
-  if (!isObject(data) || !isObject(data.params)) return [];
+  if (!isActionNode(type) || !isObject(data.params)) return [];
   const params = data.params;
   const found: FoundSecret[] = [];
   for (const { paramKey, group, service } of credentialFields({ type, data, params })) {
@@ -320,9 +253,9 @@ function collectNodeSecrets(node: unknown): FoundSecret[] {
 /** Returns a deep copy of the graph where each found secret's param value is replaced by the given reference string. `replacements` maps `${nodeId}\u0000${paramKey}` → reference. Untrusted input; never mutate the input. */
 export function replaceGraphSecrets(graph: unknown, replacements: Map<string, string>): unknown {
   const copy = deepCopy(graph, new WeakMap());
-  if (replacements.size === 0 || !isObject(copy) || !Array.isArray(copy.nodes)) return copy;
-  for (const node of copy.nodes) {
-    if (!isObject(node) || typeof node.id !== 'string' || !isObject(node.data)) continue;
+  if (replacements.size === 0) return copy;
+  // The parser's nodes share `data` with the copy: the params are rewritten in place there.
+  for (const node of parseGraph(copy).graph.nodes) {
     const params = node.data.params;
     if (!isObject(params)) continue;
     for (const key of Object.keys(params)) {
@@ -331,6 +264,46 @@ export function replaceGraphSecrets(graph: unknown, replacements: Map<string, st
     }
   }
   return copy;
+}
+
+/** Every secret reference in each node's params, by node id (what hydrateParams would replace). */
+export function graphReferences(graph: unknown): Map<string, Set<string>> {
+  const found = new Map<string, Set<string>>();
+  const walk = (value: unknown, into: Set<string>): void => {
+    if (typeof value === 'string') {
+      if (isSecretReference(value)) into.add(value);
+    } else if (Array.isArray(value)) {
+      for (const v of value) walk(v, into);
+    } else if (value !== null && typeof value === 'object') {
+      for (const v of Object.values(value)) walk(v, into);
+    }
+  };
+  for (const node of parseGraph(graph).graph.nodes) {
+    if (node.data.params === undefined) continue;
+    // Merged per id: with duplicate ids (graphs stored before saves were validated) every copy's
+    // references are checked, whichever one a run executes.
+    const refs = found.get(node.id) ?? new Set<string>();
+    walk(node.data.params, refs);
+    if (refs.size) found.set(node.id, refs);
+  }
+  return found;
+}
+
+/**
+ * Auto-sync on save: credentials typed into the graph go into the saver's store (SecretsService
+ * decides the names and rows) and the graph keeps only references. Returns the graph to store and
+ * the rows to insert with it.
+ */
+export async function syncGraphSecrets(
+  secrets: Pick<SecretsService, 'planSync'>,
+  saverId: string,
+  scope: CredentialScope,
+  graph: unknown,
+): Promise<{ graph: unknown; inserts: NewSecretRow[] }> {
+  const found = collectGraphSecrets(graph);
+  if (!found.length) return { graph, inserts: [] };
+  const { replacements, inserts } = await secrets.planSync(saverId, scope, found);
+  return { graph: replaceGraphSecrets(graph, replacements), inserts };
 }
 
 /** JSON-shaped copy (arrays and objects rebuilt, everything else shared); shared and cyclic references keep their shape. */

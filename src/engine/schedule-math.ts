@@ -11,6 +11,7 @@
  */
 import { CronExpressionParser } from 'cron-parser';
 import { IANAZone } from 'luxon';
+import { nodeLabel, parseGraph } from './graph';
 
 /** DSentr format (docs/contract.md §10.1). */
 export interface DsentrScheduleConfig {
@@ -465,24 +466,28 @@ export function describeInterval(ms: number): string {
 // Graph scan
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The schedule trigger of a workflow graph (docs/contract.md §10.2): the FIRST node with type exactly 'trigger' whose data.triggerType (case-insensitive) is 'schedule' and that has a data.scheduleConfig. Unlike the reference, do not abort the scan on malformed nodes: skip them. Returns null when none.
+/**
+ * Why a schedule fires too often for this deployment, or null when it does not: the shortest gap between
+ * two of its firings against SCHEDULE_MIN_INTERVAL_SECONDS (the workspace plan's minimum; Solo plans have
+ * no schedules at all, docs/contract.md §8.3).
+ */
+export function tooFrequent(config: ScheduleConfig, minIntervalMs: number, label: string): string | null {
+  const shortest = shortestIntervalMs(config);
+  if (shortest === null || shortest >= minIntervalMs) return null;
+  return `The schedule trigger "${label}" would run every ${describeInterval(shortest)}; schedules run at most once every ${describeInterval(minIntervalMs)}. Choose a longer interval.`;
+}
+
+/**
+ * The schedule trigger of a workflow graph (docs/contract.md §10.2): the FIRST trigger node whose trigger
+ * kind is `schedule` and that has a `data.scheduleConfig` (null counts as absent); nodes the graph parser
+ * leaves out are skipped instead of aborting the scan. Returns null when none.
  *
- *  `nodeId` is the node's id (string, or a number rendered as a string; nodes without one are skipped);
- *  `label` is the trimmed `data.label`, or the node id when empty; `rawConfig` is `data.scheduleConfig` as-is
- *  (validate it with parseScheduleConfig). A null `scheduleConfig` counts as absent. */
+ * `label` is the node's label (src/engine/graph.ts); `rawConfig` is `data.scheduleConfig` as-is (validate
+ * it with parseScheduleConfig).
+ */
 export function findScheduleTrigger(graph: unknown): { nodeId: string; label: string; rawConfig: unknown } | null {
-  if (!isRecord(graph) || !Array.isArray(graph.nodes)) return null;
-  for (const node of graph.nodes as unknown[]) {
-    if (!isRecord(node) || node.type !== 'trigger' || !isRecord(node.data)) continue;
-    const data = node.data;
-    if (typeof data.triggerType !== 'string' || data.triggerType.trim().toLowerCase() !== 'schedule') continue;
-    if (isAbsent(data.scheduleConfig)) continue;
-    let nodeId: string;
-    if (typeof node.id === 'string' && node.id.trim() !== '') nodeId = node.id;
-    else if (typeof node.id === 'number' && Number.isFinite(node.id)) nodeId = String(node.id);
-    else continue;
-    const label = typeof data.label === 'string' && data.label.trim() !== '' ? data.label.trim() : nodeId;
-    return { nodeId, label, rawConfig: data.scheduleConfig };
-  }
-  return null;
+  const trigger = parseGraph(graph)
+    .graph.triggers('schedule')
+    .find((node) => !isAbsent(node.data.scheduleConfig));
+  return trigger ? { nodeId: trigger.id, label: nodeLabel(trigger), rawConfig: trigger.data.scheduleConfig } : null;
 }

@@ -1,18 +1,17 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AppConfig } from '../../config/app-config';
-import { Metrics } from '../../metrics/metrics';
-import { METRICS_UNAUTHORIZED, metricsAuthorized } from '../../metrics/metrics.controller';
-import { AppError, ErrorCode } from '../errors/app-error';
-import { envelopeFor, errorEnvelope } from '../errors/envelope';
-import { HealthController } from './health.controller';
+import { AppError, ErrorCode } from '../common/errors/app-error';
+import { envelopeFor, errorEnvelope } from '../common/errors/envelope';
+import { AppConfig } from '../config/app-config';
+import { Metrics } from '../metrics/metrics';
+import { METRICS_UNAUTHORIZED, metricsAuthorized } from '../metrics/metrics.controller';
+import { HealthService } from './health.service';
 
 /**
  * The operations listener of a process without the api role (worker, scheduler): `GET /healthz`,
  * `/readyz` and `/metrics` on OPS_PORT, answered by the same code as the api's routes. Plain
- * node:http: such a process has no Express application, and needs none for three routes.
+ * node:http: such a process serves no API, and needs no Express routing for three routes.
  */
 @Injectable()
 export class OpsServer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -22,16 +21,12 @@ export class OpsServer implements OnApplicationBootstrap, OnApplicationShutdown 
   constructor(
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
-    private readonly moduleRef: ModuleRef,
+    private readonly health: HealthService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const port = this.config.opsPort;
     if (port === null) return;
-    if (this.config.roles.has('api')) {
-      this.logger.log(`OPS_PORT ignored: the api role serves /healthz, /readyz and /metrics on PORT`);
-      return;
-    }
     const server = http.createServer((req, res) => void this.handle(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
@@ -64,9 +59,8 @@ export class OpsServer implements OnApplicationBootstrap, OnApplicationShutdown 
     try {
       if (!['/healthz', '/readyz', '/metrics'].includes(path)) throw new AppError(ErrorCode.NotFound);
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new AppError(ErrorCode.MethodNotAllowed);
-      const health = this.moduleRef.get(HealthController, { strict: false });
-      if (path === '/healthz') return send(res, 200, health.healthz());
-      if (path === '/readyz') return send(res, 200, await health.readyz());
+      if (path === '/healthz') return send(res, 200, this.health.liveness());
+      if (path === '/readyz') return send(res, 200, await this.health.readiness());
       if (!metricsAuthorized(this.config, req.headers.authorization)) {
         throw new AppError(ErrorCode.Unauthorized, METRICS_UNAUTHORIZED);
       }

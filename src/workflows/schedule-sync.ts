@@ -4,25 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { WorkflowScheduleEntity } from '../database/entities/workflow-schedule.entity';
 import { ScheduleRepository } from '../database/repositories/schedule.repository';
 import { SaveSideEffects } from '../database/repositories/workflow.repository';
-import {
-  computeNextRun,
-  describeInterval,
-  findScheduleTrigger,
-  parseScheduleConfig,
-  ScheduleConfig,
-  shortestIntervalMs,
-} from './schedule-math';
-
-/**
- * Why a schedule fires too often for this deployment, or null when it does not: the shortest gap between
- * two of its firings against SCHEDULE_MIN_INTERVAL_SECONDS (the workspace plan's minimum; Solo plans have
- * no schedules at all, docs/contract.md §8.3).
- */
-export function tooFrequent(config: ScheduleConfig, minIntervalMs: number, label: string): string | null {
-  const shortest = shortestIntervalMs(config);
-  if (shortest === null || shortest >= minIntervalMs) return null;
-  return `The schedule trigger "${label}" would run every ${describeInterval(shortest)}; schedules run at most once every ${describeInterval(minIntervalMs)}. Choose a longer interval.`;
-}
+import { computeNextRun, findScheduleTrigger, parseScheduleConfig, tooFrequent } from '../engine/schedule-math';
 
 /**
  * Schedule sync on save (docs/contract.md §10.2): one schedule per workflow, from its first schedule

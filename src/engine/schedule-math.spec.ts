@@ -415,29 +415,27 @@ describe('computeNextRun (DSentr format)', () => {
     expect(next(config, '2025-03-30T01:30:00Z', '2025-03-30T01:30:01Z')).toBe('2025-03-31T00:30:00.000Z');
   });
 
-  describe('performance', () => {
-    it('a 1-minute schedule started years ago computes instantly and exactly', () => {
-      const config = parsed({ startDate: '2019-03-17', startTime: '00:00', repeat: { every: 1, unit: 'minute' } });
-      const started = Date.now();
+  // Closed form, not a walk over past occurrences: walking minute by minute from these start dates
+  // would take hundreds of millions of steps per call and never finish within the test's timeout.
+  describe('far-past start dates', () => {
+    it('a 1-minute schedule started a century ago computes exactly', () => {
+      const config = parsed({ startDate: '1925-03-17', startTime: '00:00', repeat: { every: 1, unit: 'minute' } });
       for (let i = 0; i < 1000; i++) {
         expect(next(config, null, '2025-06-15T10:07:13.500Z')).toBe('2025-06-15T10:08:00.000Z');
       }
       expect(next(config, '2025-06-15T10:08:00Z', '2025-06-15T10:08:00.010Z')).toBe('2025-06-15T10:09:00.000Z');
-      expect(Date.now() - started).toBeLessThan(2000);
     });
 
-    it('a daily schedule started decades ago computes instantly and exactly', () => {
+    it('a daily schedule started decades ago computes exactly', () => {
       const config = parsed({
         startDate: '1971-01-01',
         startTime: '09:00',
         timezone: 'Europe/Paris',
         repeat: { every: 1, unit: 'day' },
       });
-      const started = Date.now();
       for (let i = 0; i < 200; i++) {
         expect(next(config, null, '2025-07-01T12:00:00Z')).toBe('2025-07-02T07:00:00.000Z');
       }
-      expect(Date.now() - started).toBeLessThan(2000);
     });
   });
 
@@ -629,9 +627,9 @@ describe('findScheduleTrigger', () => {
     expect(findScheduleTrigger(graph)).toEqual({ nodeId: 'trigger-1', label: 'trigger-1', rawConfig: raw });
   });
 
-  it('accepts numeric node ids', () => {
+  it('skips numeric node ids, as graph validation refuses them', () => {
     const graph = { nodes: [{ id: 3, type: 'trigger', data: { triggerType: 'Schedule', scheduleConfig: configA } }] };
-    expect(findScheduleTrigger(graph)).toEqual({ nodeId: '3', label: '3', rawConfig: configA });
+    expect(findScheduleTrigger(graph)).toBeNull();
   });
 
   it('returns null when there is no schedule trigger or the graph is malformed', () => {

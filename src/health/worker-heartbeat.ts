@@ -1,13 +1,13 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { AppConfig } from '../../config/app-config';
-import { WorkerRepository } from '../../database/repositories/worker.repository';
-import { Clock } from '../clock';
+import { Clock } from '../common/clock';
+import { AppConfig } from '../config/app-config';
+import { WorkerRepository } from '../database/repositories/worker.repository';
 
 /**
- * A process with the worker or scheduler role keeps a row in `workers` fresh every
- * WORKER_HEARTBEAT_INTERVAL_MS, so that api processes can tell whether any worker is alive
+ * A process with the worker or scheduler role (both import HeartbeatModule) keeps a row in
+ * `workers` fresh every WORKER_HEARTBEAT_INTERVAL_MS, so that api processes can tell whether any worker is alive
  * (`/readyz`, `runloom_workers_alive`). The row goes at a graceful shutdown; a killed process's row
  * stops counting once it is stale and is pruned later by the others.
  */
@@ -25,12 +25,7 @@ export class WorkerHeartbeat implements OnApplicationBootstrap, BeforeApplicatio
     private readonly clock: Clock,
   ) {}
 
-  private get enabled(): boolean {
-    return this.config.roles.has('worker') || this.config.roles.has('scheduler');
-  }
-
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.enabled) return;
     this.startedAt = this.clock.now();
     await this.beat();
     this.timer = setInterval(() => void this.beat(), this.config.worker.heartbeatMs);

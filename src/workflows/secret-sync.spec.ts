@@ -3,23 +3,28 @@ import { join } from 'node:path';
 import * as ts from 'typescript';
 import type { AppConfig } from '../config/app-config';
 import { OutboundHttp, type OutboundRequest, type OutboundResponse } from '../egress/outbound-http';
-import type { IntegrationGates } from '../engine/integration-gates';
+import type { IntegrationGates } from '../plans/integration-gates';
 import { NodeRegistry } from '../engine/node-registry';
 import type { GraphNode, NodeContext, NodeExecutor } from '../engine/node-types';
 import { EmailNode } from '../engine/nodes/email.node';
 import { HttpNode } from '../engine/nodes/http.node';
 import { MessagingNode } from '../engine/nodes/messaging.node';
 import { UnknownNodeType } from '../engine/nodes/unavailable.node';
-import { hydrateParams } from './hydration';
+import { hydrateParams } from '../secrets/hydration';
 import {
   autoSecretName,
+  formatSecretReference,
+  isSecretReference,
+  isSyncSection,
+  parseSecretReference,
+  SYNC_SECTIONS,
+} from '../secrets/secret-reference';
+import {
   collectGraphSecrets,
   CREDENTIAL_PARAM_NAME,
   credentialKind,
-  formatSecretReference,
-  isSecretReference,
+  graphReferences,
   NODE_CREDENTIALS,
-  parseSecretReference,
   replaceGraphSecrets,
   type CredentialField,
 } from './secret-sync';
@@ -344,71 +349,34 @@ describe('collectGraphSecrets', () => {
   });
 });
 
-describe('secret references', () => {
-  it.each([
-    ['email:smtp:main'],
-    ['http:bearer_token:auto-bearertoken-1'],
-    ['group:service:name with spaces'],
-    ['g:s:n'],
-  ])('%p is a reference', (value) => {
-    expect(isSecretReference(value)).toBe(true);
+describe('sync sections', () => {
+  it('the store knows exactly the sections NODE_CREDENTIALS files credentials in', () => {
+    const sections = Object.values(NODE_CREDENTIALS).flatMap((c) =>
+      c ? Object.values(c.variants).flatMap((fields) => fields.map((f) => `${f.group}:${f.service}`)) : [],
+    );
+    expect([...new Set(sections)].sort()).toEqual([...SYNC_SECTIONS].sort());
   });
 
-  it.each([
-    ['email:smtp'],
-    ['email:smtp:main:extra'],
-    ['email::main'],
-    [':smtp:main'],
-    ['email:smtp:'],
-    ['email:smtp:   '],
-    ['em ail:smtp:main'],
-    ['email:sm\ttp:main'],
-    [' email:smtp:main'],
-    ['email:smtp:main '],
-    ['email :smtp:main'],
-    ['email:smtp: main'],
-    ['plain'],
-    [''],
-  ])('%p is not a reference', (value) => {
-    expect(isSecretReference(value)).toBe(false);
-    expect(parseSecretReference(value)).toBeNull();
-  });
-
-  it.each([[null], [undefined], [42], [{}], [['a:b:c']]])('%p (not a string) is not a reference', (value) => {
-    expect(isSecretReference(value)).toBe(false);
-  });
-
-  it('parses and formats round trip', () => {
-    const ref = parseSecretReference('messaging:slack:auto-slack-2');
-    expect(ref).toEqual({ group: 'messaging', service: 'slack', name: 'auto-slack-2' });
-    expect(formatSecretReference(ref!)).toBe('messaging:slack:auto-slack-2');
-    expect(formatSecretReference({ group: 'email', service: 'amazon_ses', name: 'n' })).toBe('email:amazon_ses:n');
+  it('action:<kind> is a sync section for any plain kind', () => {
+    expect(isSyncSection({ group: 'action', service: 'notion', name: 'auto-notion-1' })).toBe(true);
+    expect(isSyncSection({ group: 'action', service: 'Not ion', name: 'x' })).toBe(false);
+    expect(isSyncSection({ group: 'custom', service: 'thing', name: 'x' })).toBe(false);
   });
 });
 
-describe('autoSecretName', () => {
-  it('starts at 1', () => {
-    expect(autoSecretName('sendgrid', [])).toBe('auto-sendgrid-1');
-  });
-
-  it('takes the smallest free n', () => {
-    expect(autoSecretName('sendgrid', ['auto-sendgrid-1', 'auto-sendgrid-3'])).toBe('auto-sendgrid-2');
-    expect(autoSecretName('sendgrid', new Set(['auto-sendgrid-1', 'auto-sendgrid-2']))).toBe('auto-sendgrid-3');
-    expect(autoSecretName('sendgrid', ['auto-sendgrid-2', 'main', 'auto-mailgun-1'])).toBe('auto-sendgrid-1');
-  });
-
-  it('removes non-alphanumerics and lower-cases the service', () => {
-    expect(autoSecretName('amazon_ses', ['auto-amazonses-1'])).toBe('auto-amazonses-2');
-    expect(autoSecretName('Bearer_Token', [])).toBe('auto-bearertoken-1');
-    expect(autoSecretName('basic-auth!', [])).toBe('auto-basicauth-1');
-  });
-
-  it('accepts any iterable, consumed once', () => {
-    function* names() {
-      yield 'auto-smtp-1';
-      yield 'auto-smtp-2';
-    }
-    expect(autoSecretName('smtp', names())).toBe('auto-smtp-3');
+describe('graphReferences', () => {
+  it("lists the secret references in each node's params by node id, skipping what is not a node", () => {
+    const refs = graphReferences({
+      nodes: [
+        node('action', { params: { a: 'http:bearer_token:t', nested: [{ b: 'email:smtp:main' }], c: 'plain' } }, 'n1'),
+        node('action', { params: { a: 'not a ref' } }, 'n2'),
+        node('action', { label: 'http:bearer_token:t' }, 'n3'),
+        { id: 7, type: 'action', data: { params: { a: 'http:bearer_token:t' } } },
+      ],
+      edges: [],
+    });
+    expect(refs).toEqual(new Map([['n1', new Set(['http:bearer_token:t', 'email:smtp:main'])]]));
+    expect(graphReferences(null)).toEqual(new Map());
   });
 });
 

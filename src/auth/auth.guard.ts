@@ -1,10 +1,10 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiKeysService } from '../../auth/api-keys.service';
-import { SessionsService } from '../../auth/sessions.service';
-import { readCredential } from './credentials';
-import { IS_PUBLIC } from './decorators';
-import { AuthenticatedRequest, AuthPrincipal, Credential } from './principal';
+import { readCredential } from '../common/auth/credentials';
+import { IS_PUBLIC } from '../common/auth/decorators';
+import { AuthenticatedRequest, AuthPrincipal, Credential } from '../common/auth/principal';
+import { ApiKeysService } from './api-keys.service';
+import { SessionsService } from './sessions.service';
 
 /**
  * Global guard: every route needs a caller unless marked `@Public()`. It reads which credential
@@ -38,6 +38,7 @@ export class AuthGuard implements CanActivate {
         email: user.email,
         method: 'api_key',
         claimsPlan: user.plan,
+        appAdmin: user.role === 'admin',
         apiKeyId: keyId,
         ...(expiresAt ? { expiresAt } : {}),
       };
@@ -49,6 +50,7 @@ export class AuthGuard implements CanActivate {
       email: user.email,
       method: credential.via,
       claimsPlan,
+      appAdmin: user.role === 'admin',
       sessionTokenHash: tokenHash,
       expiresAt,
     };

@@ -1,5 +1,5 @@
-import { initialContext, withNodeOutputs } from '../engine/execution-context';
-import { NodeRunEntity } from '../database/entities/node-run.entity';
+import { initialContext, withNodeOutputs } from './execution-context';
+import { parseGraph } from './graph';
 
 /** Control keys of a run snapshot (docs/contract.md §4.6). Everything else is the workflow graph. */
 export const SNAPSHOT_KEYS = {
@@ -14,27 +14,9 @@ export const SNAPSHOT_KEYS = {
 
 type Graph = Record<string, unknown>;
 
-function nodesOf(graph: Graph): { id: string; type: string; data: Record<string, unknown> }[] {
-  const nodes = Array.isArray(graph.nodes) ? graph.nodes : [];
-  return nodes
-    .filter(
-      (n): n is { id: string; type: string; data?: unknown } =>
-        !!n && typeof n === 'object' && typeof n.id === 'string' && typeof n.type === 'string',
-    )
-    .map((n) => ({
-      id: n.id,
-      type: n.type,
-      data: n.data && typeof n.data === 'object' ? (n.data as Record<string, unknown>) : {},
-    }));
-}
-
 /** True when `nodeId` names a trigger node of the graph (only those may be start nodes, docs/contract.md §2.8). */
 export function isTriggerNode(graph: Graph, nodeId: string | undefined): nodeId is string {
-  if (!nodeId || !Array.isArray(graph.nodes)) return false;
-  return graph.nodes.some((n: unknown) => {
-    const node = n as { id?: unknown; type?: unknown } | null;
-    return !!node && typeof node === 'object' && node.id === nodeId && node.type === 'trigger';
-  });
+  return !!nodeId && parseGraph(graph).graph.node(nodeId)?.type === 'trigger';
 }
 
 /** The graph of a snapshot or saved graph: its top-level entries without the control keys (`_…`). */
@@ -80,13 +62,20 @@ export function rerunSnapshot(
   return snapshot;
 }
 
+/** What a run recorded of one node: enough to rebuild the context a resumed run starts from. */
+export interface RecordedNode {
+  nodeId: string;
+  status: string;
+  outputs: unknown;
+}
+
 /**
  * Rerun from the failed node (deviation 6 in docs/deviations.md): resume at `failedNodeId` with the context rebuilt
  * from the base run's succeeded node outputs, so the nodes before it are not executed again.
  */
 export function resumeFromFailedSnapshot(
   base: Record<string, unknown>,
-  nodeRuns: NodeRunEntity[],
+  nodeRuns: readonly RecordedNode[],
   failedNodeId: string,
   options: { triggerContext?: unknown; egressAllowlist: string[] },
 ): Record<string, unknown> {
@@ -94,14 +83,13 @@ export function resumeFromFailedSnapshot(
     triggerContext: options.triggerContext,
     egressAllowlist: options.egressAllowlist,
   });
-  const nodes = nodesOf(snapshot);
+  const { nodes, byId } = parseGraph(snapshot).graph;
   const start = snapshot[SNAPSHOT_KEYS.startFromNode];
   let context = initialContext({
     nodes,
     startNodeId: typeof start === 'string' ? start : null,
     triggerContext: snapshot[SNAPSHOT_KEYS.triggerContext],
   });
-  const byId = new Map(nodes.map((n) => [n.id, n]));
   for (const nodeRun of nodeRuns) {
     const node = byId.get(nodeRun.nodeId);
     if (node && nodeRun.status === 'succeeded' && nodeRun.nodeId !== failedNodeId)

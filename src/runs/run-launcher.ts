@@ -1,0 +1,228 @@
+import { Injectable } from '@nestjs/common';
+import type { AuthPrincipal } from '../common/auth/principal';
+import { Clock } from '../common/clock';
+import { AppError, ErrorCode, PlanViolationError } from '../common/errors/app-error';
+import { runEvent } from '../common/events/app-events';
+import { EventBus } from '../common/events/event-bus';
+import { withRunFacts } from '../common/events/run-facts';
+import { currentRequestId } from '../common/http/request-context';
+import { RunEntity } from '../database/entities/run.entity';
+import { UserEntity } from '../database/entities/user.entity';
+import { WorkflowEntity } from '../database/entities/workflow.entity';
+import { WorkspaceEntity } from '../database/entities/workspace.entity';
+import { DeadLetterRepository } from '../database/repositories/dead-letter.repository';
+import { QuotaTicket } from '../database/repositories/run-usage.repository';
+import { NewRun, RunRepository } from '../database/repositories/run.repository';
+import { WorkflowRepository } from '../database/repositories/workflow.repository';
+import { KeyedLock } from '../common/keyed-lock';
+import { parseGraph } from '../engine/graph';
+import { assessSoloGraph, SCHEDULE_TRIGGER_MESSAGE, SOLO_WORKFLOW_LIMIT } from '../plans/plan-assessment';
+import { RunQuotaService } from '../plans/run-quota.service';
+
+/** What starts a run; each kind has its own gates (docs/architecture.md, The run lifecycle). */
+export type LaunchTrigger =
+  | { kind: 'manual'; caller: AuthPrincipal }
+  | { kind: 'rerun'; caller: AuthPrincipal; baseRunId: string }
+  | { kind: 'dead_letter'; caller: AuthPrincipal; deadLetterId: string }
+  | { kind: 'schedule'; scheduleId: string; dueAt: Date }
+  /** `owner` and `workspace` as the trigger lookup loaded them (one query fewer per webhook). */
+  | { kind: 'webhook'; owner: UserEntity | null; workspace: WorkspaceEntity | null };
+
+export interface LaunchRequest {
+  workflow: WorkflowEntity;
+  trigger: LaunchTrigger;
+  /** Built once the gates passed: a refused start builds nothing. */
+  snapshot: () => Record<string, unknown>;
+  idempotencyKey?: string;
+  priority?: number;
+  /** The scheduler's tick time; otherwise the clock's now. */
+  now?: Date;
+}
+
+export interface Launched {
+  run: RunEntity;
+  /** The idempotency key had already made this run: nothing new was queued and nothing was charged. */
+  replayed: boolean;
+}
+
+const SOLO_LOCKED_RUN = 'This workflow is locked on the solo plan. Upgrade in Settings → Plan to run it.';
+
+/**
+ * The only way a run starts (docs/contract.md §2.8, §6.4, §10.3, §2.11, §2.13). Callers decide who
+ * may start it; the launcher applies what every start shares, in one order: idempotent replay →
+ * runaway protection → quota ticket → Solo gates → snapshot → insert → `run.queued`, and gives the
+ * ticket back when anything after taking it fails. A dead-letter requeue skips the gates (it was
+ * paid for when first queued).
+ */
+@Injectable()
+export class RunLauncher {
+  /** Starts with the same workflow and idempotency key, one at a time in this process. */
+  private readonly sameKey = new KeyedLock();
+
+  constructor(
+    private readonly runs: RunRepository,
+    private readonly deadLetters: DeadLetterRepository,
+    private readonly workflows: WorkflowRepository,
+    private readonly quota: RunQuotaService,
+    private readonly events: EventBus,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * With an idempotency key, the run already made for it is answered first, and requests with
+   * the same key take turns in this process: a replay, however many arrive at once, passes no
+   * gate and takes no quota. (Across processes on PostgreSQL two first attempts may each take a
+   * ticket for a moment; the insert that loses the race gives its ticket back.)
+   */
+  async launch(request: LaunchRequest): Promise<Launched> {
+    const key = this.idempotencyKey(request);
+    if (!key) return this.launchChecked(request, null);
+    const { workflow } = request;
+    return this.sameKey.run(`${workflow.id}\n${key}`, async () => {
+      const existing = await this.runs.findByIdempotencyKey(
+        { workflowId: workflow.id, workspaceId: workflow.workspaceId, ownerId: workflow.userId },
+        key,
+      );
+      if (!existing) return this.launchChecked(request, key);
+      return this.replay(existing, request, request.now ?? this.clock.now());
+    });
+  }
+
+  private async launchChecked(request: LaunchRequest, key: string | null): Promise<Launched> {
+    const { workflow, trigger } = request;
+    const now = request.now ?? this.clock.now();
+    if (trigger.kind === 'dead_letter') return this.requeue(request, trigger.deadLetterId, now);
+
+    await this.quota.assertNotRunaway(workflow, now, trigger.kind === 'webhook' ? trigger.owner : undefined);
+    const { ticket, tier } = await this.quota.takeTicket(
+      workflow,
+      this.payer(trigger, workflow),
+      now,
+      trigger.kind === 'webhook' ? (trigger.workspace ?? undefined) : undefined,
+    );
+    let charged: QuotaTicket | null = ticket;
+    const refund = async () => {
+      const held = charged;
+      charged = null;
+      await this.quota.release(held, now);
+    };
+    try {
+      if (tier === 'solo') await this.soloGates(workflow, trigger);
+      const values = this.newRun(workflow, request.snapshot(), request, key);
+      const insert = () => this.runs.insert(values, now, [{ triggeredBy: this.requestedBy(trigger) }]);
+      // The owner's Solo monthly cap, checked and taken one start at a time (docs/contract.md §8).
+      const { run, duplicate } =
+        tier === 'solo' ? await this.quota.withinSoloLimit(workflow.userId, now, insert) : await insert();
+      if (duplicate) {
+        // Another process inserted it first: an idempotent replay consumes nothing.
+        await refund();
+        return this.replay(run, request, now);
+      }
+      this.events.emit('run.queued', withRunFacts(runEvent(run), run));
+      return { run, replayed: false };
+    } catch (error) {
+      await refund();
+      throw error;
+    }
+  }
+
+  /** docs/contract.md §2.13: the dead letter becomes a new queued run, atomically; no quota, no plan checks. */
+  private async requeue(request: LaunchRequest, deadLetterId: string, now: Date): Promise<Launched> {
+    const run = await this.deadLetters.requeue(
+      deadLetterId,
+      this.newRun(request.workflow, request.snapshot(), request, null),
+      now,
+    );
+    if (!run) throw new AppError(ErrorCode.NotFound, 'Dead letter not found');
+    this.events.emit('run.queued', withRunFacts(runEvent(run), run));
+    return { run, replayed: false };
+  }
+
+  /**
+   * Solo tier (docs/contract.md §8.2, §10.3): schedules need the workspace plan; a manual start of
+   * one's own personal workflow needs it among the oldest allowed and its graph within Solo limits.
+   * Reruns and webhooks are gated by the monthly cap only.
+   */
+  private async soloGates(workflow: WorkflowEntity, trigger: LaunchTrigger): Promise<void> {
+    if (trigger.kind === 'schedule') {
+      throw new PlanViolationError([{ code: 'premium-trigger', message: SCHEDULE_TRIGGER_MESSAGE }]);
+    }
+    if (trigger.kind !== 'manual' || workflow.workspaceId || workflow.userId !== trigger.caller.userId) return;
+    const usable = (await this.workflows.personalIdsOldestFirst(trigger.caller.userId)).slice(0, SOLO_WORKFLOW_LIMIT);
+    if (!usable.includes(workflow.id))
+      throw new PlanViolationError([{ code: 'workflow-limit', message: SOLO_LOCKED_RUN }]);
+    const violations = assessSoloGraph(parseGraph(workflow.data).graph);
+    if (violations.length) throw new PlanViolationError(violations);
+  }
+
+  /** A request for a run its idempotency key already made: the same run; who asked is recorded (docs/contract.md §4.8). */
+  private async replay(run: RunEntity, request: LaunchRequest, now: Date): Promise<Launched> {
+    await this.runs.recordEvents(run, [{ triggeredBy: this.requestedBy(request.trigger) }], now);
+    if (request.priority !== undefined) {
+      await this.runs.setPriority(run.id, request.priority);
+      run.queuePriority = request.priority;
+    }
+    return { run, replayed: true };
+  }
+
+  /**
+   * Whose login-time plan may stand in for a missing owner row: the caller of a manual start, the
+   * owner for a schedule; reruns and webhooks go by the stored plans only.
+   */
+  private payer(
+    trigger: LaunchTrigger,
+    workflow: WorkflowEntity,
+  ): { userId: string; claimsPlan: string | null } | null {
+    if (trigger.kind === 'manual') return trigger.caller;
+    if (trigger.kind === 'schedule') return { userId: workflow.userId, claimsPlan: null };
+    return null;
+  }
+
+  /** A schedule's run is idempotent on (schedule, due time): a firing retried after a crash finds it. */
+  private idempotencyKey(request: LaunchRequest): string | null {
+    const { trigger } = request;
+    if (trigger.kind === 'schedule') return `schedule:${trigger.scheduleId}:${trigger.dueAt.toISOString()}`;
+    if (trigger.kind === 'dead_letter') return null;
+    return request.idempotencyKey || null;
+  }
+
+  /** The run's `triggered_by`. */
+  private triggeredBy(trigger: LaunchTrigger): string {
+    switch (trigger.kind) {
+      case 'manual':
+        return `user:${trigger.caller.userId}`;
+      case 'rerun':
+        return `rerun:${trigger.baseRunId}`;
+      case 'dead_letter':
+        return `dead_letter:${trigger.deadLetterId}`;
+      case 'schedule':
+        return `schedule:${trigger.scheduleId}`;
+      case 'webhook':
+        return 'webhook';
+    }
+  }
+
+  /** Who asked, as the run's event records it: a rerun's user rather than the run it reruns. */
+  private requestedBy(trigger: LaunchTrigger): string {
+    return trigger.kind === 'rerun' ? `user:${trigger.caller.userId}` : this.triggeredBy(trigger);
+  }
+
+  private newRun(
+    workflow: WorkflowEntity,
+    snapshot: Record<string, unknown>,
+    request: LaunchRequest,
+    key: string | null,
+  ): NewRun {
+    return {
+      ownerId: workflow.userId,
+      workflowId: workflow.id,
+      workspaceId: workflow.workspaceId,
+      snapshot,
+      idempotencyKey: key,
+      triggeredBy: this.triggeredBy(request.trigger),
+      // Schedules fire outside any request: their runs carry none.
+      requestId: request.trigger.kind === 'schedule' ? null : currentRequestId(),
+      queuePriority: request.priority ?? 0,
+    };
+  }
+}
