@@ -17,6 +17,10 @@
  *   BENCH_TARGETS=sqlite BENCH_SCENARIOS=read npm run bench   # subsets (raw,nest,sqlite,postgres,scaleout;
  *                                                             # read,ingest,endToEnd,hostile)
  *   BENCH_SERVER_ROOT=<checkout> npm run bench   # the Runloom servers of another built checkout (a baseline)
+ *   BENCH_WORKERS=1 BENCH_TARGETS=scaleout npm run bench   # scale-out with another number of workers
+ *
+ * Every Runloom scenario also prints its CPU cost per unit of work (bench/cpu.ts): the whole
+ * deployment's CPU, PostgreSQL's backends included, per accepted request or completed run.
  */
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
@@ -27,6 +31,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { format } from 'prettier';
+import { cpuBetween, CpuReading, perUnit, readCpu } from './cpu';
 import { hostileNeighbour, HostileResult } from './hostile';
 import { api, signUpAndLogIn } from './http';
 
@@ -55,6 +60,15 @@ interface Load {
   non2xx: number;
   errors: number;
 }
+/** CPU of the whole deployment during a scenario (bench/cpu.ts), and per unit of work. */
+interface Cost {
+  /** Per accepted request (read, ingest) or per completed run (end to end). */
+  cpuMsPerUnit: number;
+  runloomCpuMs: number;
+  postgresCpuMs: number;
+  /** The load generator's own CPU (this process), which shares the machine's two cores. */
+  loadGeneratorCpuMs: number;
+}
 interface EndToEnd extends Load {
   runs: number;
   succeeded: number;
@@ -66,7 +80,7 @@ interface EndToEnd extends Load {
   claimToFinishP99: number;
 }
 type Scenario = 'ceiling' | 'ingest' | 'endToEnd' | 'read' | 'hostile';
-type Sample = Load | EndToEnd | HostileResult;
+type Sample = Load | (Load & Cost) | (EndToEnd & Cost) | HostileResult;
 
 // --- processes ----------------------------------------------------------------------------------
 
@@ -187,6 +201,8 @@ interface Deployment {
   runTimes(
     workflowId: string,
   ): Promise<{ status: string; created: number; claimed: number | null; finished: number | null }[]>;
+  /** A reading of the CPU the deployment has used so far (its processes and its database). */
+  cpu(): CpuReading;
   close(): Promise<void>;
 }
 
@@ -218,9 +234,10 @@ const RUNLOOM_ENV = {
 async function deploy(name: string, database: 'sqlite' | 'postgres', workers: number): Promise<Deployment> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runloom-bench-'));
   let databaseUrl = '';
+  let dbName: string | undefined;
   let dropDatabase = async () => undefined;
   if (database === 'postgres') {
-    const dbName = `runloom_bench_${randomBytes(4).toString('hex')}`;
+    dbName = `runloom_bench_${randomBytes(4).toString('hex')}`;
     const admin = new Client({ connectionString: PG_ADMIN_URL });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${dbName}`);
@@ -244,7 +261,7 @@ async function deploy(name: string, database: 'sqlite' | 'postgres', workers: nu
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   };
   const processes: ChildProcess[] = [];
-  // BENCH_CPU_PROFILE=<dir>: a V8 CPU profile of the API process, written when it stops; or
+  // BENCH_CPU_PROFILE=<dir>: a V8 CPU profile of each Runloom process, written when it stops; or
   // BENCH_NODE_ARGS=--perf-basic-prof with BENCH_PERF=<file> for `perf` (kernel time included).
   const nodeArgs = [
     ...(process.env.BENCH_CPU_PROFILE ? ['-r', 'ts-node/register/transpile-only', '-r', './bench/cpu-profile.ts'] : []),
@@ -260,7 +277,12 @@ async function deploy(name: string, database: 'sqlite' | 'postgres', workers: nu
   );
   for (let i = 0; i < workers; i += 1) {
     processes.push(
-      await start(['dist/main.js'], { ...env, RUNLOOM_ROLES: 'worker' }, /started without HTTP/, SERVER_ROOT),
+      await start(
+        [...nodeArgs, 'dist/main.js'],
+        { ...env, RUNLOOM_ROLES: 'worker' },
+        /started without HTTP/,
+        SERVER_ROOT,
+      ),
     );
   }
   const base = `http://127.0.0.1:${port}`;
@@ -379,6 +401,11 @@ async function deploy(name: string, database: 'sqlite' | 'postgres', workers: nu
     ingest,
     endToEnd,
     runTimes,
+    cpu: () =>
+      readCpu(
+        processes.map((p) => p.pid!),
+        dbName,
+      ),
     close: async () => {
       if (perf) {
         perf.kill('SIGINT');
@@ -392,9 +419,10 @@ async function deploy(name: string, database: 'sqlite' | 'postgres', workers: nu
 }
 
 /** Drives load at the end-to-end workflow, then waits for every accepted run and checks it. */
-async function endToEnd(d: Deployment): Promise<EndToEnd> {
+async function endToEnd(d: Deployment): Promise<EndToEnd & Cost> {
   const before = (await d.runTimes(d.endToEnd.workflowId)).length;
   const startedAt = Date.now();
+  const meter = costMeter(d);
   const result = await load(signedTriggers(d.endToEnd.url, d.endToEnd.key));
   let rows = await d.runTimes(d.endToEnd.workflowId);
   const terminal = (r: { status: string }) => ['succeeded', 'failed', 'canceled'].includes(r.status);
@@ -404,6 +432,7 @@ async function endToEnd(d: Deployment): Promise<EndToEnd> {
     rows = await d.runTimes(d.endToEnd.workflowId);
   }
   const mine = rows.filter((r) => r.created >= startedAt - 1000);
+  const cost = meter.stop(mine.filter(terminal).length);
   const lastFinished = Math.max(...mine.map((r) => r.finished ?? Infinity));
   const waits = mine
     .filter((r) => r.claimed !== null)
@@ -415,6 +444,7 @@ async function endToEnd(d: Deployment): Promise<EndToEnd> {
     .sort((a, b) => a - b);
   return {
     ...result,
+    ...cost,
     claimToFinishP50: percentile(executions, 50),
     claimToFinishP99: percentile(executions, 99),
     runs: rows.length - before,
@@ -423,6 +453,31 @@ async function endToEnd(d: Deployment): Promise<EndToEnd> {
     queueToStartP50: percentile(waits, 50),
     queueToStartP99: percentile(waits, 99),
   };
+}
+
+/** Starts counting the deployment's CPU (and the load generator's); `stop(units)` gives the cost. */
+function costMeter(d: Deployment): { stop(units: number): Cost } {
+  const before = d.cpu();
+  const generator = process.cpuUsage();
+  return {
+    stop: (units) => {
+      const cost = cpuBetween(before, d.cpu());
+      const own = process.cpuUsage(generator);
+      return {
+        cpuMsPerUnit: perUnit(cost.totalMs, units),
+        runloomCpuMs: cost.runloomMs,
+        postgresCpuMs: cost.postgresMs,
+        loadGeneratorCpuMs: Math.round((own.user + own.system) / 1000),
+      };
+    },
+  };
+}
+
+/** A load scenario with its cost per accepted request. */
+async function measured(d: Deployment, options: autocannon.Options): Promise<Load & Cost> {
+  const meter = costMeter(d);
+  const result = await load(options);
+  return { ...result, ...meter.stop(result.accepted) };
 }
 
 // --- main ---------------------------------------------------------------------------------------
@@ -458,17 +513,17 @@ async function main(): Promise<void> {
     for (const [target, database, workers] of [
       ['sqlite', 'sqlite', 0],
       ['postgres', 'postgres', 0],
-      ['scaleout', 'postgres', 2],
+      ['scaleout', 'postgres', Number(process.env.BENCH_WORKERS ?? 2)],
     ] as const) {
       if (!TARGETS.has(target)) continue;
       const d = await deploy(target, database, workers);
       try {
         if (target !== 'scaleout' && SCENARIOS.has('read')) {
           const headers = { authorization: `Bearer ${d.token}` };
-          add(target, 'read', await load({ url: `${d.base}/api/workflows`, headers }));
+          add(target, 'read', await measured(d, { url: `${d.base}/api/workflows`, headers }));
         }
         if (target !== 'scaleout' && SCENARIOS.has('ingest')) {
-          add(target, 'ingest', await load(signedTriggers(d.ingest.url, d.ingest.key)));
+          add(target, 'ingest', await measured(d, signedTriggers(d.ingest.url, d.ingest.key)));
         }
         if (SCENARIOS.has('endToEnd')) add(target, 'endToEnd', await endToEnd(d));
         if (target !== 'scaleout' && SCENARIOS.has('hostile')) {
@@ -559,6 +614,25 @@ async function writeTable(
       ? `${s.completedPerSec} runs/s completed (${one ? `${(s.completedPerSec / one.completedPerSec).toFixed(2)}× all-in-one` : ''}); queue→start p50 ${s.queueToStartP50} / p99 ${s.queueToStartP99} ms; ${s.succeeded} of ${s.runs} runs succeeded (${s.accepted} answers received)`
       : '',
   );
+  // CPU per unit of work, whole deployment (bench/cpu.ts).
+  const costRows: string[] = [];
+  const costRow = (what: string, unit: string, v: Record<string, number> | undefined) => {
+    if (v?.cpuMsPerUnit === undefined) return;
+    const total = v.runloomCpuMs + v.postgresCpuMs;
+    const share = (ms: number) => (total > 0 ? `${ms} (${Math.round((ms / total) * 100)} %)` : String(ms));
+    costRows.push(
+      `| ${what} | ${Number.isNaN(v.cpuMsPerUnit) ? 'n/a' : v.cpuMsPerUnit} ms per ${unit} | ${share(v.runloomCpuMs)} | ${share(v.postgresCpuMs)} | ${v.loadGeneratorCpuMs} |`,
+    );
+  };
+  for (const [target, label] of [
+    ['sqlite', 'SQLite'],
+    ['postgres', 'PostgreSQL'],
+  ] as const) {
+    costRow(`read, ${label}`, 'request', m[target]?.read);
+    costRow(`ingest, ${label}`, 'accepted webhook', m[target]?.ingest);
+    costRow(`end-to-end, ${label}`, 'completed run', m[target]?.endToEnd);
+  }
+  costRow('end-to-end, PostgreSQL, 1 API + 2 workers', 'completed run', m.scaleout?.endToEnd);
   const hostileRows: string[] = [];
   for (const [target, label] of [
     ['sqlite', 'SQLite'],
@@ -599,6 +673,16 @@ async function writeTable(
       !!e && e.completedPerSec >= 1000 && e.queueToStartP99 <= 50,
     );
     target(`read, ${label}: ≥ 3,000 req/s`, r && `${r.requestsPerSec}/s`, !!r && r.requestsPerSec >= 3000);
+    if (key === 'postgres') {
+      const ratio = s?.cpuMsPerUnit && e?.cpuMsPerUnit ? s.cpuMsPerUnit / e.cpuMsPerUnit : undefined;
+      target(
+        'scale-out, PostgreSQL: CPU per completed run ≤ 1.1× one process',
+        ratio === undefined || Number.isNaN(ratio)
+          ? undefined
+          : `${ratio.toFixed(2)}× (${s!.cpuMsPerUnit} vs ${e!.cpuMsPerUnit} ms)`,
+        ratio !== undefined && ratio <= 1.1,
+      );
+    }
     const h = m[key]?.hostile;
     target(
       `hostile neighbour, ${label}: /healthz p99 ≤ 50 ms, neighbour queue→start p99 ≤ 250 ms, 0 duplicates`,
@@ -622,6 +706,21 @@ End-to-end is webhook → formatter → condition; "completed" counts runs that 
 from the start of the load until the last one finished; every run must succeed. Runs can outnumber
 the answers received: requests still in flight when the load stops are accepted by the server but
 not counted by autocannon.
+
+## CPU per unit of work
+
+CPU time of the whole deployment during each scenario, read from \`/proc\` (bench/cpu.ts): every
+Runloom process with its worker threads and children, and for PostgreSQL the backends of the
+deployment's database with the server's background writers. Milliseconds are totals over the
+scenario (for end to end, until the last run finished); the per-unit figure divides their sum by the
+requests accepted or the runs completed. It depends far less on the machine's noise than req/s does,
+and it is the figure that predicts scaling out: more machines add capacity only if a run costs no
+more CPU when spread over processes. The load generator (autocannon, in the benchmark's own process)
+shares the same two cores; its CPU is shown for scale and not counted in the cost.
+
+| scenario | CPU per unit | Runloom ms | PostgreSQL ms | load generator ms |
+|---|---|---|---|---|
+${costRows.join('\n')}
 
 ## Hostile neighbour
 
