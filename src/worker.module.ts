@@ -5,10 +5,11 @@ import { HealthService } from './health/health.service';
 import { PlansModule } from './plans/plans.module';
 import { RunJournals } from './runs/run-journals';
 import { RunWorker } from './runs/run-worker';
+import { SecretsModule } from './secrets/secrets.module';
 
 /** The worker role (docs/architecture.md, Roles): the claim loop and what only it needs. */
 @Module({
-  imports: [EngineModule, PlansModule, HealthModule, HeartbeatModule],
+  imports: [EngineModule, PlansModule, SecretsModule, HealthModule, HeartbeatModule],
   providers: [RunWorker, RunJournals],
 })
 export class WorkerModule implements OnModuleInit {

@@ -93,7 +93,7 @@ interface Execution {
   run: ExecutableRun;
   lease: ExecutionLease;
   journal: RunJournal;
-  store: Map<string, string>;
+  store: ReadonlyMap<string, string>;
   known: string[];
   info: RunInfo;
   behind: NodeRunWrites;
@@ -170,7 +170,17 @@ export class RunExecutor {
     };
   }
 
-  async execute(run: ExecutableRun, lease: ExecutionLease, journal: RunJournal): Promise<ExecutionOutcome> {
+  /**
+   * `secrets`: the owner's decrypted store, when the caller reads it for several runs at once (the
+   * worker, once per claimed batch); read here otherwise.
+   */
+  async execute(
+    run: ExecutableRun,
+    lease: ExecutionLease,
+    journal: RunJournal,
+    secrets: () => Promise<ReadonlyMap<string, string>> = () =>
+      this.secrets.decryptedStore({ ownerId: run.ownerId, workspaceId: run.workspaceId }),
+  ): Promise<ExecutionOutcome> {
     journal.started();
     const snapshot = run.snapshot;
     const { graph, problems } = parseGraph(snapshot);
@@ -179,9 +189,9 @@ export class RunExecutor {
     if (problems.some(isMalformed) || graph.nodes.some((node) => node.type === ''))
       return this.finish(journal, lease, 'failed', 'Invalid snapshot');
 
-    let store: Map<string, string>;
+    let store: ReadonlyMap<string, string>;
     try {
-      store = await this.secrets.decryptedStore({ ownerId: run.ownerId, workspaceId: run.workspaceId });
+      store = await secrets();
     } catch {
       return this.finish(journal, lease, 'failed', 'Failed to decrypt workflow secrets');
     }

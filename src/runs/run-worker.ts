@@ -12,7 +12,10 @@ import { RunEntity } from '../database/entities/run.entity';
 import { ClaimedRun, RunQueueRepository } from '../database/repositories/run-queue.repository';
 import { RunRepository } from '../database/repositories/run.repository';
 import { ExecutionOutcome, RunExecutor, StopReason } from '../engine/run-executor';
+import { UserRepository } from '../database/repositories/user.repository';
 import { RunQuotaService } from '../plans/run-quota.service';
+import { SecretsService } from '../secrets/secrets.service';
+import { ClaimBatchLookups } from './claim-batch-lookups';
 import { RunJournals } from './run-journals';
 
 const REQUEUE_EVERY_MS = 2_000;
@@ -58,6 +61,8 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly retention: Retention,
+    private readonly users: UserRepository,
+    private readonly secrets: SecretsService,
   ) {}
 
   /**
@@ -131,7 +136,8 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
             this.clock.now(),
             wanted,
           );
-          for (const run of batch) this.spawn(run);
+          const lookups = new ClaimBatchLookups(this.users, this.secrets);
+          for (const run of batch) this.spawn(run, lookups);
           // Fewer than asked for: nothing else is due right now.
           if (batch.length < wanted) break;
         }
@@ -168,20 +174,20 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     }
   }
 
-  private spawn(run: ClaimedRun): void {
+  private spawn(run: ClaimedRun, lookups: ClaimBatchLookups): void {
     if (run.attempt === 1 && run.firstClaimedAt) {
       this.metrics.queueToStart.observe((run.firstClaimedAt.getTime() - run.createdAt.getTime()) / 1000);
     }
     const controller = new AbortController();
     const flight: InFlight = { run, controller, reason: null, done: Promise.resolve('error') };
-    flight.done = this.process(flight).finally(() => {
+    flight.done = this.process(flight, lookups).finally(() => {
       this.inflight.delete(run.id);
       this.wake();
     });
     this.inflight.set(run.id, flight);
   }
 
-  private async process(flight: InFlight): Promise<ExecutionOutcome | 'error'> {
+  private async process(flight: InFlight, lookups: ClaimBatchLookups): Promise<ExecutionOutcome | 'error'> {
     const heartbeat = setInterval(() => void this.heartbeat(flight), this.config.worker.heartbeatMs);
     const deadline =
       this.config.worker.deadlineMs > 0
@@ -193,7 +199,10 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       if (!run) return 'lost';
       // docs/contract.md §4.3: runaway protection is checked again by the worker, for workspace runs.
       const owner = { workspaceId: run.workspaceId, userId: run.ownerId };
-      if (run.workspaceId && (await this.quota.runawayBlocked(owner, this.clock.now()))) {
+      if (
+        run.workspaceId &&
+        (await this.quota.runawayBlocked(owner, this.clock.now(), await lookups.owner(run.ownerId)))
+      ) {
         await this.runs.recordEvents(
           run,
           [{ triggeredBy: `worker:${this.workerId}`, connectionType: 'runaway_protection_triggered' }],
@@ -207,6 +216,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         run,
         { signal: flight.controller.signal, stopReason: () => flight.reason },
         this.journals.open(run, this.workerId),
+        () => lookups.secretStore({ ownerId: run.ownerId, workspaceId: run.workspaceId }),
       );
       if (outcome === 'succeeded' || outcome === 'failed' || outcome === 'canceled') {
         this.metrics.runsFinished.inc({ status: outcome });

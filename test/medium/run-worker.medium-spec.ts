@@ -5,6 +5,8 @@ import { RunRepository } from '../../src/database/repositories/run.repository';
 import { RunWorker } from '../../src/runs/run-worker';
 import { RunsModule } from '../../src/runs/runs.module';
 import { RunsService } from '../../src/runs/runs.service';
+import { formatSecretReference } from '../../src/secrets/secret-reference';
+import { SecretsService } from '../../src/secrets/secrets.service';
 import { WorkerModule } from '../../src/worker.module';
 import { graph, http, trigger } from '../factories/workflow.factory';
 import { createMedium, Medium, TestUser } from '../utils/medium';
@@ -98,6 +100,40 @@ describe('RunWorker', () => {
     const outputs = Object.fromEntries((await nodeRuns(runId)).map((n) => [n.nodeId, n.outputs]));
     expect(outputs.fmt).toEqual({ text: 'HELLO' });
     expect(outputs.check).toMatchObject({ result: true });
+  });
+
+  it("reads the owner's secrets once per claimed batch, and the next batch sees a change", async () => {
+    const secrets = h.m.get(SecretsService);
+    const path = { group: 'batch', service: 'target', name: 'key' };
+    await secrets.put(h.owner.principal, path, 'first-value');
+    const data = graph(
+      [
+        trigger(),
+        http('call', {
+          url: `${h.target.url}/batch-lookups`,
+          headers: [{ key: 'X-Key', value: formatSecretReference(path) }],
+        }),
+      ],
+      [['trigger-1', 'call']],
+    );
+    const reads = jest.spyOn(secrets, 'decryptedStore');
+    try {
+      const first = [await queue(data), await queue(data), await queue(data)];
+      h.worker.start();
+      for (const { runId } of first) expect((await settled(runId)).status).toBe('succeeded');
+      expect(reads).toHaveBeenCalledTimes(1);
+      await h.worker.stop();
+
+      await secrets.put(h.owner.principal, path, 'second-value');
+      const { runId } = await queue(data);
+      h.worker.start();
+      expect((await settled(runId)).status).toBe('succeeded');
+      expect(reads).toHaveBeenCalledTimes(2);
+      const sent = h.target.seen.filter((r) => r.path === '/batch-lookups').map((r) => r.headers['x-key']);
+      expect(sent).toEqual(['first-value', 'first-value', 'first-value', 'second-value']);
+    } finally {
+      reads.mockRestore();
+    }
   });
 
   it('a run canceled while a node is in flight stops at once: the call is dropped and later nodes never run', async () => {
