@@ -11,10 +11,12 @@
  * - scale-out on PostgreSQL: one API process and two worker processes, end-to-end;
  * - hostile neighbour (bench/hostile.ts), SQLite and PostgreSQL: /healthz latency, another
  *   workspace's queue→start and duplicate outside calls while one workspace runs untrusted work.
+ * - live streams (bench/sse.ts): 10,000 SSE clients on one run (BENCH_SSE_CLIENTS), event latency,
+ *   memory per idle connection, then 1,000 connect/disconnect cycles (BENCH_SSE_CYCLES) as a leak check.
  *
  *   npm run bench                       # everything, 10 s per scenario
  *   BENCH_DURATION_S=5 BENCH_ROUNDS=1 npm run bench
- *   BENCH_TARGETS=sqlite BENCH_SCENARIOS=read npm run bench   # subsets (raw,nest,sqlite,postgres,scaleout;
+ *   BENCH_TARGETS=sqlite BENCH_SCENARIOS=read npm run bench   # subsets (raw,nest,sqlite,postgres,scaleout,sse;
  *                                                             # read,ingest,endToEnd,hostile)
  *   BENCH_SERVER_ROOT=<checkout> npm run bench   # the Runloom servers of another built checkout (a baseline)
  *   BENCH_WORKERS=1 BENCH_TARGETS=scaleout npm run bench   # scale-out with another number of workers
@@ -33,6 +35,7 @@ import { Client } from 'pg';
 import { format } from 'prettier';
 import { cpuBetween, CpuReading, perUnit, readCpu } from './cpu';
 import { hostileNeighbour, HostileResult } from './hostile';
+import { sseScenario, SseSummary } from './sse';
 import { api, signUpAndLogIn } from './http';
 
 const ROOT = path.join(__dirname, '..');
@@ -41,12 +44,15 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = 50;
 const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const TARGETS = new Set(
-  (process.env.BENCH_TARGETS ?? 'raw,nest,sqlite,postgres,scaleout').split(',').map((t) => t.trim()),
+  (process.env.BENCH_TARGETS ?? 'raw,nest,sqlite,postgres,scaleout,sse').split(',').map((t) => t.trim()),
 );
 /** Scenarios to run on the Runloom targets (BENCH_SCENARIOS=read,ingest,endToEnd). */
 const SCENARIOS = new Set(
   (process.env.BENCH_SCENARIOS ?? 'read,ingest,endToEnd,hostile').split(',').map((s) => s.trim()),
 );
+/** The SSE scenario (bench/sse.ts): clients on one run, then connect/disconnect cycles (the leak check). */
+const SSE_CLIENTS = Number(process.env.BENCH_SSE_CLIENTS ?? 10_000);
+const SSE_CYCLES = Number(process.env.BENCH_SSE_CYCLES ?? 1_000);
 /** Where the Runloom servers are started from (its dist/ must be built). */
 const SERVER_ROOT = path.resolve(process.env.BENCH_SERVER_ROOT ?? ROOT);
 /** Longest wait for the runs accepted during an end-to-end scenario to finish. */
@@ -79,8 +85,8 @@ interface EndToEnd extends Load {
   claimToFinishP50: number;
   claimToFinishP99: number;
 }
-type Scenario = 'ceiling' | 'ingest' | 'endToEnd' | 'read' | 'hostile';
-type Sample = Load | (Load & Cost) | (EndToEnd & Cost) | HostileResult;
+type Scenario = 'ceiling' | 'ingest' | 'endToEnd' | 'read' | 'hostile' | 'sse';
+type Sample = Load | (Load & Cost) | (EndToEnd & Cost) | HostileResult | SseSummary;
 
 // --- processes ----------------------------------------------------------------------------------
 
@@ -510,6 +516,7 @@ async function main(): Promise<void> {
         await stop(server);
       }
     }
+    if (TARGETS.has('sse')) add('sse', 'sse', await sseScenario({ clients: SSE_CLIENTS, cycles: SSE_CYCLES }));
     for (const [target, database, workers] of [
       ['sqlite', 'sqlite', 0],
       ['postgres', 'postgres', 0],
@@ -644,6 +651,19 @@ async function writeTable(
       `| ${label} | ${h.healthzP50} / ${h.healthzP99} / ${h.healthzMax} (${h.healthzProbes} probes) | ${h.neighbourQueueToStartP50} / ${h.neighbourQueueToStartP99} | ${h.neighbourSucceeded} of ${h.neighbourRuns} | ${h.duplicates} | ${h.hostileRuns} |`,
     );
   }
+  const sse = m.sse?.sse;
+  const sseSection = sse
+    ? `## Live streams
+
+${sse.clients} clients on one run stream of a server of its own (SQLite), spread over two client processes on
+raw sockets; the run holds on a local target until every client is connected, then finishes. Latency is
+from the state change (the version in each event's id) to each client's receipt of the event.
+
+| clients held | connected in s | events measured | latency p50 / p99 ms | per idle connection: RSS / heap after GC KB | server CPU ms per event delivered | after ${SSE_CYCLES} connect/disconnect cycles: heap / handles left |
+|---|---|---|---|---|---|---|
+| ${sse.connectionsHeld} of ${sse.clients} | ${sse.connectSeconds} | ${sse.eventsMeasured} | ${sse.latencyP50} / ${sse.latencyP99} | ${sse.rssPerIdleConnectionKB} / ${sse.heapPerIdleConnectionKB} | ${sse.serverCpuMsPerEvent} | ${sse.leakedHeapKB} KB / ${sse.leakedHandles} |
+`
+    : '';
   // The targets of issue 9 (2 cores, load generator on the same machine), checked against the medians.
   const targets: string[] = [];
   const target = (what: string, measured: string | undefined, met: boolean) =>
@@ -690,6 +710,18 @@ async function writeTable(
       !!h && h.healthzP99 <= 50 && h.neighbourQueueToStartP99 <= 250 && h.duplicates === 0,
     );
   }
+  if (sse) {
+    target(
+      `live streams: ${sse.clients} clients on one run, state change → client p99 ≤ 200 ms`,
+      `${sse.connectionsHeld} held, p99 ${sse.latencyP99} ms`,
+      sse.connectionsHeld === sse.clients && sse.latencyP99 <= 200,
+    );
+    target(
+      'live streams: ≤ 30 KB per idle connection (server RSS and heap after GC)',
+      `RSS ${sse.rssPerIdleConnectionKB} KB, heap ${sse.heapPerIdleConnectionKB} KB`,
+      sse.rssPerIdleConnectionKB <= 30 && sse.heapPerIdleConnectionKB <= 30,
+    );
+  }
   const doc = `# Benchmarks
 
 Produced by \`npm run bench\` (bench/run.ts); the raw figures are in \`${file}\`.
@@ -722,6 +754,7 @@ shares the same two cores; its CPU is shown for scale and not counted in the cos
 |---|---|---|---|---|
 ${costRows.join('\n')}
 
+${sseSection}
 ## Hostile neighbour
 
 One workspace sends, every second for the scenario's length, a 1 MB digit string into a numeric

@@ -23,11 +23,30 @@ import * as path from 'node:path';
 import { api, signUpAndLogIn } from './http';
 import type { ClientReport } from './sse-clients';
 
-const CLIENTS = Number(process.env.BENCH_SSE_CLIENTS ?? 10_000);
-const CYCLES = Number(process.env.BENCH_SSE_CYCLES ?? 10_000);
 /** Processes the clients are spread over (the server has its own). */
 const CLIENT_PROCESSES = Number(process.env.BENCH_SSE_CLIENT_PROCESSES ?? 2);
 const ROOT = path.join(__dirname, '..');
+
+export interface SseOptions {
+  clients: number;
+  /** Connect/disconnect cycles after the clients leave (the leak check). */
+  cycles: number;
+}
+
+/** What `npm run bench` keeps of one SSE round (the full result is in sse-<timestamp>.json). */
+export interface SseSummary {
+  clients: number;
+  connectionsHeld: number;
+  connectSeconds: number;
+  eventsMeasured: number;
+  latencyP50: number;
+  latencyP99: number;
+  rssPerIdleConnectionKB: number;
+  heapPerIdleConnectionKB: number;
+  serverCpuMsPerEvent: number;
+  leakedHeapKB: number;
+  leakedHandles: number;
+}
 
 function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
@@ -93,7 +112,12 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms: 
   }
 }
 
-async function main(): Promise<void> {
+/**
+ * One SSE round: a server of its own (SQLite), `clients` connections on one run, the events of the
+ * run's end fanned out to all of them, then `cycles` connect/disconnect cycles. Writes
+ * bench/results/sse-<timestamp>.json and returns the figures.
+ */
+export async function sseScenario({ clients: CLIENTS, cycles: CYCLES }: SseOptions): Promise<SseSummary> {
   // A server the run can hold on, so every client is connected before events flow.
   const held: http.ServerResponse[] = [];
   const hold = http.createServer((_req, res) => held.push(res));
@@ -282,8 +306,22 @@ async function main(): Promise<void> {
     };
     const file = path.join(ROOT, 'bench', 'results', `sse-${result.at.replace(/[:.]/g, '-')}.json`);
     fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
-    console.log(JSON.stringify(result, null, 2));
     console.log(`written ${path.relative(ROOT, file)}`);
+    const events = latencies.length || 1;
+    return {
+      clients: CLIENTS,
+      connectionsHeld,
+      connectSeconds,
+      eventsMeasured: latencies.length,
+      latencyP50: result.latencyMs.p50,
+      latencyP99: result.latencyMs.p99,
+      rssPerIdleConnectionKB: result.memoryPerIdleConnectionKB.rss,
+      heapPerIdleConnectionKB: result.memoryPerIdleConnectionKB.heapAfterGc,
+      serverCpuMsPerEvent:
+        Math.round(((eventPhase.serverCpuMs.user + eventPhase.serverCpuMs.system) / events) * 1000) / 1000,
+      leakedHeapKB: result.leakAfterCycles.heapAfterGcKB,
+      leakedHandles: Object.values(result.leakAfterCycles.handles).reduce((sum, n) => sum + Math.max(0, n), 0),
+    };
   } finally {
     for (const c of children) if (c.connected) c.disconnect();
     if (server.connected) server.send('exit');
@@ -295,10 +333,18 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+if (require.main === module) {
+  sseScenario({
+    clients: Number(process.env.BENCH_SSE_CLIENTS ?? 10_000),
+    cycles: Number(process.env.BENCH_SSE_CYCLES ?? 10_000),
+  }).then(
+    (summary) => {
+      console.log(JSON.stringify(summary, null, 2));
+      process.exit(0);
+    },
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
