@@ -10,6 +10,7 @@
  *   npm run bench:sse                                  # 10,000 clients, 10,000 cycles
  *   BENCH_SSE_CLIENTS=2000 BENCH_SSE_CYCLES=100 npm run bench:sse
  *   BENCH_SSE_PROFILE=/tmp npm run bench:sse           # CPU profile of the event phase
+ *   BENCH_SSE_HEAP_SNAPSHOT=/tmp npm run bench:sse     # heap snapshots before the clients and when idle
  *   BENCH_SSE_PERF=/tmp/perf.data BENCH_SSE_NODE_ARGS=--perf-basic-prof npm run bench:sse
  *
  * Everything runs on 127.0.0.1 and stops by itself. Results: bench/results/sse-<timestamp>.json.
@@ -145,6 +146,9 @@ export async function sseScenario({ clients: CLIENTS, cycles: CYCLES }: SseOptio
       env: {
         PATH: process.env.PATH ?? '',
         ...(process.env.BENCH_SSE_PROFILE ? { BENCH_SSE_PROFILE: process.env.BENCH_SSE_PROFILE } : {}),
+        ...(process.env.BENCH_SSE_HEAP_SNAPSHOT
+          ? { BENCH_SSE_HEAP_SNAPSHOT: process.env.BENCH_SSE_HEAP_SNAPSHOT }
+          : {}),
         TS_NODE_TRANSPILE_ONLY: 'true',
         PORT: String(port),
         HOST: '127.0.0.1',
@@ -187,6 +191,13 @@ export async function sseScenario({ clients: CLIENTS, cycles: CYCLES }: SseOptio
     const run = (await api(base, 'POST', `/api/workflows/${wf.id}/run`, {}, token)).body.run;
     await until(() => held.length === 1, 'the run to hold', 30_000);
     const before = await probe(server);
+    // BENCH_SSE_HEAP_SNAPSHOT=<dir>: heap snapshots before the clients and once they are idle (what
+    // a connection holds is the difference).
+    const snapshot = () =>
+      process.env.BENCH_SSE_HEAP_SNAPSHOT
+        ? ask(server, 'heap-snapshot', 'heapSnapshot').then((file) => console.log(`heap snapshot: ${String(file)}`))
+        : Promise.resolve();
+    await snapshot();
 
     // N clients spread over a few processes, so the load generator is not one busy event loop.
     const streamPath = `/api/workflows/${wf.id}/runs/${run.id}/events`;
@@ -212,6 +223,7 @@ export async function sseScenario({ clients: CLIENTS, cycles: CYCLES }: SseOptio
     const connectSeconds = (Date.now() - connectStart) / 1000;
     await new Promise((r) => setTimeout(r, 2000));
     const idle = await probe(server);
+    await snapshot();
     const connectionsHeld = total('connected');
 
     // BENCH_SSE_PROFILE=<dir>: a CPU profile of the server while the events go out.
