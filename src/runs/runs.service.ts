@@ -13,6 +13,7 @@ import { NodeRunRepository } from '../database/repositories/node-run.repository'
 import { RunRepository } from '../database/repositories/run.repository';
 import { graphReferences } from '../workflows/secret-sync';
 import { WorkflowAccess } from '../workflows/workflow-access';
+import { WorkflowSettings } from '../workflows/workflow-settings';
 import { WorkflowRepository } from '../database/repositories/workflow.repository';
 import { WorkspaceRepository } from '../database/repositories/workspace.repository';
 import { PlansService } from '../plans/plans.service';
@@ -73,6 +74,7 @@ export class RunsService {
     private readonly deadLetters: DeadLetterRepository,
     private readonly workflows: WorkflowRepository,
     private readonly access: WorkflowAccess,
+    private readonly settings: WorkflowSettings,
     private readonly workspaces: WorkspaceRepository,
     private readonly launcher: RunLauncher,
     private readonly plans: PlansService,
@@ -173,14 +175,7 @@ export class RunsService {
       startFromNodeId: dto.start_from_node_id,
       egressAllowlist: workflow.egressAllowlist,
     });
-    return this.launched(
-      await this.launcher.launch({
-        workflow,
-        trigger: { kind: 'rerun', caller, baseRunId: base.id },
-        idempotencyKey: dto.idempotency_key,
-        snapshot: () => snapshot,
-      }),
-    );
+    return this.relaunch(caller, workflow, base, dto, snapshot);
   }
 
   /** Resumes at the last failed node, reusing the outputs recorded before it (deviation 6 in docs/deviations.md). */
@@ -197,6 +192,17 @@ export class RunsService {
       triggerContext: dto.context,
       egressAllowlist: workflow.egressAllowlist,
     });
+    return this.relaunch(caller, workflow, base, dto, snapshot);
+  }
+
+  /** Both rerun routes: a run of `workflow` from `snapshot`, recorded as a rerun of `base`. */
+  private async relaunch(
+    caller: AuthPrincipal,
+    workflow: WorkflowEntity,
+    base: RunEntity,
+    dto: RerunDto,
+    snapshot: Record<string, unknown>,
+  ): Promise<RunEnvelope> {
     return this.launched(
       await this.launcher.launch({
         workflow,
@@ -224,16 +230,7 @@ export class RunsService {
         },
       ]);
     }
-    const result = await this.workflows.updateChecked(workflowId, this.clock.now(), async () => ({
-      changes: { concurrencyLimit: limit },
-    }));
-    if (!result) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
-    this.events.emit('workflow.updated', {
-      workflowId,
-      workspaceId: workflow.workspaceId,
-      actorId: caller.userId,
-      updatedAt: result.workflow.updatedAt.toISOString(),
-    });
+    await this.settings.update(caller, workflow, { concurrencyLimit: limit });
     return { success: true, limit };
   }
 

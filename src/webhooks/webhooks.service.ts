@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { Clock } from '../common/clock';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode } from '../common/errors/app-error';
-import { EventBus } from '../common/events/event-bus';
 import { AppConfig } from '../config/app-config';
 import { RunEntity } from '../database/entities/run.entity';
 import { WorkflowEntity } from '../database/entities/workflow.entity';
@@ -17,6 +16,7 @@ import { nodeLabel, parseGraph } from '../engine/graph';
 import { buildSnapshot, controlPart, graphPart, SNAPSHOT_KEYS } from '../engine/snapshot';
 import { SecretsService } from '../secrets/secrets.service';
 import { WorkflowAccess } from '../workflows/workflow-access';
+import { WorkflowSettings } from '../workflows/workflow-settings';
 import { CanonicalJsonError, canonicalJson, parseBody, splitLegacySignature } from './canonical-json';
 import {
   deriveSigningKey,
@@ -91,12 +91,12 @@ export class WebhooksService {
   constructor(
     private readonly workflows: WorkflowRepository,
     private readonly access: WorkflowAccess,
+    private readonly settings: WorkflowSettings,
     private readonly workspaces: WorkspaceRepository,
     private readonly launcher: RunLauncher,
     private readonly replays: WebhookReplayRepository,
     private readonly plans: PlansService,
     private readonly secrets: SecretsService,
-    private readonly events: EventBus,
     private readonly config: AppConfig,
     private readonly clock: Clock,
   ) {}
@@ -296,15 +296,7 @@ export class WebhooksService {
     caller: AuthPrincipal,
     changes: WorkflowChanges,
   ): Promise<WorkflowEntity> {
-    const result = await this.workflows.updateChecked(workflow.id, this.clock.now(), async () => ({ changes }));
-    if (!result) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
-    this.events.emit('workflow.updated', {
-      workflowId: workflow.id,
-      workspaceId: workflow.workspaceId,
-      actorId: caller.userId,
-      updatedAt: result.workflow.updatedAt.toISOString(),
-    });
-    return result.workflow;
+    return this.settings.update(caller, workflow, changes);
   }
 
   private async onWorkspacePlan(workflow: WorkflowEntity): Promise<boolean> {

@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '../common/clock';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode } from '../common/errors/app-error';
-import { EventBus } from '../common/events/event-bus';
 import { EgressBlockRepository } from '../database/repositories/egress-block.repository';
-import { WorkflowRepository } from '../database/repositories/workflow.repository';
 import { WorkflowAccess } from '../workflows/workflow-access';
+import { WorkflowSettings } from '../workflows/workflow-settings';
 import { EgressAllowlistResponse, EgressBlockPageResponse, toEgressBlockResponse } from './egress.dto';
 import { normaliseAllowlist } from '../egress/egress-policy';
 
@@ -13,11 +11,9 @@ import { normaliseAllowlist } from '../egress/egress-policy';
 @Injectable()
 export class WorkflowEgressService {
   constructor(
-    private readonly workflows: WorkflowRepository,
     private readonly access: WorkflowAccess,
+    private readonly settings: WorkflowSettings,
     private readonly blocks: EgressBlockRepository,
-    private readonly events: EventBus,
-    private readonly clock: Clock,
   ) {}
 
   async getAllowlist(caller: AuthPrincipal, workflowId: string): Promise<EgressAllowlistResponse> {
@@ -38,16 +34,7 @@ export class WorkflowEgressService {
         },
       );
     }
-    const result = await this.workflows.updateChecked(workflow.id, this.clock.now(), async () => ({
-      changes: { egressAllowlist: entries },
-    }));
-    if (!result) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
-    this.events.emit('workflow.updated', {
-      workflowId: workflow.id,
-      workspaceId: workflow.workspaceId,
-      actorId: caller.userId,
-      updatedAt: result.workflow.updatedAt.toISOString(),
-    });
+    await this.settings.update(caller, workflow, { egressAllowlist: entries });
     return { success: true, allowlist: entries };
   }
 

@@ -1,9 +1,13 @@
 import { Module } from '@nestjs/common';
 import { WorkflowAccess } from './workflow-access';
+import { WorkflowSettings } from './workflow-settings';
 
-/** WorkflowAccess on its own: every feature that acts on workflows imports it, and nothing else. */
+/**
+ * WorkflowAccess and WorkflowSettings on their own: every feature that acts on workflows imports
+ * them, and nothing else of workflows.
+ */
 @Module({
-  providers: [WorkflowAccess],
-  exports: [WorkflowAccess],
+  providers: [WorkflowAccess, WorkflowSettings],
+  exports: [WorkflowAccess, WorkflowSettings],
 })
 export class WorkflowAccessModule {}
