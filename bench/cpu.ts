@@ -7,7 +7,8 @@
  * - PostgreSQL: the backends serving the deployment's database and the server's background processes
  *   (WAL writer, checkpointer, background writer, autovacuum), which work for those writes too.
  *   Backends of other databases are left out, and so is the benchmark's own polling connection,
- *   which never lives from one reading to the next.
+ *   which never lives from one reading to the next; the background processes work for every
+ *   database of the server, so nothing else should load it during a benchmark.
  * Linux only; elsewhere every reading is empty and the figures print as "n/a".
  */
 import { execFileSync } from 'node:child_process';
@@ -106,19 +107,29 @@ export function readCpu(roots: number[], database?: string): CpuReading {
       if (background || args.includes(` ${database} `)) postgres.set(s.pid, s.ownMs);
     }
   }
+  if (database && ![...postgres.keys()].some((pid) => cmdline(pid).includes(` ${database} `))) {
+    // PostgreSQL on another host, or its processes out of sight: say so rather than print 0 ms.
+    console.warn(`bench/cpu: no PostgreSQL backend of ${database} is visible in /proc; its CPU is not counted`);
+  }
   return { runloom, postgres };
 }
 
-function delta(before: Map<number, number>, after: Map<number, number>): number {
-  let sum = 0;
-  for (const [pid, ms] of after) sum += ms - (before.get(pid) ?? 0);
-  return sum;
+const sum = (readings: Map<number, number>) => [...readings.values()].reduce((a, b) => a + b, 0);
+
+/** What the processes alive at the second reading spent since the first (new ones: all of it). */
+function sinceFirst(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
+  return total;
 }
 
 /** The CPU spent between two readings of the same deployment. */
 export function cpuBetween(before: CpuReading, after: CpuReading): CpuCost {
-  const runloomMs = Math.round(delta(before.runloom, after.runloom));
-  const postgresMs = Math.round(delta(before.postgres, after.postgres));
+  // A Runloom process reaped in between moved its whole time into its parent's cutime, so the tree's
+  // totals are compared. A PostgreSQL backend that exited took its time to the postmaster, which is
+  // not counted (it holds every database's): only the backends still alive count.
+  const runloomMs = Math.round(sum(after.runloom) - sum(before.runloom));
+  const postgresMs = Math.round(sinceFirst(before.postgres, after.postgres));
   return { runloomMs, postgresMs, totalMs: runloomMs + postgresMs };
 }
 

@@ -55,6 +55,15 @@ const SSE_CLIENTS = Number(process.env.BENCH_SSE_CLIENTS ?? 10_000);
 const SSE_CYCLES = Number(process.env.BENCH_SSE_CYCLES ?? 1_000);
 /** Where the Runloom servers are started from (its dist/ must be built). */
 const SERVER_ROOT = path.resolve(process.env.BENCH_SERVER_ROOT ?? ROOT);
+/**
+ * Only a full run (every target and scenario, this checkout's servers) is the record: it writes
+ * bench/results and docs/benchmarks.md. A narrowed run or an A/B against another checkout writes its
+ * results to the temporary directory and leaves the docs alone.
+ */
+const FULL_RUN = !process.env.BENCH_TARGETS && !process.env.BENCH_SCENARIOS && SERVER_ROOT === ROOT;
+const RESULTS_DIR = FULL_RUN ? path.join(ROOT, 'bench', 'results') : path.join(os.tmpdir(), 'runloom-bench-results');
+/** Workers of the scale-out deployment (its label in the tables). */
+const SCALEOUT_WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 /** Longest wait for the runs accepted during an end-to-end scenario to finish. */
 const DRAIN_MS = 120_000;
 
@@ -516,11 +525,13 @@ async function main(): Promise<void> {
         await stop(server);
       }
     }
-    if (TARGETS.has('sse')) add('sse', 'sse', await sseScenario({ clients: SSE_CLIENTS, cycles: SSE_CYCLES }));
+    if (TARGETS.has('sse')) {
+      add('sse', 'sse', await sseScenario({ clients: SSE_CLIENTS, cycles: SSE_CYCLES, resultsDir: RESULTS_DIR }));
+    }
     for (const [target, database, workers] of [
       ['sqlite', 'sqlite', 0],
       ['postgres', 'postgres', 0],
-      ['scaleout', 'postgres', Number(process.env.BENCH_WORKERS ?? 2)],
+      ['scaleout', 'postgres', SCALEOUT_WORKERS],
     ] as const) {
       if (!TARGETS.has(target)) continue;
       const d = await deploy(target, database, workers);
@@ -563,12 +574,18 @@ async function main(): Promise<void> {
     durationS: DURATION_S,
     rounds: ROUNDS,
     connections: CONNECTIONS,
+    serverRoot: SERVER_ROOT,
+    scaleoutWorkers: SCALEOUT_WORKERS,
     medians,
     samples,
   };
-  fs.mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
-  const file = path.join(ROOT, 'bench', 'results', `${result.at.replace(/[:.]/g, '-')}.json`);
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `${result.at.replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  if (!FULL_RUN) {
+    console.log(`written ${file} in ${result.seconds} s (a narrowed run: docs/benchmarks.md left as it is)`);
+    return;
+  }
   await writeTable(result, path.relative(ROOT, file));
   console.log(`written ${path.relative(ROOT, file)} and docs/benchmarks.md in ${result.seconds} s`);
 }
@@ -579,11 +596,13 @@ async function writeTable(
     machine: Record<string, unknown>;
     durationS: number;
     rounds: number;
+    scaleoutWorkers?: number;
     medians: Record<string, Record<string, Record<string, number>>>;
   },
   file: string,
 ): Promise<void> {
   const m = result.medians;
+  const scaleout = `1 API + ${result.scaleoutWorkers ?? 2} workers`;
   const nest = m.nest?.ceiling?.requestsPerSec;
   const raw = m.raw?.ceiling?.requestsPerSec;
   const ratio = (v: number | undefined) =>
@@ -615,7 +634,7 @@ async function writeTable(
   const s = m.scaleout?.endToEnd;
   const one = m.postgres?.endToEnd;
   row(
-    'end-to-end, PostgreSQL, 1 API + 2 workers',
+    `end-to-end, PostgreSQL, ${scaleout}`,
     s,
     s
       ? `${s.completedPerSec} runs/s completed (${one ? `${(s.completedPerSec / one.completedPerSec).toFixed(2)}× all-in-one` : ''}); queue→start p50 ${s.queueToStartP50} / p99 ${s.queueToStartP99} ms; ${s.succeeded} of ${s.runs} runs succeeded (${s.accepted} answers received)`
@@ -639,7 +658,7 @@ async function writeTable(
     costRow(`ingest, ${label}`, 'accepted webhook', m[target]?.ingest);
     costRow(`end-to-end, ${label}`, 'completed run', m[target]?.endToEnd);
   }
-  costRow('end-to-end, PostgreSQL, 1 API + 2 workers', 'completed run', m.scaleout?.endToEnd);
+  costRow(`end-to-end, PostgreSQL, ${scaleout}`, 'completed run', m.scaleout?.endToEnd);
   const hostileRows: string[] = [];
   for (const [target, label] of [
     ['sqlite', 'SQLite'],

@@ -32,6 +32,8 @@ export interface SseOptions {
   clients: number;
   /** Connect/disconnect cycles after the clients leave (the leak check). */
   cycles: number;
+  /** Where sse-<timestamp>.json goes (default bench/results). */
+  resultsDir?: string;
 }
 
 /** What `npm run bench` keeps of one SSE round (the full result is in sse-<timestamp>.json). */
@@ -118,7 +120,11 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms: 
  * run's end fanned out to all of them, then `cycles` connect/disconnect cycles. Writes
  * bench/results/sse-<timestamp>.json and returns the figures.
  */
-export async function sseScenario({ clients: CLIENTS, cycles: CYCLES }: SseOptions): Promise<SseSummary> {
+export async function sseScenario({
+  clients: CLIENTS,
+  cycles: CYCLES,
+  resultsDir = path.join(ROOT, 'bench', 'results'),
+}: SseOptions): Promise<SseSummary> {
   // A server the run can hold on, so every client is connected before events flow.
   const held: http.ServerResponse[] = [];
   const hold = http.createServer((_req, res) => held.push(res));
@@ -316,7 +322,8 @@ export async function sseScenario({ clients: CLIENTS, cycles: CYCLES }: SseOptio
         handles: diff(afterClients.resources, afterCycles.resources),
       },
     };
-    const file = path.join(ROOT, 'bench', 'results', `sse-${result.at.replace(/[:.]/g, '-')}.json`);
+    fs.mkdirSync(resultsDir, { recursive: true });
+    const file = path.join(resultsDir, `sse-${result.at.replace(/[:.]/g, '-')}.json`);
     fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
     console.log(`written ${path.relative(ROOT, file)}`);
     const events = latencies.length || 1;

@@ -273,10 +273,10 @@ export class RunStreamsService {
         }),
       );
       const credential = credentialKey(caller);
-      if (credential) {
-        if (this.recent.has(credential)) end();
-        teardown.add(this.watch(credential, end));
-      }
+      if (credential && this.recent.has(credential)) end();
+      // Ended already (by the stream itself, or just above): nothing to watch.
+      if (subscriber.closed) return teardown;
+      if (credential) teardown.add(this.watch(credential, end));
       teardown.add(this.expiry(caller).subscribe(end));
       if (access) {
         // Built at the first change only: most streams never see one. Changes within COALESCE_MS

@@ -7,7 +7,11 @@ import type { CredentialScope, SecretsService } from '../secrets/secrets.service
  * owner's row (for runaway protection's setting) and the decrypted secret store. A batch is claimed
  * at one moment, so its runs see their owner as of that moment, as they would have a few
  * milliseconds apart; the next batch reads again. On PostgreSQL this was two of the eight
- * statements each run cost (docs/benchmarks.md). The store is shared read-only.
+ * statements each run cost (docs/performance.md). The store is shared read-only.
+ *
+ * A read that fails is forgotten, so the next run of the batch asks again rather than failing with
+ * it. Once every run of the batch has said it is done with the lookups, the batch lets go of what
+ * it read: the decrypted stores are then held only by the runs still executing with them.
  */
 export class ClaimBatchLookups {
   private readonly owners = new Map<string, Promise<UserEntity | null>>();
@@ -16,25 +20,37 @@ export class ClaimBatchLookups {
   constructor(
     private readonly users: UserRepository,
     private readonly secrets: SecretsService,
+    /** Runs in the batch that have not yet called `done`. */
+    private pending: number,
   ) {}
 
   owner(userId: string): Promise<UserEntity | null> {
-    let owner = this.owners.get(userId);
-    if (!owner) {
-      owner = this.users.findById(userId);
-      this.owners.set(userId, owner);
-    }
-    return owner;
+    return this.shared(this.owners, userId, () => this.users.findById(userId));
   }
 
-  /** A failed read or decryption fails every run of the batch that asked for it, as it would have one by one. */
   secretStore(scope: CredentialScope): Promise<ReadonlyMap<string, string>> {
-    const key = `${scope.ownerId}|${scope.workspaceId ?? ''}`;
-    let store = this.stores.get(key);
-    if (!store) {
-      store = this.secrets.decryptedStore(scope);
-      this.stores.set(key, store);
+    return this.shared(this.stores, `${scope.ownerId}|${scope.workspaceId ?? ''}`, () =>
+      this.secrets.decryptedStore(scope),
+    );
+  }
+
+  /** One run of the batch needs no more lookups (call it once per run, whatever became of the run). */
+  done(): void {
+    this.pending -= 1;
+    if (this.pending > 0) return;
+    this.owners.clear();
+    this.stores.clear();
+  }
+
+  private shared<T>(cache: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> {
+    let value = cache.get(key);
+    if (!value) {
+      value = read();
+      cache.set(key, value);
+      value.catch(() => {
+        if (cache.get(key) === value) cache.delete(key);
+      });
     }
-    return store;
+    return value;
   }
 }

@@ -136,7 +136,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
             this.clock.now(),
             wanted,
           );
-          const lookups = new ClaimBatchLookups(this.users, this.secrets);
+          const lookups = new ClaimBatchLookups(this.users, this.secrets, batch.length);
           for (const run of batch) this.spawn(run, lookups);
           // Fewer than asked for: nothing else is due right now.
           if (batch.length < wanted) break;
@@ -193,6 +193,13 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       this.config.worker.deadlineMs > 0
         ? setTimeout(() => this.abort(flight, 'deadline'), this.config.worker.deadlineMs)
         : null;
+    // The batch's lookups are released once every run has its store (or never will).
+    let lookupsDone = false;
+    const doneWithLookups = () => {
+      if (lookupsDone) return;
+      lookupsDone = true;
+      lookups.done();
+    };
     try {
       const run = await this.withSnapshot(flight.run);
       // Deleted with its workflow since the claim: nothing left to run or to record.
@@ -216,7 +223,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         run,
         { signal: flight.controller.signal, stopReason: () => flight.reason },
         this.journals.open(run, this.workerId),
-        () => lookups.secretStore({ ownerId: run.ownerId, workspaceId: run.workspaceId }),
+        () => lookups.secretStore({ ownerId: run.ownerId, workspaceId: run.workspaceId }).finally(doneWithLookups),
       );
       if (outcome === 'succeeded' || outcome === 'failed' || outcome === 'canceled') {
         this.metrics.runsFinished.inc({ status: outcome });
@@ -229,6 +236,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       );
       return 'error';
     } finally {
+      doneWithLookups();
       clearInterval(heartbeat);
       if (deadline) clearTimeout(deadline);
     }
