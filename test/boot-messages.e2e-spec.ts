@@ -34,7 +34,7 @@ function collect(child: ChildProcess): { output: () => string; exit: Promise<num
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   return {
     output: () => out,
-    exit: new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal))),
+    exit: new Promise((resolve) => child.on('close', (code, signal) => resolve(code ?? signal))),
   };
 }
 

@@ -34,7 +34,8 @@ function loader(dataDir: string, retryMs: number) {
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  // 'close', not 'exit': only then has everything the child wrote reached us.
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
   return {
     child,
     output: () => out,
