@@ -221,6 +221,15 @@ interface Deployment {
   close(): Promise<void>;
 }
 
+/**
+ * Runs a worker holds at once, and the concurrency limit of the benchmark's workflows. In one busy
+ * process a run's wall time is its share of the event loop (about 200 ms with 50 connections
+ * saturating the API on PostgreSQL), so at the default of 64 the worker completes at most ~300
+ * runs/s and the queue grows behind an API that accepts more: queue→start p99 2 s. With 256 the
+ * worker keeps up at the same throughput (docs/performance.md).
+ */
+const WORKER_INFLIGHT = 256;
+
 const RUNLOOM_ENV = {
   NODE_ENV: 'production',
   HOST: '127.0.0.1',
@@ -237,6 +246,7 @@ const RUNLOOM_ENV = {
   EGRESS_ALLOW_PRIVATE_NETWORKS: 'true',
   // The default (info): one JSON line per request, as a deployment would run it.
   LOG_LEVEL: 'info',
+  WORKER_MAX_INFLIGHT_RUNS: String(WORKER_INFLIGHT),
   // BENCH_SERVER_ENV="LOG_LEVEL=warn WORKER_MAX_INFLIGHT_RUNS=32": what-if runs while profiling.
   ...Object.fromEntries(
     (process.env.BENCH_SERVER_ENV ?? '')
@@ -326,7 +336,7 @@ async function deploy(name: string, database: 'sqlite' | 'postgres', workers: nu
   const webhook = async (workflowName: string, data: unknown) => {
     const wf = (await api(base, 'POST', '/api/workflows', { name: workflowName, data, workspace_id: ws }, token)).body
       .workflow;
-    await api(base, 'POST', `/api/workflows/${wf.id}/concurrency`, { limit: 64 }, token);
+    await api(base, 'POST', `/api/workflows/${wf.id}/concurrency`, { limit: WORKER_INFLIGHT }, token);
     await api(
       base,
       'POST',
