@@ -178,6 +178,14 @@ export class EntityCodec<T extends ObjectLiteral> {
     return sql(`INSERT INTO ${this.table} (${columns}) VALUES ${Array(rows).fill(row).join(', ')} ${suffix}`);
   }
 
+  /** One row, written only when `condition` holds (a step of a statement of several writes). */
+  insertWhereSql(properties: (keyof T & string)[], condition: string): Sql {
+    const columns = properties.map((p) => `"${this.column(p).databaseName}"`).join(', ');
+    return sql(
+      `INSERT INTO ${this.table} (${columns}) SELECT ${properties.map(() => '?').join(', ')} WHERE ${condition}`,
+    );
+  }
+
   values(entity: Partial<T>, properties: (keyof T & string)[]): unknown[] {
     return properties.map((p) => this.param(p, entity[p] as T[typeof p]));
   }

@@ -3,7 +3,7 @@ import { AppError, ErrorCode, PlanViolationError, RunawayProtectionError } from 
 import { KeyedLock } from '../common/keyed-lock';
 import { AppConfig } from '../config/app-config';
 import { RunRepository } from '../database/repositories/run.repository';
-import { QuotaTicket, RunUsageRepository } from '../database/repositories/run-usage.repository';
+import type { TicketRequest } from '../database/repositories/run-usage.repository';
 import { UserRepository } from '../database/repositories/user.repository';
 import { WorkspaceRepository } from '../database/repositories/workspace.repository';
 import { UserEntity } from '../database/entities/user.entity';
@@ -28,7 +28,6 @@ export function periodStart(now: Date): Date {
 export class RunQuotaService {
   constructor(
     private readonly runs: RunRepository,
-    private readonly usage: RunUsageRepository,
     private readonly users: UserRepository,
     private readonly workspaces: WorkspaceRepository,
     private readonly plans: PlansService,
@@ -68,24 +67,26 @@ export class RunQuotaService {
   }
 
   /**
-   * The workspace-plan ticket (docs/contract.md §8.6), or the Solo tier that gates the run
-   * instead. The quota belongs to the paying account, so extra workspaces bring no fresh allowance:
+   * The workspace-plan ticket a start must take (docs/contract.md §8.6), or the Solo tier that
+   * gates the run instead. The ticket is taken by the run's insert (an `Admission`), so a start
+   * refused on the way holds none. The quota belongs to the paying account, so extra workspaces
+   * bring no fresh allowance:
    * - a workspace-plan workspace's runs take a ticket from its **owner's** allocation, shared by
-   *   every workspace-plan workspace that user owns (429 `workspace_run_limit` when the period is
-   *   exhausted, unless overage is allowed);
+   *   every workspace-plan workspace that user owns (429 `workspace_run_limit`, see `exhausted`,
+   *   when the period is used up, unless overage is allowed);
    * - a solo-plan workspace takes no ticket and is gated as solo (the owner's Solo monthly cap);
    * - a personal workflow goes by its **owner's** tier: on the workspace plan it takes a ticket from
    *   the owner's same allocation; on Solo it is gated as solo.
    * `caller`'s login-time plan is the fallback when the owner's row is missing and the caller is
    * the owner.
    */
-  async takeTicket(
+  async ticketFor(
     workflow: { workspaceId: string | null; userId: string },
     caller: { userId: string; claimsPlan: string | null } | null,
     now: Date,
     /** The workflow's workspace when the caller already loaded it (one lookup fewer per webhook). */
     loaded?: WorkspaceEntity,
-  ): Promise<{ ticket: QuotaTicket | null; tier: PlanTier }> {
+  ): Promise<{ ticket: TicketRequest | null; tier: PlanTier }> {
     if (this.plans.limitsOff) return { ticket: null, tier: 'workspace' };
     let accountId: string;
     if (!workflow.workspaceId) {
@@ -101,24 +102,20 @@ export class RunQuotaService {
       accountId = workspace.ownerId;
     }
     const limit = this.config.workspaces.monthlyRunLimit;
-    const ticket = await this.usage.consume(
-      accountId,
-      periodStart(now).toISOString(),
-      limit,
-      this.config.runs.overage === 'allow',
-      now,
-    );
-    if (!ticket) {
-      throw new AppError(
-        ErrorCode.WorkspaceRunLimit,
-        `This workspace plan has used its ${limit} runs for this billing period (one allowance per owner, shared by all of their workspaces). Upgrade or wait for the next period to run more workflows.`,
-      );
-    }
-    return { ticket, tier: 'workspace' };
+    const allowOverage = this.config.runs.overage === 'allow';
+    return {
+      ticket: { accountId, periodStart: periodStart(now).toISOString(), limit, allowOverage },
+      tier: 'workspace',
+    };
   }
 
-  async release(ticket: QuotaTicket | null, now: Date): Promise<void> {
-    if (ticket) await this.usage.release(ticket, now);
+  /** The refusal of a start whose ticket the period has no room for. */
+  exhausted(): AppError {
+    const limit = this.config.workspaces.monthlyRunLimit;
+    return new AppError(
+      ErrorCode.WorkspaceRunLimit,
+      `This workspace plan has used its ${limit} runs for this billing period (one allowance per owner, shared by all of their workspaces). Upgrade or wait for the next period to run more workflows.`,
+    );
   }
 
   /**

@@ -11,7 +11,6 @@ import { UserEntity } from '../database/entities/user.entity';
 import { WorkflowEntity } from '../database/entities/workflow.entity';
 import { WorkspaceEntity } from '../database/entities/workspace.entity';
 import { DeadLetterRepository } from '../database/repositories/dead-letter.repository';
-import { QuotaTicket } from '../database/repositories/run-usage.repository';
 import { NewRun, RunRepository } from '../database/repositories/run.repository';
 import { WorkflowRepository } from '../database/repositories/workflow.repository';
 import { KeyedLock } from '../common/keyed-lock';
@@ -34,6 +33,8 @@ export interface LaunchRequest {
   /** Built once the gates passed: a refused start builds nothing. */
   snapshot: () => Record<string, unknown>;
   idempotencyKey?: string;
+  /** A signed webhook's matched signature: used once per workflow, recorded with the run. */
+  signature?: string;
   priority?: number;
   /** The scheduler's tick time; otherwise the clock's now. */
   now?: Date;
@@ -50,9 +51,9 @@ const SOLO_LOCKED_RUN = 'This workflow is locked on the solo plan. Upgrade in Se
 /**
  * The only way a run starts (docs/contract.md §2.8, §6.4, §10.3, §2.11, §2.13). Callers decide who
  * may start it; the launcher applies what every start shares, in one order: idempotent replay →
- * runaway protection → quota ticket → Solo gates → snapshot → insert → `run.queued`, and gives the
- * ticket back when anything after taking it fails. A dead-letter requeue skips the gates (it was
- * paid for when first queued).
+ * runaway protection → quota tier → Solo gates → snapshot → one insert that checks a webhook's
+ * signature, takes the quota ticket and writes the run together → `run.queued`. A dead-letter
+ * requeue skips the gates (it was paid for when first queued).
  */
 @Injectable()
 export class RunLauncher {
@@ -71,8 +72,8 @@ export class RunLauncher {
   /**
    * With an idempotency key, the run already made for it is answered first, and requests with
    * the same key take turns in this process: a replay, however many arrive at once, passes no
-   * gate and takes no quota. (Across processes on PostgreSQL two first attempts may each take a
-   * ticket for a moment; the insert that loses the race gives its ticket back.)
+   * gate and takes no quota. (Across processes on PostgreSQL two first attempts may race: the
+   * insert that loses fails on the key as a whole, its ticket with it, and answers the winner's run.)
    */
   async launch(request: LaunchRequest): Promise<Launched> {
     const key = this.idempotencyKey(request);
@@ -94,36 +95,33 @@ export class RunLauncher {
     if (trigger.kind === 'dead_letter') return this.requeue(request, trigger.deadLetterId, now);
 
     await this.quota.assertNotRunaway(workflow, now, trigger.kind === 'webhook' ? trigger.owner : undefined);
-    const { ticket, tier } = await this.quota.takeTicket(
+    const { ticket, tier } = await this.quota.ticketFor(
       workflow,
       this.payer(trigger, workflow),
       now,
       trigger.kind === 'webhook' ? (trigger.workspace ?? undefined) : undefined,
     );
-    let charged: QuotaTicket | null = ticket;
-    const refund = async () => {
-      const held = charged;
-      charged = null;
-      await this.quota.release(held, now);
-    };
-    try {
-      if (tier === 'solo') await this.soloGates(workflow, trigger);
-      const values = this.newRun(workflow, request.snapshot(), request, key);
-      const insert = () => this.runs.insert(values, now, [{ triggeredBy: this.requestedBy(trigger) }]);
-      // The owner's Solo monthly cap, checked and taken one start at a time (docs/contract.md §8).
-      const { run, duplicate } =
-        tier === 'solo' ? await this.quota.withinSoloLimit(workflow.userId, now, insert) : await insert();
-      if (duplicate) {
-        // Another process inserted it first: an idempotent replay consumes nothing.
-        await refund();
-        return this.replay(run, request, now);
-      }
-      this.events.emit('run.queued', withRunFacts(runEvent(run), run));
-      return { run, replayed: false };
-    } catch (error) {
-      await refund();
-      throw error;
+    if (tier === 'solo') await this.soloGates(workflow, trigger);
+    const values = this.newRun(workflow, request.snapshot(), request, key);
+    // The signature and the ticket are taken by the insert itself: a start refused before it
+    // holds neither, and nothing has to be given back.
+    const insert = () =>
+      this.runs.insertAdmitted(values, now, [{ triggeredBy: this.requestedBy(trigger) }], {
+        signature: request.signature ? { workflowId: workflow.id, value: request.signature } : undefined,
+        ticket,
+      });
+    // The owner's Solo monthly cap, checked and taken one start at a time (docs/contract.md §8).
+    const inserted = tier === 'solo' ? await this.quota.withinSoloLimit(workflow.userId, now, insert) : await insert();
+    if (inserted.refused) {
+      throw inserted.refused === 'replay'
+        ? new AppError(ErrorCode.Unauthorized, 'Replay detected')
+        : this.quota.exhausted();
     }
+    const { run, duplicate } = inserted;
+    // Another process inserted it first: an idempotent replay consumes nothing.
+    if (duplicate) return this.replay(run, request, now);
+    this.events.emit('run.queued', withRunFacts(runEvent(run), run));
+    return { run, replayed: false };
   }
 
   /** docs/contract.md §2.13: the dead letter becomes a new queued run, atomically; no quota, no plan checks. */

@@ -6,7 +6,6 @@ import { AppError, ErrorCode } from '../common/errors/app-error';
 import { AppConfig } from '../config/app-config';
 import { RunEntity } from '../database/entities/run.entity';
 import { WorkflowEntity } from '../database/entities/workflow.entity';
-import { WebhookReplayRepository } from '../database/repositories/webhook-replay.repository';
 import { WorkflowChanges, WorkflowRepository } from '../database/repositories/workflow.repository';
 import { WorkspaceRepository } from '../database/repositories/workspace.repository';
 import { PlansService } from '../plans/plans.service';
@@ -94,7 +93,6 @@ export class WebhooksService {
     private readonly settings: WorkflowSettings,
     private readonly workspaces: WorkspaceRepository,
     private readonly launcher: RunLauncher,
-    private readonly replays: WebhookReplayRepository,
     private readonly plans: PlansService,
     private readonly secrets: SecretsService,
     private readonly config: AppConfig,
@@ -119,11 +117,15 @@ export class WebhooksService {
       if (workflow.requireHmac && this.plans.workspaceTier(workspace) === 'solo')
         throw new AppError(ErrorCode.Forbidden, SIGNING_PLAN_MESSAGE);
     }
-    const payload = workflow.requireHmac ? await this.verified(workflow, request) : this.plainPayload(request.rawBody);
+    const { payload, signature } = workflow.requireHmac
+      ? this.verified(workflow, request)
+      : { payload: this.plainPayload(request.rawBody), signature: undefined };
 
     const { run } = await this.launcher.launch({
       workflow,
       trigger: { kind: 'webhook', owner, workspace },
+      // Replay dedupe: the launcher records the signature with the run, in one statement.
+      signature,
       snapshot: () => {
         const snapshot = buildSnapshot(workflow.data, {
           triggerContext: payload,
@@ -203,8 +205,11 @@ export class WebhooksService {
 
   // --- verification ---------------------------------------------------------------------------
 
-  /** docs/contract.md §6.4: header mode preferred, legacy body fields otherwise; then replay dedupe. */
-  private async verified(workflow: WorkflowEntity, request: WebhookRequest): Promise<unknown> {
+  /**
+   * docs/contract.md §6.4: header mode preferred, legacy body fields otherwise. Gives the payload
+   * and the matched signature, which the run's launch records once (a second use is a replay).
+   */
+  private verified(workflow: WorkflowEntity, request: WebhookRequest): { payload: unknown; signature: string } {
     const raw = decodeBody(request.rawBody);
     let ts: string;
     let header: string;
@@ -237,10 +242,7 @@ export class WebhooksService {
       throw new AppError(ErrorCode.Unauthorized, 'Stale or invalid timestamp');
     const matched = matchSignature(header, signWebhook(this.signingKey(workflow), ts, canonical));
     if (!matched) throw new AppError(ErrorCode.Unauthorized, 'Invalid HMAC signature');
-    if (!(await this.replays.remember(workflow.id, matched, now))) {
-      throw new AppError(ErrorCode.Unauthorized, 'Replay detected');
-    }
-    return payload;
+    return { payload, signature: matched };
   }
 
   private plainPayload(rawBody: Buffer | undefined): unknown {

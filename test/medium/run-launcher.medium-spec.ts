@@ -76,7 +76,7 @@ describe('RunLauncher', () => {
     expect(await runsOf(wf)).toHaveLength(1);
   });
 
-  it('a start refused after the ticket was taken gives the ticket back', async () => {
+  it('a start refused while its run is built takes no ticket', async () => {
     const wf = await workflow();
     const before = await used();
     const refused = h.launcher.launch(
@@ -171,6 +171,71 @@ describe('RunLauncher', () => {
     });
     expect(run).toMatchObject({ triggeredBy: 'webhook' });
     expect(h.queued.map((e) => e.runId)).toEqual([run.id]);
+  });
+
+  it('a signed webhook signature starts one run: its second use is a replay that writes and charges nothing', async () => {
+    const wf = await workflow();
+    const hook = (): LaunchRequest => ({
+      workflow: wf,
+      trigger: { kind: 'webhook', owner: h.paid.user, workspace: null },
+      signature: 'v1=abc',
+      snapshot: () => ({ ...wf.data }),
+    });
+    const { run } = await h.launcher.launch(hook());
+    const before = await used();
+    h.queued.length = 0;
+    await expect(h.launcher.launch(hook())).rejects.toMatchObject({ status: 401, message: 'Replay detected' });
+    expect(await used()).toBe(before);
+    expect((await runsOf(wf)).map((r) => r.id)).toEqual([run.id]);
+    expect(h.queued).toEqual([]);
+    // The same signature on another workflow is that workflow's first.
+    const other = await workflow();
+    await expect(h.launcher.launch({ ...hook(), workflow: other })).resolves.toMatchObject({ replayed: false });
+  });
+
+  it('concurrent deliveries of one signature make one run and take one ticket', async () => {
+    const wf = await workflow();
+    const before = await used();
+    const results = await Promise.allSettled(
+      Array.from({ length: 5 }, () =>
+        h.launcher.launch({
+          workflow: wf,
+          trigger: { kind: 'webhook', owner: h.paid.user, workspace: null },
+          signature: 'v1=burst',
+          snapshot: () => ({ ...wf.data }),
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(
+      results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.message),
+    ).toEqual(Array(4).fill('Replay detected'));
+    expect(await used()).toBe(before + 1);
+    expect(await runsOf(wf)).toHaveLength(1);
+  });
+});
+
+describe('RunLauncher with a monthly allowance of 2 runs', () => {
+  const h = harness({ WORKSPACE_MONTHLY_RUN_LIMIT: '2' });
+
+  it('the start past the allowance is a 429 that writes no run; its signature stays used', async () => {
+    const wf = await h.m.make.workflow(h.paid, { workspaceId: h.paid.soloWorkspaceId });
+    const hook = (signature: string): LaunchRequest => ({
+      workflow: wf,
+      trigger: { kind: 'webhook', owner: h.paid.user, workspace: null },
+      signature,
+      snapshot: () => ({ ...wf.data }),
+    });
+    await h.launcher.launch(hook('v1=one'));
+    await h.launcher.launch(hook('v1=two'));
+    await expect(h.launcher.launch(hook('v1=three'))).rejects.toMatchObject({
+      status: 429,
+      code: ErrorCode.WorkspaceRunLimit,
+    });
+    expect(await h.m.get(RunRepository).listForWorkflow(wf.id, 1, 100, [])).toHaveLength(2);
+    const usage = await h.m.get(RunUsageRepository).find(h.paid.user.id, periodStart(h.m.clock.now()).toISOString());
+    expect(usage).toMatchObject({ runCount: 2 });
+    await expect(h.launcher.launch(hook('v1=three'))).rejects.toMatchObject({ message: 'Replay detected' });
   });
 });
 

@@ -4,6 +4,8 @@ import { Db, deleteInChunks, isUniqueViolation, PURGE_CHUNK } from '../db.servic
 import { RunEventEntity } from '../entities/run-event.entity';
 import { ACTIVE_RUN_STATUSES, RunEntity, RunStatus } from '../entities/run.entity';
 import { sql, Sql, SqlRunner } from '../sql';
+import { takeTicketParams, takeTicketSql, TicketRequest } from './run-usage.repository';
+import { rememberSignatureParams, REMEMBER_SIGNATURE_SQL } from './webhook-replay.repository';
 
 export type NewRun = Pick<
   RunEntity,
@@ -13,6 +15,22 @@ export type NewRun = Pick<
   /** The HTTP request that started it, if any. */
   requestId?: string | null;
 };
+
+/**
+ * What must hold for a new run to be written, checked by the same statement (PostgreSQL) or
+ * transaction (SQLite) that writes it: a failed check writes no run and takes no ticket.
+ */
+export interface Admission {
+  /** A signed webhook's signature, used once per workflow: refused ('replay') when seen before. */
+  signature?: { workflowId: string; value: string };
+  /** The quota ticket the run takes: refused ('quota') when the period is used up. */
+  ticket?: TicketRequest | null;
+}
+
+/** A run the admission refused. The signature of a run refused for its quota stays used. */
+export type AdmissionRefusal = 'replay' | 'quota';
+
+export type InsertResult = { run: RunEntity; duplicate: boolean; refused?: never } | { refused: AdmissionRefusal };
 
 /** What a run's audit trail records of one trigger. */
 export interface NewRunEvent {
@@ -112,7 +130,10 @@ const CANCEL_ALL = sql(
 export class RunInserts {
   private runSql?: Sql;
   private eventSql?: Sql;
-  private runWithEventSql?: Sql;
+  private signatureSql?: Sql;
+  private ticketSql?: Sql;
+  /** By which checks the admission makes ('s' signature, 't' ticket). */
+  private readonly runWithEventSql = new Map<string, Sql>();
 
   constructor(private readonly db: Db) {}
 
@@ -125,20 +146,49 @@ export class RunInserts {
   }
 
   /**
-   * PostgreSQL, one event (every trigger): the run and its event in one statement, atomic without
-   * BEGIN and COMMIT round trips.
+   * PostgreSQL, one event (every trigger): the signature, the ticket, the run and its event in one
+   * statement, atomic without BEGIN and COMMIT round trips. Each write happens only when the one
+   * before it did (a data-modifying CTE returns rows only for what it wrote).
    */
-  async queuedWithEvent(values: NewRun, now: Date, event: NewRunEvent): Promise<RunEntity> {
+  async queuedWithEvent(
+    values: NewRun,
+    now: Date,
+    event: NewRunEvent,
+    admission: Admission,
+  ): Promise<RunEntity | AdmissionRefusal> {
     const row = this.queuedRow(values, now);
     const runs = this.db.codec(RunEntity);
     const events = this.db.codec(RunEventEntity);
-    this.runWithEventSql ??= sql(
-      `WITH run AS (${runs.insertSql(RUN_COLUMNS).sqlite} RETURNING id)
-       INSERT INTO workflow_run_events (id, workflow_run_id, workflow_id, workspace_id, triggered_by, connection_type,
-         connection_id, recorded_at)
-       SELECT ?, run.id, ?, ?, ?, ?, NULL, ? FROM run`,
-    );
-    await this.db.exec(this.runWithEventSql, [
+    const { signature, ticket } = admission;
+    const key = `${signature ? 's' : ''}${ticket ? 't' : ''}`;
+    let statement = this.runWithEventSql.get(key);
+    if (!statement) {
+      const steps: string[] = [];
+      let condition = '';
+      if (signature) {
+        steps.push(`signature AS (${REMEMBER_SIGNATURE_SQL})`);
+        condition = 'EXISTS (SELECT 1 FROM signature)';
+      }
+      if (ticket) {
+        steps.push(`ticket AS (${takeTicketSql(condition || undefined)})`);
+        condition = 'EXISTS (SELECT 1 FROM ticket)';
+      }
+      const run = condition ? runs.insertWhereSql(RUN_COLUMNS, condition) : runs.insertSql(RUN_COLUMNS);
+      steps.push(`run AS (${run.sqlite} RETURNING id)`);
+      steps.push(
+        `event AS (INSERT INTO workflow_run_events (id, workflow_run_id, workflow_id, workspace_id, triggered_by,
+           connection_type, connection_id, recorded_at) SELECT ?, run.id, ?, ?, ?, ?, NULL, ? FROM run)`,
+      );
+      const outcome = [
+        signature ? 'EXISTS (SELECT 1 FROM signature) AS signature' : 'TRUE AS signature',
+        ticket ? 'EXISTS (SELECT 1 FROM ticket) AS ticket' : 'TRUE AS ticket',
+      ];
+      statement = sql(`WITH ${steps.join(',\n')} SELECT ${outcome.join(', ')}`);
+      this.runWithEventSql.set(key, statement);
+    }
+    const { rows } = await this.db.exec<{ signature: boolean; ticket: boolean }>(statement, [
+      ...(signature ? rememberSignatureParams(this.db, signature.workflowId, signature.value, now) : []),
+      ...(ticket ? takeTicketParams(this.db, ticket, now) : []),
       ...runs.values(row, RUN_COLUMNS),
       randomUUID(),
       row.workflowId,
@@ -147,7 +197,28 @@ export class RunInserts {
       event.connectionType ?? null,
       events.param('recordedAt', now),
     ]);
+    if (!rows[0].signature) return 'replay';
+    if (!rows[0].ticket) return 'quota';
     return row;
+  }
+
+  /** The admission's checks as statements of a transaction `tx` (SQLite, or several events). */
+  async admit(tx: SqlRunner, admission: Admission, now: Date): Promise<AdmissionRefusal | null> {
+    const { signature, ticket } = admission;
+    if (signature) {
+      this.signatureSql ??= sql(REMEMBER_SIGNATURE_SQL);
+      const fresh = await tx.query(
+        this.signatureSql,
+        rememberSignatureParams(this.db, signature.workflowId, signature.value, now),
+      );
+      if (!fresh.rows.length) return 'replay';
+    }
+    if (ticket) {
+      this.ticketSql ??= sql(takeTicketSql());
+      const taken = await tx.query(this.ticketSql, takeTicketParams(this.db, ticket, now));
+      if (!taken.rows.length) return 'quota';
+    }
+    return null;
   }
 
   async events(tx: SqlRunner, run: RunEntity, events: NewRunEvent[], now: Date): Promise<void> {
@@ -204,26 +275,36 @@ export class RunRepository {
   }
 
   /**
-   * Inserts a queued run. With an idempotency key that is already used in the scope, returns the
-   * most recent run for it instead (`duplicate: true`), as docs/contract.md §4.8 says.
+   * Inserts a queued run once its admission passed (signature new, ticket taken), all or nothing.
+   * With an idempotency key that is already used in the scope, returns the most recent run for it
+   * instead (`duplicate: true`, nothing written, no ticket taken), as docs/contract.md §4.8 says.
    */
-  async insert(values: NewRun, now: Date, events: NewRunEvent[] = []): Promise<{ run: RunEntity; duplicate: boolean }> {
+  async insertAdmitted(values: NewRun, now: Date, events: NewRunEvent[], admission: Admission): Promise<InsertResult> {
     try {
       const run =
         this.db.dialect === 'postgres' && events.length === 1
-          ? await this.inserts.queuedWithEvent(values, now, events[0])
+          ? await this.inserts.queuedWithEvent(values, now, events[0], admission)
           : await this.db.atomic(async (tx) => {
+              const refused = await this.inserts.admit(tx, admission, now);
+              if (refused) return refused;
               const row = await this.inserts.queued(tx, values, now);
               await this.inserts.events(tx, row, events, now);
               return row;
             });
-      return { run, duplicate: false };
+      return typeof run === 'string' ? { refused: run } : { run, duplicate: false };
     } catch (error) {
       if (!values.idempotencyKey || !isUniqueViolation(error)) throw error;
       const existing = await this.findByIdempotencyKey(values, values.idempotencyKey);
       if (!existing) throw error;
       return { run: existing, duplicate: true };
     }
+  }
+
+  /** `insertAdmitted` with nothing to check first. */
+  async insert(values: NewRun, now: Date, events: NewRunEvent[] = []): Promise<{ run: RunEntity; duplicate: boolean }> {
+    const result = await this.insertAdmitted(values, now, events, {});
+    if (result.refused) throw new Error(`a run without an admission was refused (${result.refused})`);
+    return result;
   }
 
   /** The most recent run of the workflow with this idempotency key in its scope (workspace, else owner). */

@@ -4,9 +4,17 @@ import { Db, deleteInChunks, PURGE_CHUNK } from '../db.service';
 import { WebhookReplayEntity } from '../entities/webhook-replay.entity';
 import { sql } from '../sql';
 
-const REMEMBER = sql(`
+/** Records a signature once; RETURNING gives a row only when it was new (the run admission reads that). */
+export const REMEMBER_SIGNATURE_SQL = `
   INSERT INTO webhook_replays (id, workflow_id, signature, created_at) VALUES (?, ?, ?, ?)
-  ON CONFLICT (workflow_id, signature) DO NOTHING`);
+  ON CONFLICT (workflow_id, signature) DO NOTHING RETURNING 1 AS fresh`;
+
+/** The parameters of REMEMBER_SIGNATURE_SQL. */
+export function rememberSignatureParams(db: Db, workflowId: string, signature: string, now: Date): unknown[] {
+  return [randomUUID(), workflowId, signature, db.codec(WebhookReplayEntity).param('createdAt', now)];
+}
+
+const REMEMBER = sql(REMEMBER_SIGNATURE_SQL);
 
 @Injectable()
 export class WebhookReplayRepository {
@@ -18,9 +26,8 @@ export class WebhookReplayRepository {
    * long as its signature can still pass the timestamp check.
    */
   async remember(workflowId: string, signature: string, now: Date): Promise<boolean> {
-    const createdAt = this.db.codec(WebhookReplayEntity).param('createdAt', now);
-    const { changes } = await this.db.exec(REMEMBER, [randomUUID(), workflowId, signature, createdAt]);
-    return changes === 1;
+    const { rows } = await this.db.exec(REMEMBER, rememberSignatureParams(this.db, workflowId, signature, now));
+    return rows.length === 1;
   }
 
   /** Drops rows older than `before`, for every workflow. */
