@@ -178,6 +178,11 @@ export class EntityCodec<T extends ObjectLiteral> {
     return sql(`INSERT INTO ${this.table} (${columns}) VALUES ${Array(rows).fill(row).join(', ')} ${suffix}`);
   }
 
+  /** A property's column, quoted. */
+  columnName(property: keyof T & string): string {
+    return `"${this.column(property).databaseName}"`;
+  }
+
   /** One row, written only when `condition` holds (a step of a statement of several writes). */
   insertWhereSql(properties: (keyof T & string)[], condition: string): Sql {
     const columns = properties.map((p) => `"${this.column(p).databaseName}"`).join(', ');

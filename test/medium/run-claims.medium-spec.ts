@@ -221,6 +221,87 @@ describe('run repository: raw statements, claims and leases', () => {
     expect(again).toMatchObject({ leasedBy: 'next', attempt: 2 });
   });
 
+  it('runs finishing together are finished together, each with its node runs, and each learns whether it still held its run', async () => {
+    const o = await owner();
+    const wf = await workflow(o);
+    await m.get(RunsService).setConcurrency(o.principal, wf.id, 5);
+    const ids = await queue(o, wf.id, 5);
+    const at = later(1000);
+    const claimed = (await claims.claimBatch('holder', 30_000, at, 50)).filter((r) => ids.includes(r.id));
+    expect(claimed).toHaveLength(5);
+    const db = m.get(Db);
+    const exec = jest.spyOn(db, 'exec');
+    const done = later(2000);
+    const record = (nodeId: string, outputs: unknown) => ({
+      node: { nodeId, name: nodeId.toUpperCase(), nodeType: 'formatter', inputs: { from: nodeId } },
+      status: 'succeeded' as const,
+      outputs,
+      error: null,
+      startedAt: done,
+      finishedAt: done,
+    });
+    const outcomes = await Promise.all([
+      claims.finish(ids[0], 'holder', 'succeeded', null, done, [record('a', { n: 1 }), record('b', [1, 'x'])]),
+      claims.finish(ids[1], 'holder', 'failed', 'boom', done, [record('a', null)]),
+      // No longer this worker's run: nothing changes.
+      claims.finish(ids[2], 'someone-else', 'succeeded', null, done, [record('a', { lost: true })]),
+      claims.finish(ids[3], 'holder', 'canceled', null, done),
+      claims.finish(ids[4], 'holder', 'succeeded', null, done, [record('z', { 'quote"d': 'ünï\u0000' })]),
+    ]);
+    const statements = exec.mock.calls.length;
+    exec.mockRestore();
+    expect(outcomes).toEqual([true, true, false, true, true]);
+    const statuses = await Promise.all(ids.map((id) => runs.findById(id)));
+    expect(statuses.map((r) => [r!.status, r!.error, r!.leasedBy])).toEqual([
+      ['succeeded', null, null],
+      ['failed', 'boom', null],
+      ['running', null, 'holder'],
+      ['canceled', null, null],
+      ['succeeded', null, null],
+    ]);
+    expect(statuses[0]!.finishedAt).toEqual(done);
+    const first = await nodes.nodeRuns(wf.id, ids[0]);
+    expect(first.map((n) => [n.nodeId, n.name, n.inputs, n.outputs, n.status])).toEqual([
+      ['a', 'A', { from: 'a' }, { n: 1 }, 'succeeded'],
+      ['b', 'B', { from: 'b' }, [1, 'x'], 'succeeded'],
+    ]);
+    expect(first[0].finishedAt).toEqual(done);
+    expect((await nodes.nodeRuns(wf.id, ids[1]))[0].outputs).toBeNull();
+    // PostgreSQL cannot store NUL in text: it is replaced, as in every other write.
+    const nul = db.dialect === 'postgres' ? '\uFFFD' : '\u0000';
+    expect((await nodes.nodeRuns(wf.id, ids[4]))[0].outputs).toEqual({ 'quote"d': `ünï${nul}` });
+    // PostgreSQL: the first write goes alone, the four asked for meanwhile in one statement.
+    if (db.dialect === 'postgres') expect(statements).toBe(2);
+  });
+
+  it('a terminal write that fails among others fails alone', async () => {
+    const o = await owner();
+    const wf = await workflow(o);
+    await m.get(RunsService).setConcurrency(o.principal, wf.id, 3);
+    const ids = await queue(o, wf.id, 3);
+    const claimed = (await claims.claimBatch('holder', 30_000, later(1000), 50)).filter((r) => ids.includes(r.id));
+    expect(claimed).toHaveLength(3);
+    const done = later(2000);
+    const record = (nodeId: string) => ({
+      node: { nodeId, name: 'N', nodeType: 'formatter', inputs: null },
+      status: 'succeeded' as const,
+      outputs: { ok: true },
+      error: null,
+      startedAt: done,
+      finishedAt: done,
+    });
+    const outcomes = await Promise.allSettled([
+      claims.finish(ids[0], 'holder', 'succeeded', null, done, [record('a')]),
+      // A node run without a node id breaks its statement (NOT NULL).
+      claims.finish(ids[1], 'holder', 'succeeded', null, done, [record(null as unknown as string)]),
+      claims.finish(ids[2], 'holder', 'succeeded', null, done, [record('a')]),
+    ]);
+    expect(outcomes.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const after = await Promise.all(ids.map((id) => runs.findById(id)));
+    expect(after.map((r) => r!.status)).toEqual(['succeeded', 'running', 'succeeded']);
+    expect(await nodes.nodeRuns(wf.id, ids[1])).toEqual([]);
+  });
+
   it('writes issued together commit together; a failing write or unit fails alone', async () => {
     const wf = await workflow(await owner());
     const replays = m.get(WebhookReplayRepository);

@@ -21,6 +21,30 @@ const NODE_RUN_COLUMNS: (keyof NodeRunEntity & string)[] = [
   'updatedAt',
 ];
 
+/** PostgreSQL's type of each column, for the array form of the upsert (`unnest`). JSON goes as text. */
+const NODE_RUN_ARRAY_TYPES: Record<Exclude<keyof NodeRunEntity & string, 'run'>, string> = {
+  id: 'uuid',
+  runId: 'uuid',
+  nodeId: 'varchar',
+  name: 'varchar',
+  nodeType: 'varchar',
+  inputs: 'text',
+  outputs: 'text',
+  status: 'varchar',
+  sequence: 'int',
+  error: 'text',
+  startedAt: 'timestamptz',
+  finishedAt: 'timestamptz',
+  createdAt: 'timestamptz',
+  updatedAt: 'timestamptz',
+};
+const JSON_COLUMNS = new Set<string>(['inputs', 'outputs']);
+
+/** A retried node keeps its row, id, first started_at and place. */
+const ON_CONFLICT_KEEP_FIRST_START = `ON CONFLICT (run_id, node_id) DO UPDATE SET name = excluded.name,
+  node_type = excluded.node_type, inputs = excluded.inputs, outputs = excluded.outputs, status = excluded.status,
+  error = excluded.error, finished_at = excluded.finished_at, updated_at = excluded.updated_at`;
+
 /**
  * Most bound parameters one statement may carry: SQLite's SQLITE_MAX_VARIABLE_NUMBER (32,766) and
  * PostgreSQL's protocol limit (65,535). Node-run writes beyond that go in chunks.
@@ -76,13 +100,7 @@ export class NodeRunUpserts {
   statement(rows: number): Sql {
     let statement = this.statements.get(rows);
     if (!statement) {
-      statement = this.db.codec(NodeRunEntity).insertSql(
-        NODE_RUN_COLUMNS,
-        `ON CONFLICT (run_id, node_id) DO UPDATE SET name = excluded.name, node_type = excluded.node_type,
-           inputs = excluded.inputs, outputs = excluded.outputs, status = excluded.status, error = excluded.error,
-           finished_at = excluded.finished_at, updated_at = excluded.updated_at`,
-        rows,
-      );
+      statement = this.db.codec(NodeRunEntity).insertSql(NODE_RUN_COLUMNS, ON_CONFLICT_KEEP_FIRST_START, rows);
       this.statements.set(rows, statement);
     }
     return statement;
@@ -96,6 +114,31 @@ export class NodeRunUpserts {
         NODE_RUN_COLUMNS,
       ),
     );
+  }
+
+  /**
+   * PostgreSQL: the same upsert for any number of node runs of any runs, from one array parameter
+   * per column (`arrayValues`): one prepared statement whatever the count.
+   */
+  arraySql(): string {
+    const codec = this.db.codec(NodeRunEntity);
+    const names = NODE_RUN_COLUMNS.map((p) => codec.columnName(p));
+    const arrays = NODE_RUN_COLUMNS.map(
+      (p) => `?::${NODE_RUN_ARRAY_TYPES[p as keyof typeof NODE_RUN_ARRAY_TYPES]}[]`,
+    ).join(', ');
+    const select = NODE_RUN_COLUMNS.map((p, i) => (JSON_COLUMNS.has(p) ? `n.${names[i]}::jsonb` : `n.${names[i]}`));
+    return `INSERT INTO ${codec.table} (${names.join(', ')}) SELECT ${select.join(', ')}
+      FROM unnest(${arrays}) AS n(${names.join(', ')}) ${ON_CONFLICT_KEEP_FIRST_START}`;
+  }
+
+  /** `arraySql`'s parameters: each column's values over every run's records. */
+  arrayValues(runs: { runId: string; records: NodeRunRecord[]; now: Date }[]): unknown[][] {
+    const columns: unknown[][] = NODE_RUN_COLUMNS.map(() => []);
+    for (const { runId, records, now } of runs) {
+      const values = this.values(runId, records, now);
+      values.forEach((value, i) => columns[i % NODE_RUN_COLUMNS.length].push(value));
+    }
+    return columns;
   }
 
   async write(tx: SqlRunner, runId: string, chunks: NodeRunRecord[][], now: Date): Promise<void> {

@@ -14,6 +14,7 @@ import {
   CLAIM_RUNS,
   DEAD_LETTER_COLUMNS,
   FINISH,
+  FINISH_MANY,
   FINISH_PARAMETERS,
   FINISH_WITH_NODES,
   FIRST_TENANT,
@@ -31,6 +32,22 @@ import {
   TENANTS_AFTER,
   WORKFLOW_SLOTS,
 } from './run-queue.sql';
+
+/** Most runs, and node runs, one batched terminal write carries (FINISH_MANY). */
+const FINISH_BATCH_RUNS = 256;
+const FINISH_BATCH_NODE_RUNS = 4_096;
+
+/** A terminal write waiting for the next batch. */
+interface PendingFinish {
+  runId: string;
+  workerId: string;
+  status: 'succeeded' | 'failed' | 'canceled';
+  error: string | null;
+  now: Date;
+  records: NodeRunRecord[];
+  resolve: (held: boolean) => void;
+  reject: (error: unknown) => void;
+}
 
 /** How many claim candidates are read per wanted run: some may belong to workflows at their limit. */
 const CANDIDATES_PER_SLOT = 4;
@@ -54,6 +71,10 @@ export class RunQueueRepository {
   private claimSql?: Sql;
   private abandonSql?: Sql;
   private readonly finishWithNodesSqls = new Map<number, Sql>();
+  private finishManySql?: Sql;
+  /** PostgreSQL: terminal writes asked for while one is in flight, sent together next. */
+  private finishes: PendingFinish[] = [];
+  private finishing = false;
   private readonly nodeRuns: NodeRunUpserts;
   /** The last tenant a claim looked at: the next claim starts after it. */
   private tenantCursor = FIRST_TENANT;
@@ -217,7 +238,13 @@ export class RunQueueRepository {
   }
 
   /** The terminal write: only the lease holder of a running run; a canceled run stays canceled. */
-  async finish(
+  /**
+   * The lease holder's terminal write, with the node runs still to write; false when the run is no
+   * longer its (canceled, or requeued after a stall). PostgreSQL: one statement, and runs finishing
+   * while another terminal write is in flight go together in the next one (one commit for all:
+   * the commit's WAL flush is most of such a statement's cost).
+   */
+  finish(
     runId: string,
     workerId: string,
     status: 'succeeded' | 'failed' | 'canceled',
@@ -226,6 +253,66 @@ export class RunQueueRepository {
     /** Node runs still to write, with the terminal write (one statement on PostgreSQL). */
     records: NodeRunRecord[] = [],
   ): Promise<boolean> {
+    const pending = { runId, workerId, status, error, now, records };
+    if (this.db.dialect !== 'postgres' || records.length > FINISH_BATCH_NODE_RUNS) return this.finishOne(pending);
+    return new Promise<boolean>((resolve, reject) => {
+      this.finishes.push({ ...pending, resolve, reject });
+      if (!this.finishing) void this.flushFinishes();
+    });
+  }
+
+  private async flushFinishes(): Promise<void> {
+    this.finishing = true;
+    try {
+      while (this.finishes.length) {
+        const batch = this.takeFinishes();
+        if (batch.length === 1) {
+          await this.finishOne(batch[0]).then(batch[0].resolve, batch[0].reject);
+          continue;
+        }
+        try {
+          const held = await this.finishMany(batch);
+          for (const f of batch) f.resolve(held.has(f.runId));
+        } catch {
+          // A batch fails as a whole (one unstorable value, a deadlock): each goes again alone, so
+          // only a write that fails by itself fails.
+          await Promise.all(batch.map((f) => this.finishOne(f).then(f.resolve, f.reject)));
+        }
+      }
+    } finally {
+      this.finishing = false;
+    }
+  }
+
+  /** The oldest waiting terminal writes that fit in one batch (always at least one). */
+  private takeFinishes(): PendingFinish[] {
+    let nodeRuns = 0;
+    let n = 0;
+    for (const f of this.finishes) {
+      if (n > 0 && (n >= FINISH_BATCH_RUNS || nodeRuns + f.records.length > FINISH_BATCH_NODE_RUNS)) break;
+      nodeRuns += f.records.length;
+      n += 1;
+    }
+    return this.finishes.splice(0, n);
+  }
+
+  /** FINISH_MANY: the ids of the runs that were still held and are now finished. */
+  private async finishMany(batch: PendingFinish[]): Promise<Set<string>> {
+    this.finishManySql ??= FINISH_MANY(this.nodeRuns.arraySql());
+    const codec = this.db.codec(RunEntity);
+    const { rows } = await this.db.exec<{ id: string }>(this.finishManySql, [
+      batch.map((f) => f.runId),
+      batch.map((f) => f.workerId),
+      batch.map((f) => f.status),
+      batch.map((f) => f.error),
+      batch.map((f) => codec.param('finishedAt', f.now)),
+      ...this.nodeRuns.arrayValues(batch),
+    ]);
+    return new Set(rows.map((r) => r.id));
+  }
+
+  private async finishOne(f: Omit<PendingFinish, 'resolve' | 'reject'>): Promise<boolean> {
+    const { runId, workerId, status, error, now, records } = f;
     const finish = this.finishParams(runId, workerId, status, error, now);
     if (!records.length) return (await this.db.exec(FINISH, finish)).changes > 0;
     const chunks = this.nodeRuns.chunks(records, FINISH_PARAMETERS);

@@ -143,6 +143,22 @@ export const FINISH_PARAMETERS = FINISH.sqlite.split('?').length - 1;
 export const FINISH_WITH_NODES = (upsertNodes: Sql): Sql =>
   sql(`WITH nodes AS (${upsertNodes.sqlite}) ${FINISH.sqlite}`);
 
+/**
+ * PostgreSQL: the terminal writes of several runs finishing together, each with its last node runs
+ * (`upsertNodes`, the array form of the node-run upsert), in one statement and one commit. One
+ * array per field holds the runs (id, lease holder, status, error, time); each changes only if its
+ * lease holder still holds it running, as FINISH. RETURNING names the runs that changed.
+ */
+export const FINISH_MANY = (upsertNodes: string): Sql =>
+  sql(
+    `WITH v AS (SELECT * FROM unnest(?::uuid[], ?::varchar[], ?::varchar[], ?::text[], ?::timestamptz[])
+       AS v(id, leased_by, status, error, at)),
+     nodes AS (${upsertNodes})
+     UPDATE workflow_runs r SET status = v.status, error = v.error, finished_at = v.at, leased_by = NULL,
+       lease_expires_at = NULL, updated_at = v.at
+     FROM v WHERE r.id = v.id AND r.leased_by = v.leased_by AND r.status = 'running' RETURNING r.id`,
+  );
+
 /** A dead letter, written in the same transaction as the failing terminal write (FINISH or ABANDON_EXPIRED). */
 export const INSERT_DEAD_LETTER = sql(
   `INSERT INTO workflow_dead_letters (id, user_id, workflow_id, run_id, error, snapshot, created_at)
