@@ -46,6 +46,10 @@ export interface Launched {
   replayed: boolean;
 }
 
+/** Signatures remembered per process (see `usedSignatures`): a few megabytes at most. */
+const USED_SIGNATURES_KEPT = 10_000;
+const replayDetected = () => new AppError(ErrorCode.Unauthorized, 'Replay detected');
+
 const SOLO_LOCKED_RUN = 'This workflow is locked on the solo plan. Upgrade in Settings → Plan to run it.';
 
 /**
@@ -59,6 +63,12 @@ const SOLO_LOCKED_RUN = 'This workflow is locked on the solo plan. Upgrade in Se
 export class RunLauncher {
   /** Starts with the same workflow and idempotency key, one at a time in this process. */
   private readonly sameKey = new KeyedLock();
+  /**
+   * Signatures this process recorded lately (oldest out first): a replay of one is refused before
+   * it passes a gate, builds a snapshot or reaches the database. The database's record decides
+   * everything else (other processes, older signatures).
+   */
+  private readonly usedSignatures = new Set<string>();
 
   constructor(
     private readonly runs: RunRepository,
@@ -94,6 +104,8 @@ export class RunLauncher {
     const now = request.now ?? this.clock.now();
     if (trigger.kind === 'dead_letter') return this.requeue(request, trigger.deadLetterId, now);
 
+    const signature = request.signature ? `${workflow.id}\n${request.signature}` : null;
+    if (signature && this.usedSignatures.has(signature)) throw replayDetected();
     await this.quota.assertNotRunaway(workflow, now, trigger.kind === 'webhook' ? trigger.owner : undefined);
     const { ticket, tier } = await this.quota.ticketFor(
       workflow,
@@ -112,16 +124,21 @@ export class RunLauncher {
       });
     // The owner's Solo monthly cap, checked and taken one start at a time (docs/contract.md §8).
     const inserted = tier === 'solo' ? await this.quota.withinSoloLimit(workflow.userId, now, insert) : await insert();
-    if (inserted.refused) {
-      throw inserted.refused === 'replay'
-        ? new AppError(ErrorCode.Unauthorized, 'Replay detected')
-        : this.quota.exhausted();
-    }
+    // Written with the run, or with a quota refusal: used either way (a duplicate wrote nothing).
+    if (signature && (inserted.refused || !inserted.duplicate)) this.rememberSignature(signature);
+    if (inserted.refused) throw inserted.refused === 'replay' ? replayDetected() : this.quota.exhausted();
     const { run, duplicate } = inserted;
     // Another process inserted it first: an idempotent replay consumes nothing.
     if (duplicate) return this.replay(run, request, now);
     this.events.emit('run.queued', withRunFacts(runEvent(run), run));
     return { run, replayed: false };
+  }
+
+  private rememberSignature(signature: string): void {
+    this.usedSignatures.add(signature);
+    if (this.usedSignatures.size > USED_SIGNATURES_KEPT) {
+      this.usedSignatures.delete(this.usedSignatures.values().next().value as string);
+    }
   }
 
   /** docs/contract.md §2.13: the dead letter becomes a new queued run, atomically; no quota, no plan checks. */

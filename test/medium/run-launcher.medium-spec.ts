@@ -262,6 +262,23 @@ describe('RunLauncher with runaway protection at 2 runs per 5 minutes', () => {
     expect(runs).toHaveLength(3);
   });
 
+  it('a replay of a signature this process recorded is refused as a replay before runaway protection', async () => {
+    h.m.clock.advance(6 * 60_000);
+    const wf = await h.m.make.workflow(h.paid, { workspaceId: h.paid.soloWorkspaceId });
+    const hook = (signature: string): LaunchRequest => ({
+      workflow: wf,
+      trigger: { kind: 'webhook', owner: h.paid.user, workspace: null },
+      signature,
+      snapshot: () => ({ ...wf.data }),
+    });
+    for (const signature of ['v1=first', 'v1=second', 'v1=third']) await h.launcher.launch(hook(signature));
+    await expect(h.launcher.launch(hook('v1=fourth'))).rejects.toBeInstanceOf(RunawayProtectionError);
+    await expect(h.launcher.launch(hook('v1=first'))).rejects.toMatchObject({ message: 'Replay detected' });
+    // A start refused by runaway protection did not use its signature.
+    h.m.clock.advance(6 * 60_000);
+    await expect(h.launcher.launch(hook('v1=fourth'))).resolves.toMatchObject({ replayed: false });
+  });
+
   it('a rerun repeating a used idempotency key answers its run even when a new start is refused', async () => {
     // Past the window of the test above.
     h.m.clock.advance(6 * 60_000);

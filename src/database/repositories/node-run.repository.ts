@@ -131,13 +131,10 @@ export class NodeRunUpserts {
       FROM unnest(${arrays}) AS n(${names.join(', ')}) ${ON_CONFLICT_KEEP_FIRST_START}`;
   }
 
-  /** `arraySql`'s parameters: each column's values over every run's records. */
-  arrayValues(runs: { runId: string; records: NodeRunRecord[]; now: Date }[]): unknown[][] {
+  /** `arraySql`'s parameters: each column's values over every run's `values` (row by row, as `values` gives them). */
+  arrayValues(runs: unknown[][]): unknown[][] {
     const columns: unknown[][] = NODE_RUN_COLUMNS.map(() => []);
-    for (const { runId, records, now } of runs) {
-      const values = this.values(runId, records, now);
-      values.forEach((value, i) => columns[i % NODE_RUN_COLUMNS.length].push(value));
-    }
+    for (const values of runs) values.forEach((value, i) => columns[i % NODE_RUN_COLUMNS.length].push(value));
     return columns;
   }
 

@@ -1,4 +1,4 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { runEvent } from '../../common/events/app-events';
 import { EventBus } from '../../common/events/event-bus';
@@ -33,9 +33,15 @@ import {
   WORKFLOW_SLOTS,
 } from './run-queue.sql';
 
-/** Most runs, and node runs, one batched terminal write carries (FINISH_MANY). */
+/** Most runs, node runs and characters of node-run values one batched terminal write carries (FINISH_MANY). */
 const FINISH_BATCH_RUNS = 256;
 const FINISH_BATCH_NODE_RUNS = 4_096;
+const FINISH_BATCH_CHARS = 256 * 1024;
+/**
+ * A terminal write whose node runs hold more goes alone: an array parameter is escaped character
+ * by character on the event loop, a plain one is not (a run with a megabyte of outputs).
+ */
+const FINISH_ALONE_CHARS = 16 * 1024;
 
 /** A terminal write waiting for the next batch. */
 interface PendingFinish {
@@ -45,6 +51,9 @@ interface PendingFinish {
   error: string | null;
   now: Date;
   records: NodeRunRecord[];
+  /** The node runs' parameters (NodeRunUpserts.values), and how many characters their strings hold. */
+  values: unknown[];
+  chars: number;
   resolve: (held: boolean) => void;
   reject: (error: unknown) => void;
 }
@@ -71,6 +80,7 @@ export class RunQueueRepository {
   private claimSql?: Sql;
   private abandonSql?: Sql;
   private readonly finishWithNodesSqls = new Map<number, Sql>();
+  private readonly logger = new Logger(RunQueueRepository.name);
   private finishManySql?: Sql;
   /** PostgreSQL: terminal writes asked for while one is in flight, sent together next. */
   private finishes: PendingFinish[] = [];
@@ -237,7 +247,6 @@ export class RunQueueRepository {
     return { requeued, abandoned: abandoned.map((r) => r.id) };
   }
 
-  /** The terminal write: only the lease holder of a running run; a canceled run stays canceled. */
   /**
    * The lease holder's terminal write, with the node runs still to write; false when the run is no
    * longer its (canceled, or requeued after a stall). PostgreSQL: one statement, and runs finishing
@@ -255,8 +264,11 @@ export class RunQueueRepository {
   ): Promise<boolean> {
     const pending = { runId, workerId, status, error, now, records };
     if (this.db.dialect !== 'postgres' || records.length > FINISH_BATCH_NODE_RUNS) return this.finishOne(pending);
+    const values = this.nodeRuns.values(runId, records, now);
+    const chars = values.reduce<number>((sum, v) => sum + (typeof v === 'string' ? v.length : 0), 0);
+    if (chars > FINISH_ALONE_CHARS) return this.finishOne(pending, values);
     return new Promise<boolean>((resolve, reject) => {
-      this.finishes.push({ ...pending, resolve, reject });
+      this.finishes.push({ ...pending, values, chars, resolve, reject });
       if (!this.finishing) void this.flushFinishes();
     });
   }
@@ -267,16 +279,20 @@ export class RunQueueRepository {
       while (this.finishes.length) {
         const batch = this.takeFinishes();
         if (batch.length === 1) {
-          await this.finishOne(batch[0]).then(batch[0].resolve, batch[0].reject);
+          await this.finishOne(batch[0], batch[0].values).then(batch[0].resolve, batch[0].reject);
           continue;
         }
         try {
           const held = await this.finishMany(batch);
           for (const f of batch) f.resolve(held.has(f.runId));
-        } catch {
-          // A batch fails as a whole (one unstorable value, a deadlock): each goes again alone, so
-          // only a write that fails by itself fails.
-          await Promise.all(batch.map((f) => this.finishOne(f).then(f.resolve, f.reject)));
+        } catch (error) {
+          // A batch fails as a whole (one unstorable value, a deadlock): each goes again alone, in
+          // turn, so only a write that fails by itself fails.
+          this.logger.warn(
+            { runs: batch.length, err: { code: (error as { code?: string }).code, message: (error as Error).message } },
+            'batched terminal write failed; writing its runs one by one',
+          );
+          for (const f of batch) await this.finishOne(f, f.values).then(f.resolve, f.reject);
         }
       }
     } finally {
@@ -284,16 +300,26 @@ export class RunQueueRepository {
     }
   }
 
-  /** The oldest waiting terminal writes that fit in one batch (always at least one). */
+  /**
+   * The oldest waiting terminal writes that fit in one batch (always at least one), a run at most
+   * once, in run id order: batches and multi-run cancels lock rows in the same order.
+   */
   private takeFinishes(): PendingFinish[] {
     let nodeRuns = 0;
-    let n = 0;
+    let chars = 0;
+    const runs = new Set<string>();
     for (const f of this.finishes) {
-      if (n > 0 && (n >= FINISH_BATCH_RUNS || nodeRuns + f.records.length > FINISH_BATCH_NODE_RUNS)) break;
+      const full =
+        runs.size >= FINISH_BATCH_RUNS ||
+        nodeRuns + f.records.length > FINISH_BATCH_NODE_RUNS ||
+        chars + f.chars > FINISH_BATCH_CHARS ||
+        runs.has(f.runId);
+      if (runs.size > 0 && full) break;
       nodeRuns += f.records.length;
-      n += 1;
+      chars += f.chars;
+      runs.add(f.runId);
     }
-    return this.finishes.splice(0, n);
+    return this.finishes.splice(0, runs.size).sort((a, b) => (a.runId < b.runId ? -1 : 1));
   }
 
   /** FINISH_MANY: the ids of the runs that were still held and are now finished. */
@@ -306,12 +332,15 @@ export class RunQueueRepository {
       batch.map((f) => f.status),
       batch.map((f) => f.error),
       batch.map((f) => codec.param('finishedAt', f.now)),
-      ...this.nodeRuns.arrayValues(batch),
+      ...this.nodeRuns.arrayValues(batch.map((f) => f.values)),
     ]);
     return new Set(rows.map((r) => r.id));
   }
 
-  private async finishOne(f: Omit<PendingFinish, 'resolve' | 'reject'>): Promise<boolean> {
+  private async finishOne(
+    f: Pick<PendingFinish, 'runId' | 'workerId' | 'status' | 'error' | 'now' | 'records'>,
+    nodeRunValues?: unknown[],
+  ): Promise<boolean> {
     const { runId, workerId, status, error, now, records } = f;
     const finish = this.finishParams(runId, workerId, status, error, now);
     if (!records.length) return (await this.db.exec(FINISH, finish)).changes > 0;
@@ -322,7 +351,8 @@ export class RunQueueRepository {
         statement = FINISH_WITH_NODES(this.nodeRuns.statement(records.length));
         this.finishWithNodesSqls.set(records.length, statement);
       }
-      return (await this.db.exec(statement, [...this.nodeRuns.values(runId, records, now), ...finish])).changes > 0;
+      const values = nodeRunValues ?? this.nodeRuns.values(runId, records, now);
+      return (await this.db.exec(statement, [...values, ...finish])).changes > 0;
     }
     // SQLite, or more node runs than one PostgreSQL statement carries: one transaction.
     return this.db.atomic(async (tx) => {

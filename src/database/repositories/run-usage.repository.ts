@@ -24,7 +24,9 @@ export interface TicketRequest {
  * One ticket, as an upsert whose row comes from `SELECT … WHERE condition` (the run admission's
  * single statement, where the condition is that the signature was new) or from plain values.
  * N concurrent starts against R remaining slots get exactly min(N, R) tickets, and the first
- * ticket of a period cannot race into a duplicate-key error. A refusal returns no row.
+ * ticket of a period cannot race into a duplicate-key error. A refusal returns no row. The limit
+ * only guards the update: the period's first ticket is always granted, which WORKSPACE_MONTHLY_RUN_LIMIT
+ * (at least 1) allows.
  */
 export function takeTicketSql(condition?: string): string {
   const row = '?, ?, 1, CASE WHEN 1 > ? THEN 1 ELSE 0 END, ?';
@@ -43,7 +45,7 @@ export function takeTicketParams(db: Db, request: TicketRequest, now: Date): unk
 
 /**
  * Workspace-plan run quota counters, one per paying account and period (docs/contract.md §8.6).
- * Tickets are taken by the run's insert (RunRepository.insert with an admission), so a refused or
+ * Tickets are taken by the run's insert (RunRepository.insertAdmitted), so a refused or
  * failed start never holds one and none has to be given back.
  */
 @Injectable()
