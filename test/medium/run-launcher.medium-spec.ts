@@ -31,6 +31,14 @@ function harness(env: Record<string, string> = {}) {
   return h;
 }
 
+/** A signed webhook's start of `wf`, owned by `paid`. */
+const signedWebhook = (paid: TestUser, wf: WorkflowEntity, signature: string): LaunchRequest => ({
+  workflow: wf,
+  trigger: { kind: 'webhook', owner: paid.user, workspace: null },
+  signature,
+  snapshot: () => ({ ...wf.data }),
+});
+
 describe('RunLauncher', () => {
   const h = harness();
   const workflow = () => h.m.make.workflow(h.paid, { workspaceId: h.paid.soloWorkspaceId });
@@ -175,12 +183,7 @@ describe('RunLauncher', () => {
 
   it('a signed webhook signature starts one run: its second use is a replay that writes and charges nothing', async () => {
     const wf = await workflow();
-    const hook = (): LaunchRequest => ({
-      workflow: wf,
-      trigger: { kind: 'webhook', owner: h.paid.user, workspace: null },
-      signature: 'v1=abc',
-      snapshot: () => ({ ...wf.data }),
-    });
+    const hook = () => signedWebhook(h.paid, wf, 'v1=abc');
     const { run } = await h.launcher.launch(hook());
     const before = await used();
     h.queued.length = 0;
@@ -197,14 +200,7 @@ describe('RunLauncher', () => {
     const wf = await workflow();
     const before = await used();
     const results = await Promise.allSettled(
-      Array.from({ length: 5 }, () =>
-        h.launcher.launch({
-          workflow: wf,
-          trigger: { kind: 'webhook', owner: h.paid.user, workspace: null },
-          signature: 'v1=burst',
-          snapshot: () => ({ ...wf.data }),
-        }),
-      ),
+      Array.from({ length: 5 }, () => h.launcher.launch(signedWebhook(h.paid, wf, 'v1=burst'))),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(
@@ -220,12 +216,7 @@ describe('RunLauncher with a monthly allowance of 2 runs', () => {
 
   it('the start past the allowance is a 429 that writes no run; its signature stays used', async () => {
     const wf = await h.m.make.workflow(h.paid, { workspaceId: h.paid.soloWorkspaceId });
-    const hook = (signature: string): LaunchRequest => ({
-      workflow: wf,
-      trigger: { kind: 'webhook', owner: h.paid.user, workspace: null },
-      signature,
-      snapshot: () => ({ ...wf.data }),
-    });
+    const hook = (signature: string) => signedWebhook(h.paid, wf, signature);
     await h.launcher.launch(hook('v1=one'));
     await h.launcher.launch(hook('v1=two'));
     await expect(h.launcher.launch(hook('v1=three'))).rejects.toMatchObject({
@@ -265,12 +256,7 @@ describe('RunLauncher with runaway protection at 2 runs per 5 minutes', () => {
   it('a replay of a signature this process recorded is refused as a replay before runaway protection', async () => {
     h.m.clock.advance(6 * 60_000);
     const wf = await h.m.make.workflow(h.paid, { workspaceId: h.paid.soloWorkspaceId });
-    const hook = (signature: string): LaunchRequest => ({
-      workflow: wf,
-      trigger: { kind: 'webhook', owner: h.paid.user, workspace: null },
-      signature,
-      snapshot: () => ({ ...wf.data }),
-    });
+    const hook = (signature: string) => signedWebhook(h.paid, wf, signature);
     for (const signature of ['v1=first', 'v1=second', 'v1=third']) await h.launcher.launch(hook(signature));
     await expect(h.launcher.launch(hook('v1=fourth'))).rejects.toBeInstanceOf(RunawayProtectionError);
     await expect(h.launcher.launch(hook('v1=first'))).rejects.toMatchObject({ message: 'Replay detected' });
