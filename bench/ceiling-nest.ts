@@ -1,7 +1,8 @@
-/** Ceiling for the benchmark: a bare NestJS (Express) route, the framework cost without Runloom's work. */
+/** Ceiling for the benchmark: a bare NestJS route on Fastify (as Runloom serves), the framework cost without Runloom's work. */
 import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 
 @Controller()
 class HelloController {
@@ -15,7 +16,7 @@ class HelloController {
 class HelloModule {}
 
 void (async () => {
-  const app = await NestFactory.create(HelloModule, { logger: ['error'] });
+  const app = await NestFactory.create(HelloModule, new FastifyAdapter(), { logger: ['error'] });
   await app.listen(Number(process.env.PORT), '127.0.0.1');
   console.log('ready');
 })();

@@ -10,9 +10,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../src/app.module';
-import { buildOpenApiDocument } from '../src/common/http/configure-app';
+import { buildOpenApiDocument, createHttpAdapter } from '../src/common/http/configure-app';
 import { openApiJson, OPENAPI_FILE } from './openapi-file';
 import { loadConfig } from '../src/config/app-config';
 
@@ -32,7 +32,7 @@ async function main(): Promise<number> {
     WEBHOOK_SECRET: 'openapi-generation-only-0123456789abcdef',
     API_SECRETS_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
   });
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), createHttpAdapter(config), {
     bodyParser: false,
     logger: ['error'],
   });

@@ -1,4 +1,4 @@
-import { Logger, MiddlewareConsumer, Module, NestModule, OnApplicationBootstrap } from '@nestjs/common';
+import { Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AccountAuthController, AccountController } from './account/account.controller';
 import { AccountModule } from './account/account.module';
@@ -8,11 +8,10 @@ import { AuthGuard } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
 import { CsrfGuard } from './common/auth/csrf.guard';
 import { AllExceptionsFilter } from './common/errors/exception.filter';
-import { JsonBodyMiddleware } from './common/http/json-body.middleware';
-import { AuthAttemptGuard, RateLimiter, RateLimitMiddleware } from './common/http/rate-limit';
-import { RequestContextMiddleware } from './common/http/request-context';
+import { AuthAttemptGuard, RateLimiter } from './common/http/rate-limit';
 import { RequestValidationPipe } from './common/http/validation.pipe';
 import { AppConfig } from './config/app-config';
+import { HttpMetricsHook } from './metrics/http-metrics.hook';
 import { EngineModule } from './engine/engine.module';
 import { NodeTypesController } from './engine/node-types.controller';
 import { EventsModule } from './events/events.module';
@@ -22,7 +21,6 @@ import { HealthModule } from './health/health.module';
 import { OAuthController, WorkspaceConnectionsController } from './integrations/integrations.controller';
 import { IntegrationsModule } from './integrations/integrations.module';
 import { ProviderDataController } from './integrations/provider-data.controller';
-import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsController } from './metrics/metrics.controller';
 import { MonitorController } from './monitor/monitor.controller';
 import { PlanGuard } from './plans/plan.guard';
@@ -49,7 +47,7 @@ import { WorkspacesModule } from './workspaces/workspaces.module';
 
 /**
  * The api role (docs/architecture.md, Roles): every HTTP route, the global guards, pipe and
- * filter, and the HTTP middleware. The feature modules it imports are the core set's; they export
+ * filter, the rate limiter and the request timing (server hooks). The feature modules it imports are the core set's; they export
  * what their controllers need. A process without this module maps no route.
  */
 @Module({
@@ -69,9 +67,8 @@ import { WorkspacesModule } from './workspaces/workspaces.module';
     SecretsModule,
     EngineModule,
   ],
-  // Route order (Express matches in registration order) and the OpenAPI document's order: static
-  // paths before the `:id` ones that would take them, e.g. the streams' and the runs'
-  // /api/workflows/runs… before WorkflowsController's /api/workflows/:id.
+  // The OpenAPI document's order. (The router prefers static segments to parameters whatever the
+  // order: /api/workflows/runs/events is never taken for WorkflowsController's /api/workflows/:id.)
   controllers: [
     MetricsController,
     MonitorController,
@@ -111,21 +108,11 @@ import { WorkspacesModule } from './workspaces/workspaces.module';
     { provide: APP_GUARD, useClass: CsrfGuard },
     { provide: APP_GUARD, useExisting: PlanGuard },
     RateLimiter,
-    HttpMetricsMiddleware,
-    RateLimitMiddleware,
-    JsonBodyMiddleware,
+    HttpMetricsHook,
   ],
 })
-export class ApiModule implements NestModule, OnApplicationBootstrap {
+export class ApiModule implements OnApplicationBootstrap {
   constructor(private readonly config: AppConfig) {}
-
-  configure(consumer: MiddlewareConsumer): void {
-    // Timed first, so a request refused by the rate limit or the body parser is measured too.
-    // The request context last: nothing after it (body reading) can lose it.
-    consumer
-      .apply(HttpMetricsMiddleware, RateLimitMiddleware, JsonBodyMiddleware, RequestContextMiddleware)
-      .forRoutes('*path');
-  }
 
   onApplicationBootstrap(): void {
     if (this.config.opsPort !== null) {

@@ -3,9 +3,9 @@ import 'reflect-metadata';
 import { dotEnv } from './config/dot-env';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule, servesApi } from './app.module';
-import { configureApp } from './common/http/configure-app';
+import { configureApp, createHttpAdapter } from './common/http/configure-app';
 import { AppConfig, ConfigValidationError, loadConfig } from './config/app-config';
 import { listenProblem } from './config/startup';
 
@@ -21,11 +21,14 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
-    bodyParser: false,
-    bufferLogs: true,
-  });
-  configureApp(app);
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(config),
+    createHttpAdapter(config),
+    // Bodies are parsed by registerJsonBodies (configure-app.ts), with errors in the envelope. The
+    // start-up logs are flushed once listening: a port in use prints its one line and nothing else.
+    { bodyParser: false, bufferLogs: true, autoFlushLogs: false },
+  );
+  await configureApp(app);
   const logger = new Logger('Bootstrap');
   if (dotEnv) logger.log(`Read ${dotEnv.applied.length} variable(s) from ${dotEnv.file} (the environment wins)`);
   if (config.secrets.generatedAt) {
@@ -52,13 +55,13 @@ async function bootstrap(): Promise<void> {
       console.error(problem);
       process.exit(1);
     });
+    app.flushLogs();
     logger.log(
       `Runloom listening on http://localhost:${config.port} (database: ${config.database.type}, roles: ${roles})`,
     );
   } else {
     // Worker/scheduler-only processes serve no HTTP; they run until SIGTERM.
     await app.init();
-    // listen() flushes the logs buffered during start-up; init() does not.
     app.flushLogs();
     logger.log(`Runloom started without HTTP (database: ${config.database.type}, roles: ${roles})`);
   }

@@ -1,5 +1,5 @@
 import { Controller, Get, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import type { HttpReply } from '../src/common/http/http';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { Public } from '../src/common/auth/decorators';
@@ -14,7 +14,9 @@ const CANARY = 'canary-secret-0123456789';
 class EchoController {
   @Public()
   @Get('echo')
-  echo(@Res() res: Response): void {
+  echo(@Res() reply: HttpReply): void {
+    reply.hijack();
+    const res = reply.raw;
     res.setHeader('content-type', 'text/event-stream');
     res.write(`data: {"token":"${CANARY.slice(0, 10)}`);
     res.end(`${CANARY.slice(10)}"}\n\n`);

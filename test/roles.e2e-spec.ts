@@ -14,14 +14,10 @@ function controllers(t: TestApp): string[] {
 }
 
 /**
- * The routes of the Express application, route-bound middleware included (`/{*path}`), but not
- * the Swagger UI that configureApp serves in every test app.
+ * The routes the server maps, but not the Swagger UI that configureApp serves in every test app.
  */
 function routes(t: TestApp): string[] {
-  const express = t.app.getHttpAdapter().getInstance() as { router: { stack: { route?: { path: string } }[] } };
-  return express.router.stack.flatMap((layer) =>
-    layer.route && !layer.route.path.startsWith('/api/docs') ? [layer.route.path] : [],
-  );
+  return t.routes.filter((r) => !r.url.startsWith('/api/docs')).map((r) => r.url);
 }
 
 /** Whether the app has a provider of `type` (in any module). */

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { HttpReply } from '../common/http/http';
 import { Authenticated, CurrentUser, Public } from '../common/auth/decorators';
 import { SESSION_COOKIE } from '../common/auth/principal';
 import type { AuthPrincipal } from '../common/auth/principal';
@@ -85,7 +85,7 @@ export class AccountController {
   async confirmDeletion(
     @CurrentUser() user: AuthPrincipal,
     @Body() dto: DeletionConfirmDto,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ): Promise<EnvelopeMessageResponse> {
     const answer = await this.deletion.confirm(user, dto);
     res.clearCookie(SESSION_COOKIE, {
@@ -127,7 +127,7 @@ export class AccountAuthController {
   @Get('google-login')
   @ApiResponse({ status: 303, ...SOCIAL_LOGIN })
   @ApiOperation({ summary: 'Google sign-in (not configured: redirects)' })
-  googleLogin(@Res() res: Response): void {
+  googleLogin(@Res() res: HttpReply): void {
     this.notConfigured(res, 'Google');
   }
 
@@ -135,14 +135,13 @@ export class AccountAuthController {
   @Get('github-login')
   @ApiResponse({ status: 303, ...SOCIAL_LOGIN })
   @ApiOperation({ summary: 'GitHub sign-in (not configured: redirects)' })
-  githubLogin(@Res() res: Response): void {
+  githubLogin(@Res() res: HttpReply): void {
     this.notConfigured(res, 'GitHub');
   }
 
-  private notConfigured(res: Response, provider: string): void {
+  private notConfigured(res: HttpReply, provider: string): void {
     const error = encodeURIComponent(`${provider} sign-in is not configured on this server.`);
     // The handler writes the response itself (a redirect), so headers are set here, not by decorators.
-    res.setHeader('Cache-Control', 'no-store');
-    res.redirect(303, this.mailer.link(`/login?error=${error}`));
+    void res.header('Cache-Control', 'no-store').redirect(this.mailer.link(`/login?error=${error}`), 303);
   }
 }

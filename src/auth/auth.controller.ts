@@ -8,7 +8,8 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import type { CookieOptions, Request, Response } from 'express';
+import type { CookieSerializeOptions } from '@fastify/cookie';
+import type { HttpReply, HttpRequest } from '../common/http/http';
 import { isUUID } from 'class-validator';
 import { assertCsrf } from '../common/auth/csrf.guard';
 import { Authenticated, CurrentUser, Public } from '../common/auth/decorators';
@@ -60,9 +61,9 @@ export class AuthController {
   @ApiUnauthorizedResponse({ description: '`Invalid email or password`' })
   @ApiErrors(400, 403, 415, 429)
   @ApiOperation({ summary: 'Log in (sets the session cookie)' })
-  async login(@Body() dto: LoginDto, @Res({ passthrough: true }) res: Response): Promise<LoginResponse> {
+  async login(@Body() dto: LoginDto, @Res({ passthrough: true }) res: HttpReply): Promise<LoginResponse> {
     const { token, expiresAt, body } = await this.auth.login(dto);
-    res.cookie(SESSION_COOKIE, token, { ...this.cookieOptions('lax'), expires: expiresAt });
+    res.setCookie(SESSION_COOKIE, token, { ...this.cookieOptions('lax'), expires: expiresAt });
     return body;
   }
 
@@ -76,8 +77,8 @@ export class AuthController {
   @ApiOkResponse({ type: MessageResponse })
   @ApiErrors(403)
   @ApiOperation({ summary: 'Log out' })
-  logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<MessageResponse> {
-    const cookie = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
+  logout(@Req() req: HttpRequest, @Res({ passthrough: true }) res: HttpReply): Promise<MessageResponse> {
+    const cookie = req.cookies[SESSION_COOKIE];
     const bearer = /^bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     if (!bearer && cookie) assertCsrf(req);
     const token = [bearer, cookie].find((t): t is string => typeof t === 'string' && isUUID(t));
@@ -102,9 +103,9 @@ export class AuthController {
   @ApiProduces('text/plain')
   @ApiOkResponse({ schema: { type: 'string', example: 'q1w2e3…' }, description: 'Sets the `csrf_token` cookie.' })
   @ApiOperation({ summary: 'Get a CSRF token' })
-  csrfToken(@Res({ passthrough: true }) res: Response): string {
+  csrfToken(@Res({ passthrough: true }) res: HttpReply): string {
     const token = this.auth.newCsrfToken();
-    res.cookie(CSRF_COOKIE, token, this.cookieOptions('strict'));
+    res.setCookie(CSRF_COOKIE, token, this.cookieOptions('strict'));
     return token;
   }
 
@@ -141,7 +142,7 @@ export class AuthController {
     return this.apiKeys.revoke(user, keyId);
   }
 
-  private cookieOptions(sameSite: 'lax' | 'strict'): CookieOptions {
+  private cookieOptions(sameSite: 'lax' | 'strict'): CookieSerializeOptions {
     return { httpOnly: true, sameSite, path: '/', secure: this.config.auth.cookieSecure };
   }
 }

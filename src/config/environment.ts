@@ -120,7 +120,7 @@ export class Environment {
   @Min(0)
   AUTH_RATE_LIMIT_BURST = 10;
 
-  /** Express `trust proxy` setting: false, true, a hop count or a list of subnets. */
+  /** Proxies trusted for the client address (the server's `trustProxy`): false, true, a hop count or subnets. */
   @IsOptional()
   @IsString()
   TRUST_PROXY = 'false';

@@ -1,6 +1,6 @@
 import { applyDecorators, Get, Logger, MessageEvent } from '@nestjs/common';
 import { ApiProduces } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Observable } from 'rxjs';
 
 /**
@@ -74,7 +74,7 @@ export function encodeEvents(messages: MessageEvent[]): SseFrame {
  * response is chunked): one write per frame, without the response's per-write cork, buffer
  * list and next-tick uncork, which was most of the cost of a fan-out to thousands of clients.
  */
-export function writeEvents(req: Request, res: Response, events: Observable<SseOutput>): void {
+export function writeEvents(req: IncomingMessage, res: ServerResponse, events: Observable<SseOutput>): void {
   const socket = req.socket;
   socket.setTimeout(0);
   socket.setNoDelay(true);

@@ -1,6 +1,6 @@
 import { Controller, Headers, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../common/http/http';
 import { Authenticated, CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
@@ -32,10 +32,14 @@ export class StreamsController {
   ) {}
 
   /** Writes the stream and counts it as open until its connection closes. */
-  private stream(req: Request, res: Response, events: Parameters<typeof writeEvents>[2]): void {
+  private stream(req: HttpRequest, reply: HttpReply, events: Parameters<typeof writeEvents>[2]): void {
+    // The stream writes to the socket itself; the headers set so far (CORS, request id) go with it.
+    reply.hijack();
+    const res = reply.raw;
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) res.setHeader(name, value);
     this.metrics.sseConnections.inc();
     res.once('close', () => this.metrics.sseConnections.dec());
-    writeEvents(req, res, events);
+    writeEvents(req.raw, res, events);
   }
 
   /** Static segment: registered before the `:id` routes of the runs and workflows modules. */
@@ -43,7 +47,7 @@ export class StreamsController {
   @ApiOkResponse(stream('`status` {"has_running","has_queued"} on change, `tick` {} periodically'))
   @ApiErrors(401)
   @ApiOperation({ summary: 'Stream: whether any run is active (SSE)' })
-  async status(@CurrentUser() user: AuthPrincipal, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async status(@CurrentUser() user: AuthPrincipal, @Req() req: HttpRequest, @Res() res: HttpReply): Promise<void> {
     this.stream(req, res, await this.streams.globalStatus(user));
   }
 
@@ -54,8 +58,8 @@ export class StreamsController {
   async activeRuns(
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Req() req: HttpRequest,
+    @Res() res: HttpReply,
   ): Promise<void> {
     this.stream(req, res, await this.streams.activeRuns(user, id));
   }
@@ -68,8 +72,8 @@ export class StreamsController {
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
     @Param('runId', UuidPipe) runId: string,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Req() req: HttpRequest,
+    @Res() res: HttpReply,
     @Headers('last-event-id') lastEventId?: string,
   ): Promise<void> {
     this.stream(req, res, await this.streams.runDetail(user, id, runId, lastEventId));
@@ -85,8 +89,8 @@ export class StreamsController {
     @CurrentUser() user: AuthPrincipal,
     @Param('id', UuidPipe) id: string,
     @Query() query: WorkspaceQuery,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Req() req: HttpRequest,
+    @Res() res: HttpReply,
   ): Promise<void> {
     this.stream(req, res, await this.streams.workflow(user, id, query.workspace));
   }

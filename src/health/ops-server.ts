@@ -11,7 +11,7 @@ import { HealthService } from './health.service';
 /**
  * The operations listener of a process without the api role (worker, scheduler): `GET /healthz`,
  * `/readyz` and `/metrics` on OPS_PORT, answered by the same code as the api's routes. Plain
- * node:http: such a process serves no API, and needs no Express routing for three routes.
+ * node:http: such a process serves no API, and needs no HTTP framework for three routes.
  */
 @Injectable()
 export class OpsServer implements OnApplicationBootstrap, OnApplicationShutdown {

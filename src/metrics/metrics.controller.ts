@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/http/openapi';
-import type { Response } from 'express';
+import type { HttpReply } from '../common/http/http';
 import { timingSafeEqual } from 'node:crypto';
 import { Public } from '../common/auth/decorators';
 import { AppError, ErrorCode } from '../common/errors/app-error';
@@ -32,12 +32,11 @@ export class MetricsController {
   })
   @ApiErrors(401)
   @ApiOperation({ summary: 'Prometheus metrics' })
-  async scrape(@Headers('authorization') authorization: string | undefined, @Res() res: Response): Promise<void> {
+  async scrape(@Headers('authorization') authorization: string | undefined, @Res() res: HttpReply): Promise<void> {
     if (!metricsAuthorized(this.config, authorization)) {
       throw new AppError(ErrorCode.Unauthorized, METRICS_UNAUTHORIZED);
     }
-    res.setHeader('content-type', this.metrics.registry.contentType);
-    res.end(await this.metrics.registry.metrics());
+    void res.header('content-type', this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
   }
 }
 

@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { HttpReply } from '../common/http/http';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Public } from '../common/auth/decorators';
@@ -29,10 +29,11 @@ export class MonitorController {
   @Get()
   @ApiOkResponse({ description: 'The live run page (HTML).', content: { 'text/html': { schema: { type: 'string' } } } })
   @ApiOperation({ summary: 'Live run monitor page' })
-  page(@Res() res: Response): void {
-    res.setHeader('content-type', 'text/html; charset=utf-8');
-    res.setHeader('cache-control', 'no-cache');
-    res.end(this.files.get('index.html'));
+  page(@Res() res: HttpReply): void {
+    void res
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .send(this.files.get('index.html'));
   }
 
   @Get(':file')
@@ -42,11 +43,9 @@ export class MonitorController {
   })
   @ApiErrors(404)
   @ApiOperation({ summary: 'Live run monitor script or stylesheet' })
-  asset(@Param('file') file: string, @Res() res: Response): void {
+  asset(@Param('file') file: string, @Res() res: HttpReply): void {
     const type = Object.prototype.hasOwnProperty.call(TYPES, file) ? TYPES[file] : undefined;
     if (!type) throw new AppError(ErrorCode.NotFound);
-    res.setHeader('content-type', type);
-    res.setHeader('cache-control', 'no-cache');
-    res.end(this.files.get(file));
+    void res.header('content-type', type).header('cache-control', 'no-cache').send(this.files.get(file));
   }
 }

@@ -26,7 +26,7 @@ export class PlanGuard implements CanActivate {
     ]);
     if (!requirement || context.getType() !== 'http') return true;
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const workspaceId = req.params[requirement.workspaceParam];
+    const workspaceId = (req.params as Record<string, string | undefined>)[requirement.workspaceParam];
     if (!req.user || typeof workspaceId !== 'string' || !isUUID(workspaceId)) return true;
     const membership = await this.workspaces.findMembership(workspaceId.toLowerCase(), req.user.userId);
     if (!membership) return true;

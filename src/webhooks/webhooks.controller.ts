@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { Authenticated, CurrentUser, Public } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
-import type { RawBodyRequest } from '../common/http/json-body.middleware';
+import type { RawBodyRequest } from '../common/http/http';
 import { ApiErrors, JSON_VALUE } from '../common/http/openapi';
 import { SuccessResponse } from '../common/http/dto';
 import { UuidPipe } from '../common/http/uuid.pipe';

@@ -1,5 +1,5 @@
 import { Type } from '@nestjs/common';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/common/http/configure-app';
+import { configureApp, createHttpAdapter } from '../../src/common/http/configure-app';
 import { type AppConfig, loadConfig } from '../../src/config/app-config';
 import { LeakReport, LeakScan, recordLeakReport } from './leak-scan';
 import { scratchDatabase, TEST_SECRETS } from './scratch';
@@ -16,8 +16,10 @@ import { scratchDatabase, TEST_SECRETS } from './scratch';
 export { scratchDatabase, TEST_SECRETS };
 
 export interface TestApp {
-  app: NestExpressApplication;
+  app: NestFastifyApplication;
   url: string;
+  /** Every route the server maps (method and path template), the Swagger UI's included. */
+  routes: { method: string; url: string }[];
   /** The database this app uses (for extra processes in multi-process tests). */
   databaseUrl: string;
   /** Every log line written while the app ran (JSON strings). */
@@ -72,8 +74,19 @@ export async function createTestApp(
   });
   for (const { provide, useValue } of extra.overrides ?? []) builder.overrideProvider(provide).useValue(useValue);
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, bufferLogs: true });
-  configureApp(app);
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), {
+    bodyParser: false,
+    bufferLogs: true,
+  });
+  // The routes the application maps, as the server registers them.
+  const routes: { method: string; url: string }[] = [];
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+    });
+  await configureApp(app);
   // Every test app is scanned for leaked secrets when it closes (test/utils/leak-scan.ts).
   const leaks = new LeakScan(Object.values(TEST_SECRETS));
   leaks.attach(app.getHttpServer());
@@ -82,6 +95,7 @@ export async function createTestApp(
   const address = app.getHttpServer().address() as { port: number };
   return {
     app,
+    routes,
     url: `http://127.0.0.1:${address.port}`,
     databaseUrl: db.url,
     logs,

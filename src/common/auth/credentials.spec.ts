@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { HttpRequest as Request } from '../http/http';
 import { readCredential } from './credentials';
 
 const req = (headers: Record<string, string>, cookies: Record<string, string> = {}) =>

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { HttpRequest as Request } from '../http/http';
 import { isUUID } from 'class-validator';
 import { AppError, ErrorCode } from '../errors/app-error';
 import { API_KEY_PREFIX, Credential, SESSION_COOKIE } from './principal';
@@ -17,7 +17,7 @@ export function readCredential(req: Request): Credential {
     if (!isUUID(token)) throw new AppError(ErrorCode.Unauthorized, 'Invalid session token');
     return { kind: 'session', token: token.toLowerCase(), via: 'bearer' };
   }
-  const cookie = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
+  const cookie = req.cookies?.[SESSION_COOKIE];
   if (cookie === undefined) throw new AppError(ErrorCode.Unauthorized, 'Session is required');
   if (!isUUID(cookie)) throw new AppError(ErrorCode.Unauthorized, 'Invalid session token');
   return { kind: 'session', token: cookie.toLowerCase(), via: 'cookie' };

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { HttpRequest as Request } from '../http/http';
 import { timingSafeEqual } from 'node:crypto';
 import { AppConfig } from '../../config/app-config';
 import { AppError, ErrorCode } from '../errors/app-error';
@@ -67,6 +67,6 @@ export function assertSameSite(req: Request, allowedOrigins: string[]): void {
 /** The double-submit check itself: the header matches the cookie, or 403 `csrf_failed`. */
 export function assertCsrf(req: Request): void {
   const header = req.headers[CSRF_HEADER];
-  const cookie = (req.cookies as Record<string, string> | undefined)?.[CSRF_COOKIE];
+  const cookie = req.cookies?.[CSRF_COOKIE];
   if (!tokensMatch(typeof header === 'string' ? header : undefined, cookie)) throw new AppError(ErrorCode.CsrfFailed);
 }

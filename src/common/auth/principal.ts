@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { HttpRequest as Request } from '../http/http';
 
 export type AuthMethod = 'cookie' | 'bearer' | 'api_key';
 

@@ -1,7 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest, RawRequest, RawResponse } from '../http/http';
 import { AppError, ErrorCode } from './app-error';
+import { loggablePath } from '../http/logging';
 import { codeForStatus, envelopeFor, errorEnvelope, ErrorResponse } from './envelope';
 
 /**
@@ -15,21 +16,33 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const res = ctx.getResponse<Response>();
-    const req = ctx.getRequest<Request>();
+    const res = ctx.getResponse<HttpReply | RawResponse>();
+    const req = ctx.getRequest<HttpRequest | RawRequest>();
     const { status, body, headers } = this.toResponse(exception, req);
-    if (res.headersSent) {
+    const raw = 'raw' in res ? res.raw : res;
+    if (raw.headersSent) {
       // A streaming response (SSE, download) failed midway: all we can do is end it.
-      res.end();
+      raw.end();
       return;
     }
-    if (headers) res.set(headers);
-    res.status(status).json(body);
+    if ('raw' in res) {
+      if (headers) res.headers(headers);
+      void res.code(status).send(body);
+      return;
+    }
+    // Nest middleware sees Node's own response.
+    raw.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8' });
+    raw.end(JSON.stringify(body));
   }
 
-  toResponse(exception: unknown, req: Request): ErrorResponse {
+  toResponse(exception: unknown, req: { method?: string; url?: string }): ErrorResponse {
     const known = envelopeFor(exception);
     if (known) return known;
+    const serverStatus = fastifyErrorStatus(exception);
+    if (serverStatus !== null) {
+      const code = codeForStatus(serverStatus);
+      return { status: serverStatus, body: errorEnvelope(new AppError(code).message, code) };
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status < 500) {
@@ -40,7 +53,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const err = exception instanceof Error ? exception : new Error(String(exception));
     // Only name, message and stack: driver errors carry query parameters that may hold secrets.
     this.logger.error(
-      { errorId, method: req.method, path: req.path, err: { name: err.name, message: err.message, stack: err.stack } },
+      {
+        errorId,
+        method: req.method,
+        path: loggablePath(req.url),
+        err: { name: err.name, message: err.message, stack: err.stack },
+      },
       'unhandled error',
     );
     const status = exception instanceof HttpException ? exception.getStatus() : 500;
@@ -64,4 +82,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (Array.isArray(message)) return message.join('; ');
     return typeof message === 'string' ? message : exception.message;
   }
+}
+
+/** The HTTP server's own refusals (a malformed Content-Type, an unreadable URL): their 4xx status. */
+function fastifyErrorStatus(exception: unknown): number | null {
+  const { code, statusCode } = (exception ?? {}) as { code?: unknown; statusCode?: unknown };
+  if (typeof code !== 'string' || !code.startsWith('FST_')) return null;
+  return typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 ? statusCode : null;
 }

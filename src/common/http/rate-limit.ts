@@ -1,13 +1,7 @@
-import {
-  CanActivate,
-  ExecutionContext,
-  Injectable,
-  NestMiddleware,
-  OnModuleDestroy,
-  SetMetadata,
-} from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import type { NextFunction, Request, Response } from 'express';
+import { CanActivate, ExecutionContext, Injectable, OnModuleDestroy, OnModuleInit, SetMetadata } from '@nestjs/common';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import type { HttpReply, HttpRequest, RawResponse } from './http';
 import { AppConfig } from '../../config/app-config';
 import { Clock } from '../clock';
 import { AppError, ErrorCode } from '../errors/app-error';
@@ -68,11 +62,15 @@ export const AuthAttempt = () => SetMetadata(AUTH_ATTEMPT, true);
  * `take` sets the RateLimit headers and answers 429 `rate_limited` with Retry-After when empty.
  */
 @Injectable()
-export class RateLimiter implements OnModuleDestroy {
+export class RateLimiter implements OnModuleInit, OnModuleDestroy {
   private readonly buckets: Record<'global' | 'auth', TokenBuckets | null>;
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(config: AppConfig, clock: Clock) {
+  constructor(
+    config: AppConfig,
+    clock: Clock,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {
     const { perSecond, burst, authPerMinute, authBurst } = config.rateLimit;
     const now = () => clock.now().getTime();
     this.buckets = {
@@ -85,14 +83,32 @@ export class RateLimiter implements OnModuleDestroy {
     }, 60_000).unref();
   }
 
+  /**
+   * The global bucket, taken first thing on every request but the health probes (an orchestrator
+   * never sees a healthy process as throttled). A refusal goes to the exception filter.
+   */
+  onModuleInit(): void {
+    const server = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
+    server?.addHook('onRequest', (request, reply, done) => {
+      if (EXEMPT_PATHS.has(request.url.split('?')[0])) return done();
+      try {
+        this.take('global', request.ip, reply.raw);
+      } catch (error) {
+        return done(error as Error);
+      }
+      done();
+    });
+  }
+
   onModuleDestroy(): void {
     clearInterval(this.sweeper);
   }
 
-  take(which: 'global' | 'auth', req: Request, res: Response): void {
+  /** `ip`: the client's address as TRUST_PROXY says; `res`: where the RateLimit headers go. */
+  take(which: 'global' | 'auth', ip: string | undefined, res: RawResponse): void {
     const bucket = this.buckets[which];
     if (!bucket) return;
-    const result = bucket.take(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+    const result = bucket.take(ip ?? 'unknown');
     res.setHeader('RateLimit-Limit', String(bucket.burst));
     res.setHeader('RateLimit-Remaining', String(result.remaining));
     res.setHeader('RateLimit-Reset', String(Math.ceil(result.fullInMs / 1000)));
@@ -100,18 +116,6 @@ export class RateLimiter implements OnModuleDestroy {
       res.setHeader('Retry-After', String(Math.max(1, Math.ceil(result.retryAfterMs / 1000))));
       throw new AppError(ErrorCode.RateLimited);
     }
-  }
-}
-
-/** Every route but the health probes, so an orchestrator never sees a healthy process as throttled. */
-@Injectable()
-export class RateLimitMiddleware implements NestMiddleware {
-  constructor(private readonly limiter: RateLimiter) {}
-
-  use(req: Request, res: Response, next: NextFunction): void {
-    // originalUrl: Nest mounts middleware on a path, so req.path is relative to it.
-    if (!EXEMPT_PATHS.has(req.originalUrl.split('?')[0])) this.limiter.take('global', req, res);
-    next();
   }
 }
 
@@ -129,7 +133,7 @@ export class AuthAttemptGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     if (this.reflector.get<boolean>(AUTH_ATTEMPT, context.getHandler())) {
       const http = context.switchToHttp();
-      this.limiter.take('auth', http.getRequest<Request>(), http.getResponse<Response>());
+      this.limiter.take('auth', http.getRequest<HttpRequest>().ip, http.getResponse<HttpReply>().raw);
     }
     return true;
   }

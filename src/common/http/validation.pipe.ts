@@ -1,6 +1,6 @@
 import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
 import { AppError, ErrorCode } from '../errors/app-error';
-import { MissingBody } from './json-body.middleware';
+import { MissingBody } from './json-body';
 
 const OPTIONAL_BODY = Symbol('runloom:optional-body');
 
