@@ -21,14 +21,24 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
-  const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.register(config),
-    createHttpAdapter(config),
-    // Bodies are parsed by registerJsonBodies (configure-app.ts), with errors in the envelope. The
-    // start-up logs are flushed once listening: a port in use prints its one line and nothing else.
-    { bodyParser: false, bufferLogs: true, autoFlushLogs: false },
-  );
-  await configureApp(app);
+  // Bodies are parsed by registerJsonBodies (configure-app.ts), with errors in the envelope. The
+  // start-up logs are held until the start succeeds or fails for a reason of the code's (printed
+  // then, cause included); a port in use prints its one line and nothing else.
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), createHttpAdapter(config), {
+    bodyParser: false,
+    bufferLogs: true,
+    autoFlushLogs: false,
+    abortOnError: false,
+  }).catch(() => {
+    // Nest logged the cause into the held logs.
+    Logger.flush();
+    process.exit(1);
+  });
+  const failed = (error: unknown): never => {
+    app.flushLogs();
+    throw error;
+  };
+  await configureApp(app).catch(failed);
   const logger = new Logger('Bootstrap');
   if (dotEnv) logger.log(`Read ${dotEnv.applied.length} variable(s) from ${dotEnv.file} (the environment wins)`);
   if (config.secrets.generatedAt) {
@@ -50,7 +60,7 @@ async function bootstrap(): Promise<void> {
   if (servesApi(config)) {
     await app.listen(config.port, config.host).catch((error: unknown) => {
       const problem = listenProblem(error, config.host, config.port);
-      if (!problem) throw error;
+      if (!problem) failed(error);
       // One line, no stack: the cause is the machine, not the code.
       console.error(problem);
       process.exit(1);
@@ -61,7 +71,7 @@ async function bootstrap(): Promise<void> {
     );
   } else {
     // Worker/scheduler-only processes serve no HTTP; they run until SIGTERM.
-    await app.init();
+    await app.init().catch(failed);
     app.flushLogs();
     logger.log(`Runloom started without HTTP (database: ${config.database.type}, roles: ${roles})`);
   }

@@ -1,4 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
+import * as net from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { Public } from '../src/common/auth/decorators';
 import { Clock } from '../src/common/clock';
@@ -94,6 +96,58 @@ describe('error envelope for framework rejections (docs/contract.md §1.5)', () 
       .send({ ...signupBody(), company_name: 'x'.repeat(4096) })
       .expect(413);
     expect(res.body).toEqual(errorShape(413, 'payload_too_large'));
+  });
+
+  it('a body with a byte order mark, or sent compressed (gzip, deflate, br), is read like any other', async () => {
+    const body = JSON.stringify({ email: 'nobody@example.com', password: 'wrong-password-1' });
+    // fetch, not supertest: supertest sends a Buffer with a JSON content type as JSON of the Buffer.
+    const login = async (payload: Buffer, encoding?: string) => {
+      const res = await fetch(`${t.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...(encoding ? { 'Content-Encoding': encoding } : {}) },
+        body: payload,
+      });
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    // 401: the credentials were read (and are wrong), not refused as unreadable.
+    expect((await login(Buffer.from(`\uFEFF${body}`))).status).toBe(401);
+    expect((await login(gzipSync(body), 'gzip')).status).toBe(401);
+    expect((await login(deflateSync(body), 'deflate')).status).toBe(401);
+    expect((await login(brotliCompressSync(body), 'br')).status).toBe(401);
+    expect(await login(Buffer.from(body), 'compress')).toEqual({
+      status: 415,
+      body: errorShape(415, 'unsupported_media_type'),
+    });
+    // The limit applies to what the body inflates to.
+    expect(await login(gzipSync(JSON.stringify({ email: 'x'.repeat(100_000) })), 'gzip')).toEqual({
+      status: 413,
+      body: errorShape(413, 'payload_too_large'),
+    });
+  });
+
+  it('a URL the router cannot read → 400 in the envelope, with the usual headers', async () => {
+    const res = await request(t.url).get('/api/workflows/%E0%A4%A').expect(400);
+    expect(res.body).toEqual(errorShape(400, 'invalid_request'));
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    const long = await request(t.url).get(`/api/workflows/${'a'.repeat(1_500)}`);
+    expect(long.status).toBeGreaterThanOrEqual(400);
+    expect(long.status).toBeLessThan(500);
+    expect(long.body).toMatchObject({ success: false, status: 'error' });
+  });
+
+  it('headers past 16 KB → 431 in the envelope, and the connection says it closes', async () => {
+    const answer = await new Promise<string>((resolve) => {
+      const socket = net.connect(Number(new URL(t.url).port), '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.on('close', () => resolve(text));
+      socket.write(`GET /api/auth/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    });
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 431 /);
+    expect(head).toMatch(/\r\nConnection: close\r\n/i);
+    expect(JSON.parse(body)).toEqual(errorShape(431, 'invalid_request'));
   });
 
   it('a field of the wrong type names the field', async () => {
@@ -225,7 +279,7 @@ describe('the stricter limit follows the route, not its spelling', () => {
 
   it('login and signup spelled with capitals or a trailing slash share the one bucket', async () => {
     const login = (path: string) => request(t.url).post(path).send({ email: 'x@example.com', password: 'whatever1' });
-    // Each spelling reaches the login handler (Express routes ignore case and a trailing slash)...
+    // Each spelling reaches the login handler (routes ignore case and a trailing slash)...
     expect((await login('/api/auth/login/')).status).toBe(401);
     expect((await login('/API/AUTH/LOGIN')).status).toBe(401);
     // ...so each counted: the burst of two is spent, whichever spelling comes next.

@@ -149,6 +149,30 @@ describe('webhooks (docs/contract.md §6)', () => {
     expect(await runsOf(wf.id)).toHaveLength(1);
   });
 
+  it('however the path is spelled, a trigger reads its body as the signed bytes, under WEBHOOK_BODY_LIMIT', async () => {
+    const { wf, url, key } = await setup({ hmac: true });
+    // `%74rigger` is `trigger` percent-encoded: the router decodes it, and so must the body handling.
+    const spelled = url.replace('/trigger/', '/%74rigger/');
+    const ts = now();
+    await request(t.url)
+      .post(spelled)
+      .set({
+        'Content-Type': 'application/json',
+        'X-DSentr-Timestamp': ts,
+        'X-DSentr-Signature': `v1=${sign(key, ts, '{"n":1}')}`,
+      })
+      .send('{"n":1}')
+      .expect(202);
+    const [stored] = await runsOf(wf.id);
+    expect(stored.snapshot._trigger_context).toEqual({ n: 1 });
+    // Past WEBHOOK_BODY_LIMIT (2 kb here) on either spelling.
+    const big = JSON.stringify({ pad: 'x'.repeat(3_000) });
+    for (const path of [url, spelled]) {
+      const res = await request(t.url).post(path).set('Content-Type', 'application/json').send(big).expect(413);
+      expect(res.body.code).toBe('payload_too_large');
+    }
+  });
+
   it('accepts several signatures in one header (any match) and the legacy body fields', async () => {
     const { wf, url, key } = await setup({ hmac: true });
     const ts = now();

@@ -11,6 +11,7 @@ import {
 import { Authenticated, CurrentUser, Public } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import type { RawBodyRequest } from '../common/http/http';
+import { RawBody } from '../common/http/json-body';
 import { ApiErrors, JSON_VALUE } from '../common/http/openapi';
 import { SuccessResponse } from '../common/http/dto';
 import { UuidPipe } from '../common/http/uuid.pipe';
@@ -34,6 +35,7 @@ export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
   @Public()
+  @RawBody()
   @Post(':id/trigger/:token')
   @HttpCode(202)
   @ApiOperation({ summary: 'Public webhook trigger (the only webhook trigger of the workflow).' })
@@ -54,6 +56,7 @@ export class WebhooksController {
   }
 
   @Public()
+  @RawBody()
   @Post(':id/trigger/:token/:label')
   @HttpCode(202)
   @ApiOperation({ summary: 'Public webhook trigger, selecting the webhook trigger node by label (case-insensitive).' })

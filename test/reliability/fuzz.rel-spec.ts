@@ -92,6 +92,8 @@ describe(`fuzz: ${TOTAL} malformed requests across every route (seed ${SEED})`, 
     let heapAtQuarter: Promise<number> | undefined;
     let next = 0;
     let done = 0;
+    /** Requests of a well-behaved client (keep-alive) that got no answer at all. */
+    let hungUp = 0;
 
     const worker = async () => {
       while (next < requests.length) {
@@ -99,6 +101,7 @@ describe(`fuzz: ${TOTAL} malformed requests across every route (seed ${SEED})`, 
         const outcome = r.raw ? await sendRaw(port, r.raw) : await send(agent, port, r);
         const key = typeof outcome.status === 'number' ? `${Math.floor(outcome.status / 100)}xx` : outcome.status;
         statuses.set(key, (statuses.get(key) ?? 0) + 1);
+        if (!r.raw && outcome.status === 'no-response') hungUp += 1;
         const bad = (typeof outcome.status === 'number' && outcome.status >= 500) || outcome.status === 'timeout';
         if (bad && failures.length < 20)
           failures.push(`${outcome.status} ${describeRequest(r)} ${(outcome.detail ?? '').slice(0, 300)}`);
@@ -132,6 +135,10 @@ describe(`fuzz: ${TOTAL} malformed requests across every route (seed ${SEED})`, 
     }
     expect(failures).toEqual([]);
     expect(done).toBe(TOTAL);
+    // Refusals come as answers: a connection closed under a keep-alive client (a 431 without
+    // `Connection: close` was 26 % of all requests once) shows as requests that got none. The few
+    // left are bodies the server refused before the client finished sending them.
+    expect(hungUp).toBeLessThan(TOTAL / 100);
     expect(server.child.exitCode).toBeNull();
     expect(server.output()).not.toMatch(/Unhandled|uncaught/i);
     // Still serving, and still serving the seeded data to its owner.

@@ -1,7 +1,8 @@
+import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { StringDecoder } from 'node:string_decoder';
-import { Readable } from 'node:stream';
-import { createGunzip, createInflate } from 'node:zlib';
+import type { Readable, Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { AppConfig } from '../../config/app-config';
 import { AppError, ErrorCode } from '../errors/app-error';
 import { byteSize, RawBodyRequest } from './http';
@@ -23,8 +24,20 @@ export class MissingBody {
   constructor(readonly reason: 'no_content_type' | 'empty') {}
 }
 
-/** The public webhook trigger: its body is kept as bytes, because senders sign what they sent. */
-const WEBHOOK_PATH = /^\/api\/workflows\/[^/]+\/trigger\/[^/?]+/i;
+/**
+ * Marks a route whose body is kept as bytes (`rawBody`), under WEBHOOK_BODY_LIMIT: the public
+ * webhook trigger, whose senders sign what they sent.
+ */
+export const RawBody = () => RouteConfig({ rawBody: true });
+
+function takesRawBody(request: FastifyRequest): boolean {
+  return (request.routeOptions.config as { rawBody?: unknown } | undefined)?.rawBody === true;
+}
+
+/** A body the parser refused (413, 415, 400): the refusal, answered before the handler runs. */
+class BodyRefused {
+  constructor(readonly error: unknown) {}
+}
 
 function hasBody(headers: FastifyRequest['headers']): boolean {
   const length = headers['content-length'];
@@ -39,7 +52,7 @@ function missing(contentType: string | undefined): MissingBody {
  * Request bodies, parsed by the HTTP server before any guard runs, with every refusal in the
  * envelope: a foreign content type with a body is 415, an oversized body 413, malformed JSON 400.
  * JSON is parsed strictly (an object or an array at the top), no deeper than MAX_JSON_DEPTH and
- * without lone surrogates. The webhook trigger keeps its bytes as `rawBody` instead; a route
+ * without lone surrogates. A {@link RawBody} route keeps its bytes as `rawBody` instead; a route
  * that takes no body gets a {@link MissingBody}.
  */
 export function registerJsonBodies(fastify: FastifyInstance, config: AppConfig): void {
@@ -47,13 +60,20 @@ export function registerJsonBodies(fastify: FastifyInstance, config: AppConfig):
   const webhookLimit = byteSize(config.http.webhookBodyLimit);
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', (request, payload, done) => {
-    parseBody(request, payload, WEBHOOK_PATH.test(request.url) ? webhookLimit : limit).then(
+    parseBody(request, payload, takesRawBody(request) ? webhookLimit : limit).then(
       (body) => done(null, body),
-      (error: unknown) => done(error as Error, undefined),
+      (error: unknown) => {
+        // Refused as a body, not as a parser error: the server would close the connection while the
+        // client may still be sending, and the client would see a reset instead of the answer. The
+        // rest of the body is read and dropped; the refusal is answered once the route is known.
+        payload.resume();
+        done(null, new BodyRefused(error));
+      },
     );
   });
-  // Bodyless requests never reach a parser.
   fastify.addHook('preValidation', (request, _reply, done) => {
+    if (request.body instanceof BodyRefused) return done(request.body.error as Error);
+    // Bodyless requests never reach a parser.
     if (request.body === undefined && UNSAFE.has(request.method)) {
       request.body = missing(request.headers['content-type']);
     }
@@ -73,12 +93,13 @@ async function parseBody(request: FastifyRequest, payload: Readable, limit: numb
     throw new AppError(ErrorCode.UnsupportedMediaType, 'Unsupported request body encoding');
   }
   const bytes = await readAll(request, payload, limit);
-  if (WEBHOOK_PATH.test(request.url)) {
+  if (takesRawBody(request)) {
     if (bytes.length) (request as RawBodyRequest).rawBody = bytes;
     return missing(contentType);
   }
   if (!bytes.length) return missing(contentType);
-  const text = new StringDecoder('utf8').end(bytes);
+  // A byte order mark is no part of the document.
+  const text = new StringDecoder('utf8').end(bytes).replace(/^\uFEFF/, '');
   // Strict, as the reference's parser: a document is an object or an array.
   const first = /^[ \t\n\r]*(.)/.exec(text)?.[1];
   if (first !== '{' && first !== '[') throw new AppError(ErrorCode.InvalidJson);
@@ -108,19 +129,24 @@ function readAll(request: FastifyRequest, payload: Readable, limit: number): Pro
     return Promise.reject(new AppError(ErrorCode.PayloadTooLarge));
   }
   const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
-  let stream: Readable = payload;
-  if (encoding === 'gzip' || encoding === 'x-gzip') stream = payload.pipe(createGunzip());
-  else if (encoding === 'deflate') stream = payload.pipe(createInflate());
+  let inflate: Transform | null = null;
+  if (encoding === 'gzip' || encoding === 'x-gzip') inflate = createGunzip();
+  else if (encoding === 'deflate') inflate = createInflate();
+  else if (encoding === 'br') inflate = createBrotliDecompress();
   else if (encoding !== 'identity') {
     payload.resume();
     return Promise.reject(new AppError(ErrorCode.UnsupportedMediaType, 'Unsupported request body encoding'));
   }
+  const stream: Readable = inflate ? payload.pipe(inflate) : payload;
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const fail = (error: AppError) => {
       stream.removeAllListeners('data');
-      if (stream !== payload) stream.destroy();
+      if (inflate) {
+        payload.unpipe(inflate);
+        inflate.destroy();
+      }
       payload.resume();
       reject(error);
     };

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { Options } from 'pino-http';
@@ -45,19 +43,13 @@ function prettyStdout(colorize: boolean): DestinationStream {
 }
 
 /**
- * Structured logs, one line per request with its id (taken from `x-request-id` when sane, echoed
- * back). Serializers whitelist what is logged: no headers, cookies, bodies or query strings. JSON
+ * Structured logs, one line per request with its id (the server's: `x-request-id` when sane,
+ * configure-app.ts). Serializers whitelist what is logged: no headers, cookies, bodies or query strings. JSON
  * lines, or pino-pretty's lines by LOG_FORMAT; a given destination (the tests') always gets JSON.
  */
 export function loggerParams(config: AppConfig, destination?: DestinationStream): Params {
   const options: Options = {
     level: config.logLevel,
-    genReqId: (req: IncomingMessage, res: ServerResponse) => {
-      const incoming = req.headers['x-request-id'];
-      const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-      res.setHeader('x-request-id', id);
-      return id;
-    },
     customLogLevel: (_req, res, err) =>
       err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     serializers: {
