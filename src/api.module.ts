@@ -38,6 +38,7 @@ import { WebhooksController } from './webhooks/webhooks.controller';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { EgressController } from './workflow-egress/egress.controller';
 import { WorkflowEgressModule } from './workflow-egress/workflow-egress.module';
+import { WorkflowVersionsController } from './workflows/workflow-versions.controller';
 import { WorkflowsController } from './workflows/workflows.controller';
 import { WorkflowsModule } from './workflows/workflows.module';
 import { InvitesController, WorkspaceInvitationsController } from './workspaces/invitations.controller';
@@ -94,6 +95,7 @@ import { WorkspacesModule } from './workspaces/workspaces.module';
     AdminRunsController,
     WebhooksController,
     WorkflowsController,
+    WorkflowVersionsController,
     SecretsController,
     WorkspaceSecretsController,
     NodeTypesController,

@@ -54,6 +54,7 @@ describe('workflows (docs/contract.md §2.1–2.7, §2.14, §3, §8.3–8.4, §1
           name: 'Order sync',
           description: 'd',
           data: simpleGraph(),
+          version: 1,
           concurrency_limit: 1,
           egress_allowlist: [],
           require_hmac: false,

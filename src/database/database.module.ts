@@ -20,6 +20,7 @@ import { SessionRepository } from './repositories/session.repository';
 import { UserRepository } from './repositories/user.repository';
 import { WebhookReplayRepository } from './repositories/webhook-replay.repository';
 import { WorkflowLogRepository } from './repositories/workflow-log.repository';
+import { WorkflowVersionRepository } from './repositories/workflow-version.repository';
 import { WorkflowRepository } from './repositories/workflow.repository';
 import { WorkerRepository } from './repositories/worker.repository';
 import { WorkspaceRepository } from './repositories/workspace.repository';
@@ -36,6 +37,7 @@ const REPOSITORIES = [
   WorkspaceInvitationRepository,
   WorkflowRepository,
   WorkflowLogRepository,
+  WorkflowVersionRepository,
   ScheduleRepository,
   SecretRepository,
   RunRepository,

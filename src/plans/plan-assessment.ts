@@ -9,6 +9,9 @@ import { PlanViolation } from '../common/errors/app-error';
 
 export const SOLO_NODE_LIMIT = 10;
 export const SOLO_WORKFLOW_LIMIT = 3;
+/** Versions a workflow keeps (docs/contract.md §8.3): the newest, by plan. */
+export const SOLO_VERSION_RETENTION = 20;
+export const WORKSPACE_VERSION_RETENTION = 200;
 
 export const WORKFLOW_LIMIT_MESSAGE =
   'Solo accounts can save up to 3 workflows. Delete an existing workflow or upgrade in Settings → Plan.';

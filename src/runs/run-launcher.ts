@@ -32,6 +32,8 @@ export interface LaunchRequest {
   trigger: LaunchTrigger;
   /** Built once the gates passed: a refused start builds nothing. */
   snapshot: () => Record<string, unknown>;
+  /** The workflow version whose graph the snapshot holds (null: not known); default: the workflow's current one. */
+  version?: number | null;
   idempotencyKey?: string;
   /** A signed webhook's matched signature: used once per workflow, recorded with the run. */
   signature?: string;
@@ -233,6 +235,7 @@ export class RunLauncher {
       workflowId: workflow.id,
       workspaceId: workflow.workspaceId,
       snapshot,
+      workflowVersion: request.version === undefined ? workflow.version : request.version,
       idempotencyKey: key,
       triggeredBy: this.triggeredBy(request.trigger),
       // Schedules fire outside any request: their runs carry none.

@@ -14,7 +14,7 @@ import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
 import { UuidPipe } from '../common/http/uuid.pipe';
 import { RUN_STATUSES } from '../database/entities/run.entity';
-import { PagingQuery, PlanViolationResponse } from '../common/http/dto';
+import { clampPaging, PagingQuery, PlanViolationResponse } from '../common/http/dto';
 import {
   ActiveRunsQuery,
   CancelAllResponse,
@@ -31,7 +31,7 @@ import {
   RunPageResponse,
   StartRunDto,
 } from './runs.dto';
-import { clampPaging, parseStatuses, RunsService } from './runs.service';
+import { parseStatuses, RunsService } from './runs.service';
 
 const RUNAWAY = {
   description:

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { toRfc3339 } from '../common/clock';
 import { JSON_VALUE } from '../common/http/openapi';
 import { OptionalBody } from '../common/http/validation.pipe';
@@ -44,6 +44,9 @@ export class StartRunDto {
   start_from_node_id?: string;
 }
 
+export const RERUN_VERSIONS = ['same', 'latest'] as const;
+export type RerunVersion = (typeof RERUN_VERSIONS)[number];
+
 /** docs/contract.md §2.11: rerun bodies are required (send `{}`). */
 export class RerunDto {
   @ApiPropertyOptional({ maxLength: 255 })
@@ -62,6 +65,16 @@ export class RerunDto {
   @IsString()
   @MaxLength(200)
   start_from_node_id?: string;
+
+  @ApiPropertyOptional({
+    enum: RERUN_VERSIONS,
+    description:
+      'Which graph to run: `same` (the default: the version the base run ran) or `latest` (the workflow as it is now). ' +
+      'Rerun from the failed node only reruns the same version.',
+  })
+  @IsOptional()
+  @IsIn(RERUN_VERSIONS, { message: 'version must be "same" or "latest"' })
+  version?: RerunVersion;
 }
 
 /** Far above what one workflow can run at once, and within the column's 32-bit integer. */
@@ -92,6 +105,12 @@ export class RunResponse {
     description: 'The graph and control keys; secrets appear as references, credentials masked.',
   })
   snapshot: Record<string, unknown>;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'The workflow version the run ran (null for runs from before versions were kept).',
+  })
+  version: number | null;
   @ApiProperty({ enum: RUN_STATUSES }) status: string;
   @ApiProperty({ nullable: true, type: String }) error: string | null;
   @ApiProperty({ nullable: true, type: String }) idempotency_key: string | null;
@@ -109,6 +128,7 @@ export function toRunResponse(r: RunEntity): RunResponse {
     workflow_id: r.workflowId,
     workspace_id: r.workspaceId,
     snapshot: r.snapshot,
+    version: r.workflowVersion,
     status: r.status,
     error: r.error,
     idempotency_key: r.idempotencyKey,

@@ -35,17 +35,20 @@ import {
   toNodeRunResponse,
   toRunResponse,
 } from './runs.dto';
-import { buildSnapshot, rerunSnapshot, resumeFromFailedSnapshot, SNAPSHOT_KEYS } from '../engine/snapshot';
+import {
+  buildSnapshot,
+  controlPart,
+  graphPart,
+  rerunSnapshot,
+  resumeFromFailedSnapshot,
+  SNAPSHOT_KEYS,
+} from '../engine/snapshot';
 import { Launched, RunLauncher } from './run-launcher';
 
 type CanceledRun = Pick<
   RunEntity,
   'id' | 'workflowId' | 'workspaceId' | 'ownerId' | 'triggeredBy' | 'requestId' | 'createdAt' | 'firstClaimedAt'
 >;
-
-export function clampPaging(page?: number, perPage?: number): { page: number; perPage: number } {
-  return { page: Math.max(1, page ?? 1), perPage: Math.min(100, Math.max(1, perPage ?? 20)) };
-}
 
 /** `status=a&status=b`, `status=a,b` or the client's `status[]=a` (deviation 18 in docs/deviations.md). */
 export function parseStatuses(...raw: unknown[]): RunStatus[] {
@@ -169,17 +172,26 @@ export class RunsService {
     const { workflow } = await this.access.require(caller, workflowId, 'run');
     const base = await this.runs.findForWorkflow(workflowId, runId);
     if (!base) throw new AppError(ErrorCode.NotFound, 'Run not found');
-    await this.assertMayUseCredentials(caller, workflow, base.snapshot);
-    const snapshot = rerunSnapshot(base.snapshot, {
+    // "latest": the workflow's graph as it is now, with the base run's trigger payload and start node.
+    const latest = dto.version === 'latest';
+    const source = latest ? { ...graphPart(workflow.data), ...controlPart(base.snapshot) } : base.snapshot;
+    await this.assertMayUseCredentials(caller, workflow, source);
+    const snapshot = rerunSnapshot(source, {
       triggerContext: dto.context,
       startFromNodeId: dto.start_from_node_id,
       egressAllowlist: workflow.egressAllowlist,
     });
-    return this.relaunch(caller, workflow, base, dto, snapshot);
+    return this.relaunch(caller, workflow, base, dto, snapshot, latest ? workflow.version : base.workflowVersion);
   }
 
   /** Resumes at the last failed node, reusing the outputs recorded before it (deviation 6 in docs/deviations.md). */
   async rerunFromFailed(caller: AuthPrincipal, workflowId: string, runId: string, dto: RerunDto): Promise<RunEnvelope> {
+    // The outputs reused are the base run's, of its graph: only that version can resume from them.
+    if (dto.version === 'latest')
+      throw new AppError(
+        ErrorCode.InvalidRequest,
+        'Rerun from the failed node runs the same version; use rerun for "latest"',
+      );
     const { workflow } = await this.access.require(caller, workflowId, 'run');
     const base = await this.runs.findForWorkflow(workflowId, runId);
     const nodeRuns = base ? await this.nodeRuns.nodeRuns(workflowId, base.id) : [];
@@ -192,7 +204,7 @@ export class RunsService {
       triggerContext: dto.context,
       egressAllowlist: workflow.egressAllowlist,
     });
-    return this.relaunch(caller, workflow, base, dto, snapshot);
+    return this.relaunch(caller, workflow, base, dto, snapshot, base.workflowVersion);
   }
 
   /** Both rerun routes: a run of `workflow` from `snapshot`, recorded as a rerun of `base`. */
@@ -202,11 +214,13 @@ export class RunsService {
     base: RunEntity,
     dto: RerunDto,
     snapshot: Record<string, unknown>,
+    version: number | null,
   ): Promise<RunEnvelope> {
     return this.launched(
       await this.launcher.launch({
         workflow,
         trigger: { kind: 'rerun', caller, baseRunId: base.id },
+        version,
         idempotencyKey: dto.idempotency_key,
         snapshot: () => snapshot,
       }),
@@ -260,10 +274,12 @@ export class RunsService {
     const deadLetter = await this.deadLetters.find(workflowId, deadLetterId);
     if (!deadLetter) throw new AppError(ErrorCode.NotFound, 'Dead letter not found');
     await this.assertMayUseCredentials(caller, workflow, deadLetter.snapshot);
+    const failedRun = await this.runs.findForWorkflow(workflowId, deadLetter.runId);
     return this.launched(
       await this.launcher.launch({
         workflow,
         trigger: { kind: 'dead_letter', caller, deadLetterId: deadLetter.id },
+        version: failedRun?.workflowVersion ?? null,
         snapshot: () => ({ ...deadLetter.snapshot, [SNAPSHOT_KEYS.egressAllowlist]: [...workflow.egressAllowlist] }),
       }),
     );

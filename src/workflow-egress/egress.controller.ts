@@ -4,9 +4,8 @@ import { Authenticated, CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
 import { UuidPipe } from '../common/http/uuid.pipe';
-import { PagingQuery } from '../common/http/dto';
+import { clampPaging, PagingQuery } from '../common/http/dto';
 import { DeletedResponse } from '../runs/runs.dto';
-import { clampPaging } from '../runs/runs.service';
 import { EgressAllowlistDto, EgressAllowlistResponse, EgressBlockPageResponse } from './egress.dto';
 import { WorkflowEgressService } from './workflow-egress.service';
 

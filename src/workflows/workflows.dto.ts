@@ -37,6 +37,9 @@ export class ReassignWorkflowDto {
   user_id: string;
 }
 
+/** The longest change summary a version keeps. */
+export const CHANGE_SUMMARY_MAX = 500;
+
 export class CreateWorkflowDto {
   @ApiProperty({ example: 'Order sync', maxLength: 200 })
   @IsString()
@@ -68,6 +71,15 @@ export class CreateWorkflowDto {
   @IsOptional()
   @IsUUID(undefined, { message: 'workspace_id must be a UUID' })
   workspace_id?: string | null;
+
+  @ApiPropertyOptional({
+    maxLength: CHANGE_SUMMARY_MAX,
+    description: 'What this save changes, in words, kept with the version it makes; made from the diff when absent.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(CHANGE_SUMMARY_MAX)
+  change_summary?: string;
 }
 
 export class UpdateWorkflowDto {
@@ -96,6 +108,15 @@ export class UpdateWorkflowDto {
   @Type(() => Date)
   @IsDate({ message: 'updated_at must be an RFC 3339 timestamp' })
   updated_at?: Date;
+
+  @ApiPropertyOptional({
+    maxLength: CHANGE_SUMMARY_MAX,
+    description: 'What this save changes, in words, kept with the version it makes; made from the diff when absent.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(CHANGE_SUMMARY_MAX)
+  change_summary?: string;
 }
 
 export class WorkflowResponse {
@@ -110,6 +131,7 @@ export class WorkflowResponse {
     description: 'Credential fields are masked (`********`); secrets are referenced as `group:service:name`.',
   })
   data: Record<string, unknown>;
+  @ApiProperty({ example: 3, description: 'The number of its newest version (`GET /:id/versions`).' }) version: number;
   @ApiProperty({ example: 1 }) concurrency_limit: number;
   @ApiProperty({ type: [String] }) egress_allowlist: string[];
   @ApiProperty() require_hmac: boolean;
@@ -129,6 +151,7 @@ export function toWorkflowResponse(w: WorkflowEntity): WorkflowResponse {
     name: w.name,
     description: w.description,
     data: w.data,
+    version: w.version,
     concurrency_limit: w.concurrencyLimit,
     egress_allowlist: w.egressAllowlist,
     require_hmac: w.requireHmac,

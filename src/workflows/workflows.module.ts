@@ -5,11 +5,12 @@ import { SecretsModule } from '../secrets/secrets.module';
 import { ScheduleSync } from './schedule-sync';
 import { WorkflowAccessModule } from './workflow-access.module';
 import { WorkflowHistoryListener } from './workflow-history.listener';
+import { WorkflowVersionsService } from './workflow-versions.service';
 import { WorkflowsService } from './workflows.service';
 
 @Module({
   imports: [PlansModule, SecretsModule, WorkflowAccessModule, EngineModule],
-  providers: [WorkflowsService, WorkflowHistoryListener, ScheduleSync],
-  exports: [WorkflowsService],
+  providers: [WorkflowsService, WorkflowVersionsService, WorkflowHistoryListener, ScheduleSync],
+  exports: [WorkflowsService, WorkflowVersionsService],
 })
 export class WorkflowsModule {}

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isDeepStrictEqual } from 'node:util';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { AuthPrincipal } from '../common/auth/principal';
@@ -15,7 +16,9 @@ import { parseGraph } from '../engine/graph';
 import { NodeRegistry } from '../engine/node-registry';
 import {
   assessSoloGraph,
+  SOLO_VERSION_RETENTION,
   SOLO_WORKFLOW_LIMIT,
+  WORKSPACE_VERSION_RETENTION,
   WORKFLOW_LIMIT_MESSAGE,
   WORKFLOW_LOCKED_MESSAGE,
 } from '../plans/plan-assessment';
@@ -30,6 +33,7 @@ import { ScheduleSync } from './schedule-sync';
 import { graphReferences, syncGraphSecrets } from './secret-sync';
 import { WorkflowAccess, WorkflowAction } from './workflow-access';
 import {
+  CHANGE_SUMMARY_MAX,
   CreateWorkflowDto,
   toWorkflowLogResponse,
   toWorkflowResponse,
@@ -48,6 +52,34 @@ const NO_WORKSPACE_ACCESS = 'You do not have access to this workspace.';
 const NOT_IN_CONTEXT = 'This workflow is not available in the current plan context.';
 const LOG_LIMIT = 200;
 const SOLO_LOG_WINDOW_MS = 24 * 3_600_000;
+
+/** Versions kept by the plan the save is made under (the same test as the Solo graph limits). */
+function versionRetention(tier: PlanTier, context: PlanContext): number {
+  return tier === 'solo' && context.kind === 'solo' ? SOLO_VERSION_RETENTION : WORKSPACE_VERSION_RETENTION;
+}
+
+type Saved = { name: string; description: string | null; data: unknown };
+
+/** A version's summary when the saver gave none: what changed, counted. */
+export function changeSummary(before: Saved, after: Saved, diffs: DiffEntry[]): string {
+  const parts: string[] = [];
+  if (before.name !== after.name) parts.push(`renamed from "${before.name}" to "${after.name}"`);
+  if ((before.description ?? '') !== (after.description ?? '')) parts.push('description changed');
+  const ids = (data: unknown) => new Set(parseGraph(data).graph.nodes.map((n) => n.id));
+  const [was, is] = [ids(before.data), ids(after.data)];
+  const added = [...is].filter((id) => !was.has(id)).length;
+  const removed = [...was].filter((id) => !is.has(id)).length;
+  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  if (added) parts.push(`${count(added, 'node', 'nodes')} added`);
+  if (removed) parts.push(`${count(removed, 'node', 'nodes')} removed`);
+  if (diffs.length) parts.push(`${count(diffs.length, 'node setting', 'node settings')} changed`);
+  // Key order is not a change (PostgreSQL's jsonb keeps its own).
+  const edges = (data: unknown) => (data as { edges?: unknown } | null)?.edges ?? [];
+  if (!isDeepStrictEqual(edges(before.data), edges(after.data))) parts.push('connections changed');
+  if (!parts.length) return 'No changes';
+  const text = parts.join('; ');
+  return (text[0].toUpperCase() + text.slice(1)).slice(0, CHANGE_SUMMARY_MAX);
+}
 
 /** What every `/:id` route establishes first: the workflow, the caller's standing and context. */
 interface CallerView {
@@ -106,6 +138,11 @@ export class WorkflowsService {
     const synced = await syncGraphSecrets(this.secrets, caller.userId, scope, data);
     await this.secrets.assertMayUse(caller.userId, scope, graphReferences(synced.graph), synced.inserts);
     const effects: SaveSideEffects = {
+      version: {
+        createdBy: caller.userId,
+        summary: dto.change_summary?.trim() || 'Created',
+        keep: versionRetention(tier, context),
+      },
       secrets: synced.inserts,
       schedule: await this.schedules.scheduleFor(synced.graph, { ownerId: caller.userId, workspaceId }, null, now),
     };
@@ -169,6 +206,8 @@ export class WorkflowsService {
     id: string,
     workspace: string | undefined,
     dto: UpdateWorkflowDto,
+    /** A restore (docs/contract.md §2.17): the version whose copy this save is. */
+    restoredFrom?: number,
   ): Promise<WorkflowEnvelope> {
     assertValidGraph(dto.data, this.nodeTypes);
     const view = await this.view(caller, id, workspace, 'edit', { checkContextLater: true });
@@ -190,17 +229,20 @@ export class WorkflowsService {
         const synced = await syncGraphSecrets(this.secrets, caller.userId, scope, incoming);
         await this.secrets.assertMayUse(caller.userId, scope, graphReferences(synced.graph), synced.inserts);
         const existingSchedule = await this.schedules.existing(current.id);
+        const next = { name: dto.name.trim(), description: dto.description ?? null, data: synced.graph };
+        const diffs = this.graphDiff(current.data, synced.graph);
         return {
-          changes: {
-            name: dto.name.trim(),
-            description: dto.description ?? null,
-            data: synced.graph as Record<string, unknown>,
-          },
+          changes: { ...next, data: synced.graph as Record<string, unknown> },
           effects: {
-            log: {
-              userId: caller.userId,
-              diffs: this.maskDiffs(diffGraphs(current.data, synced.graph), current.data, synced.graph),
+            version: {
+              createdBy: caller.userId,
+              summary:
+                dto.change_summary?.trim() ||
+                (restoredFrom !== undefined ? `Restored version ${restoredFrom}` : changeSummary(current, next, diffs)),
+              restoredFrom,
+              keep: versionRetention(tier, view.context),
             },
+            log: { userId: caller.userId, diffs },
             secrets: synced.inserts,
             schedule: await this.schedules.scheduleFor(
               synced.graph,
@@ -407,11 +449,12 @@ export class WorkflowsService {
   }
 
   /**
-   * Change logs are stored: credential fields are masked before they are written, as every
-   * response masks them: fields named like a credential, and the value of a `{key, value}` pair
-   * (header, query parameter) whose name is one.
+   * The change-log diff of two graphs, credential fields masked: change logs are stored, so they are
+   * masked before they are written, as every response masks them: fields named like a credential,
+   * and the value of a `{key, value}` pair (header, query parameter) whose name is one.
    */
-  private maskDiffs(diffs: DiffEntry[], before: unknown, after: unknown): DiffEntry[] {
+  graphDiff(before: unknown, after: unknown): DiffEntry[] {
+    const diffs = diffGraphs(before, after);
     const { redactor } = this.secrets;
     const pairValues = [...credentialPairPaths(before, after, (key) => redactor.isSensitiveKey(key))];
     return diffs.map((d) => {

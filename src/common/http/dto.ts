@@ -32,6 +32,11 @@ export class PagingQuery {
   per_page?: number;
 }
 
+/** A PagingQuery's page and page size, defaulted and within bounds. */
+export function clampPaging(page?: number, perPage?: number): { page: number; perPage: number } {
+  return { page: Math.max(1, page ?? 1), perPage: Math.min(100, Math.max(1, perPage ?? 20)) };
+}
+
 export class SuccessResponse {
   @ApiProperty({ example: true }) success: true;
 }

@@ -14,6 +14,7 @@ import { UserEntity } from './user.entity';
 import { WebhookReplayEntity } from './webhook-replay.entity';
 import { WorkflowLogEntity } from './workflow-log.entity';
 import { WorkflowScheduleEntity } from './workflow-schedule.entity';
+import { WorkflowVersionEntity } from './workflow-version.entity';
 import { WorkerEntity } from './worker.entity';
 import { WorkflowEntity } from './workflow.entity';
 import { WorkspaceInvitationEntity } from './workspace-invitation.entity';
@@ -31,6 +32,7 @@ export const ENTITIES = [
   WorkspaceInvitationEntity,
   WorkflowEntity,
   WorkflowLogEntity,
+  WorkflowVersionEntity,
   WorkflowScheduleEntity,
   SecretEntity,
   RunEntity,

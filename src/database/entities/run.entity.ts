@@ -46,6 +46,10 @@ export class RunEntity {
   @JsonColumn()
   snapshot: Record<string, unknown>;
 
+  /** The workflow version whose graph the snapshot holds; null for runs from before versions. */
+  @Column('int', { name: 'workflow_version', nullable: true })
+  workflowVersion: number | null;
+
   @Column('varchar', { length: 16, default: 'queued' })
   status: RunStatus;
 

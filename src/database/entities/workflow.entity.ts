@@ -45,6 +45,10 @@ export class WorkflowEntity {
   @JsonColumn()
   data: Record<string, unknown>;
 
+  /** The number of its newest version (docs/contract.md §2.17): moves with every save of the graph. */
+  @Column('int', { default: 1 })
+  version: number;
+
   @Column('int', { name: 'concurrency_limit', default: 1 })
   concurrencyLimit: number;
 

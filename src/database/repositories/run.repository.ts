@@ -11,6 +11,8 @@ export type NewRun = Pick<
   RunEntity,
   'ownerId' | 'workflowId' | 'workspaceId' | 'snapshot' | 'idempotencyKey' | 'triggeredBy' | 'queuePriority'
 > & {
+  /** The workflow version the snapshot's graph is (absent or null: not known). */
+  workflowVersion?: number | null;
   resumeAt?: Date;
   /** The HTTP request that started it, if any. */
   requestId?: string | null;
@@ -44,6 +46,7 @@ const RUN_COLUMNS: (keyof RunEntity & string)[] = [
   'workflowId',
   'workspaceId',
   'snapshot',
+  'workflowVersion',
   'status',
   'error',
   'idempotencyKey',
@@ -245,6 +248,7 @@ export class RunInserts {
       id: randomUUID(),
       idempotencyScope: values.workspaceId ?? values.ownerId,
       requestId: values.requestId ?? null,
+      workflowVersion: values.workflowVersion ?? null,
       status: 'queued',
       error: null,
       leasedBy: null,

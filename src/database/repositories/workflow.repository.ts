@@ -11,6 +11,7 @@ import { UserEntity } from '../entities/user.entity';
 import { WorkspaceEntity } from '../entities/workspace.entity';
 import { JsonTextCache } from '../json-text-cache';
 import { sql, Sql } from '../sql';
+import { NewVersion, WorkflowVersionRepository } from './workflow-version.repository';
 
 export type NewWorkflow = Pick<WorkflowEntity, 'userId' | 'workspaceId' | 'name' | 'description' | 'data'>;
 export type WorkflowChanges = Partial<
@@ -47,6 +48,8 @@ export interface SaveSideEffects {
     | 'claimExpiresAt'
   > | null;
   secrets?: Omit<SecretEntity, 'user' | 'createdAt' | 'updatedAt'>[];
+  /** The save makes a new version of the workflow (create, update, restore). */
+  version?: NewVersion;
 }
 
 export interface WorkflowWithRole {
@@ -198,6 +201,7 @@ export class WorkflowRepository {
         requireHmac: false,
         hmacReplayWindowSec: 300,
         webhookSalt: randomUUID(),
+        version: 1,
         lockedBy: null,
         lockedAt: null,
         createdAt: now,
@@ -229,6 +233,8 @@ export class WorkflowRepository {
       const { changes, effects } = await decide(previous);
       const patch: Partial<WorkflowEntity> = { ...changes, updatedAt: now };
       if (changes.name !== undefined) patch.nameKey = nameKey(changes.name);
+      // Under the row lock (SQLite: the writer): version numbers follow save order without gaps.
+      if (effects?.version) patch.version = previous.version + 1;
       await repo.update({ id }, asRow<WorkflowEntity>(patch));
       const workflow = await repo.findOneByOrFail({ id });
       if (effects) await this.applySideEffects(em, workflow, effects, now);
@@ -291,6 +297,7 @@ export class WorkflowRepository {
     effects: SaveSideEffects,
     now: Date,
   ): Promise<void> {
+    if (effects.version) await WorkflowVersionRepository.record(em, workflow, effects.version, now);
     if (effects.log) {
       await em.getRepository(WorkflowLogEntity).insert(
         asRow<WorkflowLogEntity>({
