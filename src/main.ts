@@ -8,6 +8,7 @@ import { AppModule, servesApi } from './app.module';
 import { configureApp, createHttpAdapter } from './common/http/configure-app';
 import { AppConfig, ConfigValidationError, loadConfig } from './config/app-config';
 import { listenProblem } from './config/startup';
+import { startTracing } from './common/tracing/start-tracing';
 
 async function bootstrap(): Promise<void> {
   let config: AppConfig;
@@ -21,6 +22,8 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
+  // Before the application is built: its spans go to the exporters from the first request on.
+  const tracing = startTracing(config.traceExporters);
   // Bodies are parsed by registerJsonBodies (configure-app.ts), with errors in the envelope. The
   // start-up logs are held until the start succeeds or fails for a reason of the code's (printed
   // then, cause included); a port in use prints its one line and nothing else.
@@ -56,6 +59,7 @@ async function bootstrap(): Promise<void> {
       `Webhook URLs are given as ${config.http.apiPublicUrl}/…: set API_PUBLIC_URL (or PUBLIC_URL) to the address senders reach`,
     );
   }
+  if (tracing) logger.log(`Traces exported with ${config.traceExporters.join(', ')} (OTEL_TRACES_EXPORTER)`);
   const roles = [...config.roles].join(',');
   if (servesApi(config)) {
     await app.listen(config.port, config.host).catch((error: unknown) => {

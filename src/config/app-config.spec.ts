@@ -40,6 +40,19 @@ describe('loadConfig', () => {
     );
   });
 
+  it('OTEL_TRACES_EXPORTER names the trace exporters (off by default); OTEL_SDK_DISABLED wins', () => {
+    const exporters = (env: Record<string, string>) =>
+      loadConfig({ DATA_DIR: tmp(), ...secrets, ...env }).traceExporters;
+    expect(exporters({})).toEqual([]);
+    expect(exporters({ OTEL_TRACES_EXPORTER: 'none' })).toEqual([]);
+    expect(exporters({ OTEL_TRACES_EXPORTER: ' OTLP , console ' })).toEqual(['otlp', 'console']);
+    expect(exporters({ OTEL_TRACES_EXPORTER: 'otlp,none' })).toEqual([]);
+    expect(exporters({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_SDK_DISABLED: 'true' })).toEqual([]);
+    expect(() => exporters({ OTEL_TRACES_EXPORTER: 'jaeger' })).toThrow(
+      /OTEL_TRACES_EXPORTER must be otlp, console or none/,
+    );
+  });
+
   it('treats blank values as unset', () => {
     const config = loadConfig({ DATA_DIR: tmp(), PORT: '', LOG_LEVEL: '  ', ...secrets });
     expect(config.port).toBe(3000);

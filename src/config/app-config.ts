@@ -10,6 +10,12 @@ export type DatabaseConfig =
   | { type: 'sqlite'; path: string; migrationsRun: boolean; busyTimeoutMs: number }
   | { type: 'postgres'; url: string; poolSize: number; migrationsRun: boolean };
 
+function traceExporters(value: string | undefined): ('otlp' | 'console')[] {
+  const names = new Set((value ?? '').split(',').map((name) => name.trim().toLowerCase()));
+  if (names.has('none')) return [];
+  return (['otlp', 'console'] as const).filter((name) => names.has(name));
+}
+
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration: ${problems.join('; ')}`);
@@ -29,6 +35,8 @@ export class AppConfig {
   readonly logLevel: LogLevel;
   /** LOG_FORMAT; `auto` is decided where the logger is built (it depends on stdout). */
   readonly logFormat: LogFormat;
+  /** Trace exporters to start (OTEL_TRACES_EXPORTER less `none`, empty when OTEL_SDK_DISABLED); empty: no traces. */
+  readonly traceExporters: ('otlp' | 'console')[];
   readonly http: {
     bodyLimit: string;
     webhookBodyLimit: string;
@@ -256,6 +264,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     database,
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,
+    traceExporters: env.OTEL_SDK_DISABLED ? [] : traceExporters(env.OTEL_TRACES_EXPORTER),
     http: {
       bodyLimit: env.BODY_LIMIT,
       webhookBodyLimit: env.WEBHOOK_BODY_LIMIT,

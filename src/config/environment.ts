@@ -524,6 +524,24 @@ export class Environment {
   @Matches(/^\S{16,}$/, { message: 'METRICS_TOKEN must be at least 16 characters without spaces' })
   METRICS_TOKEN?: string;
 
+  /**
+   * Trace exporters, OpenTelemetry's standard variable (comma-separated): `otlp` (OTLP over HTTP,
+   * to `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, default
+   * http://localhost:4318), `console`, or `none`. Unset: no traces. The other `OTEL_*` variables
+   * (service name, resource attributes, sampler, batching, headers) are read by the SDK.
+   */
+  @IsOptional()
+  @Matches(/^\s*(none|otlp|console)(\s*,\s*(none|otlp|console))*\s*$/i, {
+    message: 'OTEL_TRACES_EXPORTER must be otlp, console or none (comma-separated)',
+  })
+  OTEL_TRACES_EXPORTER?: string;
+
+  /** `true` turns OpenTelemetry off whatever `OTEL_TRACES_EXPORTER` says (the standard switch). */
+  @Transform(toBoolean)
+  @IsOptional()
+  @IsBoolean()
+  OTEL_SDK_DISABLED = false;
+
   /** `: keepalive` comment interval on live streams (SSE), in milliseconds. */
   @IsOptional()
   @Type(() => Number)

@@ -7,6 +7,7 @@ import { RunEntity } from '../database/entities/run.entity';
 import { NodeRunRepository } from '../database/repositories/node-run.repository';
 import { RunQueueRepository } from '../database/repositories/run-queue.repository';
 import type { Checkpoint, NodeRunRecord, NodeRunStart, RunJournal } from '../engine/run-journal';
+import { tracedJournal } from './run-tracing';
 
 const WRITE_ATTEMPTS = 3;
 
@@ -26,8 +27,12 @@ export class RunJournals {
     private readonly clock: Clock,
   ) {}
 
-  /** The journal of one execution of `run` under `workerId`'s lease. */
+  /** The journal of one execution of `run` under `workerId`'s lease, traced (run-tracing.ts). */
   open(run: RunEntity, workerId: string): RunJournal {
+    return tracedJournal(run, this.untraced(run, workerId));
+  }
+
+  private untraced(run: RunEntity, workerId: string): RunJournal {
     const event = runEvent(run);
     const announce = (records: NodeRunRecord[]) => {
       for (const record of records) {

@@ -6,6 +6,7 @@ import { runEvent } from '../common/events/app-events';
 import { EventBus } from '../common/events/event-bus';
 import { withRunFacts } from '../common/events/run-facts';
 import { currentRequestId } from '../common/http/request-context';
+import { currentTraceParent } from '../common/tracing/tracing';
 import { RunEntity } from '../database/entities/run.entity';
 import { UserEntity } from '../database/entities/user.entity';
 import { WorkflowEntity } from '../database/entities/workflow.entity';
@@ -240,6 +241,7 @@ export class RunLauncher {
       triggeredBy: this.triggeredBy(request.trigger),
       // Schedules fire outside any request: their runs carry none.
       requestId: request.trigger.kind === 'schedule' ? null : currentRequestId(),
+      traceParent: currentTraceParent(),
       queuePriority: request.priority ?? 0,
     };
   }

@@ -12,6 +12,7 @@ import {
 import { Authenticated, CurrentUser } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/openapi';
+import { Traced } from '../common/tracing/tracing';
 import { UuidPipe } from '../common/http/uuid.pipe';
 import { RUN_STATUSES } from '../database/entities/run.entity';
 import { clampPaging, PagingQuery, PlanViolationResponse } from '../common/http/dto';
@@ -54,6 +55,7 @@ export class RunsController {
   }
 
   @Post(':id/run')
+  @Traced()
   @HttpCode(202)
   @ApiBody({ type: StartRunDto, required: false })
   @ApiAcceptedResponse({ type: RunEnvelope })
@@ -142,6 +144,7 @@ export class RunsController {
   }
 
   @Post(':id/runs/:runId/rerun')
+  @Traced()
   @HttpCode(202)
   @ApiAcceptedResponse({ type: RunEnvelope })
   @ApiTooManyRequestsResponse(RUNAWAY)
@@ -157,6 +160,7 @@ export class RunsController {
   }
 
   @Post(':id/runs/:runId/rerun-from-failed')
+  @Traced()
   @HttpCode(202)
   @ApiAcceptedResponse({ type: RunEnvelope })
   @ApiTooManyRequestsResponse(RUNAWAY)
@@ -206,6 +210,7 @@ export class RunsController {
   }
 
   @Post(':id/dead-letters/:deadId/requeue')
+  @Traced()
   @HttpCode(202)
   @ApiAcceptedResponse({ type: RunEnvelope })
   @ApiErrors(400, 401, 403, 404)

@@ -11,6 +11,7 @@ import {
 import { Authenticated, CurrentUser, Public } from '../common/auth/decorators';
 import type { AuthPrincipal } from '../common/auth/principal';
 import type { RawBodyRequest } from '../common/http/http';
+import { Traced } from '../common/tracing/tracing';
 import { RawBody } from '../common/http/json-body';
 import { ApiErrors, JSON_VALUE } from '../common/http/openapi';
 import { SuccessResponse } from '../common/http/dto';
@@ -36,6 +37,7 @@ export class WebhooksController {
 
   @Public()
   @RawBody()
+  @Traced()
   @Post(':id/trigger/:token')
   @HttpCode(202)
   @ApiOperation({ summary: 'Public webhook trigger (the only webhook trigger of the workflow).' })
@@ -57,6 +59,7 @@ export class WebhooksController {
 
   @Public()
   @RawBody()
+  @Traced()
   @Post(':id/trigger/:token/:label')
   @HttpCode(202)
   @ApiOperation({ summary: 'Public webhook trigger, selecting the webhook trigger node by label (case-insensitive).' })

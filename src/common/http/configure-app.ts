@@ -14,6 +14,7 @@ import { AppError } from '../errors/app-error';
 import { registerJsonBodies } from './json-body';
 import { REQUEST_ID } from './logging';
 import { runInRequestContext } from './request-context';
+import { endRequestSpan, traceRequest } from '../tracing/tracing';
 
 export function buildOpenApiDocument(app: INestApplication) {
   const config = new DocumentBuilder()
@@ -129,6 +130,12 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   fastify.addHook('onRequest', (request, reply, done) => secureReply(request, reply, done as (err?: unknown) => void));
   // After the body is read: the handler and everything it starts see the request's id.
   fastify.addHook('preHandler', (request, _reply, done) => runInRequestContext(request.id, done));
+  // Inside the request's context: routes that start runs get a server span (a child of `traceparent`).
+  fastify.addHook('preHandler', (request, _reply, done) => traceRequest(request, done));
+  fastify.addHook('onResponse', (request, reply, done) => {
+    endRequestSpan(request, reply);
+    done();
+  });
   app.enableCors({
     origin: config.http.corsOrigins.length ? config.http.corsOrigins : false,
     credentials: true,

@@ -1,4 +1,3 @@
-import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Transform } from 'node:stream';
@@ -6,6 +5,7 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { AppConfig } from '../../config/app-config';
 import { AppError, ErrorCode } from '../errors/app-error';
 import { byteSize, RawBodyRequest } from './http';
+import { withRouteConfig } from './route-config';
 import { exceedsJsonDepth, hasLoneSurrogate, MAX_JSON_DEPTH } from './json-depth';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -28,7 +28,7 @@ export class MissingBody {
  * Marks a route whose body is kept as bytes (`rawBody`), under WEBHOOK_BODY_LIMIT: the public
  * webhook trigger, whose senders sign what they sent.
  */
-export const RawBody = () => RouteConfig({ rawBody: true });
+export const RawBody = () => withRouteConfig({ rawBody: true });
 
 function takesRawBody(request: FastifyRequest): boolean {
   return (request.routeOptions.config as { rawBody?: unknown } | undefined)?.rawBody === true;

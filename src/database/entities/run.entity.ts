@@ -74,6 +74,13 @@ export class RunEntity {
   @Column('varchar', { name: 'request_id', length: 64, nullable: true })
   requestId: string | null;
 
+  /**
+   * The W3C `traceparent` of the span that started the run (the request's, when traces are on), so
+   * the worker's spans for it join that trace; null when nothing was traced. Not exposed.
+   */
+  @Column('varchar', { name: 'trace_parent', length: 55, nullable: true })
+  traceParent: string | null;
+
   @Column('int', { name: 'queue_priority', default: 0 })
   queuePriority: number;
 

@@ -16,6 +16,8 @@ export type NewRun = Pick<
   resumeAt?: Date;
   /** The HTTP request that started it, if any. */
   requestId?: string | null;
+  /** The span that started it, when traced (W3C `traceparent`). */
+  traceParent?: string | null;
 };
 
 /**
@@ -53,6 +55,7 @@ const RUN_COLUMNS: (keyof RunEntity & string)[] = [
   'idempotencyScope',
   'triggeredBy',
   'requestId',
+  'traceParent',
   'queuePriority',
   'leasedBy',
   'leaseExpiresAt',
@@ -248,6 +251,7 @@ export class RunInserts {
       id: randomUUID(),
       idempotencyScope: values.workspaceId ?? values.ownerId,
       requestId: values.requestId ?? null,
+      traceParent: values.traceParent ?? null,
       workflowVersion: values.workflowVersion ?? null,
       status: 'queued',
       error: null,
