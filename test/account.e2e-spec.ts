@@ -479,6 +479,13 @@ describe('account routes (A6–A12)', () => {
         { key: 'X-Team', value: 'http:bearer_token:team' },
         { key: 'X-Lent', value: '' },
       ]);
+      // The cleared graph is a version of its own, made by no one: runs name a version that holds it.
+      const versions = (
+        await request(t.url).get(`/api/workflows/${s.teamWorkflow.id}/versions`).set(s.owner.auth).expect(200)
+      ).body;
+      expect(kept.version).toBe(versions.latest);
+      expect(versions.versions[0]).toMatchObject({ number: kept.version, created_by: null });
+      expect(versions.versions[0].summary).toContain('Handed over to the workspace owner');
       // Its history keeps what happened but no longer names the leaver.
       const logs = (
         await request(t.url).get(`/api/workflows/${s.ownerWorkflow.id}/logs${ws}`).set(s.owner.auth).expect(200)

@@ -172,6 +172,25 @@ describe('traces: one trace per run, a span per node, joined to the request (doc
     expect(spans.nodes.map((s) => s.name)).toEqual(['node In', 'node Call', 'node Check']);
   });
 
+  it('a run canceled while a node runs: its span still ends, with the outcome canceled', async () => {
+    a = await actor(t.url);
+    const wf = await create(
+      graph([trigger('in', { label: 'In' }), call(`${target.url}/hold/traced-cancel`)], [['in', 'call']]),
+    );
+    const started = await request(t.url).post(`/api/workflows/${wf.id}/run`).set(a.auth).send({}).expect(202);
+    await waitFor(() => target.heldCount('traced-cancel') > 0, 'the held call');
+    await request(t.url)
+      .post(`/api/workflows/${wf.id}/runs/${started.body.run.id}/cancel`)
+      .set(a.auth)
+      .send({})
+      .expect(200);
+    target.release('traced-cancel');
+    expect((await finished(wf.id, started.body.run.id)).status).toBe('canceled');
+    const spans = await spansOf(started.body.run.id);
+    expect(spans.run.attributes['runloom.run.outcome']).toBe('canceled');
+    expect(spans.run.status.code).not.toBe(SpanStatusCode.OK);
+  });
+
   it('a failing node: its span and the run span carry the error', async () => {
     a = await actor(t.url); // Solo: three workflows each
     const wf = await create(

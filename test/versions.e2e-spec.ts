@@ -137,6 +137,18 @@ describe('workflow versions (docs/contract.md §2.17, §2.11)', () => {
       }
     });
 
+    it('a change summary longer than 500 characters is a 400, emoji counted as the database counts them', async () => {
+      const a = await actor(t.url);
+      const wf = await create(a, graphCalling('/long'));
+      const res = await request(t.url)
+        .put(`/api/workflows/${wf.id}`)
+        .set(a.auth)
+        .send({ name: wf.name, data: graphCalling('/long'), change_summary: '\u2764\ufe0f'.repeat(300) })
+        .expect(400);
+      expect(JSON.stringify(res.body)).toContain('change_summary must be at most 500 characters');
+      await save(a, wf.id, graphCalling('/long'), { change_summary: '\u2764\ufe0f'.repeat(250) });
+    });
+
     it('a refused save makes no version (stale token, bad graph)', async () => {
       const { owner, ws } = await team();
       const wf = await create(owner, graphCalling('/x'), { workspace_id: ws });
@@ -198,7 +210,16 @@ describe('workflow versions (docs/contract.md §2.17, §2.11)', () => {
       const a = await actor(t.url);
       const header = (value: string) => ({ headers: [{ key: 'Authorization', value }] });
       const wf = await create(a, graphCalling('/c', header('Bearer first-secret-value-1')));
-      await save(a, wf.id, graphCalling('/c', header('Bearer second-secret-value-2')));
+      // Credentials under keys of other shapes: one with a dash, one under a sensitive parent.
+      await save(
+        a,
+        wf.id,
+        graphCalling('/c', {
+          ...header('Bearer second-secret-value-2'),
+          'api-key': 'dashed-key-value-3',
+          secrets: { prod: 'nested-secret-value-4' },
+        }),
+      );
       const bodies = [
         (await version(a, wf.id, 1).expect(200)).body,
         (await version(a, wf.id, 2).expect(200)).body,
@@ -207,9 +228,20 @@ describe('workflow versions (docs/contract.md §2.17, §2.11)', () => {
         (await versions(a, wf.id).expect(200)).body,
       ];
       for (const body of bodies) {
-        expect(JSON.stringify(body)).not.toContain('first-secret-value-1');
-        expect(JSON.stringify(body)).not.toContain('second-secret-value-2');
+        for (const plain of [
+          'first-secret-value-1',
+          'second-secret-value-2',
+          'dashed-key-value-3',
+          'nested-secret-value-4',
+        ])
+          expect(JSON.stringify(body)).not.toContain(plain);
       }
+      // Still a change the diff reports, masked.
+      expect((await diff(a, wf.id, 2).expect(200)).body.diffs).toContainEqual({
+        path: 'nodes[1].data.params.api-key',
+        from: null,
+        to: '********',
+      });
     });
   });
 

@@ -7,7 +7,7 @@ import { RunEntity } from '../database/entities/run.entity';
 import { NodeRunRepository } from '../database/repositories/node-run.repository';
 import { RunQueueRepository } from '../database/repositories/run-queue.repository';
 import type { Checkpoint, NodeRunRecord, NodeRunStart, RunJournal } from '../engine/run-journal';
-import { tracedJournal } from './run-tracing';
+import { TracedJournal, tracedJournal } from './run-tracing';
 
 const WRITE_ATTEMPTS = 3;
 
@@ -28,7 +28,7 @@ export class RunJournals {
   ) {}
 
   /** The journal of one execution of `run` under `workerId`'s lease, traced (run-tracing.ts). */
-  open(run: RunEntity, workerId: string): RunJournal {
+  open(run: RunEntity, workerId: string): TracedJournal {
     return tracedJournal(run, this.untraced(run, workerId));
   }
 

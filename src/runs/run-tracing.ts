@@ -9,8 +9,26 @@ import type { NodeRunRecord, NodeRunStart, RunJournal } from '../engine/run-jour
  * start and end times, so node spans are written after the fact. A run that pauses (a delay) or
  * is handed back ends this execution's span; its next execution is another span in the same trace.
  */
-export function tracedJournal(run: RunEntity, journal: RunJournal): RunJournal {
+export interface TracedJournal extends RunJournal {
+  /**
+   * Ends the execution's span if no journal write ended it: an execution stopped without one (a
+   * cancel, a lost lease) or that threw. Idempotent; the worker calls it when an execution is over.
+   */
+  end(outcome: string): void;
+}
+
+/** Tracing must never change what a journal call answers: a failure in it is dropped. */
+function quietly(trace: () => void): void {
+  try {
+    trace();
+  } catch {
+    // A span not written is a gap in a trace, not a failed run.
+  }
+}
+
+export function tracedJournal(run: RunEntity, journal: RunJournal): TracedJournal {
   let span: Span | null = null;
+  let ended = false;
   const open = (): Span => {
     span ??= tracer().startSpan(
       'workflow.run',
@@ -27,13 +45,16 @@ export function tracedJournal(run: RunEntity, journal: RunJournal): RunJournal {
     );
     return span;
   };
-  const close = (outcome: string, error: string | null = null) => {
-    const current = open();
-    current.setAttribute('runloom.run.outcome', outcome);
-    if (error !== null) current.setStatus({ code: SpanStatusCode.ERROR, message: error });
-    else if (outcome === 'succeeded') current.setStatus({ code: SpanStatusCode.OK });
-    current.end();
-  };
+  const close = (outcome: string, error: string | null = null) =>
+    quietly(() => {
+      if (ended) return;
+      ended = true;
+      const current = open();
+      current.setAttribute('runloom.run.outcome', outcome);
+      if (error !== null) current.setStatus({ code: SpanStatusCode.ERROR, message: error });
+      else if (outcome === 'succeeded') current.setStatus({ code: SpanStatusCode.OK });
+      current.end();
+    });
   /** Node runs recorded with `nodeStarted`: their start, for the span written when they finish. */
   const starts = new Map<string, Date>();
   const nodeSpan = (node: NodeRunStart, status: string, error: string | null, startedAt: Date, finishedAt: Date) => {
@@ -59,19 +80,21 @@ export function tracedJournal(run: RunEntity, journal: RunJournal): RunJournal {
     try {
       result = await write();
     } catch (error) {
-      close('error', (error as Error).message);
+      close('error', error instanceof Error ? error.message : String(error));
       throw error;
     }
     close(...outcome(result));
     return result;
   };
-  const recorded = (records: NodeRunRecord[]) => {
-    for (const r of records) nodeSpan(r.node, r.status, r.error, r.startedAt, r.finishedAt);
-  };
+  const recorded = (records: NodeRunRecord[]) =>
+    quietly(() => {
+      for (const r of records) nodeSpan(r.node, r.status, r.error, r.startedAt, r.finishedAt);
+    });
   return {
     ...journal,
+    end: (outcome) => close(outcome),
     started: () => {
-      open();
+      quietly(open);
       journal.started();
     },
     nodeStarted: (start, at) => {
@@ -80,7 +103,7 @@ export function tracedJournal(run: RunEntity, journal: RunJournal): RunJournal {
     },
     nodeFinished: async (start, status, outputs, error, at) => {
       await journal.nodeFinished(start, status, outputs, error, at);
-      nodeSpan(start, status, error, starts.get(start.nodeId) ?? at, at);
+      quietly(() => nodeSpan(start, status, error, starts.get(start.nodeId) ?? at, at));
       starts.delete(start.nodeId);
     },
     nodesFinished: async (records) => {

@@ -219,12 +219,19 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         await this.journals.open(run, this.workerId).finished('failed', 'runaway_protection_triggered', []);
         return 'failed';
       }
-      const outcome = await this.executor.execute(
-        run,
-        { signal: flight.controller.signal, stopReason: () => flight.reason },
-        this.journals.open(run, this.workerId),
-        () => lookups.secretStore({ ownerId: run.ownerId, workspaceId: run.workspaceId }).finally(doneWithLookups),
-      );
+      const journal = this.journals.open(run, this.workerId);
+      let outcome: ExecutionOutcome | 'error' = 'error';
+      try {
+        outcome = await this.executor.execute(
+          run,
+          { signal: flight.controller.signal, stopReason: () => flight.reason },
+          journal,
+          () => lookups.secretStore({ ownerId: run.ownerId, workspaceId: run.workspaceId }).finally(doneWithLookups),
+        );
+      } finally {
+        // A cancel or a lost lease ends an execution without a journal write: its span ends here.
+        journal.end(outcome);
+      }
       if (outcome === 'succeeded' || outcome === 'failed' || outcome === 'canceled') {
         this.metrics.runsFinished.inc({ status: outcome });
       }

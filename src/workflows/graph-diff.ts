@@ -119,6 +119,27 @@ export function credentialPairPaths(
   return paths;
 }
 
+/**
+ * The entries of `diffs` with each side as it reads in the redacted graphs (`redactedBefore`,
+ * `redactedAfter`: the same graphs through the response redactor), so a diff shows no more than
+ * reading the workflow does, whatever the shape of the key that made a value a credential. A leaf
+ * the redacted graph does not have sits under a container the redactor masked as a whole: `mask(value)`.
+ */
+export function asRedacted(
+  diffs: DiffEntry[],
+  redactedBefore: unknown,
+  redactedAfter: unknown,
+  mask: (value: unknown) => unknown,
+): DiffEntry[] {
+  const before = leaves(redactedBefore);
+  const after = leaves(redactedAfter);
+  const side = (redacted: Map<string, unknown>, path: string, raw: unknown) => {
+    if (redacted.has(path)) return redacted.get(path);
+    return raw === null || raw === undefined ? null : mask(raw);
+  };
+  return diffs.map((d) => ({ path: d.path, from: side(before, d.path, d.from), to: side(after, d.path, d.to) }));
+}
+
 /** Whether `path` is `base` or lies under it. */
 export function isUnder(path: string, base: string): boolean {
   return path === base || path.startsWith(`${base}.`) || path.startsWith(`${base}[`);

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsDefined, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsDate, IsDefined, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, ValidateBy } from 'class-validator';
 import { toRfc3339 } from '../common/clock';
 import { WorkflowEntity } from '../database/entities/workflow.entity';
 import { WorkflowScheduleEntity } from '../database/entities/workflow-schedule.entity';
@@ -40,6 +40,19 @@ export class ReassignWorkflowDto {
 /** The longest change summary a version keeps. */
 export const CHANGE_SUMMARY_MAX = 500;
 
+/**
+ * At most `max` characters as the database counts them (code points): MaxLength counts some
+ * emoji sequences as one, which would let a longer text through to a column too short for it.
+ */
+const MaxCodePoints = (max: number) =>
+  ValidateBy({
+    name: 'maxCodePoints',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || [...value].length <= max,
+      defaultMessage: (args) => `${args?.property} must be at most ${max} characters`,
+    },
+  });
+
 export class CreateWorkflowDto {
   @ApiProperty({ example: 'Order sync', maxLength: 200 })
   @IsString()
@@ -78,7 +91,7 @@ export class CreateWorkflowDto {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(CHANGE_SUMMARY_MAX)
+  @MaxCodePoints(CHANGE_SUMMARY_MAX)
   change_summary?: string;
 }
 
@@ -115,7 +128,7 @@ export class UpdateWorkflowDto {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(CHANGE_SUMMARY_MAX)
+  @MaxCodePoints(CHANGE_SUMMARY_MAX)
   change_summary?: string;
 }
 

@@ -27,7 +27,7 @@ import { PlanTier } from '../plans/plan-tier';
 import { PlansService } from '../plans/plans.service';
 import { restoreMasked } from '../secrets/redactor';
 import { SecretsService } from '../secrets/secrets.service';
-import { credentialPairPaths, DiffEntry, diffGraphs, isUnder } from './graph-diff';
+import { asRedacted, credentialPairPaths, DiffEntry, diffGraphs, isUnder } from './graph-diff';
 import { assertValidGraph } from './graph-validation';
 import { ScheduleSync } from './schedule-sync';
 import { graphReferences, syncGraphSecrets } from './secret-sync';
@@ -53,10 +53,8 @@ const NOT_IN_CONTEXT = 'This workflow is not available in the current plan conte
 const LOG_LIMIT = 200;
 const SOLO_LOG_WINDOW_MS = 24 * 3_600_000;
 
-/** Versions kept by the plan the save is made under (the same test as the Solo graph limits). */
-function versionRetention(tier: PlanTier, context: PlanContext): number {
-  return tier === 'solo' && context.kind === 'solo' ? SOLO_VERSION_RETENTION : WORKSPACE_VERSION_RETENTION;
-}
+/** Versions a workflow on `tier` keeps. */
+const versionRetention = (tier: PlanTier) => (tier === 'solo' ? SOLO_VERSION_RETENTION : WORKSPACE_VERSION_RETENTION);
 
 type Saved = { name: string; description: string | null; data: unknown };
 
@@ -141,7 +139,7 @@ export class WorkflowsService {
       version: {
         createdBy: caller.userId,
         summary: dto.change_summary?.trim() || 'Created',
-        keep: versionRetention(tier, context),
+        keep: versionRetention(await this.workflowTier({ userId: caller.userId, workspaceId })),
       },
       secrets: synced.inserts,
       schedule: await this.schedules.scheduleFor(synced.graph, { ownerId: caller.userId, workspaceId }, null, now),
@@ -240,7 +238,7 @@ export class WorkflowsService {
                 dto.change_summary?.trim() ||
                 (restoredFrom !== undefined ? `Restored version ${restoredFrom}` : changeSummary(current, next, diffs)),
               restoredFrom,
-              keep: versionRetention(tier, view.context),
+              keep: versionRetention(await this.workflowTier(current)),
             },
             log: { userId: caller.userId, diffs },
             secrets: synced.inserts,
@@ -424,6 +422,16 @@ export class WorkflowsService {
     }
   }
 
+  /**
+   * The plan a workflow is on, whoever acts on it: its workspace's, or its owner's for a personal
+   * workflow (as its run quota goes). Version retention follows it, not the saver's plan.
+   */
+  private async workflowTier(workflow: Pick<WorkflowEntity, 'userId' | 'workspaceId'>): Promise<PlanTier> {
+    if (!workflow.workspaceId) return this.plans.resolvePlanTier(workflow.userId, null);
+    const workspace = await this.workspaces.findById(workflow.workspaceId);
+    return workspace ? this.plans.workspaceTier(workspace) : 'solo';
+  }
+
   private tier(caller: AuthPrincipal): Promise<PlanTier> {
     return this.plans.resolvePlanTier(caller.userId, caller.claimsPlan);
   }
@@ -457,12 +465,15 @@ export class WorkflowsService {
     const diffs = diffGraphs(before, after);
     const { redactor } = this.secrets;
     const pairValues = [...credentialPairPaths(before, after, (key) => redactor.isSensitiveKey(key))];
-    return diffs.map((d) => {
+    const named = diffs.map((d) => {
       const name = /([A-Za-z0-9_]+)(?:\[\d+\])*$/.exec(d.path)?.[1];
       const credential = pairValues.some((base) => isUnder(d.path, base)) || (!!name && redactor.isSensitiveKey(name));
       if (!credential) return d;
       return { path: d.path, from: redactor.maskCredential(d.from), to: redactor.maskCredential(d.to) };
     });
+    // Then as the graphs read through the response redactor: a credential under a key of any
+    // shape (`X-Api-Key`, `secrets.prod`) is masked as `GET` masks it.
+    return asRedacted(named, redactor.redact(before), redactor.redact(after), (v) => redactor.maskCredential(v));
   }
 
   /** Every workflow leaves through the redactor (credential fields masked). */

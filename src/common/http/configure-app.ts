@@ -14,7 +14,7 @@ import { AppError } from '../errors/app-error';
 import { registerJsonBodies } from './json-body';
 import { REQUEST_ID } from './logging';
 import { runInRequestContext } from './request-context';
-import { endRequestSpan, traceRequest } from '../tracing/tracing';
+import { abortRequestSpan, endRequestSpan, traceRequest } from '../tracing/tracing';
 
 export function buildOpenApiDocument(app: INestApplication) {
   const config = new DocumentBuilder()
@@ -134,6 +134,10 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   fastify.addHook('preHandler', (request, _reply, done) => traceRequest(request, done));
   fastify.addHook('onResponse', (request, reply, done) => {
     endRequestSpan(request, reply);
+    done();
+  });
+  fastify.addHook('onRequestAbort', (request, done) => {
+    abortRequestSpan(request);
     done();
   });
   app.enableCors({

@@ -48,8 +48,18 @@ export function traceRequest(request: FastifyRequest, done: () => void): void {
 export function endRequestSpan(request: FastifyRequest, reply: FastifyReply): void {
   const span = (request as TracedRequest)[SPAN];
   if (!span) return;
+  (request as TracedRequest)[SPAN] = undefined;
   span.setAttribute('http.response.status_code', reply.statusCode);
   if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  span.end();
+}
+
+/** onRequestAbort: the client went away before the answer; the span ends as such (onResponse may never come). */
+export function abortRequestSpan(request: FastifyRequest): void {
+  const span = (request as TracedRequest)[SPAN];
+  if (!span) return;
+  (request as TracedRequest)[SPAN] = undefined;
+  span.setAttribute('runloom.request.aborted', true);
   span.end();
 }
 

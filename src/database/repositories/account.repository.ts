@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, FindOperator, In, IsNull, MoreThan, Not } from 'typeorm';
 import { asRow, Db } from '../db.service';
+import { WorkflowVersionRepository } from './workflow-version.repository';
 import { ApiKeyEntity } from '../entities/api-key.entity';
 import { EmailTokenEntity } from '../entities/email-token.entity';
 import { ACTIVE_RUN_STATUSES, RunEntity } from '../entities/run.entity';
@@ -148,13 +149,30 @@ export class AccountRepository {
       // Workflows of other people's workspaces stay there, with their owner; schedules follow.
       const handedOver: WorkflowEntity[] = [];
       for (const h of handOver) {
-        await em
-          .getRepository(WorkflowEntity)
-          .update({ id: h.workflowId }, asRow<WorkflowEntity>({ userId: h.newOwnerId, data: h.data, updatedAt: now }));
+        const workflows = em.getRepository(WorkflowEntity);
+        const { version } = await workflows.findOneByOrFail({ id: h.workflowId });
+        await workflows.update(
+          { id: h.workflowId },
+          asRow<WorkflowEntity>({ userId: h.newOwnerId, data: h.data, version: version + 1, updatedAt: now }),
+        );
         await em
           .getRepository(WorkflowScheduleEntity)
           .update({ workflowId: h.workflowId }, { userId: h.newOwnerId, updatedAt: now });
-        handedOver.push(await em.getRepository(WorkflowEntity).findOneByOrFail({ id: h.workflowId }));
+        const workflow = await workflows.findOneByOrFail({ id: h.workflowId });
+        // The graph changed (references cleared): runs from now on name a version that holds it,
+        // and restoring an older one is a save the new owner's credentials are checked for.
+        await WorkflowVersionRepository.record(
+          em,
+          workflow,
+          {
+            createdBy: null,
+            summary:
+              "Handed over to the workspace owner when its owner's account was deleted; their secret references cleared",
+            keep: Number.MAX_SAFE_INTEGER,
+          },
+          now,
+        );
+        handedOver.push(workflow);
       }
 
       await this.anonymiseHistory(em, userId, new Set(deletedIds));

@@ -9,7 +9,8 @@ export type WorkflowVersionSummary = Omit<WorkflowVersionEntity, 'data' | 'workf
 
 /** What a save records as its version (written by WorkflowRepository in the save's transaction). */
 export interface NewVersion {
-  createdBy: string;
+  /** Who saved it; null for a change the system made (an account's deletion handing a workflow over). */
+  createdBy: string | null;
   summary: string;
   restoredFrom?: number;
   /** How many versions the workflow keeps (its plan's retention): older ones are deleted. */

@@ -24,6 +24,10 @@ export class WorkspaceRepository {
 
   constructor(private readonly db: Db) {}
 
+  findById(id: string): Promise<WorkspaceEntity | null> {
+    return this.db.manager.getRepository(WorkspaceEntity).findOneBy({ id });
+  }
+
   /** Non-deleted workspaces the user belongs to, oldest membership first. */
   async membershipsForUser(userId: string): Promise<Membership[]> {
     this.membershipsSql ??= this.membershipQuery('m.user_id = ? ORDER BY m.joined_at');
