@@ -19,7 +19,7 @@ export const LAYERS = [
   ['engine'],
   ['workflows'],
   ['runs'],
-  ['webhooks', 'schedules', 'events', 'health', 'workflow-egress'],
+  ['webhooks', 'schedules', 'events', 'health', 'workflow-egress', 'notifications'],
   ['auth', 'account', 'workspaces', 'support', 'integrations', 'monitor', 'cli'],
 ];
 

@@ -29,6 +29,8 @@ import Database from 'better-sqlite3';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
@@ -48,7 +50,7 @@ const TARGETS = new Set(
 );
 /** Scenarios to run on the Runloom targets (BENCH_SCENARIOS=read,ingest,endToEnd). */
 const SCENARIOS = new Set(
-  (process.env.BENCH_SCENARIOS ?? 'read,ingest,endToEnd,hostile').split(',').map((s) => s.trim()),
+  (process.env.BENCH_SCENARIOS ?? 'read,ingest,endToEnd,endToEndNotified,hostile').split(',').map((s) => s.trim()),
 );
 /** The SSE scenario (bench/sse.ts): clients on one run, then connect/disconnect cycles (the leak check). */
 const SSE_CLIENTS = Number(process.env.BENCH_SSE_CLIENTS ?? 10_000);
@@ -93,8 +95,10 @@ interface EndToEnd extends Load {
   /** Claim → finish of each run (the worker's own latency). */
   claimToFinishP50: number;
   claimToFinishP99: number;
+  /** With a notification endpoint: the runs whose message reached it. */
+  notified?: number;
 }
-type Scenario = 'ceiling' | 'ingest' | 'endToEnd' | 'read' | 'hostile' | 'sse';
+type Scenario = 'ceiling' | 'ingest' | 'endToEnd' | 'endToEndNotified' | 'read' | 'hostile' | 'sse';
 type Sample = Load | (Load & Cost) | (EndToEnd & Cost) | HostileResult | SseSummary;
 
 // --- processes ----------------------------------------------------------------------------------
@@ -206,6 +210,42 @@ function signedTriggers(url: string, signingKey: string): autocannon.Options {
 
 // --- Runloom ------------------------------------------------------------------------------------
 
+/**
+ * The run-notification endpoint of the notified end-to-end workflow: answers 204 and counts the
+ * distinct runs announced per workflow (a retried message counts once).
+ */
+const notifications = (() => {
+  const runs = new Map<string, Set<string>>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        const set = runs.get(body.data.workflow.id) ?? new Set<string>();
+        set.add(body.data.run.id);
+        runs.set(body.data.workflow.id, set);
+      } catch {
+        // Counted as not delivered.
+      }
+      res.writeHead(204).end();
+    });
+  });
+  let url = '';
+  return {
+    get url() {
+      return url;
+    },
+    async start() {
+      if (url) return;
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/runs`;
+    },
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    delivered: (workflowId: string) => runs.get(workflowId)?.size ?? 0,
+  };
+})();
+
 interface Deployment {
   name: string;
   database: 'sqlite' | 'postgres';
@@ -213,6 +253,8 @@ interface Deployment {
   token: string;
   ingest: { url: string; key: string; workflowId: string };
   endToEnd: { url: string; key: string; workflowId: string };
+  /** The end-to-end workflow again, with a run-notification endpoint on `notifications`. */
+  notified: { url: string; key: string; workflowId: string };
   runTimes(
     workflowId: string,
   ): Promise<{ status: string; created: number; claimed: number | null; finished: number | null }[]>;
@@ -349,7 +391,7 @@ async function deploy(name: string, database: 'sqlite' | 'postgres', workers: nu
     return { url: `${base}${url as string}`, key: key as string, workflowId: wf.id as string };
   };
   const ingest = await webhook('Ingest', { nodes: [hook], edges: [] });
-  const endToEnd = await webhook('End to end', {
+  const endToEndGraph = {
     nodes: [
       hook,
       node(
@@ -364,7 +406,10 @@ async function deploy(name: string, database: 'sqlite' | 'postgres', workers: nu
       { id: 'e1', source: 'hook', target: 'fmt', type: 'nodeEdge' },
       { id: 'e2', source: 'fmt', target: 'cond', type: 'nodeEdge' },
     ],
-  });
+  };
+  const endToEnd = await webhook('End to end', endToEndGraph);
+  const notified = await webhook('End to end, notified', endToEndGraph);
+  await api(base, 'POST', `/api/workflows/${notified.workflowId}/notifications`, { url: notifications.url }, token);
 
   const runTimes =
     database === 'sqlite'
@@ -425,6 +470,7 @@ async function deploy(name: string, database: 'sqlite' | 'postgres', workers: nu
     token,
     ingest,
     endToEnd,
+    notified,
     runTimes,
     cpu: () =>
       readCpu(
@@ -443,18 +489,25 @@ async function deploy(name: string, database: 'sqlite' | 'postgres', workers: nu
   };
 }
 
-/** Drives load at the end-to-end workflow, then waits for every accepted run and checks it. */
-async function endToEnd(d: Deployment): Promise<EndToEnd & Cost> {
-  const before = (await d.runTimes(d.endToEnd.workflowId)).length;
+/**
+ * Drives load at the end-to-end workflow (or `flow`), then waits for every accepted run and checks
+ * it. `notified`: the workflow has a notification endpoint; its cost and time include every run's
+ * message being delivered, and `notified` counts the runs announced.
+ */
+async function endToEnd(d: Deployment, flow = d.endToEnd, notified = false): Promise<EndToEnd & Cost> {
+  const before = (await d.runTimes(flow.workflowId)).length;
   const startedAt = Date.now();
   const meter = costMeter(d);
-  const result = await load(signedTriggers(d.endToEnd.url, d.endToEnd.key));
-  let rows = await d.runTimes(d.endToEnd.workflowId);
+  const result = await load(signedTriggers(flow.url, flow.key));
+  let rows = await d.runTimes(flow.workflowId);
   const terminal = (r: { status: string }) => ['succeeded', 'failed', 'canceled'].includes(r.status);
   const deadline = Date.now() + DRAIN_MS;
-  while (rows.filter(terminal).length < rows.length && Date.now() < deadline) {
+  const drained = () =>
+    rows.filter(terminal).length === rows.length &&
+    (!notified || notifications.delivered(flow.workflowId) >= rows.length);
+  while (!drained() && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 250));
-    rows = await d.runTimes(d.endToEnd.workflowId);
+    rows = await d.runTimes(flow.workflowId);
   }
   const mine = rows.filter((r) => r.created >= startedAt - 1000);
   const cost = meter.stop(mine.filter(terminal).length);
@@ -477,6 +530,7 @@ async function endToEnd(d: Deployment): Promise<EndToEnd & Cost> {
     completedPerSec: Math.round(mine.length / ((lastFinished - startedAt) / 1000)),
     queueToStartP50: percentile(waits, 50),
     queueToStartP99: percentile(waits, 99),
+    ...(notified ? { notified: notifications.delivered(flow.workflowId) } : {}),
   };
 }
 
@@ -514,6 +568,7 @@ async function main(): Promise<void> {
     return;
   }
   const started = Date.now();
+  await notifications.start();
   const samples: Record<string, Record<string, Sample[]>> = {};
   const add = (target: string, scenario: Scenario, sample: Sample) => {
     ((samples[target] ??= {})[scenario] ??= []).push(sample);
@@ -554,6 +609,9 @@ async function main(): Promise<void> {
           add(target, 'ingest', await measured(d, signedTriggers(d.ingest.url, d.ingest.key)));
         }
         if (SCENARIOS.has('endToEnd')) add(target, 'endToEnd', await endToEnd(d));
+        if (target !== 'scaleout' && SCENARIOS.has('endToEndNotified')) {
+          add(target, 'endToEndNotified', await endToEnd(d, d.notified, true));
+        }
         if (target !== 'scaleout' && SCENARIOS.has('hostile')) {
           add(target, 'hostile', await hostileNeighbour(d, Math.max(DURATION_S, 15), DRAIN_MS / 2));
         }
@@ -640,6 +698,14 @@ async function writeTable(
         : '',
     );
     row(`read GET /api/workflows, ${label}`, m[target]?.read, ratio(m[target]?.read?.requestsPerSec));
+    const n = m[target]?.endToEndNotified;
+    row(
+      `end-to-end with run notifications, ${label}`,
+      n,
+      n
+        ? `${n.completedPerSec} runs/s completed and announced; ${n.notified} of ${n.runs} runs' messages delivered; ${n.succeeded} succeeded`
+        : '',
+    );
   }
   const s = m.scaleout?.endToEnd;
   const one = m.postgres?.endToEnd;
@@ -667,6 +733,7 @@ async function writeTable(
     costRow(`read, ${label}`, 'request', m[target]?.read);
     costRow(`ingest, ${label}`, 'accepted webhook', m[target]?.ingest);
     costRow(`end-to-end, ${label}`, 'completed run', m[target]?.endToEnd);
+    costRow(`end-to-end with run notifications, ${label}`, 'completed and announced run', m[target]?.endToEndNotified);
   }
   costRow(`end-to-end, PostgreSQL, ${scaleout}`, 'completed run', m.scaleout?.endToEnd);
   const hostileRows: string[] = [];
@@ -732,6 +799,14 @@ from the state change (the version in each event's id) to each client's receipt 
         ratio !== undefined && ratio <= 1.1,
       );
     }
+    const n = m[key]?.endToEndNotified;
+    target(
+      `run notifications, ${label}: end to end with an endpoint ≥ 90 % of the runs/s without, every message delivered`,
+      n && e
+        ? `${Math.round((n.completedPerSec / e.completedPerSec) * 100)} % (${n.completedPerSec} vs ${e.completedPerSec} runs/s), ${n.notified} of ${n.runs}`
+        : undefined,
+      !!n && !!e && n.completedPerSec >= 0.9 * e.completedPerSec && n.notified === n.runs,
+    );
     const h = m[key]?.hostile;
     target(
       `hostile neighbour, ${label}: /healthz p99 ≤ 50 ms, neighbour queue→start p99 ≤ 250 ms, 0 duplicates`,

@@ -38,6 +38,8 @@ import { WebhooksController } from './webhooks/webhooks.controller';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { EgressController } from './workflow-egress/egress.controller';
 import { WorkflowEgressModule } from './workflow-egress/workflow-egress.module';
+import { NotificationsController } from './notifications/notifications.controller';
+import { NotificationsModule } from './notifications/notifications.module';
 import { WorkflowVersionsController } from './workflows/workflow-versions.controller';
 import { WorkflowsController } from './workflows/workflows.controller';
 import { WorkflowsModule } from './workflows/workflows.module';
@@ -65,6 +67,7 @@ import { WorkspacesModule } from './workspaces/workspaces.module';
     RunsModule,
     WebhooksModule,
     WorkflowsModule,
+    NotificationsModule,
     SecretsModule,
     EngineModule,
   ],
@@ -96,6 +99,7 @@ import { WorkspacesModule } from './workspaces/workspaces.module';
     WebhooksController,
     WorkflowsController,
     WorkflowVersionsController,
+    NotificationsController,
     SecretsController,
     WorkspaceSecretsController,
     NodeTypesController,

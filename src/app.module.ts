@@ -16,6 +16,7 @@ import { HealthModule, OpsModule } from './health/health.module';
 import { IntegrationsModule } from './integrations/integrations.module';
 import { MailModule } from './mail/mail.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { PlansModule } from './plans/plans.module';
 import { RunsModule } from './runs/runs.module';
 import { SchedulerModule } from './scheduler.module';
@@ -72,6 +73,7 @@ export class AppModule {
         RunsModule,
         WebhooksModule,
         WorkflowsModule,
+        NotificationsModule,
         ...roles,
       ],
     };

@@ -97,6 +97,19 @@ export class AppConfig {
     deadlineMs: number;
     shutdownGraceMs: number;
   };
+  readonly notifications: {
+    maxAttempts: number;
+    retryBaseMs: number;
+    /** The longest wait between two attempts. */
+    retryMaxMs: number;
+    timeoutMs: number;
+    secretOverlapMs: number;
+    /** How often the dispatcher looks for due messages; it is woken at once by messages it queued. */
+    pollMs: number;
+    /** How often, and how far back, finished runs are checked for messages not queued (a crash, a stale cache). */
+    sweepMs: number;
+    sweepWindowMs: number;
+  };
   readonly scheduler: {
     tickMs: number;
     catchUp: 'latest' | 'all' | 'skip';
@@ -315,6 +328,18 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       pollMs: env.WORKER_POLL_INTERVAL_MS,
       deadlineMs: env.WORKER_RUN_DEADLINE_SECONDS * 1000,
       shutdownGraceMs: env.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
+    },
+    notifications: {
+      maxAttempts: env.NOTIFICATION_MAX_ATTEMPTS,
+      retryBaseMs: env.NOTIFICATION_RETRY_BASE_MS,
+      retryMaxMs: 3_600_000,
+      timeoutMs: env.NOTIFICATION_TIMEOUT_MS,
+      secretOverlapMs: env.NOTIFICATION_SECRET_OVERLAP_HOURS * 3_600_000,
+      // Messages this process queues wake it at once; the poll finds retries come due and a
+      // redeliver asked of another process. A peek (a read) first: a quiet poll writes nothing.
+      pollMs: Math.max(env.WORKER_POLL_INTERVAL_MS * 4, 50),
+      sweepMs: 30_000,
+      sweepWindowMs: 15 * 60_000,
     },
     scheduler: {
       tickMs: env.SCHEDULER_TICK_MS,

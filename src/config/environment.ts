@@ -287,6 +287,40 @@ export class Environment {
   @Min(10)
   WORKER_POLL_INTERVAL_MS = 250;
 
+  /** Run notifications: attempts per message before it is marked failed (a redeliver starts more). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(30)
+  NOTIFICATION_MAX_ATTEMPTS = 8;
+
+  /**
+   * Run notifications: the first retry waits about this long (ms); each next one twice as long, up to
+   * an hour, each with random jitter (between half and all of it).
+   */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  NOTIFICATION_RETRY_BASE_MS = 10_000;
+
+  /** Run notifications: how long an endpoint answers before an attempt counts as failed (ms). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  NOTIFICATION_TIMEOUT_MS = 10_000;
+
+  /** Run notifications: after a secret rotation, messages are signed with both secrets for this long. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(720)
+  NOTIFICATION_SECRET_OVERLAP_HOURS = 24;
+
   /** Wall-clock cap on one execution of a run (delays excluded); 0 disables. */
   @IsOptional()
   @Type(() => Number)

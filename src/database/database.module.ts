@@ -11,6 +11,7 @@ import { EmailTokenRepository } from './repositories/email-token.repository';
 import { WorkspaceInvitationRepository } from './repositories/invitation.repository';
 import { IssueRepository } from './repositories/issue.repository';
 import { NodeRunRepository } from './repositories/node-run.repository';
+import { NotificationRepository } from './repositories/notification.repository';
 import { RunUsageRepository } from './repositories/run-usage.repository';
 import { RunQueueRepository } from './repositories/run-queue.repository';
 import { RunRepository } from './repositories/run.repository';
@@ -38,6 +39,7 @@ const REPOSITORIES = [
   WorkflowRepository,
   WorkflowLogRepository,
   WorkflowVersionRepository,
+  NotificationRepository,
   ScheduleRepository,
   SecretRepository,
   RunRepository,

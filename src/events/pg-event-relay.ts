@@ -23,6 +23,8 @@ const RELAYED: ReadonlySet<AppEventName> = new Set<AppEventName>([
   'workflow.deleted',
   'auth.credential_revoked',
   'workspace.membership_changed',
+  'notification.endpoints_changed',
+  'notification.queued',
 ]);
 
 const CHANNEL = 'runloom_events';

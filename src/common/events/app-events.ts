@@ -9,6 +9,10 @@ export interface AppEventMap {
   'workflow.created': WorkflowChangedEvent;
   'workflow.updated': WorkflowChangedEvent;
   'workflow.deleted': { workflowId: string; workspaceId: string | null; actorId: string };
+  /** A workflow's run-notification endpoints changed (dispatchers drop what they cached). */
+  'notification.endpoints_changed': { workflowId: string };
+  /** A notification is due now (a redeliver): the dispatcher in this process looks at once. */
+  'notification.queued': { workflowId: string };
   /** Run lifecycle (docs/contract.md §4.3); payloads are small, clients fetch bodies by id. */
   'run.queued': RunEvent;
   'run.started': RunEvent & { attempt: number };

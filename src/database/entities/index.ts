@@ -5,6 +5,8 @@ import { EmailTokenEntity } from './email-token.entity';
 import { IssueMessageEntity } from './issue-message.entity';
 import { IssueEntity } from './issue.entity';
 import { NodeRunEntity } from './node-run.entity';
+import { NotificationDeliveryEntity } from './notification-delivery.entity';
+import { NotificationEndpointEntity } from './notification-endpoint.entity';
 import { RunEventEntity } from './run-event.entity';
 import { RunUsageEntity } from './run-usage.entity';
 import { RunEntity } from './run.entity';
@@ -33,6 +35,8 @@ export const ENTITIES = [
   WorkflowEntity,
   WorkflowLogEntity,
   WorkflowVersionEntity,
+  NotificationEndpointEntity,
+  NotificationDeliveryEntity,
   WorkflowScheduleEntity,
   SecretEntity,
   RunEntity,

@@ -1,0 +1,284 @@
+import { Injectable } from '@nestjs/common';
+import { In, IsNull, LessThan } from 'typeorm';
+import { asRow, Db } from '../db.service';
+import { DeliveryAttempt, DeliveryStatus, NotificationDeliveryEntity } from '../entities/notification-delivery.entity';
+import { NotificationEndpointEntity } from '../entities/notification-endpoint.entity';
+import { RunEntity, RUN_STATUSES } from '../entities/run.entity';
+import { WorkflowEntity } from '../entities/workflow.entity';
+import { sql, Sql } from '../sql';
+
+/** Attempts the delivery log keeps per message (the newest). */
+const LOG_KEPT = 20;
+
+const TERMINAL = RUN_STATUSES.filter((s) => s !== 'queued' && s !== 'running')
+  .map((s) => `'${s}'`)
+  .join(', ');
+
+/**
+ * How long before the sweep window a run may have been created: a range on the (workflow, status,
+ * created) index bounds the sweep's scan; a run that waited longer than this on a delay and whose
+ * queueing an event missed is not swept.
+ */
+const SWEEP_RUN_AGE_MS = 7 * 24 * 3_600_000;
+
+/**
+ * Finished runs of workflows with endpoints that have no message to that endpoint yet (a crash
+ * between the terminal write and the queueing, or a cache that had not seen the endpoint): the
+ * sweep queues them. Only runs finished after the endpoint was made, within the window.
+ */
+const missing = (wants: string) =>
+  `SELECT e.id AS endpoint_id, r.id AS run_id FROM workflow_notification_endpoints e
+   JOIN workflow_runs r ON r.workflow_id = e.workflow_id
+   WHERE r.status IN (${TERMINAL}) AND r.created_at >= ? AND r.finished_at >= ? AND r.finished_at >= e.created_at
+     AND ${wants}
+     AND NOT EXISTS (SELECT 1 FROM workflow_notification_deliveries d WHERE d.endpoint_id = e.id AND d.run_id = r.id)
+   ORDER BY r.finished_at LIMIT ?`;
+/** Only what the endpoint asked for: runs of statuses it does not want are never missing. */
+const MISSING = sql(
+  missing('EXISTS (SELECT 1 FROM json_each(e.statuses) s WHERE s.value = r.status)'),
+  missing('e.statuses @> to_jsonb(r.status::text)'),
+);
+
+/** Messages delivered or given up on before a time: the delivery log's retention. */
+const PRUNE_DELIVERIES = sql(
+  `DELETE FROM workflow_notification_deliveries WHERE id IN (
+     SELECT id FROM workflow_notification_deliveries WHERE status <> 'pending' AND updated_at < ? LIMIT 1000)`,
+);
+
+/** Whether anything is due, read before the claim (a write) is tried: most polls find nothing. */
+const PEEK_DUE = sql(
+  `SELECT id FROM workflow_notification_deliveries
+   WHERE status = 'pending' AND next_attempt_at <= ? AND (claim_expires_at IS NULL OR claim_expires_at < ?) LIMIT 1`,
+);
+
+/** A finished run as its notification tells of it, with what sending needs of its workflow. */
+export interface FinishedRun {
+  run: RunEntity;
+  workflow: Pick<WorkflowEntity, 'id' | 'name' | 'userId' | 'egressAllowlist'>;
+}
+
+/** What a dispatcher records of one attempt. */
+export interface AttemptOutcome {
+  status: DeliveryStatus;
+  attempt: DeliveryAttempt;
+  /** For a message still pending: when to try again. */
+  nextAttemptAt: Date;
+}
+
+/** Run notifications: endpoints and their messages (docs/contract.md §2.18). */
+@Injectable()
+export class NotificationRepository {
+  private claimSql?: Sql;
+  private finishedSql?: Sql;
+
+  constructor(private readonly db: Db) {}
+
+  private get endpoints() {
+    return this.db.manager.getRepository(NotificationEndpointEntity);
+  }
+
+  private get deliveries() {
+    return this.db.manager.getRepository(NotificationDeliveryEntity);
+  }
+
+  listEndpoints(workflowId: string): Promise<NotificationEndpointEntity[]> {
+    return this.endpoints.find({ where: { workflowId }, order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  /** Endpoints of any of these workflows (the dispatcher's cache fill). */
+  endpointsOf(workflowIds: string[]): Promise<NotificationEndpointEntity[]> {
+    return workflowIds.length ? this.endpoints.find({ where: { workflowId: In(workflowIds) } }) : Promise.resolve([]);
+  }
+
+  findEndpoint(workflowId: string, id: string): Promise<NotificationEndpointEntity | null> {
+    return this.endpoints.findOneBy({ workflowId, id });
+  }
+
+  async createEndpoint(endpoint: NotificationEndpointEntity): Promise<void> {
+    await this.db.write((em) => em.getRepository(NotificationEndpointEntity).insert(asRow(endpoint)));
+  }
+
+  /** Deletes the endpoint and its delivery log; false when there is none. */
+  async deleteEndpoint(workflowId: string, id: string): Promise<boolean> {
+    const result = await this.db.write((em) => em.getRepository(NotificationEndpointEntity).delete({ workflowId, id }));
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** A new secret; the one it replaces keeps signing until `previousExpiresAt`. */
+  async rotate(
+    endpoint: NotificationEndpointEntity,
+    secret: string,
+    previousExpiresAt: Date,
+    now: Date,
+  ): Promise<NotificationEndpointEntity | null> {
+    const result = await this.db.write((em) =>
+      em
+        .getRepository(NotificationEndpointEntity)
+        .update(
+          { id: endpoint.id, secret: endpoint.secret },
+          { secret, previousSecret: endpoint.secret, previousSecretExpiresAt: previousExpiresAt, updatedAt: now },
+        ),
+    );
+    return result.affected ? this.endpoints.findOneBy({ id: endpoint.id }) : null;
+  }
+
+  /** Queues messages; one that exists for its endpoint and run already is left as it is. */
+  async enqueue(rows: NotificationDeliveryEntity[]): Promise<void> {
+    if (!rows.length) return;
+    await this.db.write((em) =>
+      em
+        .createQueryBuilder()
+        .insert()
+        .into(NotificationDeliveryEntity)
+        .values(rows.map((r) => asRow<NotificationDeliveryEntity>(r)))
+        .orIgnore()
+        .execute(),
+    );
+  }
+
+  /** Finished runs by id, without their snapshots, with their workflows. */
+  async finishedRuns(runIds: string[]): Promise<FinishedRun[]> {
+    if (!runIds.length) return [];
+    const runs = this.db.codec(RunEntity);
+    const workflows = this.db.codec(WorkflowEntity);
+    const select = (ids: string) =>
+      `SELECT ${runs.selectAs('r', 'r', ['snapshot'])}, ${workflows.selectAs('w', 'w', ['data'])}
+       FROM workflow_runs r JOIN workflows w ON w.id = r.workflow_id
+       WHERE r.id IN (${ids}) AND r.status IN (${TERMINAL})`;
+    this.finishedSql ??= sql(select('SELECT value FROM json_each(?)'), select('SELECT unnest(?::uuid[])'));
+    const { rows } = await this.db.read(this.finishedSql, [this.db.list(runIds)]);
+    return rows.map((row) => ({ run: runs.fromRow(row, 'r'), workflow: workflows.fromRow(row, 'w') }));
+  }
+
+  /** (endpoint, run) pairs with no message yet, for runs finished since `since`. */
+  async missing(since: Date, limit: number): Promise<{ endpointId: string; runId: string }[]> {
+    const codec = this.db.codec(NotificationDeliveryEntity);
+    const { rows } = await this.db.read<{ endpoint_id: string; run_id: string }>(MISSING, [
+      codec.param('createdAt', new Date(since.getTime() - SWEEP_RUN_AGE_MS)),
+      codec.param('createdAt', since),
+      limit,
+    ]);
+    return rows.map((r) => ({ endpointId: r.endpoint_id, runId: r.run_id }));
+  }
+
+  /**
+   * Takes up to `limit` due messages for `workerId` until `until`: pending, due, and not held by
+   * another dispatcher whose claim is still good. Conditional on that, so two dispatchers never
+   * send one message at once (a claim that expires, its dispatcher gone, is taken again).
+   */
+  async claimDue(workerId: string, now: Date, until: Date, limit: number): Promise<NotificationDeliveryEntity[]> {
+    const codec = this.db.codec(NotificationDeliveryEntity);
+    const due = codec.param('nextAttemptAt', now);
+    if (!(await this.db.read(PEEK_DUE, [due, due])).rows.length) return [];
+    const free = `status = 'pending' AND next_attempt_at <= ? AND (claim_expires_at IS NULL OR claim_expires_at < ?)`;
+    this.claimSql ??= sql(
+      `UPDATE workflow_notification_deliveries SET claimed_by = ?, claim_expires_at = ?
+       WHERE id IN (SELECT id FROM workflow_notification_deliveries WHERE ${free} ORDER BY next_attempt_at LIMIT ?)
+         AND ${free} RETURNING ${codec.selectList}`,
+    );
+    const at = codec.param('nextAttemptAt', now);
+    const { rows } = await this.db.exec(this.claimSql, [
+      workerId,
+      codec.param('claimExpiresAt', until),
+      at,
+      at,
+      limit,
+      at,
+      at,
+    ]);
+    return rows.map((row) => codec.fromRow(row));
+  }
+
+  /** Records an attempt by the claim holder; false when the claim was lost meanwhile. */
+  async recordAttempt(delivery: NotificationDeliveryEntity, workerId: string, outcome: AttemptOutcome, now: Date) {
+    const result = await this.db.write((em) =>
+      em.getRepository(NotificationDeliveryEntity).update(
+        { id: delivery.id, claimedBy: workerId },
+        asRow<NotificationDeliveryEntity>({
+          status: outcome.status,
+          attempts: delivery.attempts + 1,
+          nextAttemptAt: outcome.nextAttemptAt,
+          log: [...delivery.log, outcome.attempt].slice(-LOG_KEPT),
+          // A redelivered message that fails keeps the time it was first delivered.
+          deliveredAt: outcome.status === 'delivered' ? now : delivery.deliveredAt,
+          claimedBy: null,
+          claimExpiresAt: null,
+          updatedAt: now,
+        }),
+      ),
+    );
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Gives a claimed message back without an attempt (shutdown, or a failure on this side). */
+  async release(delivery: NotificationDeliveryEntity, workerId: string, nextAttemptAt: Date, now: Date) {
+    await this.db.write((em) =>
+      em
+        .getRepository(NotificationDeliveryEntity)
+        .update(
+          { id: delivery.id, claimedBy: workerId },
+          { claimedBy: null, claimExpiresAt: null, nextAttemptAt, updatedAt: now },
+        ),
+    );
+  }
+
+  /** What sending a workflow's messages needs of it now: its owner and egress allowlist. */
+  async sendingContext(workflowId: string): Promise<{ ownerId: string; egressAllowlist: string[] } | null> {
+    const workflow = await this.db.manager
+      .getRepository(WorkflowEntity)
+      .findOne({ select: { id: true, userId: true, egressAllowlist: true }, where: { id: workflowId } });
+    return workflow ? { ownerId: workflow.userId, egressAllowlist: workflow.egressAllowlist } : null;
+  }
+
+  /** Deletes delivered and failed messages last changed before `before`, in chunks; returns how many. */
+  async pruneBefore(before: Date): Promise<number> {
+    const at = this.db.codec(NotificationDeliveryEntity).param('updatedAt', before);
+    let total = 0;
+    for (;;) {
+      const { changes } = await this.db.exec(PRUNE_DELIVERIES, [at]);
+      total += changes;
+      if (changes < 1000) return total;
+    }
+  }
+
+  /** Newest first. */
+  async pageDeliveries(
+    endpointId: string,
+    page: number,
+    perPage: number,
+  ): Promise<{ deliveries: NotificationDeliveryEntity[]; total: number }> {
+    const [deliveries, total] = await this.deliveries.findAndCount({
+      where: { endpointId },
+      order: { createdAt: 'DESC', id: 'DESC' },
+      skip: (page - 1) * perPage,
+      take: perPage,
+    });
+    return { deliveries, total };
+  }
+
+  findDelivery(endpointId: string, id: string): Promise<NotificationDeliveryEntity | null> {
+    return this.deliveries.findOneBy({ endpointId, id });
+  }
+
+  /**
+   * A manual redeliver: the message is due now again (pending), whatever it came to; one pending
+   * already is left as it is. Returns the message as it now stands.
+   */
+  async redeliver(endpointId: string, id: string, now: Date): Promise<NotificationDeliveryEntity | null> {
+    const due = {
+      status: 'pending' as const,
+      nextAttemptAt: now,
+      claimedBy: null,
+      claimExpiresAt: null,
+      updatedAt: now,
+    };
+    await this.db.write(async (em) => {
+      const deliveries = em.getRepository(NotificationDeliveryEntity);
+      await deliveries.update({ endpointId, id, status: In(['delivered', 'failed']) }, due);
+      // One waiting out its backoff is due now too; one being sent right now is left to that attempt.
+      await deliveries.update({ endpointId, id, status: 'pending', claimExpiresAt: IsNull() }, due);
+      await deliveries.update({ endpointId, id, status: 'pending', claimExpiresAt: LessThan(now) }, due);
+    });
+    return this.findDelivery(endpointId, id);
+  }
+}

@@ -1,0 +1,348 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Clock, toRfc3339 } from '../common/clock';
+import type { ArgOf } from '../common/events/app-events';
+import { OnAppEvent } from '../common/events/event-bus';
+import { isRelayed } from '../common/events/relayed';
+import { AppConfig } from '../config/app-config';
+import { NotificationDeliveryEntity } from '../database/entities/notification-delivery.entity';
+import { NotificationEndpointEntity, NotifiedStatus } from '../database/entities/notification-endpoint.entity';
+import { FinishedRun, NotificationRepository } from '../database/repositories/notification.repository';
+import { OutboundError, OutboundHttp } from '../egress/outbound-http';
+import { SecretsService } from '../secrets/secrets.service';
+import { NotificationsService } from './notifications.service';
+import { messageId, signatureHeader } from './standard-webhooks';
+
+/** How long a dispatcher's word on a workflow's endpoints holds (the sweep covers what a stale one misses). */
+const ENDPOINTS_CACHED_MS = 5_000;
+const CLAIM_BATCH = 16;
+/** How long a claimed message is this dispatcher's: past its send timeout, so a live dispatcher never loses one. */
+const claimMs = (timeoutMs: number) => timeoutMs * 2 + 5_000;
+const SWEEP_BATCH = 500;
+/** How far back a process's first sweep looks (a downtime shorter than this loses nothing). */
+const FIRST_SWEEP_MS = 24 * 3_600_000;
+
+/**
+ * Sends run notifications (docs/contract.md §2.18), in the worker role: a run that finishes is
+ * queued for each endpoint of its workflow that wants its status (one message per endpoint and run,
+ * in the database first), then sent, signed as Standard Webhooks, through the egress client, at
+ * least once: a failed attempt is tried again with exponential backoff and jitter until
+ * NOTIFICATION_MAX_ATTEMPTS. A sweep queues what an event did not (a crash between the run's
+ * terminal write and its queueing, a cache that had not seen a new endpoint).
+ */
+@Injectable()
+export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(NotificationDispatcher.name);
+  readonly dispatcherId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly endpointCache = new Map<string, { endpoints: NotificationEndpointEntity[]; until: number }>();
+  private running = false;
+  private loop: Promise<void> = Promise.resolve();
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+  private lastSweep = 0;
+  /** Finished runs to queue messages for, written together on the next turn of the event loop. */
+  private readonly toQueue = new Set<string>();
+  private queueing: Promise<void> | null = null;
+  /** Until when the last sweep that succeeded looked: the next one looks back at least that far. */
+  private sweptUpTo: number | null = null;
+  /** Aborts the sends in flight at shutdown: their messages go back unattempted. */
+  private readonly stopping = new AbortController();
+
+  constructor(
+    private readonly notifications: NotificationRepository,
+    private readonly service: NotificationsService,
+    private readonly http: OutboundHttp,
+    private readonly secrets: SecretsService,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Before the egress client closes (it is destroyed after the modules that use it). */
+  async onModuleDestroy(): Promise<void> {
+    this.running = false;
+    this.stopping.abort();
+    this.wake();
+    await this.loop;
+  }
+
+  @OnAppEvent('run.finished')
+  async onRunFinished(event: ArgOf<'run.finished'>): Promise<void> {
+    // A run a worker finished is queued by that worker; from elsewhere only a cancel (API
+    // processes have no dispatcher). The sweep covers a process that died first.
+    if (isRelayed(event) && event.status !== 'canceled') return;
+    try {
+      const endpoints = await this.endpointsOf(event.workflowId);
+      if (!endpoints.some((e) => e.statuses.includes(event.status))) return;
+      await this.queue([event.runId]);
+      this.wake();
+    } catch (error) {
+      // The sweep queues it later.
+      this.logger.warn(
+        { runId: event.runId, err: { message: (error as Error).message } },
+        'queueing notifications failed',
+      );
+    }
+  }
+
+  @OnAppEvent('notification.endpoints_changed')
+  onEndpointsChanged(event: ArgOf<'notification.endpoints_changed'>): void {
+    this.endpointCache.delete(event.workflowId);
+  }
+
+  @OnAppEvent('notification.queued')
+  onQueued(): void {
+    this.wake();
+  }
+
+  private async endpointsOf(workflowId: string): Promise<NotificationEndpointEntity[]> {
+    const now = Date.now();
+    const cached = this.endpointCache.get(workflowId);
+    if (cached && cached.until > now) return cached.endpoints;
+    const endpoints = await this.notifications.listEndpoints(workflowId);
+    this.endpointCache.set(workflowId, { endpoints, until: now + ENDPOINTS_CACHED_MS });
+    if (this.endpointCache.size > 10_000) this.endpointCache.delete(this.endpointCache.keys().next().value as string);
+    return endpoints;
+  }
+
+  /** Queues a message per endpoint that wants the run's status and existed when it finished. */
+  private async queue(runIds: string[], only?: ReadonlySet<string>): Promise<void> {
+    const finished = await this.notifications.finishedRuns(runIds);
+    if (!finished.length) return;
+    const endpoints = await this.notifications.endpointsOf([...new Set(finished.map((f) => f.workflow.id))]);
+    const now = this.clock.now();
+    const rows: NotificationDeliveryEntity[] = [];
+    for (const f of finished) {
+      const status = f.run.status as NotifiedStatus;
+      const finishedAt = f.run.finishedAt ?? f.run.updatedAt;
+      const payload = JSON.stringify(this.body(f));
+      for (const endpoint of endpoints) {
+        if (endpoint.workflowId !== f.workflow.id || !endpoint.statuses.includes(status)) continue;
+        if (endpoint.createdAt > finishedAt || (only && !only.has(`${endpoint.id}\n${f.run.id}`))) continue;
+        rows.push(
+          Object.assign(new NotificationDeliveryEntity(), {
+            id: randomUUID(),
+            endpointId: endpoint.id,
+            workflowId: f.workflow.id,
+            runId: f.run.id,
+            event: `run.${status}`,
+            payload,
+            status: 'pending' as const,
+            attempts: 0,
+            nextAttemptAt: now,
+            claimedBy: null,
+            claimExpiresAt: null,
+            log: [],
+            deliveredAt: null,
+            createdAt: now,
+            updatedAt: now,
+          }),
+        );
+      }
+    }
+    await this.notifications.enqueue(rows);
+  }
+
+  /** The message: the run's summary, redacted as every response is. */
+  private body({ run, workflow }: FinishedRun) {
+    return this.secrets.redactor.redact({
+      type: `run.${run.status}`,
+      timestamp: toRfc3339(run.finishedAt ?? run.updatedAt),
+      data: {
+        run: {
+          id: run.id,
+          workflow_id: run.workflowId,
+          workspace_id: run.workspaceId,
+          status: run.status,
+          error: run.error,
+          version: run.workflowVersion,
+          triggered_by: run.triggeredBy,
+          started_at: toRfc3339(run.startedAt),
+          finished_at: toRfc3339(run.finishedAt),
+        },
+        workflow: { id: workflow.id, name: workflow.name },
+      },
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        for (;;) {
+          await this.sweepIfDue();
+          const now = this.clock.now();
+          const due = await this.notifications.claimDue(
+            this.dispatcherId,
+            now,
+            new Date(now.getTime() + claimMs(this.config.notifications.timeoutMs)),
+            CLAIM_BATCH,
+          );
+          if (!due.length) break;
+          const batch = this.batchLookups(due);
+          await Promise.allSettled(due.map((d) => this.send(d, batch)));
+          if (!this.running) break;
+        }
+      } catch (error) {
+        this.logger.error({ err: { message: (error as Error).message } }, 'notification loop error');
+      }
+      if (!this.woken && this.running) await this.sleep(this.config.notifications.pollMs);
+      this.woken = false;
+    }
+  }
+
+  /**
+   * Looks back the sweep window, and at least to where the last successful sweep looked (after a
+   * downtime: the first sweep of a process looks back a day).
+   */
+  private async sweepIfDue(): Promise<void> {
+    const now = this.clock.now().getTime();
+    if (now - this.lastSweep < this.config.notifications.sweepMs) return;
+    this.lastSweep = now;
+    const { sweepWindowMs } = this.config.notifications;
+    const since = Math.min(now - sweepWindowMs, this.sweptUpTo ?? now - FIRST_SWEEP_MS);
+    const missing = await this.notifications.missing(new Date(since), SWEEP_BATCH);
+    if (missing.length) {
+      await this.queue(
+        [...new Set(missing.map((m) => m.runId))],
+        new Set(missing.map((m) => `${m.endpointId}\n${m.runId}`)),
+      );
+      this.logger.log({ messages: missing.length }, 'queued run notifications the events had not');
+    }
+    // A full batch may have left some: look from the same place next time.
+    if (missing.length < SWEEP_BATCH) this.sweptUpTo = now - sweepWindowMs;
+  }
+
+  /** What the sends of one claimed batch read once: the endpoints and sending contexts of their workflows. */
+  private batchLookups(due: NotificationDeliveryEntity[]) {
+    const workflowIds = [...new Set(due.map((d) => d.workflowId))];
+    const endpoints = this.notifications.endpointsOf(workflowIds);
+    const contexts = new Map(workflowIds.map((id) => [id, this.notifications.sendingContext(id)]));
+    // Read by each send, which handles a failure as its own.
+    void endpoints.catch(() => undefined);
+    for (const context of contexts.values()) void context.catch(() => undefined);
+    return { endpoints, contexts };
+  }
+
+  /** One attempt: sign, send through the egress client, record what came of it. */
+  private async send(
+    delivery: NotificationDeliveryEntity,
+    batch: ReturnType<NotificationDispatcher['batchLookups']>,
+  ): Promise<void> {
+    const started = this.clock.now();
+    let prepared: {
+      endpoint: NotificationEndpointEntity;
+      context: { ownerId: string; egressAllowlist: string[] };
+      secrets: string[];
+    } | null;
+    try {
+      const endpoint = (await batch.endpoints).find((e) => e.id === delivery.endpointId);
+      const context = await batch.contexts.get(delivery.workflowId)!;
+      // Deleted meanwhile (the workflow or the endpoint): its messages went with it.
+      if (!endpoint || !context) return;
+      prepared = { endpoint, context, secrets: this.service.signingSecrets(endpoint, started) };
+    } catch (error) {
+      // Our side failed (the database, a secret that no longer decrypts): no attempt is counted.
+      this.logger.error(
+        { deliveryId: delivery.id, err: { message: (error as Error).message } },
+        'notification not sent: could not prepare it',
+      );
+      await this.notifications.release(
+        delivery,
+        this.dispatcherId,
+        new Date(started.getTime() + this.config.notifications.retryBaseMs),
+        started,
+      );
+      return;
+    }
+    const { endpoint, context, secrets } = prepared;
+    const timestamp = Math.floor(started.getTime() / 1000);
+    const id = messageId(delivery.id);
+    let statusCode: number | null = null;
+    let error: string | null = null;
+    try {
+      const response = await this.http.request({
+        method: 'POST',
+        url: endpoint.url,
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Runloom-Notifications/1',
+          'webhook-id': id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signatureHeader(secrets, id, timestamp, delivery.payload),
+        },
+        body: delivery.payload,
+        timeoutMs: this.config.notifications.timeoutMs,
+        signal: this.stopping.signal,
+        followRedirects: false,
+        // As an HTTP node of the workflow: its allowlist now, blocks in its log under its owner.
+        origin: {
+          workflowId: delivery.workflowId,
+          runId: delivery.runId,
+          nodeId: `notification:${endpoint.id}`,
+          ownerId: context.ownerId,
+          egressAllowlist: context.egressAllowlist,
+        },
+      });
+      statusCode = response.status;
+      if (response.status < 200 || response.status > 299) error = `HTTP ${response.status}`;
+    } catch (e) {
+      if (this.stopping.signal.aborted) {
+        // Shutting down: the message goes back as it was, for this or another process.
+        await this.notifications.release(delivery, this.dispatcherId, started, this.clock.now());
+        return;
+      }
+      error = e instanceof OutboundError ? e.message : 'Delivery failed';
+    }
+    const now = this.clock.now();
+    const attempts = delivery.attempts + 1;
+    const delivered = error === null;
+    const exhausted = attempts >= this.config.notifications.maxAttempts;
+    await this.notifications.recordAttempt(
+      delivery,
+      this.dispatcherId,
+      {
+        status: delivered ? 'delivered' : exhausted ? 'failed' : 'pending',
+        attempt: {
+          at: toRfc3339(started)!,
+          status_code: statusCode,
+          error,
+          duration_ms: now.getTime() - started.getTime(),
+        },
+        nextAttemptAt: delivered || exhausted ? now : new Date(now.getTime() + this.backoff(attempts)),
+      },
+      now,
+    );
+  }
+
+  /** Exponential from NOTIFICATION_RETRY_BASE_MS, capped, with jitter: between half and all of it. */
+  private backoff(attempts: number): number {
+    const { retryBaseMs, retryMaxMs } = this.config.notifications;
+    const full = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(attempts - 1, 30));
+    return Math.round(full / 2 + (Math.random() * full) / 2);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        // Spent: a wake-up after this must set `woken` instead.
+        if (this.wakeUp === done) this.wakeUp = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
+    });
+  }
+
+  private wake(): void {
+    const wake = this.wakeUp;
+    this.wakeUp = null;
+    if (wake) wake();
+    else this.woken = true;
+  }
+}
