@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { Retention } from '../src/common/retention';
 import { Db } from '../src/database/db.service';
 import { NodeRunEntity } from '../src/database/entities/node-run.entity';
+import { NotificationDeliveryEntity } from '../src/database/entities/notification-delivery.entity';
+import { NotificationRepository } from '../src/database/repositories/notification.repository';
 import { RunEntity } from '../src/database/entities/run.entity';
 import { EgressBlockRepository } from '../src/database/repositories/egress-block.repository';
 import { NodeRunRepository } from '../src/database/repositories/node-run.repository';
@@ -68,11 +71,46 @@ describe('retention (RUN_RETENTION_DAYS): pruned in chunks, nothing recent or un
     // 90 minutes old: a signature timestamped up to an hour ahead would still be fresh, so it stays.
     await replays.remember(wf.id, 'future-dated-signature', new Date(now - 90 * 60_000));
 
+    // The delivery log: an old delivered message goes; an old one still pending and a recent one stay.
+    const endpoint = (
+      await request(t.url)
+        .post(`/api/workflows/${wf.id}/notifications`)
+        .set(owner.auth)
+        .send({ url: 'https://example.com/hook' })
+        .expect(201)
+    ).body.notification.id;
+    const message = (runId: string, status: NotificationDeliveryEntity['status'], at: Date) =>
+      Object.assign(new NotificationDeliveryEntity(), {
+        id: randomUUID(),
+        endpointId: endpoint,
+        workflowId: wf.id,
+        runId,
+        event: 'run.succeeded',
+        payload: '{}',
+        status,
+        attempts: 1,
+        nextAttemptAt: at,
+        claimedBy: null,
+        claimExpiresAt: null,
+        log: [],
+        deliveredAt: null,
+        createdAt: at,
+        updatedAt: at,
+      });
+    const notifications = t.app.get(NotificationRepository);
+    await notifications.enqueue([
+      message(runIds[0], 'delivered', old),
+      message(runIds[1], 'pending', old),
+      message(runIds[7], 'delivered', new Date(now - DAY)),
+    ]);
+
     // Chunks of two: the five old finished runs take three deletes.
     expect(await runs.purgeFinishedBefore(new Date(now - 30 * DAY), 2)).toBe(5);
     // Each feature prunes its own tables; the worker runs every registered task.
     const pruned = await t.app.get(Retention).pruneAll(new Date(now));
-    expect(pruned).toEqual({ runs: 0, egress_blocks: 2, webhook_replays: 1 });
+    expect(pruned).toEqual({ runs: 0, egress_blocks: 2, webhook_replays: 1, notification_deliveries: 1 });
+    const kept = (await notifications.pageDeliveries(endpoint, 1, 10)).deliveries.map((d) => d.runId).sort();
+    expect(kept).toEqual([runIds[1], runIds[7]].sort());
 
     const left = (await runsTable.find({ where: { workflowId: wf.id } })).map((r) => r.id).sort();
     expect(left).toEqual([runIds[5], runIds[6], runIds[7]].sort());

@@ -24,7 +24,7 @@ export class NotificationsModule implements OnModuleInit {
   /** The delivery log keeps delivered and failed messages as long as runs are kept (RUN_RETENTION_DAYS; 0 keeps them). */
   onModuleInit(): void {
     this.retention.register({
-      name: 'notification deliveries',
+      name: 'notification_deliveries',
       prune: async (now) => {
         const days = this.config.runs.retentionDays;
         return days > 0 ? this.notifications.pruneBefore(new Date(now.getTime() - days * 86_400_000)) : 0;
