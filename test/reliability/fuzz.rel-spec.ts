@@ -155,12 +155,17 @@ describe(`fuzz: ${TOTAL} malformed requests across every route (seed ${SEED})`, 
       const webhook = route.path.includes('/trigger/');
       const body = over(webhook ? 1024 * 1024 : 2 * 1024 * 1024);
       const path = fillPath(route.path, () => known.ids[0]);
-      const res = await send(undefined, port, {
-        method: route.method,
-        path,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${known.token}` },
-        body,
-      });
+      const attempt = () =>
+        send(undefined, port, {
+          method: route.method,
+          path,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${known.token}` },
+          body,
+        });
+      // The server answers 413 from the Content-Length and closes; a client still writing the
+      // body may see the reset before the answer (a race of the two sockets): that one asks again.
+      let res = await attempt();
+      for (let i = 0; i < 2 && res.status === 'no-response'; i += 1) res = await attempt();
       expect({ route: `${route.method} ${route.path}`, status: res.status }).toEqual({
         route: `${route.method} ${route.path}`,
         status: 413,

@@ -25,7 +25,7 @@ import { Outcome, send } from './reliability-utils';
  * What members of the victim's own workspace may do, role by role, is test/access.e2e-spec.ts.
  */
 /** Path parameters that name the victim's resources (group/service/name of a secret name the caller's own store). */
-const VICTIM_PARAMS = /\{(id|runId|deadId|logId|keyId|userId|inviteId|ws|token)\}/;
+const VICTIM_PARAMS = /\{(id|runId|deadId|logId|keyId|userId|inviteId|ws|token|n|nid|did)\}/;
 
 const CALLERS = ['anonymous', 'other user', 'other workspace', 'viewer', 'member', 'owner', 'removed member'] as const;
 type Caller = (typeof CALLERS)[number];
@@ -264,6 +264,10 @@ describe('tenant isolation: every route × seven callers against another tenant'
       .replace('{runId}', ids.run)
       .replace('{deadId}', ids.run)
       .replace('{logId}', ids.run)
+      // The victim workflow's first version; a notification endpoint or message none has (404 for all).
+      .replace('{n}', '1')
+      .replace('{nid}', NO_SUCH_CONNECTION)
+      .replace('{did}', NO_SUCH_CONNECTION)
       .replace('{userId}', ids.member)
       .replace('{inviteId}', ids.invitation)
       .replace('{token}', 'not-the-token')
@@ -310,6 +314,8 @@ describe('tenant isolation: every route × seven callers against another tenant'
       'POST /api/workflows/{id}/runs/{runId}/rerun': {},
       'POST /api/workflows/{id}/runs/{runId}/rerun-from-failed': {},
       'POST /api/workflows/{id}/concurrency': { limit: 5 },
+      'POST /api/workflows/{id}/notifications': { url: 'https://evil.example.com/hook' },
+      'POST /api/workflows/{id}/versions/{n}/restore': { updated_at: new Date().toISOString() },
       'POST /api/workflows/{id}/webhook/config': { require_hmac: false, replay_window_sec: 300 },
       'POST /api/workflows/{id}/trigger/{token}': { x: 1 },
       'POST /api/workflows/{id}/trigger/{token}/{label}': { x: 1 },
