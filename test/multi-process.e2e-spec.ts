@@ -80,6 +80,53 @@ onPostgres('separate API and worker processes on PostgreSQL', () => {
     await Promise.all(workers.splice(0).map((w) => w.kill('SIGTERM')));
   });
 
+  it('two worker processes never run more of one concurrency group than its key limit', async () => {
+    workers.push(await startWorker(t.databaseUrl), await startWorker(t.databaseUrl));
+    const { owner, wf } = await setup(
+      graph(
+        [trigger('trigger-1', { label: 'Hook' }), hold('h', 'group-{{Hook.customer}}', target.url)],
+        [['trigger-1', 'h']],
+      ),
+      6,
+    );
+    await request(t.url)
+      .post(`/api/workflows/${wf.id}/concurrency`)
+      .set(owner.auth)
+      .send({ key: '{{Hook.customer}}', key_limit: 2 })
+      .expect(200);
+    const customers = ['a', 'b'];
+    const started = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        request(t.url)
+          .post(`/api/workflows/${wf.id}/run`)
+          .set(owner.auth)
+          .send({ context: { customer: customers[i % 2] } })
+          .expect(202),
+      ),
+    );
+    const left = new Map(customers.map((c) => [c, 6]));
+    while ([...left.values()].some((n) => n > 0)) {
+      await waitFor(
+        () =>
+          customers.some((c) => target.heldCount(`group-${c}`) > 2) ||
+          customers.every((c) => target.heldCount(`group-${c}`) === Math.min(2, left.get(c)!)),
+        'the next runs of each group to be held',
+      );
+      for (const c of customers) expect(target.heldCount(`group-${c}`)).toBeLessThanOrEqual(2);
+      for (const c of customers) left.set(c, left.get(c)! - target.release(`group-${c}`));
+    }
+    for (const res of started) {
+      await waitFor(
+        async () =>
+          (await request(t.url).get(`/api/workflows/${wf.id}/runs/${res.body.run.id}`).set(owner.auth)).body.run
+            .status === 'succeeded',
+        `run ${res.body.run.id}`,
+      );
+    }
+    for (const c of customers) expect(target.maxHeld.get(`group-${c}`)).toBe(2);
+    await Promise.all(workers.splice(0).map((w) => w.kill('SIGTERM')));
+  });
+
   it('a worker killed with SIGKILL mid-run: another worker finishes it from the checkpoint', async () => {
     const env = { WORKER_LEASE_SECONDS: '2', WORKER_HEARTBEAT_INTERVAL_MS: '200' };
     const first = await startWorker(t.databaseUrl, env);

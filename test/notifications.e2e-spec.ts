@@ -122,7 +122,7 @@ describe('run notifications signed as Standard Webhooks (docs/contract.md §2.18
     expect(created.notification).toMatchObject({
       workflow_id: wf.id,
       url: `${receiver.url}/hook`,
-      statuses: ['succeeded', 'failed', 'canceled'],
+      statuses: ['succeeded', 'failed', 'canceled', 'expired'],
       previous_secret_expires_at: null,
     });
     // Shown once: never again in a list.
@@ -297,7 +297,10 @@ describe('run notifications signed as Standard Webhooks (docs/contract.md §2.18
       [{ url: 'ftp://example.com/x' }, 'url must be an absolute http(s) URL'],
       [{ url: 'not a url' }, 'url must be an absolute http(s) URL'],
       [{ url: 'https://user:pw@example.com/x' }, 'url must not carry credentials; verify the signature instead'],
-      [{ url: 'https://example.com/x', statuses: ['running'] }, 'statuses must be succeeded, failed or canceled'],
+      [
+        { url: 'https://example.com/x', statuses: ['running'] },
+        'statuses must be succeeded, failed, canceled or expired',
+      ],
       [{ url: 'https://example.com/x', statuses: [] }, 'statuses must contain at least 1 elements'],
       // Short as sent, too long as stored (percent-encoded).
       [{ url: `https://example.com/${'é'.repeat(1000)}` }, 'url must be at most 2048 characters'],

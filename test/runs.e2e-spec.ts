@@ -761,7 +761,15 @@ describe('runs and the engine (docs/contract.md §2.8–2.13, §4, §5)', () => 
             .send({ limit: 2 })
             .expect(200)
         ).body,
-      ).toEqual({ success: true, limit: 2 });
+      ).toEqual({
+        success: true,
+        limit: 2,
+        key: null,
+        key_limit: null,
+        on_limit: 'queue',
+        max_queued: null,
+        queued_ttl_sec: null,
+      });
       const runs = [];
       for (let i = 0; i < 4; i += 1) runs.push((await start(owner, wf.id).expect(202)).body.run.id);
       await waitFor(() => target.heldCount('conc') === 2, 'two runs in flight');

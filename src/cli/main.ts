@@ -345,7 +345,7 @@ interface NodeRunView {
   error?: string | null;
 }
 
-const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
+const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'expired']);
 
 async function runAndFollow(options: Options): Promise<number> {
   const token = requireToken(options);

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { AppConfig } from '../config/app-config';
 import { RunRepository } from '../database/repositories/run.repository';
 import { aliveSince, WorkerRepository } from '../database/repositories/worker.repository';
+import { RUN_STATUSES } from '../database/entities/run.entity';
 
 /** From package.json, read once: it sits two levels above this file in the sources (src/) and the build (dist/). */
 export const RUNLOOM_VERSION = readVersion();
@@ -19,8 +20,6 @@ function readVersion(): string {
     return 'unknown';
   }
 }
-
-const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
 
 /**
  * Prometheus metrics (prom-client), one registry per application instance: several apps in one

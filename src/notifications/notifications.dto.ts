@@ -39,7 +39,7 @@ export class CreateNotificationDto {
   @ArrayMinSize(1)
   @ArrayMaxSize(NOTIFIED_STATUSES.length)
   @ArrayUnique()
-  @IsIn(NOTIFIED_STATUSES, { each: true, message: 'statuses must be succeeded, failed or canceled' })
+  @IsIn(NOTIFIED_STATUSES, { each: true, message: 'statuses must be succeeded, failed, canceled or expired' })
   statuses?: NotifiedStatus[];
 }
 

@@ -12,12 +12,14 @@ import { UserEntity } from '../database/entities/user.entity';
 import { WorkflowEntity } from '../database/entities/workflow.entity';
 import { WorkspaceEntity } from '../database/entities/workspace.entity';
 import { DeadLetterRepository } from '../database/repositories/dead-letter.repository';
-import { NewRun, RunRepository } from '../database/repositories/run.repository';
+import { AdmissionRefusal, Backpressure, NewRun, RunRepository } from '../database/repositories/run.repository';
 import { WorkflowRepository } from '../database/repositories/workflow.repository';
 import { KeyedLock } from '../common/keyed-lock';
+import { concurrencyKeyOf } from '../engine/concurrency-key';
 import { parseGraph } from '../engine/graph';
 import { assessSoloGraph, SCHEDULE_TRIGGER_MESSAGE, SOLO_WORKFLOW_LIMIT } from '../plans/plan-assessment';
 import { RunQuotaService } from '../plans/run-quota.service';
+import { announceCanceled } from './run-cancellation';
 
 /** What starts a run; each kind has its own gates (docs/architecture.md, The run lifecycle). */
 export type LaunchTrigger =
@@ -117,24 +119,64 @@ export class RunLauncher {
       trigger.kind === 'webhook' ? (trigger.workspace ?? undefined) : undefined,
     );
     if (tier === 'solo') await this.soloGates(workflow, trigger);
-    const values = this.newRun(workflow, request.snapshot(), request, key);
+    const values = this.newRun(workflow, request.snapshot(), request, key, now);
     // The signature and the ticket are taken by the insert itself: a start refused before it
     // holds neither, and nothing has to be given back.
     const insert = () =>
       this.runs.insertAdmitted(values, now, [{ triggeredBy: this.requestedBy(trigger) }], {
         signature: request.signature ? { workflowId: workflow.id, value: request.signature } : undefined,
         ticket,
+        backpressure: this.backpressure(workflow, values.concurrencyKey ?? null),
       });
     // The owner's Solo monthly cap, checked and taken one start at a time (docs/contract.md §8).
     const inserted = tier === 'solo' ? await this.quota.withinSoloLimit(workflow.userId, now, insert) : await insert();
-    // Written with the run, or with a quota refusal: used either way (a duplicate wrote nothing).
-    if (signature && (inserted.refused || !inserted.duplicate)) this.rememberSignature(signature);
-    if (inserted.refused) throw inserted.refused === 'replay' ? replayDetected() : this.quota.exhausted();
-    const { run, duplicate } = inserted;
+    // Written with the run, or with a quota refusal: used either way (a duplicate wrote nothing;
+    // backpressure refuses before the signature is written, so the sender may retry).
+    const signatureUsed = inserted.refused
+      ? inserted.refused === 'replay' || inserted.refused === 'quota'
+      : !inserted.duplicate;
+    if (signature && signatureUsed) this.rememberSignature(signature);
+    if (inserted.refused) throw this.refusal(inserted.refused, workflow);
+    const { run, duplicate, displaced } = inserted;
     // Another process inserted it first: an idempotent replay consumes nothing.
     if (duplicate) return this.replay(run, request, now);
+    for (const old of displaced ?? []) announceCanceled(this.events, old, `canceled by cancel_oldest: run ${run.id}`);
     this.events.emit('run.queued', withRunFacts(runEvent(run), run));
     return { run, replayed: false };
+  }
+
+  /** What the admission must check of the workflow's backpressure (docs/contract.md §2.12); nothing: undefined. */
+  private backpressure(workflow: WorkflowEntity, key: string | null): Backpressure | undefined {
+    const { concurrencyOnLimit: onLimit, maxQueued } = workflow;
+    if (onLimit === 'queue' && maxQueued === null) return undefined;
+    const keyed = key !== null && workflow.concurrencyKeyLimit !== null;
+    return {
+      key: keyed ? key : null,
+      limit: keyed ? workflow.concurrencyKeyLimit! : workflow.concurrencyLimit,
+      onLimit,
+      maxQueued,
+    };
+  }
+
+  private refusal(refused: AdmissionRefusal, workflow: WorkflowEntity): Error {
+    switch (refused) {
+      case 'replay':
+        return replayDetected();
+      case 'quota':
+        return this.quota.exhausted();
+      case 'concurrency_limited':
+        return new AppError(
+          ErrorCode.ConcurrencyLimited,
+          workflow.concurrencyKey
+            ? 'This run’s concurrency group is at its limit and the workflow rejects runs over it. Try again when a run finishes.'
+            : 'This workflow is at its concurrency limit and rejects runs over it. Try again when a run finishes.',
+        );
+      case 'queue_full':
+        return new AppError(
+          ErrorCode.QueueFull,
+          `This workflow already has ${workflow.maxQueued} runs waiting to start. Try again when the queue drains.`,
+        );
+    }
   }
 
   private rememberSignature(signature: string): void {
@@ -148,7 +190,7 @@ export class RunLauncher {
   private async requeue(request: LaunchRequest, deadLetterId: string, now: Date): Promise<Launched> {
     const run = await this.deadLetters.requeue(
       deadLetterId,
-      this.newRun(request.workflow, request.snapshot(), request, null),
+      this.newRun(request.workflow, request.snapshot(), request, null, now),
       now,
     );
     if (!run) throw new AppError(ErrorCode.NotFound, 'Dead letter not found');
@@ -230,8 +272,13 @@ export class RunLauncher {
     snapshot: Record<string, unknown>,
     request: LaunchRequest,
     key: string | null,
+    now: Date,
   ): NewRun {
+    const ttl = workflow.queuedTtlSec;
     return {
+      // Its group, rendered once from the payload it was queued with (docs/contract.md §2.12).
+      concurrencyKey: workflow.concurrencyKey === null ? null : concurrencyKeyOf(workflow.concurrencyKey, snapshot),
+      queueExpiresAt: ttl === null ? null : new Date(now.getTime() + ttl * 1000),
       ownerId: workflow.userId,
       workflowId: workflow.id,
       workspaceId: workflow.workspaceId,

@@ -95,7 +95,7 @@ export class RunLifecycleLog {
     // through the one redactor, as every log does.
     const line = REDACTOR.redact(this.line(event, status, extra));
     const message = line.event.replace('.', ' ');
-    if (status === 'failed') this.logger.warn(line, message);
+    if (status === 'failed' || status === 'expired') this.logger.warn(line, message);
     else this.logger.log(line, message);
   }
 }

@@ -167,6 +167,9 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         this.metrics.runsFinished.inc({ status: 'failed' }, abandoned.length);
         this.logger.error({ runs: abandoned }, 'runs failed: lease lost RUN_MAX_ATTEMPTS times');
       }
+      // Emitted as run.finished by the repository; each has its lifecycle line.
+      const expired = await this.queue.expireQueued(this.clock.now());
+      if (expired.length) this.metrics.runsFinished.inc({ status: 'expired' }, expired.length);
     }
     if (now - this.lastPurge >= PURGE_EVERY_MS) {
       this.lastPurge = now;

@@ -186,7 +186,7 @@ export class RunsController {
     @Param('id', UuidPipe) id: string,
     @Body() dto: ConcurrencyDto,
   ): Promise<ConcurrencyResponse> {
-    return this.runs.setConcurrency(user, id, dto.limit);
+    return this.runs.setConcurrency(user, id, dto);
   }
 
   @Get(':id/dead-letters')

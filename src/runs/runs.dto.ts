@@ -1,12 +1,26 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
 import { toRfc3339 } from '../common/clock';
 import { JSON_VALUE } from '../common/http/openapi';
 import { OptionalBody } from '../common/http/validation.pipe';
 import { DeadLetterEntity } from '../database/entities/dead-letter.entity';
 import { NodeRunEntity } from '../database/entities/node-run.entity';
 import { RunEntity, RUN_STATUSES } from '../database/entities/run.entity';
+import { CONCURRENCY_ON_LIMIT, WorkflowEntity } from '../database/entities/workflow.entity';
+import type { ConcurrencyOnLimit } from '../database/entities/workflow.entity';
 import { RunSnapshot, WorkflowNodeData } from '../workflows/workflow-graph.dto';
 
 /** docs/contract.md §2.8: the body is optional (no content type = no body). */
@@ -80,12 +94,99 @@ export class RerunDto {
 /** Far above what one workflow can run at once, and within the column's 32-bit integer. */
 export const MAX_CONCURRENCY_LIMIT = 10_000;
 
+/** The longest `concurrency_key` template. */
+export const MAX_CONCURRENCY_KEY_TEMPLATE = 500;
+/** Far above a useful wait list; counting it is part of every start's admission. */
+export const MAX_QUEUED_LIMIT = 100_000;
+/** Thirty days. */
+export const MAX_QUEUED_TTL_SEC = 2_592_000;
+
+/** Present (not absent): null is refused where the setting has no "off". */
+const present = (field: string) => ValidateIf((o: Record<string, unknown>) => o[field] !== undefined);
+
+/**
+ * A workflow's concurrency and backpressure (docs/contract.md §2.12). Every field is optional;
+ * an absent one keeps its value. `null` turns `key`, `max_queued` and `queued_ttl_sec` off.
+ */
 export class ConcurrencyDto {
-  @ApiProperty({ minimum: 1, maximum: MAX_CONCURRENCY_LIMIT, example: 2 })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_CONCURRENCY_LIMIT,
+    example: 2,
+    description: 'Runs of the workflow at once.',
+  })
+  @present('limit')
   @Type(() => Number)
   @Max(MAX_CONCURRENCY_LIMIT, { message: `limit must be <= ${MAX_CONCURRENCY_LIMIT}` })
   @IsInt({ message: 'limit must be an integer' })
-  limit: number;
+  limit?: number;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: MAX_CONCURRENCY_KEY_TEMPLATE,
+    example: '{{Hook.customer_id}}',
+    description: 'A template over the trigger payload: runs with the same value form a group limited by `key_limit`.',
+  })
+  @IsOptional()
+  @IsString({ message: 'key must be a string or null' })
+  @MaxLength(MAX_CONCURRENCY_KEY_TEMPLATE, {
+    message: `key must be at most ${MAX_CONCURRENCY_KEY_TEMPLATE} characters`,
+  })
+  @Matches(/\{\{[^{}]*\S[^{}]*\}\}/, {
+    message: 'key must be a template over the trigger payload, e.g. {{Hook.customer_id}}',
+  })
+  key?: string | null;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_CONCURRENCY_LIMIT,
+    example: 1,
+    description: 'Runs of one key group at once (default 1).',
+  })
+  @present('key_limit')
+  @Type(() => Number)
+  @Min(1, { message: 'key_limit must be >= 1' })
+  @Max(MAX_CONCURRENCY_LIMIT, { message: `key_limit must be <= ${MAX_CONCURRENCY_LIMIT}` })
+  @IsInt({ message: 'key_limit must be an integer' })
+  key_limit?: number;
+
+  @ApiPropertyOptional({
+    enum: CONCURRENCY_ON_LIMIT,
+    description:
+      'When the group (or, without a key, the workflow) is full: wait, refuse with 429, or cancel the oldest.',
+  })
+  @present('on_limit')
+  @IsIn(CONCURRENCY_ON_LIMIT, { message: 'on_limit must be queue, reject or cancel_oldest' })
+  on_limit?: ConcurrencyOnLimit;
+
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 1,
+    maximum: MAX_QUEUED_LIMIT,
+    description: 'Most runs waiting to start.',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @Min(1, { message: 'max_queued must be >= 1' })
+  @Max(MAX_QUEUED_LIMIT, { message: `max_queued must be <= ${MAX_QUEUED_LIMIT}` })
+  @IsInt({ message: 'max_queued must be an integer or null' })
+  max_queued?: number | null;
+
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 1,
+    maximum: MAX_QUEUED_TTL_SEC,
+    description: 'A run not started this many seconds after it was queued ends `expired`.',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @Min(1, { message: 'queued_ttl_sec must be >= 1' })
+  @Max(MAX_QUEUED_TTL_SEC, { message: `queued_ttl_sec must be <= ${MAX_QUEUED_TTL_SEC}` })
+  @IsInt({ message: 'queued_ttl_sec must be an integer or null' })
+  queued_ttl_sec?: number | null;
 }
 
 export class ActiveRunsQuery {
@@ -113,6 +214,19 @@ export class RunResponse {
   version: number | null;
   @ApiProperty({ enum: RUN_STATUSES }) status: string;
   @ApiProperty({ nullable: true, type: String }) error: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Its concurrency group: the workflow’s `concurrency_key` rendered over the trigger payload.',
+  })
+  concurrency_key: string | null;
+  @ApiProperty({
+    format: 'date-time',
+    nullable: true,
+    type: String,
+    description: 'Ends `expired` if not started by then (`queued_ttl_sec`); null once started.',
+  })
+  queue_expires_at: string | null;
   @ApiProperty({ nullable: true, type: String }) idempotency_key: string | null;
   @ApiProperty({ format: 'date-time', description: 'Insert time.' }) started_at: string;
   @ApiProperty({ format: 'date-time' }) resume_at: string;
@@ -131,6 +245,8 @@ export function toRunResponse(r: RunEntity): RunResponse {
     version: r.workflowVersion,
     status: r.status,
     error: r.error,
+    concurrency_key: r.concurrencyKey,
+    queue_expires_at: toRfc3339(r.queueExpiresAt),
     idempotency_key: r.idempotencyKey,
     started_at: toRfc3339(r.startedAt)!,
     resume_at: toRfc3339(r.resumeAt)!,
@@ -236,6 +352,23 @@ export class CancelAllResponse {
 export class ConcurrencyResponse {
   @ApiProperty({ example: true }) success: true;
   @ApiProperty({ example: 2 }) limit: number;
+  @ApiProperty({ type: String, nullable: true, example: '{{Hook.customer_id}}' }) key: string | null;
+  @ApiProperty({ type: Number, nullable: true, example: 1 }) key_limit: number | null;
+  @ApiProperty({ enum: CONCURRENCY_ON_LIMIT }) on_limit: ConcurrencyOnLimit;
+  @ApiProperty({ type: Number, nullable: true }) max_queued: number | null;
+  @ApiProperty({ type: Number, nullable: true }) queued_ttl_sec: number | null;
+}
+
+export function toConcurrencyResponse(w: WorkflowEntity): ConcurrencyResponse {
+  return {
+    success: true,
+    limit: w.concurrencyLimit,
+    key: w.concurrencyKey,
+    key_limit: w.concurrencyKeyLimit,
+    on_limit: w.concurrencyOnLimit,
+    max_queued: w.maxQueued,
+    queued_ttl_sec: w.queuedTtlSec,
+  };
 }
 
 export class DeadLetterPageResponse {

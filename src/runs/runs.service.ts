@@ -2,11 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { AuthPrincipal } from '../common/auth/principal';
 import { AppError, ErrorCode, PlanViolationError } from '../common/errors/app-error';
-import { runEvent } from '../common/events/app-events';
 import { EventBus } from '../common/events/event-bus';
-import { withRunFacts } from '../common/events/run-facts';
 import { RunEntity, RUN_STATUSES, RunStatus } from '../database/entities/run.entity';
 import { WorkflowEntity } from '../database/entities/workflow.entity';
+import { WorkflowChanges } from '../database/repositories/workflow.repository';
 import { NodeRunEntity } from '../database/entities/node-run.entity';
 import { DeadLetterRepository } from '../database/repositories/dead-letter.repository';
 import { NodeRunRepository } from '../database/repositories/node-run.repository';
@@ -21,7 +20,9 @@ import { SecretsService } from '../secrets/secrets.service';
 import {
   CancelAllResponse,
   CancelResponse,
+  ConcurrencyDto,
   ConcurrencyResponse,
+  toConcurrencyResponse,
   DeadLetterPageResponse,
   DeletedResponse,
   RerunDto,
@@ -44,11 +45,7 @@ import {
   SNAPSHOT_KEYS,
 } from '../engine/snapshot';
 import { Launched, RunLauncher } from './run-launcher';
-
-type CanceledRun = Pick<
-  RunEntity,
-  'id' | 'workflowId' | 'workspaceId' | 'ownerId' | 'triggeredBy' | 'requestId' | 'createdAt' | 'firstClaimedAt'
->;
+import { announceCanceled } from './run-cancellation';
 
 /** `status=a&status=b`, `status=a,b` or the client's `status[]=a` (deviation 18 in docs/deviations.md). */
 export function parseStatuses(...raw: unknown[]): RunStatus[] {
@@ -151,7 +148,7 @@ export class RunsService {
     if (!run || !(await this.runs.cancel(workflowId, runId, this.clock.now()))) {
       throw new AppError(ErrorCode.InvalidRequest, 'Run is not cancelable or not found');
     }
-    this.announceCanceled(run, `canceled by user:${caller.userId}`);
+    announceCanceled(this.events, run, `canceled by user:${caller.userId}`);
     return { success: true, status: 'canceled' };
   }
 
@@ -159,7 +156,8 @@ export class RunsService {
     const { workflow } = await this.access.require(caller, workflowId, 'run');
     const runs = await this.runs.cancelAllActive(workflowId, this.clock.now());
     for (const run of runs) {
-      this.announceCanceled(
+      announceCanceled(
+        this.events,
         { ...run, workflowId, workspaceId: workflow.workspaceId, ownerId: workflow.userId },
         `canceled by user:${caller.userId} (cancel all)`,
       );
@@ -227,16 +225,46 @@ export class RunsService {
     );
   }
 
-  /** A setting: the creator or an admin; Solo (personal or solo-plan workspace) stays at 1. */
-  async setConcurrency(caller: AuthPrincipal, workflowId: string, limit: number): Promise<ConcurrencyResponse> {
+  /**
+   * A setting (the creator or an admin): the workflow's concurrency and backpressure
+   * (docs/contract.md §2.12). Absent fields keep their value. Solo (personal or solo-plan
+   * workspace) runs one at a time, per key too; backpressure itself is on every plan.
+   */
+  async setConcurrency(caller: AuthPrincipal, workflowId: string, dto: ConcurrencyDto): Promise<ConcurrencyResponse> {
     const { workflow } = await this.access.require(caller, workflowId, 'configure');
-    if (limit < 1) throw new AppError(ErrorCode.InvalidRequest, 'limit must be >= 1');
+    const fields = ['limit', 'key', 'key_limit', 'on_limit', 'max_queued', 'queued_ttl_sec'] as const;
+    if (!fields.some((f) => dto[f] !== undefined)) {
+      throw new AppError(ErrorCode.InvalidRequest, `Nothing to change: give any of ${fields.join(', ')}`);
+    }
+    if (dto.limit !== undefined && dto.limit < 1) throw new AppError(ErrorCode.InvalidRequest, 'limit must be >= 1');
+    const changes: WorkflowChanges = {};
+    if (dto.limit !== undefined) changes.concurrencyLimit = dto.limit;
+    if (dto.key === null) Object.assign(changes, { concurrencyKey: null, concurrencyKeyLimit: null });
+    else if (dto.key !== undefined) {
+      changes.concurrencyKey = dto.key.trim();
+      changes.concurrencyKeyLimit = dto.key_limit ?? workflow.concurrencyKeyLimit ?? 1;
+    }
+    if (dto.key_limit !== undefined) {
+      if ((changes.concurrencyKey ?? (dto.key === null ? null : workflow.concurrencyKey)) === null) {
+        throw new AppError(ErrorCode.InvalidRequest, 'key_limit needs a key: set key too');
+      }
+      changes.concurrencyKeyLimit = dto.key_limit;
+    }
+    if (dto.on_limit !== undefined) changes.concurrencyOnLimit = dto.on_limit;
+    if (dto.max_queued !== undefined) changes.maxQueued = dto.max_queued;
+    if (dto.queued_ttl_sec !== undefined) changes.queuedTtlSec = dto.queued_ttl_sec;
+    if ((changes.concurrencyLimit ?? 1) > 1 || (changes.concurrencyKeyLimit ?? 1) > 1)
+      await this.assertNotSolo(workflow);
+    return toConcurrencyResponse(await this.settings.update(caller, workflow, changes));
+  }
+
+  private async assertNotSolo(workflow: WorkflowEntity): Promise<void> {
     let solo = !workflow.workspaceId;
     if (workflow.workspaceId) {
       const workspace = await this.workspaces.findActive(workflow.workspaceId);
       solo = !workspace || this.plans.workspaceTier(workspace) === 'solo';
     }
-    if (solo && limit > 1) {
+    if (solo) {
       throw new PlanViolationError([
         {
           code: 'concurrency-limit',
@@ -244,8 +272,6 @@ export class RunsService {
         },
       ]);
     }
-    await this.settings.update(caller, workflow, { concurrencyLimit: limit });
-    return { success: true, limit };
   }
 
   async listDeadLetters(
@@ -308,12 +334,6 @@ export class RunsService {
     const run = await this.runs.findForWorkflow(workflowId, runId);
     if (!run) throw new AppError(ErrorCode.NotFound, 'Run not found');
     return { run, nodeRuns: await this.nodeRuns.nodeRuns(workflowId, run.id) };
-  }
-
-  private announceCanceled(run: CanceledRun, reason: string): void {
-    const event = runEvent(run);
-    this.events.emit('run.cancel_requested', event);
-    this.events.emit('run.finished', withRunFacts({ ...event, status: 'canceled', error: null }, run, reason));
   }
 
   private presentRun(run: RunEntity) {

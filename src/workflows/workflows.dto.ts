@@ -2,7 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsDefined, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, ValidateBy } from 'class-validator';
 import { toRfc3339 } from '../common/clock';
-import { WorkflowEntity } from '../database/entities/workflow.entity';
+import { CONCURRENCY_ON_LIMIT, WorkflowEntity } from '../database/entities/workflow.entity';
+import type { ConcurrencyOnLimit } from '../database/entities/workflow.entity';
 import { WorkflowScheduleEntity } from '../database/entities/workflow-schedule.entity';
 import { WorkflowLogEntity } from '../database/entities/workflow-log.entity';
 import { JSON_VALUE } from '../common/http/openapi';
@@ -146,6 +147,17 @@ export class WorkflowResponse {
   data: Record<string, unknown>;
   @ApiProperty({ example: 3, description: 'The number of its newest version (`GET /:id/versions`).' }) version: number;
   @ApiProperty({ example: 1 }) concurrency_limit: number;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '{{Hook.customer_id}}',
+    description: 'Groups runs (`POST /:id/concurrency`).',
+  })
+  concurrency_key: string | null;
+  @ApiProperty({ type: Number, nullable: true }) concurrency_key_limit: number | null;
+  @ApiProperty({ enum: CONCURRENCY_ON_LIMIT }) concurrency_on_limit: ConcurrencyOnLimit;
+  @ApiProperty({ type: Number, nullable: true }) max_queued: number | null;
+  @ApiProperty({ type: Number, nullable: true }) queued_ttl_sec: number | null;
   @ApiProperty({ type: [String] }) egress_allowlist: string[];
   @ApiProperty() require_hmac: boolean;
   @ApiProperty({ example: 300 }) hmac_replay_window_sec: number;
@@ -166,6 +178,11 @@ export function toWorkflowResponse(w: WorkflowEntity): WorkflowResponse {
     data: w.data,
     version: w.version,
     concurrency_limit: w.concurrencyLimit,
+    concurrency_key: w.concurrencyKey,
+    concurrency_key_limit: w.concurrencyKeyLimit,
+    concurrency_on_limit: w.concurrencyOnLimit,
+    max_queued: w.maxQueued,
+    queued_ttl_sec: w.queuedTtlSec,
     egress_allowlist: w.egressAllowlist,
     require_hmac: w.requireHmac,
     hmac_replay_window_sec: w.hmacReplayWindowSec,

@@ -106,7 +106,7 @@ describe('run repository: raw statements, claims and leases', () => {
     const workflows: { id: string; runs: string[] }[] = [];
     for (const limit of limits) {
       const wf = await workflow(o);
-      await m.get(RunsService).setConcurrency(o.principal, wf.id, limit);
+      await m.get(RunsService).setConcurrency(o.principal, wf.id, { limit });
       workflows.push({ id: wf.id, runs: await queue(o, wf.id, 5) });
     }
     // The newest run of the last workflow jumps the queue.
@@ -224,7 +224,7 @@ describe('run repository: raw statements, claims and leases', () => {
   it('runs finishing together are finished together, each with its node runs, and each learns whether it still held its run', async () => {
     const o = await owner();
     const wf = await workflow(o);
-    await m.get(RunsService).setConcurrency(o.principal, wf.id, 5);
+    await m.get(RunsService).setConcurrency(o.principal, wf.id, { limit: 5 });
     const ids = await queue(o, wf.id, 5);
     const at = later(1000);
     const claimed = (await claims.claimBatch('holder', 30_000, at, 50)).filter((r) => ids.includes(r.id));
@@ -277,7 +277,7 @@ describe('run repository: raw statements, claims and leases', () => {
   it('a terminal write that fails among others fails alone', async () => {
     const o = await owner();
     const wf = await workflow(o);
-    await m.get(RunsService).setConcurrency(o.principal, wf.id, 3);
+    await m.get(RunsService).setConcurrency(o.principal, wf.id, { limit: 3 });
     const ids = await queue(o, wf.id, 3);
     const claimed = (await claims.claimBatch('holder', 30_000, later(1000), 50)).filter((r) => ids.includes(r.id));
     expect(claimed).toHaveLength(3);
@@ -363,5 +363,73 @@ describe('run repository: raw statements, claims and leases', () => {
       [wf.id],
     );
     expect(Number(rows[0].n)).toBe(12);
+  });
+
+  describe('concurrency groups and queue expiry (docs/contract.md §2.12)', () => {
+    const keyed = (o: TestUser) => workflow(o, graph([trigger('trigger-1', { label: 'Hook' })]));
+    const queueFor = async (o: TestUser, workflowId: string, customer: string, n: number) => {
+      const ids: string[] = [];
+      for (let i = 0; i < n; i += 1) {
+        m.clock.advance(1);
+        ids.push((await m.get(RunsService).start(o.principal, workflowId, { context: { customer } })).run.id);
+      }
+      return ids;
+    };
+
+    it('claimers at once never take a group past its key limit, and a full group leaves its place to others', async () => {
+      const o = await owner();
+      const wf = await keyed(o);
+      await m
+        .get(RunsService)
+        .setConcurrency(o.principal, wf.id, { limit: 10, key: '{{Hook.customer}}', key_limit: 2 });
+      // The full group's runs are the oldest: a claim must look past them.
+      const a = await queueFor(o, wf.id, 'a', 6);
+      const b = await queueFor(o, wf.id, 'b', 3);
+      expect((await runs.findById(a[0]))!.concurrencyKey).toBe('a');
+      const now = later(1000);
+      const batches = await Promise.all(['w1', 'w2', 'w3', 'w4'].map((w) => claims.claimBatch(w, 60_000, now, 50)));
+      const claimed = batches.flat().filter((r) => r.workflowId === wf.id);
+      expect(
+        claimed
+          .filter((r) => r.concurrencyKey === 'a')
+          .map((r) => r.id)
+          .sort(),
+      ).toEqual(a.slice(0, 2).sort());
+      expect(
+        claimed
+          .filter((r) => r.concurrencyKey === 'b')
+          .map((r) => r.id)
+          .sort(),
+      ).toEqual(b.slice(0, 2).sort());
+      expect((await claims.claimBatch('w5', 60_000, now, 50)).filter((r) => r.workflowId === wf.id)).toEqual([]);
+      // One of a's runs finishes: exactly one more of a's is claimable.
+      const done = claimed.find((r) => r.concurrencyKey === 'a')!;
+      expect(await claims.finish(done.id, done.leasedBy!, 'succeeded', null, now, [])).toBe(true);
+      const next = (await claims.claimBatch('w6', 60_000, later(2000), 50)).filter((r) => r.workflowId === wf.id);
+      expect(next.map((r) => r.id)).toEqual([a[2]]);
+    });
+
+    it('a run waiting past its queued_ttl_sec is never claimed, and the sweep ends it expired; a started one never expires', async () => {
+      const o = await owner();
+      const wf = await keyed(o);
+      await m.get(RunsService).setConcurrency(o.principal, wf.id, { limit: 2, queued_ttl_sec: 5 });
+      const [started, waiting] = await queueFor(o, wf.id, 'c', 2);
+      const [claimed] = (await claims.claimBatch('early', 60_000, later(1000), 1)).filter(
+        (r) => r.workflowId === wf.id,
+      );
+      expect(claimed.id).toBe(started);
+      expect(claimed.queueExpiresAt).toBeNull();
+      // Past its expiry, not yet swept: no claim starts it.
+      expect((await claims.claimBatch('late', 60_000, later(6000), 50)).map((r) => r.id)).not.toContain(waiting);
+      expect(await claims.expireQueued(later(6000))).toEqual(expect.arrayContaining([waiting]));
+      expect(await runs.findById(waiting)).toMatchObject({
+        status: 'expired',
+        error: "Expired: not started within the workflow's queued_ttl_sec",
+        queueExpiresAt: null,
+        finishedAt: later(6000),
+      });
+      expect(await claims.expireQueued(later(7000))).not.toContain(waiting);
+      expect((await runs.findById(started))!.status).toBe('running');
+    });
   });
 });

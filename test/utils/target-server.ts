@@ -22,6 +22,8 @@ export class TargetServer {
   private held = new Map<string, http.ServerResponse[]>();
   private inFlight = 0;
   maxInFlight = 0;
+  /** The most requests held at once, per `/hold/<key>`. */
+  readonly maxHeld = new Map<string, number>();
   /** `/flag/<key>` answers `{"on": true}` once the key is in here. */
   readonly flags = new Set<string>();
   url = '';
@@ -47,6 +49,7 @@ export class TargetServer {
       const list = this.held.get(hold[1]) ?? [];
       list.push(res);
       this.held.set(hold[1], list);
+      this.maxHeld.set(hold[1], Math.max(this.maxHeld.get(hold[1]) ?? 0, this.heldCount(hold[1])));
       res.on('close', () => (this.inFlight -= 1));
       return;
     }

@@ -21,6 +21,10 @@ export enum ErrorCode {
   WorkspacePlanRequired = 'workspace_plan_required',
   WorkspaceMemberLimit = 'workspace_member_limit',
   WorkspaceRunLimit = 'workspace_run_limit',
+  /** A start refused because its concurrency group is full and the workflow rejects over the limit. */
+  ConcurrencyLimited = 'concurrency_limited',
+  /** A start refused because the workflow already has `max_queued` runs waiting. */
+  QueueFull = 'queue_full',
   /** An invitation that was accepted, declined, revoked or has expired. */
   InvitationUnusable = 'invitation_unusable',
   /** An e-mailed link's token (verification, password reset) that is unknown, used or expired. */
@@ -51,6 +55,8 @@ const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.WorkspacePlanRequired]: 403,
   [ErrorCode.WorkspaceMemberLimit]: 400,
   [ErrorCode.WorkspaceRunLimit]: 429,
+  [ErrorCode.ConcurrencyLimited]: 429,
+  [ErrorCode.QueueFull]: 429,
   [ErrorCode.InvitationUnusable]: 400,
   [ErrorCode.InvalidToken]: 400,
   // The connection the request names cannot exist: there is nothing to find.

@@ -17,7 +17,7 @@ export interface AppEventMap {
   'run.queued': RunEvent;
   'run.started': RunEvent & { attempt: number };
   'run.paused': RunEvent & { resumeAt: string };
-  'run.finished': RunEvent & { status: 'succeeded' | 'failed' | 'canceled'; error: string | null };
+  'run.finished': RunEvent & { status: 'succeeded' | 'failed' | 'canceled' | 'expired'; error: string | null };
   /** Asks the worker executing the run (in this process) to stop it now. */
   'run.cancel_requested': RunEvent;
   'node.started': RunEvent & { nodeId: string; nodeType: string };

@@ -2,7 +2,7 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typ
 import { JsonColumn, TimestampColumn } from '../columns';
 import { WorkflowEntity } from './workflow.entity';
 
-export const NOTIFIED_STATUSES = ['succeeded', 'failed', 'canceled'] as const;
+export const NOTIFIED_STATUSES = ['succeeded', 'failed', 'canceled', 'expired'] as const;
 export type NotifiedStatus = (typeof NOTIFIED_STATUSES)[number];
 
 /**

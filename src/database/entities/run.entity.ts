@@ -2,9 +2,10 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typ
 import { JsonColumn, TimestampColumn } from '../columns';
 import { WorkflowEntity } from './workflow.entity';
 
-export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled', 'expired'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const ACTIVE_RUN_STATUSES: RunStatus[] = ['queued', 'running'];
+export const TERMINAL_RUN_STATUSES: RunStatus[] = RUN_STATUSES.filter((s) => !ACTIVE_RUN_STATUSES.includes(s));
 
 /**
  * A run, and its place in the queue (docs/contract.md §4.3): `queued` rows with `resume_at <= now` are claimed
@@ -17,6 +18,10 @@ export const ACTIVE_RUN_STATUSES: RunStatus[] = ['queued', 'running'];
 // Claims walk the queue per tenant and, within one, per priority oldest first (the index order):
 // the cost of a claim does not grow with a tenant's backlog.
 @Index('workflow_runs_tenant_queue_idx', ['status', 'idempotencyScope', 'queuePriority', 'createdAt'])
+// Running runs of one concurrency group, counted at claim and at admission.
+@Index('workflow_runs_concurrency_key_idx', ['workflowId', 'concurrencyKey', 'status'])
+// The sweep that ends runs queued past their `queued_ttl_sec`.
+@Index('workflow_runs_queue_expiry_idx', ['status', 'queueExpiresAt'])
 @Index('workflow_runs_workspace_created_idx', ['workspaceId', 'createdAt'])
 @Index('workflow_runs_user_created_idx', ['ownerId', 'createdAt'])
 // docs/contract.md §4.8: a key is unique per (workspace or owner, workflow).
@@ -80,6 +85,18 @@ export class RunEntity {
    */
   @Column('varchar', { name: 'trace_parent', length: 55, nullable: true })
   traceParent: string | null;
+
+  /**
+   * The run's concurrency group: the workflow's `concurrency_key` template rendered over the
+   * trigger payload when it was queued (longer than 255 characters: `sha256:` and its hash). Null
+   * when the workflow had no key.
+   */
+  @Column('varchar', { name: 'concurrency_key', length: 255, nullable: true })
+  concurrencyKey: string | null;
+
+  /** Ends `expired` if still waiting to start at this instant (`queued_ttl_sec`); cleared when claimed. */
+  @TimestampColumn({ name: 'queue_expires_at', nullable: true })
+  queueExpiresAt: Date | null;
 
   @Column('int', { name: 'queue_priority', default: 0 })
   queuePriority: number;

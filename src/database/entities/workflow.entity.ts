@@ -3,6 +3,10 @@ import { JsonColumn, TimestampColumn } from '../columns';
 import { UserEntity } from './user.entity';
 import { WorkspaceEntity } from './workspace.entity';
 
+/** What a start does when its concurrency group is full (docs/contract.md §2.12). */
+export const CONCURRENCY_ON_LIMIT = ['queue', 'reject', 'cancel_oldest'] as const;
+export type ConcurrencyOnLimit = (typeof CONCURRENCY_ON_LIMIT)[number];
+
 @Entity('workflows')
 // Names are unique per scope, case-insensitively (docs/contract.md §2.2): scope = workspace, else owner.
 @Index('workflows_scope_name_key', ['scopeId', 'nameKey'], { unique: true })
@@ -51,6 +55,29 @@ export class WorkflowEntity {
 
   @Column('int', { name: 'concurrency_limit', default: 1 })
   concurrencyLimit: number;
+
+  /**
+   * A template over the trigger payload (`{{Hook.customer_id}}`) that groups runs: at most
+   * `concurrencyKeyLimit` runs of one group run at once (docs/contract.md §2.12). Null: no groups.
+   */
+  @Column('varchar', { name: 'concurrency_key', length: 500, nullable: true })
+  concurrencyKey: string | null;
+
+  /** Runs of one key group at once; set together with `concurrencyKey`. */
+  @Column('int', { name: 'concurrency_key_limit', nullable: true })
+  concurrencyKeyLimit: number | null;
+
+  /** What a start does when its group (or, without a key, the workflow) is at its limit. */
+  @Column('varchar', { name: 'concurrency_on_limit', length: 16, default: 'queue' })
+  concurrencyOnLimit: ConcurrencyOnLimit;
+
+  /** Most runs waiting to start; a start past it is refused (429 `queue_full`). Null: no bound. */
+  @Column('int', { name: 'max_queued', nullable: true })
+  maxQueued: number | null;
+
+  /** A run still waiting to start this many seconds after it was queued ends `expired`. Null: never. */
+  @Column('int', { name: 'queued_ttl_sec', nullable: true })
+  queuedTtlSec: number | null;
 
   @JsonColumn({ name: 'egress_allowlist' })
   egressAllowlist: string[];

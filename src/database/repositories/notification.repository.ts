@@ -3,16 +3,14 @@ import { In, IsNull, LessThan } from 'typeorm';
 import { asRow, Db } from '../db.service';
 import { DeliveryAttempt, DeliveryStatus, NotificationDeliveryEntity } from '../entities/notification-delivery.entity';
 import { NotificationEndpointEntity } from '../entities/notification-endpoint.entity';
-import { RunEntity, RUN_STATUSES } from '../entities/run.entity';
+import { RunEntity, TERMINAL_RUN_STATUSES } from '../entities/run.entity';
 import { WorkflowEntity } from '../entities/workflow.entity';
 import { sql, Sql } from '../sql';
 
 /** Attempts the delivery log keeps per message (the newest). */
 const LOG_KEPT = 20;
 
-const TERMINAL = RUN_STATUSES.filter((s) => s !== 'queued' && s !== 'running')
-  .map((s) => `'${s}'`)
-  .join(', ');
+const TERMINAL = TERMINAL_RUN_STATUSES.map((s) => `'${s}'`).join(', ');
 
 /**
  * How long before the sweep window a run may have been created: a range on the (workflow, status,

@@ -13,17 +13,20 @@ import {
   CLAIM_CANDIDATES,
   CLAIM_RUNS,
   DEAD_LETTER_COLUMNS,
+  EXPIRE_QUEUED,
   FINISH,
   FINISH_MANY,
   FINISH_PARAMETERS,
   FINISH_WITH_NODES,
   FIRST_TENANT,
+  GROUPS_RUNNING,
   INSERT_DEAD_LETTER,
   LOCK_WORKFLOW,
   NEXT_PRIORITY,
   PAUSE,
   PEEK_CANDIDATES,
   PEEK_EXPIRED,
+  PEEK_QUEUE_EXPIRED,
   PRIORITY_RANGE,
   RELEASE,
   RENEW_LEASE,
@@ -58,6 +61,15 @@ interface PendingFinish {
   reject: (error: unknown) => void;
 }
 
+/** A queued run a claim may take, as CLAIM_CANDIDATES reads it. */
+type Candidate = {
+  id: string;
+  workflow_id: string;
+  concurrency_key: string | null;
+  queue_priority: number;
+  created_at: unknown;
+};
+
 /** How many claim candidates are read per wanted run: some may belong to workflows at their limit. */
 const CANDIDATES_PER_SLOT = 4;
 
@@ -79,6 +91,7 @@ export type ClaimedRun = Omit<RunEntity, 'snapshot'> & { snapshot: RunEntity['sn
 export class RunQueueRepository {
   private claimSql?: Sql;
   private abandonSql?: Sql;
+  private expireSql?: Sql;
   private readonly finishWithNodesSqls = new Map<number, Sql>();
   private readonly logger = new Logger(RunQueueRepository.name);
   private finishManySql?: Sql;
@@ -113,7 +126,7 @@ export class RunQueueRepository {
       codec.selectListWith({ snapshot: `CASE WHEN ${size} <= ${CLAIM_INLINE_SNAPSHOT} THEN snapshot END` }),
     );
     // Most polls find nothing: look before opening a transaction (and taking the SQLite writer).
-    const { rows: due } = await this.db.read(PEEK_CANDIDATES, [at]);
+    const { rows: due } = await this.db.read(PEEK_CANDIDATES, [at, at]);
     if (!due.length) return [];
     return this.db.atomic(async (tx) => {
       const candidates = await this.candidatesInTurns(tx, at, max * CANDIDATES_PER_SLOT);
@@ -122,15 +135,41 @@ export class RunQueueRepository {
       if (this.db.dialect === 'postgres') {
         for (const id of workflowIds) await tx.query(LOCK_WORKFLOW, [id]);
       }
-      const { rows: slots } = await tx.query<{ id: string; free: number | string }>(WORKFLOW_SLOTS, [
-        this.db.list(workflowIds),
-      ]);
+      const { rows: slots } = await tx.query<{ id: string; free: number | string; key_limit: number | null }>(
+        WORKFLOW_SLOTS,
+        [this.db.list(workflowIds)],
+      );
       const free = new Map(slots.map((s) => [s.id, Number(s.free)]));
+      // Concurrency groups (docs/contract.md §2.12): free places per (workflow, key), counted only
+      // when a candidate has a group its workflow limits.
+      const keyLimit = new Map(slots.filter((s) => s.key_limit !== null).map((s) => [s.id, Number(s.key_limit)]));
+      const groupOf = (c: Candidate) =>
+        c.concurrency_key !== null && keyLimit.has(c.workflow_id) ? `${c.workflow_id}\n${c.concurrency_key}` : null;
+      const groupFree = new Map<string, number>();
+      if (candidates.some((c) => groupOf(c) !== null)) {
+        const limited = workflowIds.filter((id) => keyLimit.has(id));
+        const { rows: running } = await tx.query<{ workflow_id: string; concurrency_key: string; n: number | string }>(
+          GROUPS_RUNNING,
+          [this.db.list(limited)],
+        );
+        const runningIn = new Map(running.map((r) => [`${r.workflow_id}\n${r.concurrency_key}`, Number(r.n)]));
+        for (const c of candidates) {
+          const group = groupOf(c);
+          if (group !== null && !groupFree.has(group))
+            groupFree.set(group, keyLimit.get(c.workflow_id)! - (runningIn.get(group) ?? 0));
+        }
+      }
       const chosen: string[] = [];
       for (const candidate of candidates) {
         if (chosen.length >= max) break;
         const left = free.get(candidate.workflow_id) ?? 0;
         if (left <= 0) continue;
+        const group = groupOf(candidate);
+        if (group !== null) {
+          const places = groupFree.get(group)!;
+          if (places <= 0) continue;
+          groupFree.set(group, places - 1);
+        }
         free.set(candidate.workflow_id, left - 1);
         chosen.push(candidate.id);
       }
@@ -152,22 +191,17 @@ export class RunQueueRepository {
    * any (each turn by priority, then age), so one tenant's backlog does not hold up the others.
    * Each claim looks at up to `limit` tenants, starting after the last one it looked at before.
    */
-  private async candidatesInTurns(
-    tx: SqlRunner,
-    at: unknown,
-    limit: number,
-  ): Promise<{ id: string; workflow_id: string }[]> {
+  private async candidatesInTurns(tx: SqlRunner, at: unknown, limit: number): Promise<Candidate[]> {
     const tenants = await this.tenantsFrom(tx, this.tenantCursor, limit);
     if (tenants.length) this.tenantCursor = tenants[tenants.length - 1];
     const perTenant = Math.max(1, Math.ceil(limit / Math.max(1, tenants.length)));
-    type Candidate = { id: string; workflow_id: string; queue_priority: number; created_at: unknown };
     const lists: Candidate[][] = [];
     for (const tenant of tenants) {
       const list: Candidate[] = [];
       const range = (await tx.query<{ p: number | null; lowest: number | null }>(PRIORITY_RANGE, [tenant])).rows[0];
       let level = range?.p ?? null;
       while (level !== null && list.length < perTenant) {
-        const { rows } = await tx.query<Candidate>(CLAIM_CANDIDATES, [at, tenant, level, perTenant - list.length]);
+        const { rows } = await tx.query<Candidate>(CLAIM_CANDIDATES, [at, at, tenant, level, perTenant - list.length]);
         list.push(...rows);
         // Most tenants use one priority: no look for a level below the lowest.
         if (Number(level) <= Number(range.lowest)) break;
@@ -245,6 +279,26 @@ export class RunQueueRepository {
       this.events?.emit('run.finished', withRunFacts({ ...runEvent(run), status: 'failed', error: run.error }, run));
     }
     return { requeued, abandoned: abandoned.map((r) => r.id) };
+  }
+
+  /**
+   * Ends runs still waiting to start past their workflow's `queued_ttl_sec` as `expired`, and
+   * emits `run.finished` for each (streams, notifications and the lifecycle log hear of it).
+   * Returns their ids.
+   */
+  async expireQueued(now: Date): Promise<string[]> {
+    const codec = this.db.codec(RunEntity);
+    const at = codec.param('finishedAt', now);
+    // Runs every few seconds in every worker: look before taking the writer.
+    const { rows: due } = await this.db.read(PEEK_QUEUE_EXPIRED, [at]);
+    if (!due.length) return [];
+    this.expireSql ??= EXPIRE_QUEUED(codec.selectListWith({ snapshot: 'NULL' }));
+    const { rows } = await this.db.exec(this.expireSql!, [at, at, at]);
+    const expired = rows.map((row) => codec.fromRow(row));
+    for (const run of expired) {
+      this.events?.emit('run.finished', withRunFacts({ ...runEvent(run), status: 'expired', error: run.error }, run));
+    }
+    return expired.map((r) => r.id);
   }
 
   /**

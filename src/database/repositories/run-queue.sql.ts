@@ -10,12 +10,21 @@ import { sql, Sql } from '../sql';
 /** The tenant before every other in tenant order (a uuid no tenant has). */
 export const FIRST_TENANT = '00000000-0000-0000-0000-000000000000';
 
-/** Due queued runs of workflows below their concurrency limit (a pre-filter, re-checked under the workflow's lock). */
+/**
+ * Not expired (`queued_ttl_sec`: the sweep ends it soon, a claim must not start it meanwhile; the
+ * parameter is now), and its concurrency group below the workflow's key limit (docs/contract.md §2.12).
+ */
+const WITHIN_GROUP = `(q.queue_expires_at IS NULL OR q.queue_expires_at > ?)
+   AND (q.concurrency_key IS NULL OR w.concurrency_key_limit IS NULL
+     OR (SELECT COUNT(*) FROM workflow_runs k WHERE k.workflow_id = q.workflow_id
+           AND k.concurrency_key = q.concurrency_key AND k.status = 'running') < w.concurrency_key_limit)`;
+
+/** Due queued runs of workflows below their concurrency limits (a pre-filter, re-checked under the workflow's lock). */
 const ELIGIBLE = `FROM workflow_runs q
    JOIN workflows w ON w.id = q.workflow_id
    LEFT JOIN (SELECT workflow_id, COUNT(*) AS n FROM workflow_runs WHERE status = 'running' GROUP BY workflow_id) running
      ON running.workflow_id = q.workflow_id
-   WHERE q.status = 'queued' AND q.resume_at <= ? AND COALESCE(running.n, 0) < w.concurrency_limit`;
+   WHERE q.status = 'queued' AND q.resume_at <= ? AND COALESCE(running.n, 0) < w.concurrency_limit AND ${WITHIN_GROUP}`;
 
 /** Whether anything is claimable, read before opening a transaction; a hint only, so no lock needed. */
 export const PEEK_CANDIDATES = sql(`SELECT q.id ${ELIGIBLE} LIMIT 1`);
@@ -50,11 +59,11 @@ export const NEXT_PRIORITY = sql(
 
 /** SQLite is told (`+`) not to range-scan `resume_at`: the tenant index's order is the one wanted. */
 const tenantCandidates = (resumeAt: string) =>
-  `SELECT q.id, q.workflow_id, q.queue_priority, q.created_at FROM workflow_runs q
+  `SELECT q.id, q.workflow_id, q.concurrency_key, q.queue_priority, q.created_at FROM workflow_runs q
    JOIN workflows w ON w.id = q.workflow_id
    LEFT JOIN (SELECT workflow_id, COUNT(*) AS n FROM workflow_runs WHERE status = 'running' GROUP BY workflow_id) running
      ON running.workflow_id = q.workflow_id
-   WHERE q.status = 'queued' AND ${resumeAt} <= ? AND COALESCE(running.n, 0) < w.concurrency_limit
+   WHERE q.status = 'queued' AND ${resumeAt} <= ? AND COALESCE(running.n, 0) < w.concurrency_limit AND ${WITHIN_GROUP}
      AND q.idempotency_scope = ? AND q.queue_priority = ? ORDER BY q.created_at, q.id LIMIT ?`;
 
 /**
@@ -73,12 +82,20 @@ export const CLAIM_CANDIDATES = sql(
  */
 export const LOCK_WORKFLOW = sql('SELECT pg_advisory_xact_lock(hashtextextended(?, 4242))');
 
-/** Free concurrency slots per workflow, read under LOCK_WORKFLOW (or SQLite's writer), so exact. */
-export const WORKFLOW_SLOTS = sql(
-  `SELECT w.id, w.concurrency_limit - (SELECT COUNT(*) FROM workflow_runs x WHERE x.workflow_id = w.id AND x.status = 'running') AS free
-   FROM workflows w WHERE w.id IN (SELECT value FROM json_each(?))`,
-  `SELECT w.id, w.concurrency_limit - (SELECT COUNT(*) FROM workflow_runs x WHERE x.workflow_id = w.id AND x.status = 'running') AS free
-   FROM workflows w WHERE w.id = ANY(?::uuid[])`,
+const slots = (workflows: string) =>
+  `SELECT w.id, w.concurrency_key_limit AS key_limit,
+     w.concurrency_limit - (SELECT COUNT(*) FROM workflow_runs x WHERE x.workflow_id = w.id AND x.status = 'running') AS free
+   FROM workflows w WHERE ${workflows}`;
+/** Free concurrency slots per workflow and its key limit, read under LOCK_WORKFLOW (or SQLite's writer), so exact. */
+export const WORKFLOW_SLOTS = sql(slots('w.id IN (SELECT value FROM json_each(?))'), slots('w.id = ANY(?::uuid[])'));
+
+const groupsRunning = (workflows: string) =>
+  `SELECT workflow_id, concurrency_key, COUNT(*) AS n FROM workflow_runs
+   WHERE ${workflows} AND status = 'running' AND concurrency_key IS NOT NULL GROUP BY workflow_id, concurrency_key`;
+/** Running runs per concurrency group of the given workflows; under the same locks as WORKFLOW_SLOTS. */
+export const GROUPS_RUNNING = sql(
+  groupsRunning('workflow_id IN (SELECT value FROM json_each(?))'),
+  groupsRunning('workflow_id = ANY(?::uuid[])'),
 );
 
 /**
@@ -89,10 +106,10 @@ export const WORKFLOW_SLOTS = sql(
 export const CLAIM_RUNS = (columns: (snapshotSize: string) => string): Sql =>
   sql(
     `UPDATE workflow_runs SET status = 'running', leased_by = ?, lease_expires_at = ?, heartbeat_at = ?,
-       attempt = attempt + 1, first_claimed_at = COALESCE(first_claimed_at, ?), updated_at = ?
+       attempt = attempt + 1, first_claimed_at = COALESCE(first_claimed_at, ?), queue_expires_at = NULL, updated_at = ?
      WHERE id IN (SELECT value FROM json_each(?)) AND status = 'queued' RETURNING ${columns('length(snapshot)')}`,
     `UPDATE workflow_runs SET status = 'running', leased_by = ?, lease_expires_at = ?, heartbeat_at = ?,
-       attempt = attempt + 1, first_claimed_at = COALESCE(first_claimed_at, ?), updated_at = ?
+       attempt = attempt + 1, first_claimed_at = COALESCE(first_claimed_at, ?), queue_expires_at = NULL, updated_at = ?
      WHERE id = ANY(?::uuid[]) AND status = 'queued' RETURNING ${columns('pg_column_size(snapshot)')}`,
   );
 
@@ -122,6 +139,22 @@ export const ABANDON_EXPIRED = (columns: string): Sql =>
        error = 'Run abandoned after ' || (lost_attempts + 1) || ' attempts: worker lease lost',
        lost_attempts = lost_attempts + 1, finished_at = ?, leased_by = NULL, lease_expires_at = NULL, updated_at = ?
      WHERE status = 'running' AND lease_expires_at < ? AND lost_attempts + 1 >= ? RETURNING ${columns}`,
+  );
+
+/** Whether any run waited past its `queued_ttl_sec`, read before taking the writer; a hint. */
+export const PEEK_QUEUE_EXPIRED = sql(
+  "SELECT id FROM workflow_runs WHERE status = 'queued' AND queue_expires_at <= ? LIMIT 1",
+);
+
+/**
+ * Ends runs still waiting to start past their `queued_ttl_sec` as `expired`, returning them
+ * (`columns`); a claim clears `queue_expires_at`, so a run that started is never expired.
+ */
+export const EXPIRE_QUEUED = (columns: string): Sql =>
+  sql(
+    `UPDATE workflow_runs SET status = 'expired', error = 'Expired: not started within the workflow''s queued_ttl_sec',
+       finished_at = ?, queue_expires_at = NULL, updated_at = ?
+     WHERE status = 'queued' AND queue_expires_at <= ? RETURNING ${columns}`,
   );
 
 /** Puts the other expired runs back in the queue, the loss counted; same condition as ABANDON_EXPIRED. */

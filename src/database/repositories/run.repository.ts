@@ -2,8 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Db, deleteInChunks, isUniqueViolation, PURGE_CHUNK } from '../db.service';
 import { RunEventEntity } from '../entities/run-event.entity';
-import { ACTIVE_RUN_STATUSES, RunEntity, RunStatus } from '../entities/run.entity';
+import { ACTIVE_RUN_STATUSES, RunEntity, RunStatus, TERMINAL_RUN_STATUSES } from '../entities/run.entity';
+import type { ConcurrencyOnLimit } from '../entities/workflow.entity';
 import { sql, Sql, SqlRunner } from '../sql';
+import { LOCK_WORKFLOW } from './run-queue.sql';
 import { takeTicketParams, takeTicketSql, TicketRequest } from './run-usage.repository';
 import { rememberSignatureParams, REMEMBER_SIGNATURE_SQL } from './webhook-replay.repository';
 
@@ -18,7 +20,27 @@ export type NewRun = Pick<
   requestId?: string | null;
   /** The span that started it, when traced (W3C `traceparent`). */
   traceParent?: string | null;
+  /** Its concurrency group (the rendered `concurrency_key`), if the workflow has one. */
+  concurrencyKey?: string | null;
+  /** Ends `expired` if not started by then (`queued_ttl_sec`). */
+  queueExpiresAt?: Date | null;
 };
+
+/**
+ * A workflow's backpressure, checked at admission under its lock (docs/contract.md §2.12). The
+ * group is the run's concurrency key when the workflow has one, else the whole workflow; it counts
+ * queued (delayed included) and running runs.
+ */
+export interface Backpressure {
+  /** The run's group within the workflow; null: the workflow is the group. */
+  key: string | null;
+  /** The group's limit (the key limit, or the workflow's concurrency limit). */
+  limit: number;
+  /** `reject`: refused ('concurrency_limited') when the group is full; `cancel_oldest`: its oldest make room. */
+  onLimit: ConcurrencyOnLimit;
+  /** Refused ('queue_full') when this many runs of the workflow wait to start; null: no bound. */
+  maxQueued: number | null;
+}
 
 /**
  * What must hold for a new run to be written, checked by the same statement (PostgreSQL) or
@@ -29,12 +51,24 @@ export interface Admission {
   signature?: { workflowId: string; value: string };
   /** The quota ticket the run takes: refused ('quota') when the period is used up. */
   ticket?: TicketRequest | null;
+  /** Present when the workflow's backpressure has something to check (the run is then written in a transaction). */
+  backpressure?: Backpressure;
 }
 
-/** A run the admission refused. The signature of a run refused for its quota stays used. */
-export type AdmissionRefusal = 'replay' | 'quota';
+/**
+ * A run the admission refused. The signature of a run refused for its quota stays used; one
+ * refused for backpressure is checked first and is not used, so the sender may retry it.
+ */
+export type AdmissionRefusal = 'replay' | 'quota' | 'concurrency_limited' | 'queue_full';
 
-export type InsertResult = { run: RunEntity; duplicate: boolean; refused?: never } | { refused: AdmissionRefusal };
+/** A run `cancel_oldest` canceled to make room (its log line's facts). */
+export type DisplacedRun = Pick<
+  RunEntity,
+  'id' | 'workflowId' | 'workspaceId' | 'ownerId' | 'triggeredBy' | 'requestId' | 'createdAt' | 'firstClaimedAt'
+>;
+
+export type InsertResult =
+  { run: RunEntity; duplicate: boolean; displaced?: DisplacedRun[]; refused?: never } | { refused: AdmissionRefusal };
 
 /** What a run's audit trail records of one trigger. */
 export interface NewRunEvent {
@@ -56,6 +90,8 @@ const RUN_COLUMNS: (keyof RunEntity & string)[] = [
   'triggeredBy',
   'requestId',
   'traceParent',
+  'concurrencyKey',
+  'queueExpiresAt',
   'queuePriority',
   'leasedBy',
   'leaseExpiresAt',
@@ -128,6 +164,31 @@ const CANCEL_ALL = sql(
   `UPDATE workflow_runs SET status = 'canceled', finished_at = ?, leased_by = NULL, lease_expires_at = NULL,
    updated_at = ? WHERE id = ANY(?::uuid[]) AND ${ACTIVE}`,
 );
+
+/** Runs waiting to start (queued and never claimed), counted up to `?`. */
+const WAITING_OF_WORKFLOW = sql(
+  `SELECT COUNT(*) AS n FROM (SELECT 1 FROM workflow_runs
+     WHERE workflow_id = ? AND status = 'queued' AND first_claimed_at IS NULL LIMIT ?) waiting`,
+);
+const GROUP = (keyed: boolean) => `workflow_id = ?${keyed ? ' AND concurrency_key = ?' : ''} AND ${ACTIVE}`;
+/** Active runs of a concurrency group, counted up to `?`. */
+const ACTIVE_OF_GROUP = (keyed: boolean) =>
+  sql(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM workflow_runs WHERE ${GROUP(keyed)} LIMIT ?) active`);
+/** Cancels a group's active runs but its newest `?` (`cancel_oldest`), returning them. */
+const CANCEL_OLDEST_OF_GROUP = (keyed: boolean) => {
+  const returning =
+    'RETURNING id, user_id, workflow_id, workspace_id, triggered_by, request_id, created_at, first_claimed_at';
+  const update = (newest: string) =>
+    `UPDATE workflow_runs SET status = 'canceled', finished_at = ?, leased_by = NULL, lease_expires_at = NULL,
+       queue_expires_at = NULL, updated_at = ?
+     WHERE id IN (SELECT id FROM workflow_runs WHERE ${GROUP(keyed)} ORDER BY created_at DESC, id DESC ${newest})
+       AND ${ACTIVE} ${returning}`;
+  return sql(update('LIMIT -1 OFFSET ?'), update('OFFSET ?'));
+};
+const BACKPRESSURE_SQL = {
+  activeOfGroup: [ACTIVE_OF_GROUP(false), ACTIVE_OF_GROUP(true)],
+  cancelOldest: [CANCEL_OLDEST_OF_GROUP(false), CANCEL_OLDEST_OF_GROUP(true)],
+};
 
 /**
  * Writes a queued run and its trigger events: RunRepository's inserts, and a dead letter's
@@ -208,9 +269,26 @@ export class RunInserts {
     return row;
   }
 
-  /** The admission's checks as statements of a transaction `tx` (SQLite, or several events). */
-  async admit(tx: SqlRunner, admission: Admission, now: Date): Promise<AdmissionRefusal | null> {
-    const { signature, ticket } = admission;
+  /**
+   * The admission's checks as statements of a transaction `tx` (SQLite, or several events, or
+   * backpressure to check). Backpressure first, under the workflow's lock (PostgreSQL; SQLite holds
+   * the writer), which claims take too: two starts cannot both take a group's last place.
+   */
+  async admit(tx: SqlRunner, workflowId: string, admission: Admission, now: Date): Promise<AdmissionRefusal | null> {
+    const { signature, ticket, backpressure } = admission;
+    if (backpressure) {
+      if (this.db.dialect === 'postgres') await tx.query(LOCK_WORKFLOW, [workflowId]);
+      const count = async (statement: Sql, params: unknown[]) =>
+        Number((await tx.query<{ n: number | string }>(statement, params)).rows[0].n);
+      const { key, limit, onLimit, maxQueued } = backpressure;
+      if (maxQueued !== null && (await count(WAITING_OF_WORKFLOW, [workflowId, maxQueued])) >= maxQueued)
+        return 'queue_full';
+      if (onLimit === 'reject') {
+        const group = key === null ? [workflowId] : [workflowId, key];
+        const active = await count(BACKPRESSURE_SQL.activeOfGroup[key === null ? 0 : 1], [...group, limit]);
+        if (active >= limit) return 'concurrency_limited';
+      }
+    }
     if (signature) {
       this.signatureSql ??= sql(REMEMBER_SIGNATURE_SQL);
       const fresh = await tx.query(
@@ -225,6 +303,33 @@ export class RunInserts {
       if (!taken.rows.length) return 'quota';
     }
     return null;
+  }
+
+  /**
+   * `cancel_oldest`, once the run is admitted: cancels the group's oldest active runs so that with
+   * the new run it holds at most its limit. Returns them, for their events.
+   */
+  async makeRoom(tx: SqlRunner, workflowId: string, backpressure: Backpressure, now: Date): Promise<DisplacedRun[]> {
+    const { key, limit } = backpressure;
+    const codec = this.db.codec(RunEntity);
+    const at = codec.param('finishedAt', now);
+    const group = key === null ? [workflowId] : [workflowId, key];
+    const { rows } = await tx.query<Record<string, unknown>>(BACKPRESSURE_SQL.cancelOldest[key === null ? 0 : 1], [
+      at,
+      at,
+      ...group,
+      limit - 1,
+    ]);
+    return rows.map((row) => ({
+      id: row.id as string,
+      ownerId: row.user_id as string,
+      workflowId: row.workflow_id as string,
+      workspaceId: row.workspace_id as string | null,
+      triggeredBy: row.triggered_by as string,
+      requestId: row.request_id as string | null,
+      createdAt: codec.value('createdAt', row.created_at),
+      firstClaimedAt: codec.value('firstClaimedAt', row.first_claimed_at),
+    }));
   }
 
   async events(tx: SqlRunner, run: RunEntity, events: NewRunEvent[], now: Date): Promise<void> {
@@ -253,6 +358,8 @@ export class RunInserts {
       requestId: values.requestId ?? null,
       traceParent: values.traceParent ?? null,
       workflowVersion: values.workflowVersion ?? null,
+      concurrencyKey: values.concurrencyKey ?? null,
+      queueExpiresAt: values.queueExpiresAt ?? null,
       status: 'queued',
       error: null,
       leasedBy: null,
@@ -289,17 +396,22 @@ export class RunRepository {
    */
   async insertAdmitted(values: NewRun, now: Date, events: NewRunEvent[], admission: Admission): Promise<InsertResult> {
     try {
-      const run =
-        this.db.dialect === 'postgres' && events.length === 1
-          ? await this.inserts.queuedWithEvent(values, now, events[0], admission)
-          : await this.db.atomic(async (tx) => {
-              const refused = await this.inserts.admit(tx, admission, now);
-              if (refused) return refused;
-              const row = await this.inserts.queued(tx, values, now);
-              await this.inserts.events(tx, row, events, now);
-              return row;
-            });
-      return typeof run === 'string' ? { refused: run } : { run, duplicate: false };
+      const { backpressure } = admission;
+      if (this.db.dialect === 'postgres' && events.length === 1 && !backpressure) {
+        const run = await this.inserts.queuedWithEvent(values, now, events[0], admission);
+        return typeof run === 'string' ? { refused: run } : { run, duplicate: false };
+      }
+      return await this.db.atomic(async (tx): Promise<InsertResult> => {
+        const refused = await this.inserts.admit(tx, values.workflowId, admission, now);
+        if (refused) return { refused };
+        const displaced =
+          backpressure?.onLimit === 'cancel_oldest'
+            ? await this.inserts.makeRoom(tx, values.workflowId, backpressure, now)
+            : [];
+        const run = await this.inserts.queued(tx, values, now);
+        await this.inserts.events(tx, run, events, now);
+        return { run, duplicate: false, displaced };
+      });
     } catch (error) {
       if (!values.idempotencyKey || !isUniqueViolation(error)) throw error;
       const existing = await this.findByIdempotencyKey(values, values.idempotencyKey);
@@ -445,7 +557,9 @@ export class RunRepository {
    */
   async purgeFinishedBefore(before: Date, chunk = PURGE_CHUNK): Promise<number> {
     return deleteInChunks(this.db, RunEntity, chunk, (qb) =>
-      qb.where("t.status IN ('succeeded', 'failed', 'canceled')").andWhere('t.created_at < :before', { before }),
+      qb.where('t.status IN (:...terminal)', { terminal: TERMINAL_RUN_STATUSES }).andWhere('t.created_at < :before', {
+        before,
+      }),
     );
   }
 

@@ -23,6 +23,11 @@ export type WorkflowChanges = Partial<
     | 'lockedBy'
     | 'lockedAt'
     | 'concurrencyLimit'
+    | 'concurrencyKey'
+    | 'concurrencyKeyLimit'
+    | 'concurrencyOnLimit'
+    | 'maxQueued'
+    | 'queuedTtlSec'
     | 'egressAllowlist'
     | 'requireHmac'
     | 'hmacReplayWindowSec'
@@ -197,6 +202,11 @@ export class WorkflowRepository {
         scopeId: values.workspaceId ?? values.userId,
         nameKey: nameKey(values.name),
         concurrencyLimit: 1,
+        concurrencyKey: null,
+        concurrencyKeyLimit: null,
+        concurrencyOnLimit: 'queue',
+        maxQueued: null,
+        queuedTtlSec: null,
         egressAllowlist: [],
         requireHmac: false,
         hmacReplayWindowSec: 300,

@@ -18,5 +18,6 @@ import { RunRequestId1796309957838 } from './1796309957838-RunRequestId';
 import { WorkflowVersions1796392705391 } from './1796392705391-WorkflowVersions';
 import { RunTraceParent1796393820101 } from './1796393820101-RunTraceParent';
 import { RunNotifications1796394594779 } from './1796394594779-RunNotifications';
+import { ConcurrencyKeys1796404119826 } from './1796404119826-ConcurrencyKeys';
 
-export const POSTGRES_MIGRATIONS = [Init1795628440385, Workflows1795629220361, Runs1795629949968, WebhookReplays1795632700185, EgressBlocks1795633234678, ScheduleClaims1795639417239, NodeRunSequence1796141939881, LostAttempts1796278969763, TenantQueueIndex1796281212189, SharedSecrets1796299595938, WorkspaceInvitations1796299812664, QuotaPerAccount1796300309502, EmailTokens1796301759445, SupportIssues1796301840927, AddWorkers1796304481867, RunRequestId1796309957838, WorkflowVersions1796392705391, RunTraceParent1796393820101, RunNotifications1796394594779];
+export const POSTGRES_MIGRATIONS = [Init1795628440385, Workflows1795629220361, Runs1795629949968, WebhookReplays1795632700185, EgressBlocks1795633234678, ScheduleClaims1795639417239, NodeRunSequence1796141939881, LostAttempts1796278969763, TenantQueueIndex1796281212189, SharedSecrets1796299595938, WorkspaceInvitations1796299812664, QuotaPerAccount1796300309502, EmailTokens1796301759445, SupportIssues1796301840927, AddWorkers1796304481867, RunRequestId1796309957838, WorkflowVersions1796392705391, RunTraceParent1796393820101, RunNotifications1796394594779, ConcurrencyKeys1796404119826];
