@@ -128,8 +128,11 @@ describe('keyed concurrency and backpressure', () => {
       const wf = await createWorkflow(heldGraph('invalid'));
       const cases: [Record<string, unknown>, RegExp][] = [
         [{}, /Nothing to change/],
-        [{ key: 'customer' }, /key must be a template over the trigger payload/],
+        [{ key: 'customer' }, /key must be a template over the trigger payload with 1 to 10 non-empty/],
         [{ key: '{{ }}' }, /key must be a template/],
+        [{ key: '{{a}}'.repeat(11) }, /key must be a template over the trigger payload with 1 to 10/],
+        // Bounded work on a hostile template (a regular expression would not be): a 400 at once.
+        [{ key: `{{${'a'.repeat(1_000_000)}` }, /key must be at most 500 characters/],
         [{ key: 42 }, /key must be a string or null/],
         [{ key: `{{Hook.${'x'.repeat(500)}}}` }, /key must be at most 500 characters/],
         [{ key_limit: 2 }, /key_limit needs a key/],

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { hkdfSync } from 'node:crypto';
 import type { AuthPrincipal } from '../common/auth/principal';
 import { Clock } from '../common/clock';
+import { AppConfig } from '../config/app-config';
 import { AppError, ErrorCode, PlanViolationError } from '../common/errors/app-error';
 import { runEvent } from '../common/events/app-events';
 import { EventBus } from '../common/events/event-bus';
@@ -74,6 +76,8 @@ export class RunLauncher {
    * everything else (other processes, older signatures).
    */
   private readonly usedSignatures = new Set<string>();
+  /** Keys the hash of a concurrency group that must not be shown (docs/contract.md §2.19). */
+  private readonly groupHashKey: Buffer;
 
   constructor(
     private readonly runs: RunRepository,
@@ -82,7 +86,12 @@ export class RunLauncher {
     private readonly quota: RunQuotaService,
     private readonly events: EventBus,
     private readonly clock: Clock,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.groupHashKey = Buffer.from(
+      hkdfSync('sha256', config.secrets.encryptionKey, Buffer.alloc(0), 'runloom concurrency group v1', 32),
+    );
+  }
 
   /**
    * With an idempotency key, the run already made for it is answered first, and requests with
@@ -145,7 +154,7 @@ export class RunLauncher {
     return { run, replayed: false };
   }
 
-  /** What the admission must check of the workflow's backpressure (docs/contract.md §2.12); nothing: undefined. */
+  /** What the admission must check of the workflow's backpressure (docs/contract.md §2.19); nothing: undefined. */
   private backpressure(workflow: WorkflowEntity, key: string | null): Backpressure | undefined {
     const { concurrencyOnLimit: onLimit, maxQueued } = workflow;
     if (onLimit === 'queue' && maxQueued === null) return undefined;
@@ -276,8 +285,11 @@ export class RunLauncher {
   ): NewRun {
     const ttl = workflow.queuedTtlSec;
     return {
-      // Its group, rendered once from the payload it was queued with (docs/contract.md §2.12).
-      concurrencyKey: workflow.concurrencyKey === null ? null : concurrencyKeyOf(workflow.concurrencyKey, snapshot),
+      // Its group, rendered once from the payload it was queued with (docs/contract.md §2.19).
+      concurrencyKey:
+        workflow.concurrencyKey === null
+          ? null
+          : concurrencyKeyOf(workflow.concurrencyKey, snapshot, this.groupHashKey),
       queueExpiresAt: ttl === null ? null : new Date(now.getTime() + ttl * 1000),
       ownerId: workflow.userId,
       workflowId: workflow.id,

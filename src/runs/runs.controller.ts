@@ -81,7 +81,7 @@ export class RunsController {
     required: false,
     isArray: true,
     enum: RUN_STATUSES,
-    description: 'Repeat or comma-separate: queued, running, succeeded, failed, canceled.',
+    description: 'Repeat or comma-separate: queued, running, succeeded, failed, canceled, expired.',
   })
   @ApiOkResponse({ type: RunPageResponse })
   @ApiErrors(400, 401, 404)

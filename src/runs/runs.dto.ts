@@ -6,14 +6,15 @@ import {
   IsOptional,
   IsString,
   IsUUID,
-  Matches,
   Max,
   MaxLength,
   Min,
   MinLength,
+  ValidateBy,
   ValidateIf,
 } from 'class-validator';
 import { toRfc3339 } from '../common/clock';
+import { keyTemplateParts, MAX_CONCURRENCY_KEY_PLACEHOLDERS } from '../engine/concurrency-key';
 import { JSON_VALUE } from '../common/http/openapi';
 import { OptionalBody } from '../common/http/validation.pipe';
 import { DeadLetterEntity } from '../database/entities/dead-letter.entity';
@@ -101,11 +102,30 @@ export const MAX_QUEUED_LIMIT = 100_000;
 /** Thirty days. */
 export const MAX_QUEUED_TTL_SEC = 2_592_000;
 
+/**
+ * A key template: at least one `{{ path }}`, at most MAX_CONCURRENCY_KEY_PLACEHOLDERS, none empty.
+ * Read in one linear pass (a regular expression over a megabyte of `{{` would not be).
+ */
+function IsKeyTemplate(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isKeyTemplate',
+    validator: {
+      validate: (value: unknown) => {
+        if (typeof value !== 'string' || value.length > MAX_CONCURRENCY_KEY_TEMPLATE) return true;
+        const { paths } = keyTemplateParts(value);
+        return paths.length >= 1 && paths.length <= MAX_CONCURRENCY_KEY_PLACEHOLDERS && paths.every((p) => p !== '');
+      },
+      defaultMessage: () =>
+        `key must be a template over the trigger payload with 1 to ${MAX_CONCURRENCY_KEY_PLACEHOLDERS} non-empty {{…}} placeholders, e.g. {{Hook.customer_id}}`,
+    },
+  });
+}
+
 /** Present (not absent): null is refused where the setting has no "off". */
 const present = (field: string) => ValidateIf((o: Record<string, unknown>) => o[field] !== undefined);
 
 /**
- * A workflow's concurrency and backpressure (docs/contract.md §2.12). Every field is optional;
+ * A workflow's concurrency and backpressure (docs/contract.md §2.19). Every field is optional;
  * an absent one keeps its value. `null` turns `key`, `max_queued` and `queued_ttl_sec` off.
  */
 export class ConcurrencyDto {
@@ -133,9 +153,7 @@ export class ConcurrencyDto {
   @MaxLength(MAX_CONCURRENCY_KEY_TEMPLATE, {
     message: `key must be at most ${MAX_CONCURRENCY_KEY_TEMPLATE} characters`,
   })
-  @Matches(/\{\{[^{}]*\S[^{}]*\}\}/, {
-    message: 'key must be a template over the trigger payload, e.g. {{Hook.customer_id}}',
-  })
+  @IsKeyTemplate()
   key?: string | null;
 
   @ApiPropertyOptional({
@@ -224,7 +242,7 @@ export class RunResponse {
     format: 'date-time',
     nullable: true,
     type: String,
-    description: 'Ends `expired` if not started by then (`queued_ttl_sec`); null once started.',
+    description: 'Ends `expired` if not started by then (`queued_ttl_sec`); null once started or ended.',
   })
   queue_expires_at: string | null;
   @ApiProperty({ nullable: true, type: String }) idempotency_key: string | null;

@@ -227,7 +227,7 @@ export class RunsService {
 
   /**
    * A setting (the creator or an admin): the workflow's concurrency and backpressure
-   * (docs/contract.md §2.12). Absent fields keep their value. Solo (personal or solo-plan
+   * (docs/contract.md §2.19). Absent fields keep their value. Solo (personal or solo-plan
    * workspace) runs one at a time, per key too; backpressure itself is on every plan.
    */
   async setConcurrency(caller: AuthPrincipal, workflowId: string, dto: ConcurrencyDto): Promise<ConcurrencyResponse> {
@@ -237,25 +237,26 @@ export class RunsService {
       throw new AppError(ErrorCode.InvalidRequest, `Nothing to change: give any of ${fields.join(', ')}`);
     }
     if (dto.limit !== undefined && dto.limit < 1) throw new AppError(ErrorCode.InvalidRequest, 'limit must be >= 1');
-    const changes: WorkflowChanges = {};
-    if (dto.limit !== undefined) changes.concurrencyLimit = dto.limit;
-    if (dto.key === null) Object.assign(changes, { concurrencyKey: null, concurrencyKeyLimit: null });
-    else if (dto.key !== undefined) {
-      changes.concurrencyKey = dto.key.trim();
-      changes.concurrencyKeyLimit = dto.key_limit ?? workflow.concurrencyKeyLimit ?? 1;
-    }
-    if (dto.key_limit !== undefined) {
-      if ((changes.concurrencyKey ?? (dto.key === null ? null : workflow.concurrencyKey)) === null) {
-        throw new AppError(ErrorCode.InvalidRequest, 'key_limit needs a key: set key too');
+    if ((dto.limit ?? 1) > 1 || (dto.key_limit ?? 1) > 1) await this.assertNotSolo(workflow);
+    // Decided on the row under its lock: a key limit needs the key as it is then, not as read above.
+    const decide = (current: WorkflowEntity): WorkflowChanges => {
+      const changes: WorkflowChanges = {};
+      if (dto.limit !== undefined) changes.concurrencyLimit = dto.limit;
+      const key = dto.key === undefined ? current.concurrencyKey : dto.key === null ? null : dto.key.trim();
+      if (dto.key !== undefined) changes.concurrencyKey = key;
+      if (key === null) {
+        if (dto.key_limit !== undefined)
+          throw new AppError(ErrorCode.InvalidRequest, 'key_limit needs a key: set key too');
+        if (dto.key !== undefined) changes.concurrencyKeyLimit = null;
+      } else {
+        changes.concurrencyKeyLimit = dto.key_limit ?? current.concurrencyKeyLimit ?? 1;
       }
-      changes.concurrencyKeyLimit = dto.key_limit;
-    }
-    if (dto.on_limit !== undefined) changes.concurrencyOnLimit = dto.on_limit;
-    if (dto.max_queued !== undefined) changes.maxQueued = dto.max_queued;
-    if (dto.queued_ttl_sec !== undefined) changes.queuedTtlSec = dto.queued_ttl_sec;
-    if ((changes.concurrencyLimit ?? 1) > 1 || (changes.concurrencyKeyLimit ?? 1) > 1)
-      await this.assertNotSolo(workflow);
-    return toConcurrencyResponse(await this.settings.update(caller, workflow, changes));
+      if (dto.on_limit !== undefined) changes.concurrencyOnLimit = dto.on_limit;
+      if (dto.max_queued !== undefined) changes.maxQueued = dto.max_queued;
+      if (dto.queued_ttl_sec !== undefined) changes.queuedTtlSec = dto.queued_ttl_sec;
+      return changes;
+    };
+    return toConcurrencyResponse(await this.settings.update(caller, workflow, decide));
   }
 
   private async assertNotSolo(workflow: WorkflowEntity): Promise<void> {

@@ -19,8 +19,19 @@ export class WorkflowSettings {
     private readonly clock: Clock,
   ) {}
 
-  async update(caller: AuthPrincipal, workflow: WorkflowEntity, changes: WorkflowChanges): Promise<WorkflowEntity> {
-    const result = await this.workflows.updateChecked(workflow.id, this.clock.now(), async () => ({ changes }));
+  /**
+   * `changes`, or a function deciding them from the row as it is under the lock (it may throw:
+   * nothing is written), for a setting that depends on other settings.
+   */
+  async update(
+    caller: AuthPrincipal,
+    workflow: WorkflowEntity,
+    changes: WorkflowChanges | ((current: WorkflowEntity) => WorkflowChanges),
+  ): Promise<WorkflowEntity> {
+    const decide = typeof changes === 'function' ? changes : () => changes;
+    const result = await this.workflows.updateChecked(workflow.id, this.clock.now(), async (current) => ({
+      changes: decide(current),
+    }));
     // Deleted since the access check.
     if (!result) throw new AppError(ErrorCode.NotFound, 'Workflow not found');
     this.events.emit('workflow.updated', {

@@ -431,5 +431,48 @@ describe('run repository: raw statements, claims and leases', () => {
       expect(await claims.expireQueued(later(7000))).not.toContain(waiting);
       expect((await runs.findById(started))!.status).toBe('running');
     });
+
+    it('starts that cancel the oldest and claims at the same moment neither deadlock nor pass the limit', async () => {
+      const o = await owner();
+      const wf = await keyed(o);
+      await m.get(RunsService).setConcurrency(o.principal, wf.id, {
+        limit: 5,
+        key: '{{Hook.customer}}',
+        key_limit: 1,
+        on_limit: 'cancel_oldest',
+      });
+      const service = m.get(RunsService);
+      const errors: unknown[] = [];
+      let starting = true;
+      const starters = ['a', 'b', 'c'].map(async (customer) => {
+        for (let i = 0; i < 10; i += 1) {
+          await service.start(o.principal, wf.id, { context: { customer } }).catch((e: unknown) => errors.push(e));
+        }
+      });
+      const claimers = ['w1', 'w2', 'w3'].map(async (worker) => {
+        while (starting) {
+          const mine = (
+            await claims.claimBatch(worker, 60_000, later(1000), 10).catch((e: unknown) => {
+              errors.push(e);
+              return [];
+            })
+          ).filter((r) => r.workflowId === wf.id);
+          const { rows } = await m
+            .get(Db)
+            .read<{ concurrency_key: string; n: number | string }>(
+              sql(
+                "SELECT concurrency_key, COUNT(*) AS n FROM workflow_runs WHERE workflow_id = ? AND status = 'running' GROUP BY concurrency_key",
+              ),
+              [wf.id],
+            );
+          for (const row of rows) expect(Number(row.n)).toBeLessThanOrEqual(1);
+          for (const run of mine) await claims.finish(run.id, worker, 'succeeded', null, later(1000), []);
+        }
+      });
+      await Promise.all(starters);
+      starting = false;
+      await Promise.all(claimers);
+      expect(errors).toEqual([]);
+    });
   });
 });

@@ -88,7 +88,7 @@ export class RunEntity {
 
   /**
    * The run's concurrency group: the workflow's `concurrency_key` template rendered over the
-   * trigger payload when it was queued (longer than 255 characters: `sha256:` and its hash). Null
+   * trigger payload when it was queued (longer than 255 characters, or holding a credential: `hmac:` and its keyed hash). Null
    * when the workflow had no key.
    */
   @Column('varchar', { name: 'concurrency_key', length: 255, nullable: true })

@@ -3,7 +3,7 @@ import { JsonColumn, TimestampColumn } from '../columns';
 import { UserEntity } from './user.entity';
 import { WorkspaceEntity } from './workspace.entity';
 
-/** What a start does when its concurrency group is full (docs/contract.md §2.12). */
+/** What a start does when its concurrency group is full (docs/contract.md §2.19). */
 export const CONCURRENCY_ON_LIMIT = ['queue', 'reject', 'cancel_oldest'] as const;
 export type ConcurrencyOnLimit = (typeof CONCURRENCY_ON_LIMIT)[number];
 
@@ -58,7 +58,7 @@ export class WorkflowEntity {
 
   /**
    * A template over the trigger payload (`{{Hook.customer_id}}`) that groups runs: at most
-   * `concurrencyKeyLimit` runs of one group run at once (docs/contract.md §2.12). Null: no groups.
+   * `concurrencyKeyLimit` runs of one group run at once (docs/contract.md §2.19). Null: no groups.
    */
   @Column('varchar', { name: 'concurrency_key', length: 500, nullable: true })
   concurrencyKey: string | null;

@@ -21,7 +21,7 @@ import {
   FIRST_TENANT,
   GROUPS_RUNNING,
   INSERT_DEAD_LETTER,
-  LOCK_WORKFLOW,
+  TRY_LOCK_WORKFLOW,
   NEXT_PRIORITY,
   PAUSE,
   PEEK_CANDIDATES,
@@ -112,10 +112,10 @@ export class RunQueueRepository {
 
   /**
    * Claims up to `max` due runs in one transaction, in turns across tenants (within a tenant,
-   * highest priority then oldest first), never taking a workflow past its concurrency limit.
-   * PostgreSQL: candidates `FOR UPDATE SKIP LOCKED`, then each workflow's advisory lock (in id
-   * order, so workers cannot deadlock) while its running count is re-checked; SQLite: the writer
-   * lock serialises the same steps. Returns the claimed runs in queue order.
+   * highest priority then oldest first), never taking a workflow or a concurrency group past its
+   * limit. PostgreSQL: candidates `FOR UPDATE SKIP LOCKED`, then each workflow's advisory lock,
+   * tried without waiting (a workflow whose lock is busy waits for the next claim), while its
+   * running counts are re-checked; SQLite: the writer lock serialises the same steps. Returns the claimed runs in queue order.
    */
   async claimBatch(workerId: string, leaseMs: number, now: Date, max: number): Promise<ClaimedRun[]> {
     if (max < 1) return [];
@@ -129,18 +129,26 @@ export class RunQueueRepository {
     const { rows: due } = await this.db.read(PEEK_CANDIDATES, [at, at]);
     if (!due.length) return [];
     return this.db.atomic(async (tx) => {
-      const candidates = await this.candidatesInTurns(tx, at, max * CANDIDATES_PER_SLOT);
-      if (!candidates.length) return [];
-      const workflowIds = [...new Set(candidates.map((c) => c.workflow_id))].sort();
+      let candidates = await this.candidatesInTurns(tx, at, max * CANDIDATES_PER_SLOT);
+      let workflowIds = [...new Set(candidates.map((c) => c.workflow_id))].sort();
       if (this.db.dialect === 'postgres') {
-        for (const id of workflowIds) await tx.query(LOCK_WORKFLOW, [id]);
+        const busy = new Set<string>();
+        for (const id of workflowIds) {
+          const { rows } = await tx.query<{ locked: boolean }>(TRY_LOCK_WORKFLOW, [id]);
+          if (!rows[0].locked) busy.add(id);
+        }
+        if (busy.size) {
+          candidates = candidates.filter((c) => !busy.has(c.workflow_id));
+          workflowIds = workflowIds.filter((id) => !busy.has(id));
+        }
       }
+      if (!candidates.length) return [];
       const { rows: slots } = await tx.query<{ id: string; free: number | string; key_limit: number | null }>(
         WORKFLOW_SLOTS,
         [this.db.list(workflowIds)],
       );
       const free = new Map(slots.map((s) => [s.id, Number(s.free)]));
-      // Concurrency groups (docs/contract.md §2.12): free places per (workflow, key), counted only
+      // Concurrency groups (docs/contract.md §2.19): free places per (workflow, key), counted only
       // when a candidate has a group its workflow limits.
       const keyLimit = new Map(slots.filter((s) => s.key_limit !== null).map((s) => [s.id, Number(s.key_limit)]));
       const groupOf = (c: Candidate) =>

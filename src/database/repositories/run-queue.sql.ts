@@ -12,7 +12,7 @@ export const FIRST_TENANT = '00000000-0000-0000-0000-000000000000';
 
 /**
  * Not expired (`queued_ttl_sec`: the sweep ends it soon, a claim must not start it meanwhile; the
- * parameter is now), and its concurrency group below the workflow's key limit (docs/contract.md §2.12).
+ * parameter is now), and its concurrency group below the workflow's key limit (docs/contract.md §2.19).
  */
 const WITHIN_GROUP = `(q.queue_expires_at IS NULL OR q.queue_expires_at > ?)
    AND (q.concurrency_key IS NULL OR w.concurrency_key_limit IS NULL
@@ -76,11 +76,18 @@ export const CLAIM_CANDIDATES = sql(
 );
 
 /**
- * PostgreSQL: a workflow's transaction-scoped advisory lock, taken in workflow id order (so
- * claimers cannot deadlock) before its running count is re-checked: two claimers cannot both fill
- * its last slot.
+ * PostgreSQL: a workflow's transaction-scoped advisory lock, held while its running counts are
+ * read and its runs admitted or claimed: two claimers cannot both fill its last slot, and a start
+ * that counts its group sees every claim before or after it. Admissions wait for it.
  */
 export const LOCK_WORKFLOW = sql('SELECT pg_advisory_xact_lock(hashtextextended(?, 4242))');
+
+/**
+ * The claim's form: never waits. A claim already holds its candidates' rows, and a start under
+ * `cancel_oldest` holding the lock may be waiting to cancel exactly those rows; a workflow whose
+ * lock is busy is left for the next claim.
+ */
+export const TRY_LOCK_WORKFLOW = sql('SELECT pg_try_advisory_xact_lock(hashtextextended(?, 4242)) AS locked');
 
 const slots = (workflows: string) =>
   `SELECT w.id, w.concurrency_key_limit AS key_limit,
@@ -99,6 +106,9 @@ export const GROUPS_RUNNING = sql(
 );
 
 /**
+ * SQLite is told (`+status`) to find runs by id: without statistics its planner otherwise walks
+ * the status index, every queued run, per claim.
+ *
  * Leases the chosen runs to a worker, returning them (`columns(sizeExpression)` is the RETURNING
  * list, which leaves large snapshots out); only runs still `queued` change, so a run canceled or
  * claimed meanwhile is skipped.
@@ -107,7 +117,7 @@ export const CLAIM_RUNS = (columns: (snapshotSize: string) => string): Sql =>
   sql(
     `UPDATE workflow_runs SET status = 'running', leased_by = ?, lease_expires_at = ?, heartbeat_at = ?,
        attempt = attempt + 1, first_claimed_at = COALESCE(first_claimed_at, ?), queue_expires_at = NULL, updated_at = ?
-     WHERE id IN (SELECT value FROM json_each(?)) AND status = 'queued' RETURNING ${columns('length(snapshot)')}`,
+     WHERE id IN (SELECT value FROM json_each(?)) AND +status = 'queued' RETURNING ${columns('length(snapshot)')}`,
     `UPDATE workflow_runs SET status = 'running', leased_by = ?, lease_expires_at = ?, heartbeat_at = ?,
        attempt = attempt + 1, first_claimed_at = COALESCE(first_claimed_at, ?), queue_expires_at = NULL, updated_at = ?
      WHERE id = ANY(?::uuid[]) AND status = 'queued' RETURNING ${columns('pg_column_size(snapshot)')}`,

@@ -27,7 +27,7 @@ export type NewRun = Pick<
 };
 
 /**
- * A workflow's backpressure, checked at admission under its lock (docs/contract.md §2.12). The
+ * A workflow's backpressure, checked at admission under its lock (docs/contract.md §2.19). The
  * group is the run's concurrency key when the workflow has one, else the whole workflow; it counts
  * queued (delayed included) and running runs.
  */
@@ -153,16 +153,16 @@ const SET_PRIORITY = sql('UPDATE workflow_runs SET queue_priority = ? WHERE id =
 /** Cancel wins over the worker: any active run, leased or not; the lease holder's writes then find it canceled. */
 const CANCEL = sql(
   `UPDATE workflow_runs SET status = 'canceled', finished_at = ?, leased_by = NULL, lease_expires_at = NULL,
-   updated_at = ? WHERE id = ? AND workflow_id = ? AND ${ACTIVE}`,
+   queue_expires_at = NULL, updated_at = ? WHERE id = ? AND workflow_id = ? AND ${ACTIVE}`,
 );
 const ACTIVE_OF_WORKFLOW = sql(
   `SELECT id, triggered_by, request_id, created_at, first_claimed_at FROM workflow_runs WHERE workflow_id = ? AND ${ACTIVE}`,
 );
 const CANCEL_ALL = sql(
   `UPDATE workflow_runs SET status = 'canceled', finished_at = ?, leased_by = NULL, lease_expires_at = NULL,
-   updated_at = ? WHERE id IN (SELECT value FROM json_each(?)) AND ${ACTIVE}`,
+   queue_expires_at = NULL, updated_at = ? WHERE id IN (SELECT value FROM json_each(?)) AND +${ACTIVE}`,
   `UPDATE workflow_runs SET status = 'canceled', finished_at = ?, leased_by = NULL, lease_expires_at = NULL,
-   updated_at = ? WHERE id = ANY(?::uuid[]) AND ${ACTIVE}`,
+   queue_expires_at = NULL, updated_at = ? WHERE id = ANY(?::uuid[]) AND ${ACTIVE}`,
 );
 
 /** Runs waiting to start (queued and never claimed), counted up to `?`. */
