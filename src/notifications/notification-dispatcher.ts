@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Clock, toRfc3339 } from '../common/clock';
 import type { ArgOf } from '../common/events/app-events';
 import { OnAppEvent } from '../common/events/event-bus';
@@ -8,18 +9,24 @@ import { isRelayed } from '../common/events/relayed';
 import { AppConfig } from '../config/app-config';
 import { NotificationDeliveryEntity } from '../database/entities/notification-delivery.entity';
 import { NotificationEndpointEntity, NotifiedStatus } from '../database/entities/notification-endpoint.entity';
-import { FinishedRun, NotificationRepository } from '../database/repositories/notification.repository';
+import { AttemptOutcome, FinishedRun, NotificationRepository } from '../database/repositories/notification.repository';
 import { OutboundError, OutboundHttp } from '../egress/outbound-http';
 import { SecretsService } from '../secrets/secrets.service';
 import { NotificationsService } from './notifications.service';
 import { messageId, signatureHeader } from './standard-webhooks';
 
+/** An attempt made, to record with the rest of its batch. */
+type Attempt = { delivery: NotificationDeliveryEntity; outcome: AttemptOutcome };
+
 /** How long a dispatcher's word on a workflow's endpoints holds (the sweep covers what a stale one misses). */
 const ENDPOINTS_CACHED_MS = 5_000;
-const CLAIM_BATCH = 16;
+/** Messages claimed, sent and recorded together. */
+const CLAIM_BATCH = 32;
 /** How long a claimed message is this dispatcher's: past its send timeout, so a live dispatcher never loses one. */
 const claimMs = (timeoutMs: number) => timeoutMs * 2 + 5_000;
 const SWEEP_BATCH = 500;
+/** Finished runs whose messages are queued together. */
+const QUEUE_BATCH = 256;
 /** How far back a process's first sweep looks (a downtime shorter than this loses nothing). */
 const FIRST_SWEEP_MS = 24 * 3_600_000;
 
@@ -68,6 +75,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     this.running = false;
     this.stopping.abort();
     this.wake();
+    // Messages of runs that finished are written before the database closes.
+    while (this.queueing) await this.queueing;
     await this.loop;
   }
 
@@ -79,15 +88,46 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     try {
       const endpoints = await this.endpointsOf(event.workflowId);
       if (!endpoints.some((e) => e.statuses.includes(event.status))) return;
-      await this.queue([event.runId]);
-      this.wake();
     } catch (error) {
       // The sweep queues it later.
       this.logger.warn(
         { runId: event.runId, err: { message: (error as Error).message } },
         'queueing notifications failed',
       );
+      return;
     }
+    this.toQueue.add(event.runId);
+    this.flushQueue();
+  }
+
+  /**
+   * Queues the messages of the runs that finished meanwhile, together: one read of the runs and
+   * one write of their messages for all of them; runs finishing while that is in flight go next.
+   */
+  private flushQueue(): void {
+    if (this.queueing) return;
+    this.queueing = (async () => {
+      // Runs finishing in this turn of the event loop (a batched terminal write) come along.
+      await nextTurn();
+      while (this.toQueue.size) {
+        const runIds = [...this.toQueue].slice(0, QUEUE_BATCH);
+        for (const id of runIds) this.toQueue.delete(id);
+        try {
+          await this.queue(runIds);
+          this.wake();
+        } catch (error) {
+          // The sweep queues them later.
+          this.logger.warn(
+            { runs: runIds, err: { message: (error as Error).message } },
+            'queueing notifications failed',
+          );
+        }
+      }
+    })().finally(() => {
+      this.queueing = null;
+      // A run that finished after the last look, before this settled.
+      if (this.toQueue.size) this.flushQueue();
+    });
   }
 
   @OnAppEvent('notification.endpoints_changed')
@@ -110,11 +150,17 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     return endpoints;
   }
 
-  /** Queues a message per endpoint that wants the run's status and existed when it finished. */
+  /**
+   * Queues a message per endpoint that wants the run's status and existed when it finished. The
+   * sweep (`only`: the pairs it found missing) reads the endpoints afresh; events use the cache.
+   */
   private async queue(runIds: string[], only?: ReadonlySet<string>): Promise<void> {
     const finished = await this.notifications.finishedRuns(runIds);
     if (!finished.length) return;
-    const endpoints = await this.notifications.endpointsOf([...new Set(finished.map((f) => f.workflow.id))]);
+    const workflowIds = [...new Set(finished.map((f) => f.workflow.id))];
+    const endpoints = only
+      ? await this.notifications.endpointsOf(workflowIds)
+      : (await Promise.all(workflowIds.map((id) => this.endpointsOf(id)))).flat();
     const now = this.clock.now();
     const rows: NotificationDeliveryEntity[] = [];
     for (const f of finished) {
@@ -184,7 +230,11 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
           );
           if (!due.length) break;
           const batch = this.batchLookups(due);
-          await Promise.allSettled(due.map((d) => this.send(d, batch)));
+          const sent = await Promise.all(due.map((d) => this.send(d, batch)));
+          // The batch's attempts in one write (a message whose claim was lost meanwhile keeps the
+          // record of whoever holds it now).
+          const attempts = sent.filter((a): a is Attempt => a !== null);
+          await this.notifications.recordAttempts(this.dispatcherId, attempts, this.clock.now());
           if (!this.running) break;
         }
       } catch (error) {
@@ -228,11 +278,14 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     return { endpoints, contexts };
   }
 
-  /** One attempt: sign, send through the egress client, record what came of it. */
+  /**
+   * One attempt: sign, send through the egress client; what came of it, to record (null: nothing
+   * to record: the message went with its endpoint, or went back unattempted). Never throws.
+   */
   private async send(
     delivery: NotificationDeliveryEntity,
     batch: ReturnType<NotificationDispatcher['batchLookups']>,
-  ): Promise<void> {
+  ): Promise<Attempt | null> {
     const started = this.clock.now();
     let prepared: {
       endpoint: NotificationEndpointEntity;
@@ -243,7 +296,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       const endpoint = (await batch.endpoints).find((e) => e.id === delivery.endpointId);
       const context = await batch.contexts.get(delivery.workflowId)!;
       // Deleted meanwhile (the workflow or the endpoint): its messages went with it.
-      if (!endpoint || !context) return;
+      if (!endpoint || !context) return null;
       prepared = { endpoint, context, secrets: this.service.signingSecrets(endpoint, started) };
     } catch (error) {
       // Our side failed (the database, a secret that no longer decrypts): no attempt is counted.
@@ -251,13 +304,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
         { deliveryId: delivery.id, err: { message: (error as Error).message } },
         'notification not sent: could not prepare it',
       );
-      await this.notifications.release(
-        delivery,
-        this.dispatcherId,
-        new Date(started.getTime() + this.config.notifications.retryBaseMs),
-        started,
-      );
-      return;
+      await this.release(delivery, new Date(started.getTime() + this.config.notifications.retryBaseMs), started);
+      return null;
     }
     const { endpoint, context, secrets } = prepared;
     const timestamp = Math.floor(started.getTime() / 1000);
@@ -293,8 +341,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     } catch (e) {
       if (this.stopping.signal.aborted) {
         // Shutting down: the message goes back as it was, for this or another process.
-        await this.notifications.release(delivery, this.dispatcherId, started, this.clock.now());
-        return;
+        await this.release(delivery, started, this.clock.now());
+        return null;
       }
       error = e instanceof OutboundError ? e.message : 'Delivery failed';
     }
@@ -302,10 +350,9 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     const attempts = delivery.attempts + 1;
     const delivered = error === null;
     const exhausted = attempts >= this.config.notifications.maxAttempts;
-    await this.notifications.recordAttempt(
+    return {
       delivery,
-      this.dispatcherId,
-      {
+      outcome: {
         status: delivered ? 'delivered' : exhausted ? 'failed' : 'pending',
         attempt: {
           at: toRfc3339(started)!,
@@ -315,8 +362,19 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
         },
         nextAttemptAt: delivered || exhausted ? now : new Date(now.getTime() + this.backoff(attempts)),
       },
-      now,
-    );
+    };
+  }
+
+  /** Gives a claimed message back unattempted; a failure here leaves it to its claim's expiry. */
+  private async release(delivery: NotificationDeliveryEntity, nextAttemptAt: Date, now: Date): Promise<void> {
+    try {
+      await this.notifications.release(delivery, this.dispatcherId, nextAttemptAt, now);
+    } catch (error) {
+      this.logger.warn(
+        { deliveryId: delivery.id, err: { message: (error as Error).message } },
+        'notification not released: it is sent again when its claim expires',
+      );
+    }
   }
 
   /** Exponential from NOTIFICATION_RETRY_BASE_MS, capped, with jitter: between half and all of it. */

@@ -49,6 +49,43 @@ const PEEK_DUE = sql(
    WHERE status = 'pending' AND next_attempt_at <= ? AND (claim_expires_at IS NULL OR claim_expires_at < ?) LIMIT 1`,
 );
 
+/** The columns a queued message is written with (all of them). */
+const DELIVERY_COLUMNS: (keyof NotificationDeliveryEntity & string)[] = [
+  'id',
+  'endpointId',
+  'workflowId',
+  'runId',
+  'event',
+  'payload',
+  'status',
+  'attempts',
+  'nextAttemptAt',
+  'claimedBy',
+  'claimExpiresAt',
+  'log',
+  'deliveredAt',
+  'createdAt',
+  'updatedAt',
+];
+/** Messages per INSERT (15 parameters each). */
+const ENQUEUE_CHUNK = 32;
+
+/** SQLite: one attempt, by the claim holder (RECORD_ATTEMPTS is PostgreSQL's form for a batch). */
+const RECORD_ATTEMPT = sql(
+  `UPDATE workflow_notification_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, log = ?,
+     delivered_at = ?, claimed_by = NULL, claim_expires_at = NULL, updated_at = ?
+   WHERE id = ? AND claimed_by = ?`,
+);
+/** PostgreSQL: a claimed batch's attempts in one statement, one array per field; each only by the claim holder. */
+const RECORD_ATTEMPTS = sql(
+  `UPDATE workflow_notification_deliveries d SET status = v.status, attempts = v.attempts,
+     next_attempt_at = v.next_attempt_at, log = v.log, delivered_at = v.delivered_at, claimed_by = NULL,
+     claim_expires_at = NULL, updated_at = ?
+   FROM unnest(?::uuid[], ?::varchar[], ?::int[], ?::timestamptz[], ?::jsonb[], ?::timestamptz[])
+     AS v(id, status, attempts, next_attempt_at, log, delivered_at)
+   WHERE d.id = v.id AND d.claimed_by = ? RETURNING d.id`,
+);
+
 /** A finished run as its notification tells of it, with what sending needs of its workflow. */
 export interface FinishedRun {
   run: RunEntity;
@@ -68,6 +105,8 @@ export interface AttemptOutcome {
 export class NotificationRepository {
   private claimSql?: Sql;
   private finishedSql?: Sql;
+  /** INSERTs of 1…ENQUEUE_CHUNK messages. */
+  private readonly enqueueSql = new Map<number, Sql>();
 
   constructor(private readonly db: Db) {}
 
@@ -120,18 +159,30 @@ export class NotificationRepository {
     return result.affected ? this.endpoints.findOneBy({ id: endpoint.id }) : null;
   }
 
-  /** Queues messages; one that exists for its endpoint and run already is left as it is. */
+  /**
+   * Queues messages, up to ENQUEUE_CHUNK per statement (one transaction for all); one that exists
+   * for its endpoint and run already is left as it is.
+   */
   async enqueue(rows: NotificationDeliveryEntity[]): Promise<void> {
     if (!rows.length) return;
-    await this.db.write((em) =>
-      em
-        .createQueryBuilder()
-        .insert()
-        .into(NotificationDeliveryEntity)
-        .values(rows.map((r) => asRow<NotificationDeliveryEntity>(r)))
-        .orIgnore()
-        .execute(),
-    );
+    const codec = this.db.codec(NotificationDeliveryEntity);
+    const insert = (n: number) => {
+      let statement = this.enqueueSql.get(n);
+      if (!statement) {
+        statement = codec.insertSql(DELIVERY_COLUMNS, 'ON CONFLICT (endpoint_id, run_id) DO NOTHING', n);
+        this.enqueueSql.set(n, statement);
+      }
+      return statement;
+    };
+    await this.db.atomic(async (tx) => {
+      for (let i = 0; i < rows.length; i += ENQUEUE_CHUNK) {
+        const chunk = rows.slice(i, i + ENQUEUE_CHUNK);
+        await tx.query(
+          insert(chunk.length),
+          chunk.flatMap((row) => codec.values(row, DELIVERY_COLUMNS)),
+        );
+      }
+    });
   }
 
   /** Finished runs by id, without their snapshots, with their workflows. */
@@ -139,11 +190,15 @@ export class NotificationRepository {
     if (!runIds.length) return [];
     const runs = this.db.codec(RunEntity);
     const workflows = this.db.codec(WorkflowEntity);
-    const select = (ids: string) =>
+    // `+r.status`: SQLite finds the runs by id, not by walking every finished run in the status index.
+    const select = (ids: string, status: string) =>
       `SELECT ${runs.selectAs('r', 'r', ['snapshot'])}, ${workflows.selectAs('w', 'w', ['data'])}
        FROM workflow_runs r JOIN workflows w ON w.id = r.workflow_id
-       WHERE r.id IN (${ids}) AND r.status IN (${TERMINAL})`;
-    this.finishedSql ??= sql(select('SELECT value FROM json_each(?)'), select('SELECT unnest(?::uuid[])'));
+       WHERE r.id IN (${ids}) AND ${status} IN (${TERMINAL})`;
+    this.finishedSql ??= sql(
+      select('SELECT value FROM json_each(?)', '+r.status'),
+      select('SELECT unnest(?::uuid[])', 'r.status'),
+    );
     const { rows } = await this.db.read(this.finishedSql, [this.db.list(runIds)]);
     return rows.map((row) => ({ run: runs.fromRow(row, 'r'), workflow: workflows.fromRow(row, 'w') }));
   }
@@ -187,25 +242,57 @@ export class NotificationRepository {
     return rows.map((row) => codec.fromRow(row));
   }
 
-  /** Records an attempt by the claim holder; false when the claim was lost meanwhile. */
-  async recordAttempt(delivery: NotificationDeliveryEntity, workerId: string, outcome: AttemptOutcome, now: Date) {
-    const result = await this.db.write((em) =>
-      em.getRepository(NotificationDeliveryEntity).update(
-        { id: delivery.id, claimedBy: workerId },
-        asRow<NotificationDeliveryEntity>({
-          status: outcome.status,
-          attempts: delivery.attempts + 1,
-          nextAttemptAt: outcome.nextAttemptAt,
-          log: [...delivery.log, outcome.attempt].slice(-LOG_KEPT),
-          // A redelivered message that fails keeps the time it was first delivered.
-          deliveredAt: outcome.status === 'delivered' ? now : delivery.deliveredAt,
-          claimedBy: null,
-          claimExpiresAt: null,
-          updatedAt: now,
-        }),
-      ),
-    );
-    return (result.affected ?? 0) > 0;
+  /**
+   * Records the attempts of one claimed batch, each only while `workerId` still holds its claim:
+   * one statement on PostgreSQL, one transaction on SQLite. Returns the ids recorded.
+   */
+  async recordAttempts(
+    workerId: string,
+    attempts: { delivery: NotificationDeliveryEntity; outcome: AttemptOutcome }[],
+    now: Date,
+  ): Promise<Set<string>> {
+    if (!attempts.length) return new Set();
+    const codec = this.db.codec(NotificationDeliveryEntity);
+    const at = codec.param('updatedAt', now);
+    const rows = attempts.map(({ delivery, outcome }) => ({
+      id: delivery.id,
+      status: outcome.status,
+      attempts: delivery.attempts + 1,
+      nextAttemptAt: codec.param('nextAttemptAt', outcome.nextAttemptAt),
+      log: codec.param('log', [...delivery.log, outcome.attempt].slice(-LOG_KEPT)),
+      // A redelivered message that fails keeps the time it was first delivered.
+      deliveredAt: codec.param('deliveredAt', outcome.status === 'delivered' ? now : delivery.deliveredAt),
+    }));
+    if (this.db.dialect === 'postgres') {
+      const { rows: recorded } = await this.db.exec<{ id: string }>(RECORD_ATTEMPTS, [
+        at,
+        rows.map((r) => r.id),
+        rows.map((r) => r.status),
+        rows.map((r) => r.attempts),
+        rows.map((r) => r.nextAttemptAt),
+        rows.map((r) => r.log),
+        rows.map((r) => r.deliveredAt),
+        workerId,
+      ]);
+      return new Set(recorded.map((r) => r.id));
+    }
+    return this.db.atomic(async (tx) => {
+      const recorded = new Set<string>();
+      for (const r of rows) {
+        const { changes } = await tx.query(RECORD_ATTEMPT, [
+          r.status,
+          r.attempts,
+          r.nextAttemptAt,
+          r.log,
+          r.deliveredAt,
+          at,
+          r.id,
+          workerId,
+        ]);
+        if (changes > 0) recorded.add(r.id);
+      }
+      return recorded;
+    });
   }
 
   /** Gives a claimed message back without an attempt (shutdown, or a failure on this side). */
