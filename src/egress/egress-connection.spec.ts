@@ -1,6 +1,6 @@
 import { connectionHost, decideHost, decideUrl, EgressSettings } from './egress-policy';
 import { connectionGuardOf, EgressBlock, EgressBlockedError, GuardedOutboundHttp } from './guarded-outbound-http';
-import { FetchOutboundHttp } from './fetch-outbound-http';
+import { UndiciOutboundHttp } from './undici-outbound-http';
 import { OutboundError } from './outbound-http';
 
 const SETTINGS: EgressSettings = {
@@ -160,7 +160,7 @@ describe('GuardedOutboundHttp.vetConnection', () => {
   it('is what connectionGuardOf finds on the production client, and a bare fetch client has none', () => {
     const client = guard();
     expect(connectionGuardOf(client)).toBe(client);
-    expect(connectionGuardOf(new FetchOutboundHttp({ maxResponseBytes: 1 }))).toBeUndefined();
+    expect(connectionGuardOf(new UndiciOutboundHttp({ maxResponseBytes: 1 }))).toBeUndefined();
     expect(connectionGuardOf(undefined)).toBeUndefined();
   });
 });

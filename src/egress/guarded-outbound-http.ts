@@ -13,7 +13,7 @@
  */
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP, LookupFunction } from 'node:net';
-import { Agent, fetch as undiciFetch, RequestInit as UndiciRequestInit } from 'undici';
+import { Agent, Dispatcher } from 'undici';
 import { blockedAddressReason } from './address-guard';
 import {
   connectionHost,
@@ -26,7 +26,7 @@ import {
   normaliseHost,
   ssrfBlockMessage,
 } from './egress-policy';
-import { FetchOutboundHttp } from './fetch-outbound-http';
+import { Hop, request, UndiciOutboundHttp, withDecompression } from './undici-outbound-http';
 import { OutboundError, OutboundRequest } from './outbound-http';
 
 /** What `onBlocked` receives: enough for an `egress_block_events` row. */
@@ -87,7 +87,7 @@ export interface OutboundConnectionGuard {
   vetConnection(target: OutboundConnectTarget): Promise<VettedConnection>;
 }
 
-/** The connection guard of an outbound client, if it has one (`GuardedOutboundHttp` does, a bare `FetchOutboundHttp` does not). */
+/** The connection guard of an outbound client, if it has one (`GuardedOutboundHttp` does, a bare `UndiciOutboundHttp` does not). */
 export function connectionGuardOf(client: unknown): OutboundConnectionGuard | undefined {
   const candidate = client as Partial<OutboundConnectionGuard> | null | undefined;
   return candidate && typeof candidate.vetConnection === 'function'
@@ -144,10 +144,12 @@ class ConnectBlockedError extends Error {
   }
 }
 
-export class GuardedOutboundHttp extends FetchOutboundHttp implements OutboundConnectionGuard {
+export class GuardedOutboundHttp extends UndiciOutboundHttp implements OutboundConnectionGuard {
   private readonly settings: EgressSettings;
   private readonly onBlocked: GuardedOutboundHttpOptions['onBlocked'];
   private readonly agent: Agent | undefined;
+  /** The guarded pool, decompressing. */
+  private readonly guarded: Dispatcher | undefined;
   private readonly resolve: (host: string) => Promise<string[]>;
   private readonly trustAddress: ((ip: string) => boolean) | undefined;
 
@@ -160,6 +162,7 @@ export class GuardedOutboundHttp extends FetchOutboundHttp implements OutboundCo
     this.agent = options.settings.allowPrivateNetworks
       ? undefined
       : new Agent({ connect: { lookup: guardedLookup(this.resolve, this.trustAddress) } });
+    this.guarded = this.agent && withDecompression(this.agent);
   }
 
   protected override async checkUrl(url: URL, req: OutboundRequest): Promise<void> {
@@ -217,11 +220,10 @@ export class GuardedOutboundHttp extends FetchOutboundHttp implements OutboundCo
     return { host, address: addresses[0], servername: host, url };
   }
 
-  protected override async doFetch(url: URL, init: RequestInit, req: OutboundRequest): Promise<Response> {
-    if (!this.agent) return super.doFetch(url, init, req);
+  protected override async send(url: URL, hop: Hop, req: OutboundRequest): Promise<Dispatcher.ResponseData> {
+    if (!this.guarded) return super.send(url, hop, req);
     try {
-      const res = await undiciFetch(url, { ...(init as UndiciRequestInit), dispatcher: this.agent });
-      return res as unknown as Response;
+      return await request(this.guarded, url, hop);
     } catch (err) {
       const refused = findConnectBlock(err);
       if (!refused) throw err;
@@ -239,9 +241,9 @@ export class GuardedOutboundHttp extends FetchOutboundHttp implements OutboundCo
     }
   }
 
-  /** Closes the guarded connection pool. */
-  async close(): Promise<void> {
-    await this.agent?.close();
+  /** Closes the guarded connection pool (and the bare one, when private networks are allowed). */
+  override async close(): Promise<void> {
+    await Promise.all([this.agent?.close(), super.close()]);
   }
 
   async onModuleDestroy(): Promise<void> {

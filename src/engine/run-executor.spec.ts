@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
-import { FetchOutboundHttp } from '../egress/fetch-outbound-http';
+import { UndiciOutboundHttp } from '../egress/undici-outbound-http';
 import { SNAPSHOT_KEYS } from './snapshot';
 import { Redactor } from '../secrets/redactor';
 import type { SecretsService } from '../secrets/secrets.service';
@@ -128,7 +128,7 @@ function executor(
     new NodeRegistry(config, {} as IntegrationGates),
     threads(config),
     secretsService,
-    new FetchOutboundHttp({ maxResponseBytes: 1 << 20 }),
+    new UndiciOutboundHttp({ maxResponseBytes: 1 << 20 }),
     new Clock(),
     config,
   );

@@ -3,7 +3,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import type { EgressSettings } from '../../egress/egress-policy';
-import { FetchOutboundHttp } from '../../egress/fetch-outbound-http';
+import { UndiciOutboundHttp } from '../../egress/undici-outbound-http';
 import {
   GuardedOutboundHttp,
   type EgressBlock,
@@ -55,7 +55,7 @@ const listen = (server: { listen: (port: number, host: string, cb: () => void) =
 
 function nodeContext(
   signal = new AbortController().signal,
-  http: OutboundHttp = new FetchOutboundHttp({ maxResponseBytes: 1e6 }),
+  http: OutboundHttp = new UndiciOutboundHttp({ maxResponseBytes: 1e6 }),
   egressAllowlist: string[] = [],
 ): NodeContext {
   return {
@@ -416,7 +416,7 @@ describe('EmailNode SMTP (real smtp-server)', () => {
 
     it('sends no SMTP through an outbound client that cannot apply the egress policy', async () => {
       const err = await failure(
-        run(smtpParams(), {}, {}, undefined, { http: new FetchOutboundHttp({ maxResponseBytes: 1e6 }) }),
+        run(smtpParams(), {}, {}, undefined, { http: new UndiciOutboundHttp({ maxResponseBytes: 1e6 }) }),
       );
       expect(err.message).toBe('SMTP is unavailable: the outbound client cannot apply the egress policy to it');
       expect(connections).toBe(0);
@@ -424,7 +424,7 @@ describe('EmailNode SMTP (real smtp-server)', () => {
   });
 });
 
-describe('EmailNode API providers (local HTTP servers, real FetchOutboundHttp)', () => {
+describe('EmailNode API providers (local HTTP servers, real UndiciOutboundHttp)', () => {
   const seen: Seen[] = [];
   let reply: Reply = { status: 200 };
   const server = createHttpServer((req, res) => {

@@ -1,6 +1,6 @@
 import { createServer, IncomingHttpHeaders } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { FetchOutboundHttp } from '../../egress/fetch-outbound-http';
+import { UndiciOutboundHttp } from '../../egress/undici-outbound-http';
 import { OutboundRequest, OutboundResponse } from '../../egress/outbound-http';
 import { NodeError, type NodeContext } from '../node-types';
 import { HttpNode } from './http.node';
@@ -12,7 +12,7 @@ interface Seen {
   body: string;
 }
 
-class CountingHttp extends FetchOutboundHttp {
+class CountingHttp extends UndiciOutboundHttp {
   readonly requests: OutboundRequest[] = [];
   override request(req: OutboundRequest): Promise<OutboundResponse> {
     this.requests.push(req);

@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FetchOutboundHttp } from '../../egress/fetch-outbound-http';
+import { UndiciOutboundHttp } from '../../egress/undici-outbound-http';
 import { NodeError, type NodeContext, type RunInfo } from '../node-types';
 import {
   MessagingNode,
@@ -70,7 +70,7 @@ describe('MessagingNode (docs/contract.md §5.6 messaging)', () => {
   let chatUrl: string;
   let slackUrl: string;
   let teamsUrl: string;
-  const http = new FetchOutboundHttp({ maxResponseBytes: 1e6 });
+  const http = new UndiciOutboundHttp({ maxResponseBytes: 1e6 });
   let gate: jest.Mock<Promise<void>, [RunInfo, 'slack' | 'teams']>;
 
   const listen = (s: ReturnType<typeof createServer>) =>

@@ -1,6 +1,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { FetchOutboundHttp } from './fetch-outbound-http';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { UndiciOutboundHttp } from './undici-outbound-http';
 import { OutboundError, OutboundRequest } from './outbound-http';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
@@ -18,7 +19,7 @@ async function rejection(promise: Promise<unknown>): Promise<OutboundError> {
   return err as OutboundError;
 }
 
-describe('FetchOutboundHttp', () => {
+describe('UndiciOutboundHttp', () => {
   let hangArrived: () => void = () => undefined;
   const routes: Record<string, Handler> = {
     '/echo': (req, body, res) => {
@@ -47,6 +48,15 @@ describe('FetchOutboundHttp', () => {
       res.end();
     },
     '/exact': (_req, _body, res) => res.end('z'.repeat(1024)),
+    '/gzip': (_req, _body, res) =>
+      res
+        .writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' })
+        .end(gzipSync('{"zipped":true}')),
+    '/br': (_req, _body, res) =>
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Encoding': 'br' }).end(brotliCompressSync('brotli')),
+    // 1 KB on the wire, a megabyte once inflated.
+    '/bomb': (_req, _body, res) =>
+      res.writeHead(200, { 'Content-Encoding': 'gzip' }).end(gzipSync(Buffer.alloc(1 << 20, 'a'))),
   };
 
   const server = createServer((req, res) => {
@@ -60,7 +70,7 @@ describe('FetchOutboundHttp', () => {
   });
   let base: string;
   let closedPort: number;
-  const sut = new FetchOutboundHttp({ maxResponseBytes: 1024 });
+  const sut = new UndiciOutboundHttp({ maxResponseBytes: 1024 });
 
   const send = (over: Partial<OutboundRequest> & { path?: string }) => {
     const { path, ...rest } = over;
@@ -82,6 +92,7 @@ describe('FetchOutboundHttp', () => {
   });
 
   afterAll(async () => {
+    await sut.close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });
@@ -149,9 +160,9 @@ describe('FetchOutboundHttp', () => {
   it('fails a redirect loop after maxRedirects hops', async () => {
     const err = await rejection(send({ path: '/loop' }));
     expect(err.kind).toBe('redirects');
-    const short = new FetchOutboundHttp({ maxResponseBytes: 1024, maxRedirects: 2 });
+    const short = new UndiciOutboundHttp({ maxResponseBytes: 1024, maxRedirects: 2 });
     const hops: string[] = [];
-    class Recording extends FetchOutboundHttp {
+    class Recording extends UndiciOutboundHttp {
       protected override async checkUrl(url: URL): Promise<void> {
         hops.push(url.pathname);
       }
@@ -165,7 +176,7 @@ describe('FetchOutboundHttp', () => {
   });
 
   it('lets checkUrl stop a hop before it is contacted', async () => {
-    class Blocking extends FetchOutboundHttp {
+    class Blocking extends UndiciOutboundHttp {
       protected override async checkUrl(url: URL): Promise<void> {
         if (url.pathname === '/echo') throw new OutboundError('blocked', 'blocked');
       }
@@ -236,6 +247,23 @@ describe('FetchOutboundHttp', () => {
 
     const err2 = await rejection(send({ signal: AbortSignal.abort() }));
     expect(err2.kind).toBe('aborted');
+  });
+
+  it('asks for compressed answers and reads them decompressed, as fetch did; the size limit counts what they inflate to', async () => {
+    const seen = echoed((await send({})).body);
+    expect(seen.headers).toMatchObject({
+      accept: '*/*',
+      'accept-encoding': 'gzip, deflate, br',
+      'user-agent': 'Runloom',
+    });
+    expect(JSON.parse((await send({ path: '/gzip' })).body.toString())).toEqual({ zipped: true });
+    expect((await send({ path: '/br' })).body.toString()).toBe('brotli');
+    const bomb = await rejection(send({ path: '/bomb' }));
+    expect(bomb.kind).toBe('too_large');
+    // A text body is typed as text unless the caller typed it.
+    expect(echoed((await send({ method: 'POST', body: 'x' })).body).headers['content-type']).toBe(
+      'text/plain;charset=UTF-8',
+    );
   });
 
   it('cuts off a body larger than maxResponseBytes', async () => {
