@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Clock, toRfc3339 } from '../common/clock';
+import { LoopSignal } from '../common/loop-signal';
 import type { ArgOf } from '../common/events/app-events';
 import { OnAppEvent } from '../common/events/event-bus';
 import { isRelayed } from '../common/events/relayed';
@@ -45,8 +46,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   private readonly endpointCache = new Map<string, { endpoints: NotificationEndpointEntity[]; until: number }>();
   private running = false;
   private loop: Promise<void> = Promise.resolve();
-  private wakeUp: (() => void) | null = null;
-  private woken = false;
+  private readonly signal = new LoopSignal();
   private lastSweep = 0;
   /** Finished runs to queue messages for, written together on the next turn of the event loop. */
   private readonly toQueue = new Set<string>();
@@ -240,8 +240,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       } catch (error) {
         this.logger.error({ err: { message: (error as Error).message } }, 'notification loop error');
       }
-      if (!this.woken && this.running) await this.sleep(this.config.notifications.pollMs);
-      this.woken = false;
+      if (this.running) await this.signal.sleep(this.config.notifications.pollMs);
     }
   }
 
@@ -384,23 +383,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     return Math.round(full / 2 + (Math.random() * full) / 2);
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        // Spent: a wake-up after this must set `woken` instead.
-        if (this.wakeUp === done) this.wakeUp = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakeUp = done;
-    });
-  }
-
   private wake(): void {
-    const wake = this.wakeUp;
-    this.wakeUp = null;
-    if (wake) wake();
-    else this.woken = true;
+    this.signal.wake();
   }
 }

@@ -4,6 +4,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { hostname } from 'node:os';
 import { Metrics } from '../metrics/metrics';
 import { Clock } from '../common/clock';
+import { LoopSignal } from '../common/loop-signal';
 import { Retention } from '../common/retention';
 import type { ArgOf } from '../common/events/app-events';
 import { OnAppEvent } from '../common/events/event-bus';
@@ -43,9 +44,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private readonly inflight = new Map<string, InFlight>();
   private running = false;
   private loop: Promise<void> | null = null;
-  private wakeUp: (() => void) | null = null;
-  /** A wake-up arrived while the loop was busy: look again instead of sleeping a poll interval. */
-  private woken = false;
+  private readonly signal = new LoopSignal();
   private lastLoopAt = 0;
   private wakeScheduled = false;
   private lastRequeue = 0;
@@ -146,13 +145,12 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
           { err: { name: (error as Error).name, message: (error as Error).message } },
           'worker loop error',
         );
-        await this.sleep(ERROR_BACKOFF_MS);
+        await this.signal.pause(ERROR_BACKOFF_MS);
         continue;
       }
       // The queue is drained or every slot is taken: a run queued here or finishing wakes the
       // loop at once; the poll interval covers runs queued by other processes and due delays.
-      if (!this.woken) await this.sleep(this.config.worker.pollMs);
-      this.woken = false;
+      await this.signal.sleep(this.config.worker.pollMs);
     }
   }
 
@@ -288,30 +286,13 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     flight.controller.abort(new Error(reason));
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = done;
-    });
-  }
-
-  /**
-   * Wake-ups within one turn of the event loop (every run queued or finished while requests are
-   * being read) collapse into one look at the queue, which then claims them as one batch.
-   */
+  /** Next turn of the event loop, once however many ask in this one (a batch of runs queued). */
   private wake(): void {
     if (this.wakeScheduled) return;
     this.wakeScheduled = true;
     setImmediate(() => {
       this.wakeScheduled = false;
-      const wake = this.wakeUp;
-      this.wakeUp = null;
-      if (wake) wake();
-      else this.woken = true;
+      this.signal.wake();
     });
   }
 }
