@@ -26,7 +26,7 @@ import {
   normaliseHost,
   ssrfBlockMessage,
 } from './egress-policy';
-import { Hop, request, UndiciOutboundHttp, withDecompression } from './undici-outbound-http';
+import { Hop, request, UndiciOutboundHttp } from './undici-outbound-http';
 import { OutboundError, OutboundRequest } from './outbound-http';
 
 /** What `onBlocked` receives: enough for an `egress_block_events` row. */
@@ -148,8 +148,6 @@ export class GuardedOutboundHttp extends UndiciOutboundHttp implements OutboundC
   private readonly settings: EgressSettings;
   private readonly onBlocked: GuardedOutboundHttpOptions['onBlocked'];
   private readonly agent: Agent | undefined;
-  /** The guarded pool, decompressing. */
-  private readonly guarded: Dispatcher | undefined;
   private readonly resolve: (host: string) => Promise<string[]>;
   private readonly trustAddress: ((ip: string) => boolean) | undefined;
 
@@ -162,7 +160,6 @@ export class GuardedOutboundHttp extends UndiciOutboundHttp implements OutboundC
     this.agent = options.settings.allowPrivateNetworks
       ? undefined
       : new Agent({ connect: { lookup: guardedLookup(this.resolve, this.trustAddress) } });
-    this.guarded = this.agent && withDecompression(this.agent);
   }
 
   protected override async checkUrl(url: URL, req: OutboundRequest): Promise<void> {
@@ -221,9 +218,9 @@ export class GuardedOutboundHttp extends UndiciOutboundHttp implements OutboundC
   }
 
   protected override async send(url: URL, hop: Hop, req: OutboundRequest): Promise<Dispatcher.ResponseData> {
-    if (!this.guarded) return super.send(url, hop, req);
+    if (!this.agent) return super.send(url, hop, req);
     try {
-      return await request(this.guarded, url, hop);
+      return await request(this.agent, url, hop);
     } catch (err) {
       const refused = findConnectBlock(err);
       if (!refused) throw err;

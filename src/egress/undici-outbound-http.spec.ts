@@ -1,6 +1,6 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { UndiciOutboundHttp } from './undici-outbound-http';
 import { OutboundError, OutboundRequest } from './outbound-http';
 
@@ -54,6 +54,13 @@ describe('UndiciOutboundHttp', () => {
         .end(gzipSync('{"zipped":true}')),
     '/br': (_req, _body, res) =>
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Encoding': 'br' }).end(brotliCompressSync('brotli')),
+    '/deflate': (_req, _body, res) => res.writeHead(200, { 'Content-Encoding': 'deflate' }).end(deflateSync('wrapped')),
+    '/deflate-raw': (_req, _body, res) =>
+      res.writeHead(200, { 'Content-Encoding': 'deflate' }).end(deflateRawSync('raw')),
+    '/twice': (_req, _body, res) =>
+      res.writeHead(200, { 'Content-Encoding': 'gzip, br' }).end(brotliCompressSync(gzipSync('twice'))),
+    '/corrupt': (_req, _body, res) => res.writeHead(200, { 'Content-Encoding': 'gzip' }).end('not gzip at all'),
+    '/unknown-coding': (_req, _body, res) => res.writeHead(200, { 'Content-Encoding': 'x-custom' }).end('as is'),
     // 1 KB on the wire, a megabyte once inflated.
     '/bomb': (_req, _body, res) =>
       res.writeHead(200, { 'Content-Encoding': 'gzip' }).end(gzipSync(Buffer.alloc(1 << 20, 'a'))),
@@ -258,6 +265,12 @@ describe('UndiciOutboundHttp', () => {
     });
     expect(JSON.parse((await send({ path: '/gzip' })).body.toString())).toEqual({ zipped: true });
     expect((await send({ path: '/br' })).body.toString()).toBe('brotli');
+    expect((await send({ path: '/deflate' })).body.toString()).toBe('wrapped');
+    expect((await send({ path: '/deflate-raw' })).body.toString()).toBe('raw');
+    expect((await send({ path: '/twice' })).body.toString()).toBe('twice');
+    expect((await send({ path: '/unknown-coding' })).body.toString()).toBe('as is');
+    const corrupt = await rejection(send({ path: '/corrupt' }));
+    expect(corrupt).toMatchObject({ kind: 'network', message: 'Response body could not be decompressed' });
     const bomb = await rejection(send({ path: '/bomb' }));
     expect(bomb.kind).toBe('too_large');
     // A text body is typed as text unless the caller typed it.

@@ -5,7 +5,15 @@
  * the whole exchange, body included, and the body is read in chunks (decompressed, as `fetch`
  * would) so an oversized response is cut off instead of buffered.
  */
-import { Agent, Dispatcher, interceptors } from 'undici';
+import { pipeline, Readable, Transform } from 'node:stream';
+import {
+  constants as zlibConstants,
+  createBrotliDecompress,
+  createGunzip,
+  createInflate,
+  createInflateRaw,
+} from 'node:zlib';
+import { Agent, Dispatcher } from 'undici';
 import { OutboundError, OutboundHttp, OutboundRequest, OutboundResponse } from './outbound-http';
 
 export interface UndiciOutboundHttpOptions {
@@ -56,15 +64,11 @@ export interface Hop {
   signal: AbortSignal;
 }
 
-/** Responses decompressed as `fetch` decompresses them (gzip, deflate, br). */
-export const withDecompression = (agent: Agent): Dispatcher => agent.compose(interceptors.decompress());
-
 export class UndiciOutboundHttp extends OutboundHttp {
   private readonly maxResponseBytes: number;
   private readonly maxRedirects: number;
   /** Keep-alive connections to anywhere (no guard): the bare client's pool. */
   private pool?: Agent;
-  private poolDispatcher?: Dispatcher;
 
   constructor(options: UndiciOutboundHttpOptions) {
     super();
@@ -78,8 +82,7 @@ export class UndiciOutboundHttp extends OutboundHttp {
   /** Sends one hop (redirects are never followed by the transport); subclasses swap it, e.g. for a guarded pool. */
   protected send(url: URL, hop: Hop, _req: OutboundRequest): Promise<Dispatcher.ResponseData> {
     this.pool ??= new Agent();
-    this.poolDispatcher ??= withDecompression(this.pool);
-    return request(this.poolDispatcher, url, hop);
+    return request(this.pool, url, hop);
   }
 
   /** Closes the pool's connections. */
@@ -166,15 +169,25 @@ export class UndiciOutboundHttp extends OutboundHttp {
       res.body.destroy();
       throw this.tooLarge();
     }
+    const body = decoded(res.body, headers['content-encoding']);
     const chunks: Buffer[] = [];
     let total = 0;
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      total += chunk.byteLength;
-      if (total > this.maxResponseBytes) {
-        res.body.destroy();
-        throw this.tooLarge();
+    try {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        total += chunk.byteLength;
+        // Counted after decompression: a small bomb is cut off as it inflates.
+        if (total > this.maxResponseBytes) throw this.tooLarge();
+        chunks.push(chunk);
       }
-      chunks.push(chunk);
+    } catch (err) {
+      if (err instanceof OutboundError) throw err;
+      // The decoder's error names the encoding, never the content.
+      throw errorCode(err)?.startsWith('Z_')
+        ? new OutboundError('Response body could not be decompressed', 'network')
+        : err;
+    } finally {
+      body.destroy();
+      if (body !== res.body) res.body.destroy();
     }
     return Buffer.concat(chunks, total);
   }
@@ -208,6 +221,51 @@ function withoutHeaders(headers: Record<string, string>, names: string[]): Recor
 function onlyHeaders(headers: Record<string, string>, names: string[]): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => names.includes(name.toLowerCase())));
 }
+
+/**
+ * The body as sent, decompressed as `fetch` decompressed it: gzip, deflate (zlib-wrapped, or raw
+ * as some servers send it) and br, in the order the header lists them undone; anything else as is.
+ */
+function decoded(body: Readable, encoding: string | undefined): Readable {
+  if (!encoding) return body;
+  const codings = encoding
+    .toLowerCase()
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c && c !== 'identity')
+    .reverse();
+  if (!codings.every((c) => c in DECODERS) || codings.length > 3) return body;
+  let stream: Readable = body;
+  for (const coding of codings) stream = DECODERS[coding](stream);
+  return stream;
+}
+
+/** Lenient as `fetch` is about a stream cut short at the end. */
+const FLUSH = { finishFlush: zlibConstants.Z_SYNC_FLUSH };
+
+/** `source` through `decoder`, with backpressure; an error in either ends both (and the read). */
+const through = (source: Readable, decoder: Transform): Readable =>
+  pipeline(source, decoder, () => undefined) as unknown as Readable;
+
+/** Deflate as servers send it: zlib-wrapped per the standard, or raw; the first byte tells (CM = 8). */
+async function* inflate(body: Readable): AsyncGenerator<Buffer> {
+  const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const first = await chunks.next();
+  if (first.done) return;
+  const decoder = (first.value[0] & 0x0f) === 0x08 ? createInflate(FLUSH) : createInflateRaw(FLUSH);
+  async function* all(): AsyncGenerator<Buffer> {
+    yield first.value;
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+  }
+  yield* through(Readable.from(all()), decoder) as AsyncIterable<Buffer>;
+}
+
+const DECODERS: Record<string, (body: Readable) => Readable> = {
+  gzip: (body) => through(body, createGunzip(FLUSH)),
+  'x-gzip': (body) => through(body, createGunzip(FLUSH)),
+  br: (body) => through(body, createBrotliDecompress()),
+  deflate: (body) => Readable.from(inflate(body)),
+};
 
 /** One hop through `dispatcher`. */
 export function request(dispatcher: Dispatcher, url: URL, hop: Hop): Promise<Dispatcher.ResponseData> {

@@ -451,6 +451,8 @@ describe('run repository: raw statements, claims and leases', () => {
       });
       const claimers = ['w1', 'w2', 'w3'].map(async (worker) => {
         while (starting) {
+          // SQLite answers synchronously: without a turn of the event loop the starters never run.
+          await new Promise((resolve) => setImmediate(resolve));
           const mine = (
             await claims.claimBatch(worker, 60_000, later(1000), 10).catch((e: unknown) => {
               errors.push(e);
