@@ -26,6 +26,8 @@ const CLAIM_BATCH = 32;
 /** How long a claimed message is this dispatcher's: past its send timeout, so a live dispatcher never loses one. */
 const claimMs = (timeoutMs: number) => timeoutMs * 2 + 5_000;
 const SWEEP_BATCH = 500;
+/** Most messages kept in memory to send under this dispatcher's claim (beyond it, claimed from the table). */
+const READY_KEPT = 4_096;
 /** Finished runs whose messages are queued together. */
 const QUEUE_BATCH = 256;
 /** How far back a process's first sweep looks (a downtime shorter than this loses nothing). */
@@ -51,6 +53,9 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   /** Finished runs to queue messages for, written together on the next turn of the event loop. */
   private readonly toQueue = new Set<string>();
   private queueing: Promise<void> | null = null;
+  /** Messages this dispatcher queued under its own claim, sent before it claims others. */
+  private readonly ready: NotificationDeliveryEntity[] = [];
+  private readonly claimMs: number;
   /** Until when the last sweep that succeeded looked: the next one looks back at least that far. */
   private sweptUpTo: number | null = null;
   /** Aborts the sends in flight at shutdown: their messages go back unattempted. */
@@ -63,7 +68,9 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     private readonly secrets: SecretsService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.claimMs = claimMs(config.notifications.timeoutMs);
+  }
 
   onApplicationBootstrap(): void {
     this.running = true;
@@ -78,6 +85,16 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     // Messages of runs that finished are written before the database closes.
     while (this.queueing) await this.queueing;
     await this.loop;
+    // What this dispatcher queued and did not send goes back to every dispatcher now, not when
+    // its claims expire.
+    if (this.ready.length) {
+      this.ready.length = 0;
+      await this.notifications
+        .releaseAll(this.dispatcherId, this.clock.now())
+        .catch((error: unknown) =>
+          this.logger.warn({ err: { message: (error as Error).message } }, 'notifications not released at shutdown'),
+        );
+    }
   }
 
   @OnAppEvent('run.finished')
@@ -162,6 +179,9 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       ? await this.notifications.endpointsOf(workflowIds)
       : (await Promise.all(workflowIds.map((id) => this.endpointsOf(id)))).flat();
     const now = this.clock.now();
+    // Queued under this dispatcher's claim, to send from memory, while its backlog is short;
+    // the sweep's finds and the rest wait for a claim.
+    const claim = !only && this.ready.length < READY_KEPT;
     const rows: NotificationDeliveryEntity[] = [];
     for (const f of finished) {
       const status = f.run.status as NotifiedStatus;
@@ -181,8 +201,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
             status: 'pending' as const,
             attempts: 0,
             nextAttemptAt: now,
-            claimedBy: null,
-            claimExpiresAt: null,
+            claimedBy: claim ? this.dispatcherId : null,
+            claimExpiresAt: claim ? new Date(now.getTime() + this.claimMs) : null,
             log: [],
             deliveredAt: null,
             createdAt: now,
@@ -191,7 +211,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
         );
       }
     }
-    await this.notifications.enqueue(rows);
+    const written = await this.notifications.enqueue(rows);
+    if (claim) this.ready.push(...rows.filter((row) => written.has(row.id)));
   }
 
   /** The message: the run's summary, redacted as every response is. */
@@ -222,13 +243,20 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
         for (;;) {
           await this.sweepIfDue();
           const now = this.clock.now();
-          const due = await this.notifications.claimDue(
-            this.dispatcherId,
-            now,
-            new Date(now.getTime() + claimMs(this.config.notifications.timeoutMs)),
-            CLAIM_BATCH,
-          );
-          if (!due.length) break;
+          // Messages this dispatcher queued already hold its claim: no claim statement for them.
+          let due: NotificationDeliveryEntity[];
+          if (this.ready.length) {
+            due = this.fromReady(now);
+            if (!due.length) continue;
+          } else {
+            due = await this.notifications.claimDue(
+              this.dispatcherId,
+              now,
+              new Date(now.getTime() + this.claimMs),
+              CLAIM_BATCH,
+            );
+            if (!due.length) break;
+          }
           const batch = this.batchLookups(due);
           const sent = await Promise.all(due.map((d) => this.send(d, batch)));
           // The batch's attempts in one write (a message whose claim was lost meanwhile keeps the
@@ -374,6 +402,15 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
         'notification not released: it is sent again when its claim expires',
       );
     }
+  }
+
+  /**
+   * The next queued messages to send from memory. One whose claim would run out before its send
+   * could end is left to be claimed from the table (another dispatcher, or this one, takes it then).
+   */
+  private fromReady(now: Date): NotificationDeliveryEntity[] {
+    const safeUntil = now.getTime() + this.config.notifications.timeoutMs;
+    return this.ready.splice(0, CLAIM_BATCH).filter((d) => (d.claimExpiresAt?.getTime() ?? 0) > safeUntil);
   }
 
   /** Exponential from NOTIFICATION_RETRY_BASE_MS, capped, with jitter: between half and all of it. */

@@ -5,7 +5,7 @@ import { DeliveryAttempt, DeliveryStatus, NotificationDeliveryEntity } from '../
 import { NotificationEndpointEntity } from '../entities/notification-endpoint.entity';
 import { RunEntity, TERMINAL_RUN_STATUSES } from '../entities/run.entity';
 import { WorkflowEntity } from '../entities/workflow.entity';
-import { sql, Sql } from '../sql';
+import { sql, Sql, SqlRunner } from '../sql';
 
 /** Attempts the delivery log keeps per message (the newest). */
 const LOG_KEPT = 20;
@@ -161,28 +161,36 @@ export class NotificationRepository {
 
   /**
    * Queues messages, up to ENQUEUE_CHUNK per statement (one transaction for all); one that exists
-   * for its endpoint and run already is left as it is.
+   * for its endpoint and run already is left as it is. Returns the ids written.
    */
-  async enqueue(rows: NotificationDeliveryEntity[]): Promise<void> {
-    if (!rows.length) return;
+  async enqueue(rows: NotificationDeliveryEntity[]): Promise<Set<string>> {
+    const written = new Set<string>();
+    if (!rows.length) return written;
     const codec = this.db.codec(NotificationDeliveryEntity);
     const insert = (n: number) => {
       let statement = this.enqueueSql.get(n);
       if (!statement) {
-        statement = codec.insertSql(DELIVERY_COLUMNS, 'ON CONFLICT (endpoint_id, run_id) DO NOTHING', n);
+        statement = codec.insertSql(DELIVERY_COLUMNS, 'ON CONFLICT (endpoint_id, run_id) DO NOTHING RETURNING id', n);
         this.enqueueSql.set(n, statement);
       }
       return statement;
     };
+    const write = async (runner: SqlRunner, chunk: NotificationDeliveryEntity[]) => {
+      const { rows: inserted } = await runner.query<{ id: string }>(
+        insert(chunk.length),
+        chunk.flatMap((row) => codec.values(row, DELIVERY_COLUMNS)),
+      );
+      for (const row of inserted) written.add(row.id);
+    };
+    // One statement is atomic on its own: no BEGIN and COMMIT round trips for it.
+    if (rows.length <= ENQUEUE_CHUNK) {
+      await write({ query: (statement, params) => this.db.exec(statement, params) }, rows);
+      return written;
+    }
     await this.db.atomic(async (tx) => {
-      for (let i = 0; i < rows.length; i += ENQUEUE_CHUNK) {
-        const chunk = rows.slice(i, i + ENQUEUE_CHUNK);
-        await tx.query(
-          insert(chunk.length),
-          chunk.flatMap((row) => codec.values(row, DELIVERY_COLUMNS)),
-        );
-      }
+      for (let i = 0; i < rows.length; i += ENQUEUE_CHUNK) await write(tx, rows.slice(i, i + ENQUEUE_CHUNK));
     });
+    return written;
   }
 
   /** Finished runs by id, without their snapshots, with their workflows. */
@@ -293,6 +301,15 @@ export class NotificationRepository {
       }
       return recorded;
     });
+  }
+
+  /** Gives back every pending message `workerId` still holds (its shutdown), due as they were. */
+  async releaseAll(workerId: string, now: Date): Promise<void> {
+    await this.db.write((em) =>
+      em
+        .getRepository(NotificationDeliveryEntity)
+        .update({ claimedBy: workerId, status: 'pending' }, { claimedBy: null, claimExpiresAt: null, updatedAt: now }),
+    );
   }
 
   /** Gives a claimed message back without an attempt (shutdown, or a failure on this side). */
