@@ -269,6 +269,21 @@ describe('run notifications signed as Standard Webhooks (docs/contract.md §2.18
     ]);
   });
 
+  it('an allowlist change applies to the next message, though the dispatcher had just sent one for the workflow', async () => {
+    const { owner, wf } = await setup();
+    const { notification } = await addEndpoint(owner, wf.id);
+    const first = await runOnce(owner, wf.id);
+    await deliveryOf(owner, wf.id, notification.id, first.id, 'delivered');
+    await request(t.url)
+      .post(`/api/workflows/${wf.id}/egress`)
+      .set(owner.auth)
+      .send({ allowlist: ['example.com'] })
+      .expect(200);
+    const second = await runOnce(owner, wf.id);
+    const blocked = await deliveryOf(owner, wf.id, notification.id, second.id, 'failed');
+    expect(JSON.parse(blocked.log[0].error)).toMatchObject({ error: 'egress_blocked', host: '127.0.0.1' });
+  });
+
   it('only those who configure the workflow manage its endpoints; bad input is a 400', async () => {
     const { owner, ws, wf } = await setup();
     const [viewer, outsider] = [await actor(t.url), await actor(t.url)];

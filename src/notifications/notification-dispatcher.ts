@@ -45,7 +45,10 @@ const FIRST_SWEEP_MS = 24 * 3_600_000;
 export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(NotificationDispatcher.name);
   readonly dispatcherId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  private readonly endpointCache = new Map<string, { endpoints: NotificationEndpointEntity[]; until: number }>();
+  /** A workflow's endpoints, as events and sends see them; dropped on `notification.endpoints_changed`. */
+  private readonly endpointCache = new ExpiringCache<NotificationEndpointEntity[]>(ENDPOINTS_CACHED_MS);
+  /** What sending a workflow's messages needs of it (owner, allowlist); dropped on `workflow.updated`. */
+  private readonly contextCache = new ExpiringCache<SendingContext | null>(ENDPOINTS_CACHED_MS);
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private readonly signal = new LoopSignal();
@@ -152,19 +155,25 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     this.endpointCache.delete(event.workflowId);
   }
 
+  /** An allowlist or owner change (a setting, a hand-over) applies to the next send. */
+  @OnAppEvent('workflow.updated')
+  onWorkflowUpdated(event: ArgOf<'workflow.updated'>): void {
+    this.contextCache.delete(event.workflowId);
+  }
+
+  @OnAppEvent('workflow.deleted')
+  onWorkflowDeleted(event: ArgOf<'workflow.deleted'>): void {
+    this.contextCache.delete(event.workflowId);
+    this.endpointCache.delete(event.workflowId);
+  }
+
   @OnAppEvent('notification.queued')
   onQueued(): void {
     this.wake();
   }
 
-  private async endpointsOf(workflowId: string): Promise<NotificationEndpointEntity[]> {
-    const now = Date.now();
-    const cached = this.endpointCache.get(workflowId);
-    if (cached && cached.until > now) return cached.endpoints;
-    const endpoints = await this.notifications.listEndpoints(workflowId);
-    this.endpointCache.set(workflowId, { endpoints, until: now + ENDPOINTS_CACHED_MS });
-    if (this.endpointCache.size > 10_000) this.endpointCache.delete(this.endpointCache.keys().next().value as string);
-    return endpoints;
+  private endpointsOf(workflowId: string): Promise<NotificationEndpointEntity[]> {
+    return this.endpointCache.get(workflowId, () => this.notifications.listEndpoints(workflowId));
   }
 
   /**
@@ -257,7 +266,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
             );
             if (!due.length) break;
           }
-          const batch = this.batchLookups(due);
+          const batch = this.batchLookups(due, now);
           const sent = await Promise.all(due.map((d) => this.send(d, batch)));
           // The batch's attempts in one write (a message whose claim was lost meanwhile keeps the
           // record of whoever holds it now).
@@ -294,15 +303,27 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     if (missing.length < SWEEP_BATCH) this.sweptUpTo = now - sweepWindowMs;
   }
 
-  /** What the sends of one claimed batch read once: the endpoints and sending contexts of their workflows. */
-  private batchLookups(due: NotificationDeliveryEntity[]) {
+  /**
+   * What the sends of one batch look up once: the endpoints and sending contexts of their
+   * workflows (from the caches, which events keep current across processes; at most a few seconds
+   * old otherwise) and each endpoint's signing secrets, decrypted once.
+   */
+  private batchLookups(due: NotificationDeliveryEntity[], now: Date) {
     const workflowIds = [...new Set(due.map((d) => d.workflowId))];
-    const endpoints = this.notifications.endpointsOf(workflowIds);
-    const contexts = new Map(workflowIds.map((id) => [id, this.notifications.sendingContext(id)]));
+    const endpoints = Promise.all(workflowIds.map((id) => this.endpointsOf(id))).then((lists) => lists.flat());
+    const contexts = new Map(
+      workflowIds.map((id) => [id, this.contextCache.get(id, () => this.notifications.sendingContext(id))]),
+    );
+    const secrets = new Map<string, string[]>();
+    const secretsOf = (endpoint: NotificationEndpointEntity) => {
+      let list = secrets.get(endpoint.id);
+      if (!list) secrets.set(endpoint.id, (list = this.service.signingSecrets(endpoint, now)));
+      return list;
+    };
     // Read by each send, which handles a failure as its own.
     void endpoints.catch(() => undefined);
     for (const context of contexts.values()) void context.catch(() => undefined);
-    return { endpoints, contexts };
+    return { endpoints, contexts, secretsOf };
   }
 
   /**
@@ -316,7 +337,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     const started = this.clock.now();
     let prepared: {
       endpoint: NotificationEndpointEntity;
-      context: { ownerId: string; egressAllowlist: string[] };
+      context: SendingContext;
       secrets: string[];
     } | null;
     try {
@@ -324,7 +345,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       const context = await batch.contexts.get(delivery.workflowId)!;
       // Deleted meanwhile (the workflow or the endpoint): its messages went with it.
       if (!endpoint || !context) return null;
-      prepared = { endpoint, context, secrets: this.service.signingSecrets(endpoint, started) };
+      prepared = { endpoint, context, secrets: batch.secretsOf(endpoint) };
     } catch (error) {
       // Our side failed (the database, a secret that no longer decrypts): no attempt is counted.
       this.logger.error(
@@ -422,5 +443,33 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
 
   private wake(): void {
     this.signal.wake();
+  }
+}
+
+type SendingContext = { ownerId: string; egressAllowlist: string[] };
+
+/** Values loaded on a miss and kept for `ttlMs` (or until deleted), at most 10,000 keys. */
+class ExpiringCache<V> {
+  private readonly entries = new Map<string, { value: Promise<V>; until: number }>();
+
+  constructor(private readonly ttlMs: number) {}
+
+  get(key: string, load: () => Promise<V>): Promise<V> {
+    const now = Date.now();
+    const cached = this.entries.get(key);
+    if (cached && cached.until > now) return cached.value;
+    const value = load();
+    const entry = { value, until: now + this.ttlMs };
+    this.entries.set(key, entry);
+    // A failed load is not kept.
+    value.catch(() => {
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+    });
+    if (this.entries.size > 10_000) this.entries.delete(this.entries.keys().next().value as string);
+    return value;
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
   }
 }
