@@ -243,7 +243,11 @@ export class GuardedOutboundHttp extends UndiciOutboundHttp implements OutboundC
     await Promise.all([this.agent?.close(), super.close()]);
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * Last, after the workers stopped (`beforeApplicationShutdown`): closing waits for requests in
+   * flight, and a worker's shutdown aborts its runs' requests and hands the runs back first.
+   */
+  async onApplicationShutdown(): Promise<void> {
     await this.close();
   }
 

@@ -80,7 +80,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     this.loop = this.run();
   }
 
-  /** Before the egress client closes (it is destroyed after the modules that use it). */
+  /** Before the egress client closes (at application shutdown, after every module is destroyed). */
   async onModuleDestroy(): Promise<void> {
     this.running = false;
     this.stopping.abort();
