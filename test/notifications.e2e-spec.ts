@@ -2,7 +2,11 @@ import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { Clock } from '../src/common/clock';
+import { NotificationDeliveryEntity } from '../src/database/entities/notification-delivery.entity';
 import { createTestApp, TestApp } from './utils/app';
+import { ShiftedClock } from './utils/clock';
 import { waitFor } from './utils/wait';
 import {
   Actor,
@@ -334,5 +338,79 @@ describe('run notifications signed as Standard Webhooks (docs/contract.md §2.18
     expect((await request(t.url).get(endpoints(owner, wf.id)).set(owner.auth).expect(200)).body.notifications).toEqual(
       [],
     );
+  });
+});
+
+describe('run notifications: the sweep queues what no event did (docs/contract.md §2.18)', () => {
+  let t: TestApp;
+  let receiver: Receiver;
+  // Real time, which the test jumps ahead to bring the next sweep due.
+  const clock = new ShiftedClock();
+  beforeAll(async () => {
+    receiver = await new Receiver().start();
+    t = await createTestApp({ WORKER_POLL_INTERVAL_MS: '20' }, { overrides: [{ provide: Clock, useValue: clock }] });
+  });
+  afterAll(async () => {
+    await t.close();
+    await receiver.stop();
+  });
+
+  it('a finished run without a message (lost between its terminal write and its queueing) is sent by the next sweep, with the same body', async () => {
+    const owner = await actor(t.url);
+    const ws = await upgrade(t.url, owner);
+    const data = graph(
+      [trigger('in', { label: 'In' }), httpNode('call', { url: `${receiver.url}/target` })],
+      [['in', 'call']],
+    );
+    const wf = (
+      await request(t.url)
+        .post('/api/workflows')
+        .set(owner.auth)
+        .send({ name: uniqueName('Swept'), data, workspace_id: ws })
+        .expect(201)
+    ).body.workflow;
+    const { secret } = (
+      await request(t.url)
+        .post(`/api/workflows/${wf.id}/notifications`)
+        .set(owner.auth)
+        .send({ url: `${receiver.url}/hook` })
+        .expect(201)
+    ).body as { secret: string };
+    const run = (await request(t.url).post(`/api/workflows/${wf.id}/run`).set(owner.auth).send({}).expect(202)).body
+      .run;
+    // Queued from what the worker wrote, without reading the run back.
+    const [first] = await waitFor(() => receiver.forRun(run.id).length === 1 && receiver.forRun(run.id), 'the message');
+
+    // As if the process had died before queueing it: no message for the run.
+    await t.app.get(DataSource).getRepository(NotificationDeliveryEntity).delete({ runId: run.id });
+    clock.advance(31_000);
+    const [, swept] = await waitFor(
+      () => receiver.forRun(run.id).length === 2 && receiver.forRun(run.id),
+      'the sweep to send the message again',
+    );
+    // Built from the run as read back: the same body, as a new message.
+    const verified = (r: { headers: http.IncomingHttpHeaders; body: string }) =>
+      new Webhook(secret).verify(r.body, {
+        'webhook-id': String(r.headers['webhook-id']),
+        'webhook-timestamp': String(r.headers['webhook-timestamp']),
+        'webhook-signature': String(r.headers['webhook-signature']),
+      });
+    expect(verified(swept)).toEqual(verified(first));
+    expect(JSON.parse(swept.body)).toMatchObject({ type: 'run.succeeded', data: { run: { id: run.id } } });
+    expect(swept.headers['webhook-id']).not.toBe(first.headers['webhook-id']);
+    // Its delivery log holds the new message alone, delivered.
+    const nid = (await request(t.url).get(`/api/workflows/${wf.id}/notifications`).set(owner.auth).expect(200)).body
+      .notifications[0].id;
+    const recorded = await waitFor(async () => {
+      const res = await request(t.url)
+        .get(`/api/workflows/${wf.id}/notifications/${nid}/deliveries`)
+        .set(owner.auth)
+        .expect(200);
+      const list = res.body.deliveries as { id: string; status: string }[];
+      return list.every((d) => d.status !== 'pending') && list;
+    }, 'the attempt to be recorded');
+    expect(recorded.map((d) => [`msg_${d.id.replace(/-/g, '')}`, d.status])).toEqual([
+      [swept.headers['webhook-id'], 'delivered'],
+    ]);
   });
 });

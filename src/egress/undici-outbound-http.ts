@@ -112,6 +112,8 @@ export class UndiciOutboundHttp extends OutboundHttp {
       exchange.catch(() => undefined);
       return await Promise.race([exchange, interrupted]);
     } catch (err) {
+      // Whatever of the exchange still runs (a hop, a body read) stops; a settled one had nothing left.
+      controller.abort();
       if (stopped === 'timeout') throw new OutboundError(`Request timed out after ${req.timeoutMs} ms`, 'timeout');
       if (stopped === 'aborted') throw new OutboundError('Request aborted', 'aborted');
       if (err instanceof OutboundError) throw err;
@@ -119,7 +121,6 @@ export class UndiciOutboundHttp extends OutboundHttp {
     } finally {
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
-      controller.abort();
     }
   }
 

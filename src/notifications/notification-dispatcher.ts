@@ -7,10 +7,17 @@ import { LoopSignal } from '../common/loop-signal';
 import type { ArgOf } from '../common/events/app-events';
 import { OnAppEvent } from '../common/events/event-bus';
 import { isRelayed } from '../common/events/relayed';
+import { writtenFinishOf } from '../common/events/run-facts';
+import { ExpiringCache } from '../common/expiring-cache';
 import { AppConfig } from '../config/app-config';
 import { NotificationDeliveryEntity } from '../database/entities/notification-delivery.entity';
-import { NotificationEndpointEntity, NotifiedStatus } from '../database/entities/notification-endpoint.entity';
-import { AttemptOutcome, FinishedRun, NotificationRepository } from '../database/repositories/notification.repository';
+import { NotificationEndpointEntity } from '../database/entities/notification-endpoint.entity';
+import {
+  AttemptOutcome,
+  NotificationRepository,
+  NotifiedRun,
+  SendingContext,
+} from '../database/repositories/notification.repository';
 import { OutboundError, OutboundHttp } from '../egress/outbound-http';
 import { SecretsService } from '../secrets/secrets.service';
 import { NotificationsService } from './notifications.service';
@@ -47,14 +54,17 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   readonly dispatcherId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   /** A workflow's endpoints, as events and sends see them; dropped on `notification.endpoints_changed`. */
   private readonly endpointCache = new ExpiringCache<NotificationEndpointEntity[]>(ENDPOINTS_CACHED_MS);
-  /** What sending a workflow's messages needs of it (owner, allowlist); dropped on `workflow.updated`. */
+  /** What sending a workflow's messages needs of it (name, owner, allowlist); dropped on `workflow.updated`. */
   private readonly contextCache = new ExpiringCache<SendingContext | null>(ENDPOINTS_CACHED_MS);
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private readonly signal = new LoopSignal();
   private lastSweep = 0;
-  /** Finished runs to queue messages for, written together on the next turn of the event loop. */
-  private readonly toQueue = new Set<string>();
+  /**
+   * Finished runs to queue messages for, written together on the next turn of the event loop: as
+   * this process's worker wrote them, or null (read them: a cancel, a run this process did not finish).
+   */
+  private readonly toQueue = new Map<string, NotifiedRun | null>();
   private queueing: Promise<void> | null = null;
   /** Messages this dispatcher queued under its own claim, sent before it claims others. */
   private readonly ready: NotificationDeliveryEntity[] = [];
@@ -116,7 +126,20 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       );
       return;
     }
-    this.toQueue.add(event.runId);
+    const written = isRelayed(event) ? undefined : writtenFinishOf(event);
+    this.toQueue.set(
+      event.runId,
+      written
+        ? {
+            id: event.runId,
+            workflowId: event.workflowId,
+            workspaceId: event.workspaceId,
+            status: event.status,
+            error: event.error,
+            ...written,
+          }
+        : null,
+    );
     this.flushQueue();
   }
 
@@ -130,15 +153,17 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       // Runs finishing in this turn of the event loop (a batched terminal write) come along.
       await nextTurn();
       while (this.toQueue.size) {
-        const runIds = [...this.toQueue].slice(0, QUEUE_BATCH);
-        for (const id of runIds) this.toQueue.delete(id);
+        const batch = [...this.toQueue].slice(0, QUEUE_BATCH);
+        for (const [id] of batch) this.toQueue.delete(id);
         try {
-          await this.queue(runIds);
+          const known = batch.flatMap(([, run]) => (run ? [run] : []));
+          const unknown = batch.flatMap(([id, run]) => (run ? [] : [id]));
+          await this.queue([...known, ...(await this.notifications.finishedRuns(unknown))]);
           this.wake();
         } catch (error) {
           // The sweep queues them later.
           this.logger.warn(
-            { runs: runIds, err: { message: (error as Error).message } },
+            { runs: batch.map(([id]) => id), err: { message: (error as Error).message } },
             'queueing notifications failed',
           );
         }
@@ -176,36 +201,43 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     return this.endpointCache.get(workflowId, () => this.notifications.listEndpoints(workflowId));
   }
 
+  private contextOf(workflowId: string): Promise<SendingContext | null> {
+    return this.contextCache.get(workflowId, () => this.notifications.sendingContext(workflowId));
+  }
+
   /**
    * Queues a message per endpoint that wants the run's status and existed when it finished. The
    * sweep (`only`: the pairs it found missing) reads the endpoints afresh; events use the cache.
    */
-  private async queue(runIds: string[], only?: ReadonlySet<string>): Promise<void> {
-    const finished = await this.notifications.finishedRuns(runIds);
+  private async queue(finished: NotifiedRun[], only?: ReadonlySet<string>): Promise<void> {
     if (!finished.length) return;
-    const workflowIds = [...new Set(finished.map((f) => f.workflow.id))];
-    const endpoints = only
-      ? await this.notifications.endpointsOf(workflowIds)
-      : (await Promise.all(workflowIds.map((id) => this.endpointsOf(id)))).flat();
+    const workflowIds = [...new Set(finished.map((run) => run.workflowId))];
+    const [endpoints, contexts] = await Promise.all([
+      only
+        ? this.notifications.endpointsOf(workflowIds)
+        : Promise.all(workflowIds.map((id) => this.endpointsOf(id))).then((lists) => lists.flat()),
+      Promise.all(workflowIds.map(async (id) => [id, await this.contextOf(id)] as const)).then((e) => new Map(e)),
+    ]);
     const now = this.clock.now();
     // Queued under this dispatcher's claim, to send from memory, while its backlog is short;
     // the sweep's finds and the rest wait for a claim.
     const claim = !only && this.ready.length < READY_KEPT;
     const rows: NotificationDeliveryEntity[] = [];
-    for (const f of finished) {
-      const status = f.run.status as NotifiedStatus;
-      const finishedAt = f.run.finishedAt ?? f.run.updatedAt;
-      const payload = JSON.stringify(this.body(f));
+    for (const run of finished) {
+      // Deleted meanwhile: its endpoints went with it.
+      const workflow = contexts.get(run.workflowId);
+      if (!workflow) continue;
+      const payload = JSON.stringify(this.body(run, workflow.name));
       for (const endpoint of endpoints) {
-        if (endpoint.workflowId !== f.workflow.id || !endpoint.statuses.includes(status)) continue;
-        if (endpoint.createdAt > finishedAt || (only && !only.has(`${endpoint.id}\n${f.run.id}`))) continue;
+        if (endpoint.workflowId !== run.workflowId || !endpoint.statuses.includes(run.status)) continue;
+        if (endpoint.createdAt > run.finishedAt || (only && !only.has(`${endpoint.id}\n${run.id}`))) continue;
         rows.push(
           Object.assign(new NotificationDeliveryEntity(), {
             id: randomUUID(),
             endpointId: endpoint.id,
-            workflowId: f.workflow.id,
-            runId: f.run.id,
-            event: `run.${status}`,
+            workflowId: run.workflowId,
+            runId: run.id,
+            event: `run.${run.status}`,
             payload,
             status: 'pending' as const,
             attempts: 0,
@@ -225,10 +257,10 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   }
 
   /** The message: the run's summary, redacted as every response is. */
-  private body({ run, workflow }: FinishedRun) {
+  private body(run: NotifiedRun, workflowName: string) {
     return this.secrets.redactor.redact({
       type: `run.${run.status}`,
-      timestamp: toRfc3339(run.finishedAt ?? run.updatedAt),
+      timestamp: toRfc3339(run.finishedAt),
       data: {
         run: {
           id: run.id,
@@ -241,7 +273,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
           started_at: toRfc3339(run.startedAt),
           finished_at: toRfc3339(run.finishedAt),
         },
-        workflow: { id: workflow.id, name: workflow.name },
+        workflow: { id: run.workflowId, name: workflowName },
       },
     });
   }
@@ -294,7 +326,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     const missing = await this.notifications.missing(new Date(since), SWEEP_BATCH);
     if (missing.length) {
       await this.queue(
-        [...new Set(missing.map((m) => m.runId))],
+        await this.notifications.finishedRuns([...new Set(missing.map((m) => m.runId))]),
         new Set(missing.map((m) => `${m.endpointId}\n${m.runId}`)),
       );
       this.logger.log({ messages: missing.length }, 'queued run notifications the events had not');
@@ -306,20 +338,13 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   /**
    * What the sends of one batch look up once: the endpoints and sending contexts of their
    * workflows (from the caches, which events keep current across processes; at most a few seconds
-   * old otherwise) and each endpoint's signing secrets, decrypted once.
+   * old otherwise) and the signing secrets as of the batch's start.
    */
   private batchLookups(due: NotificationDeliveryEntity[], now: Date) {
     const workflowIds = [...new Set(due.map((d) => d.workflowId))];
     const endpoints = Promise.all(workflowIds.map((id) => this.endpointsOf(id))).then((lists) => lists.flat());
-    const contexts = new Map(
-      workflowIds.map((id) => [id, this.contextCache.get(id, () => this.notifications.sendingContext(id))]),
-    );
-    const secrets = new Map<string, string[]>();
-    const secretsOf = (endpoint: NotificationEndpointEntity) => {
-      let list = secrets.get(endpoint.id);
-      if (!list) secrets.set(endpoint.id, (list = this.service.signingSecrets(endpoint, now)));
-      return list;
-    };
+    const contexts = new Map(workflowIds.map((id) => [id, this.contextOf(id)]));
+    const secretsOf = (endpoint: NotificationEndpointEntity) => this.service.signingSecrets(endpoint, now);
     // Read by each send, which handles a failure as its own.
     void endpoints.catch(() => undefined);
     for (const context of contexts.values()) void context.catch(() => undefined);
@@ -443,33 +468,5 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
 
   private wake(): void {
     this.signal.wake();
-  }
-}
-
-type SendingContext = { ownerId: string; egressAllowlist: string[] };
-
-/** Values loaded on a miss and kept for `ttlMs` (or until deleted), at most 10,000 keys. */
-class ExpiringCache<V> {
-  private readonly entries = new Map<string, { value: Promise<V>; until: number }>();
-
-  constructor(private readonly ttlMs: number) {}
-
-  get(key: string, load: () => Promise<V>): Promise<V> {
-    const now = Date.now();
-    const cached = this.entries.get(key);
-    if (cached && cached.until > now) return cached.value;
-    const value = load();
-    const entry = { value, until: now + this.ttlMs };
-    this.entries.set(key, entry);
-    // A failed load is not kept.
-    value.catch(() => {
-      if (this.entries.get(key) === entry) this.entries.delete(key);
-    });
-    if (this.entries.size > 10_000) this.entries.delete(this.entries.keys().next().value as string);
-    return value;
-  }
-
-  delete(key: string): void {
-    this.entries.delete(key);
   }
 }

@@ -37,6 +37,8 @@ const aad = (endpointId: string) => `notification-endpoint:${endpointId}`;
 @Injectable()
 export class NotificationsService {
   private readonly crypto: SecretCrypto;
+  /** Endpoint rows' signing secrets, decrypted (kept as long as the row object is). */
+  private readonly decrypted = new WeakMap<NotificationEndpointEntity, { current: string; previous?: string }>();
 
   constructor(
     private readonly access: WorkflowAccess,
@@ -144,13 +146,19 @@ export class NotificationsService {
     return { success: true, delivery: toDeliveryResponse(delivery) };
   }
 
-  /** The secrets that sign a message now: the current one, then the previous one during the overlap. */
+  /**
+   * The secrets that sign a message now: the current one, then the previous one during the overlap.
+   * Decrypted once per endpoint row read (the dispatcher keeps a row for a few seconds).
+   */
   signingSecrets(endpoint: NotificationEndpointEntity, now: Date): string[] {
-    const secrets = [this.crypto.decrypt(endpoint.secret, aad(endpoint.id))];
+    let keys = this.decrypted.get(endpoint);
+    if (!keys)
+      this.decrypted.set(endpoint, (keys = { current: this.crypto.decrypt(endpoint.secret, aad(endpoint.id)) }));
     if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > now) {
-      secrets.push(this.crypto.decrypt(endpoint.previousSecret, aad(endpoint.id)));
+      keys.previous ??= this.crypto.decrypt(endpoint.previousSecret, aad(endpoint.id));
+      return [keys.current, keys.previous];
     }
-    return secrets;
+    return [keys.current];
   }
 }
 

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { runEvent } from '../common/events/app-events';
 import { EventBus } from '../common/events/event-bus';
-import { withRunFacts } from '../common/events/run-facts';
+import { withRunFacts, withWrittenFinish } from '../common/events/run-facts';
 import { RunEntity } from '../database/entities/run.entity';
 import { NodeRunRepository } from '../database/repositories/node-run.repository';
 import { RunQueueRepository } from '../database/repositories/run-queue.repository';
@@ -39,9 +39,18 @@ export class RunJournals {
         this.events.emit('node.finished', { ...event, nodeId: record.node.nodeId, status: record.status });
       }
     };
-    // Lifecycle events come with the run's facts, for this process's log line.
-    const finished = (status: 'succeeded' | 'failed', error: string | null) =>
-      this.events.emit('run.finished', withRunFacts({ ...event, status, error }, run));
+    // Lifecycle events come with the run's facts, for this process's log line; a finish also with
+    // the row as written, for its notification.
+    const finished = (status: 'succeeded' | 'failed', error: string | null, finishedAt: Date) =>
+      this.events.emit(
+        'run.finished',
+        withWrittenFinish(withRunFacts({ ...event, status, error }, run), {
+          startedAt: run.startedAt,
+          finishedAt,
+          workflowVersion: run.workflowVersion,
+          triggeredBy: run.triggeredBy,
+        }),
+      );
     return {
       started: () => this.events.emit('run.started', withRunFacts({ ...event, attempt: run.attempt }, run)),
       checkpoints: (): Promise<Checkpoint[]> =>
@@ -68,18 +77,21 @@ export class RunJournals {
         return paused;
       },
       finished: async (status, error, records) => {
+        // The time the write that applied was made with (each retry takes its own).
+        let finishedAt = this.clock.now();
         const done = await this.withRetry('complete run', () =>
-          this.queue.finish(run.id, workerId, status, error, this.clock.now(), records),
+          this.queue.finish(run.id, workerId, status, error, (finishedAt = this.clock.now()), records),
         );
         announce(records);
-        if (done) finished(status, error);
+        if (done) finished(status, error, finishedAt);
         return done;
       },
       failedWithDeadLetter: async (error) => {
+        let finishedAt = this.clock.now();
         const done = await this.withRetry('insert dead letter', () =>
-          this.queue.failWithDeadLetter(run, workerId, error, run.snapshot, this.clock.now()),
+          this.queue.failWithDeadLetter(run, workerId, error, run.snapshot, (finishedAt = this.clock.now())),
         );
-        if (done) finished('failed', error);
+        if (done) finished('failed', error, finishedAt);
         return done;
       },
       released: () => this.withRetry('release run', () => this.queue.release(run.id, workerId, this.clock.now())),

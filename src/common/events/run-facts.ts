@@ -25,3 +25,25 @@ export function withRunFacts<T extends object>(event: T, run: Omit<RunFacts, 're
 export function runFactsOf(event: object): RunFacts | undefined {
   return facts.get(event);
 }
+
+/**
+ * A finished run as the worker that finished it wrote it: with it, the run's notification is
+ * queued without reading the run back (src/notifications). Absent from other emitters' events.
+ */
+export interface WrittenFinish {
+  startedAt: Date;
+  finishedAt: Date;
+  workflowVersion: number | null;
+  triggeredBy: string;
+}
+
+const writtenFinishes = new WeakMap<object, WrittenFinish>();
+
+export function withWrittenFinish<T extends object>(event: T, finish: WrittenFinish): T {
+  writtenFinishes.set(event, finish);
+  return event;
+}
+
+export function writtenFinishOf(event: object): WrittenFinish | undefined {
+  return writtenFinishes.get(event);
+}

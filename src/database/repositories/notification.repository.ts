@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { In, IsNull, LessThan } from 'typeorm';
 import { asRow, Db } from '../db.service';
 import { DeliveryAttempt, DeliveryStatus, NotificationDeliveryEntity } from '../entities/notification-delivery.entity';
-import { NotificationEndpointEntity } from '../entities/notification-endpoint.entity';
+import { NotificationEndpointEntity, NotifiedStatus } from '../entities/notification-endpoint.entity';
 import { RunEntity, TERMINAL_RUN_STATUSES } from '../entities/run.entity';
 import { WorkflowEntity } from '../entities/workflow.entity';
 import { sql, Sql, SqlRunner } from '../sql';
@@ -86,11 +86,14 @@ const RECORD_ATTEMPTS = sql(
    WHERE d.id = v.id AND d.claimed_by = ? RETURNING d.id`,
 );
 
-/** A finished run as its notification tells of it, with what sending needs of its workflow. */
-export interface FinishedRun {
-  run: RunEntity;
-  workflow: Pick<WorkflowEntity, 'id' | 'name' | 'userId' | 'egressAllowlist'>;
-}
+/** A finished run as its notification tells of it. */
+export type NotifiedRun = Pick<
+  RunEntity,
+  'id' | 'workflowId' | 'workspaceId' | 'error' | 'workflowVersion' | 'triggeredBy' | 'startedAt'
+> & { status: NotifiedStatus; finishedAt: Date };
+
+/** What sending a workflow's messages needs of it: its name for the body, its owner and allowlist for egress. */
+export type SendingContext = Pick<WorkflowEntity, 'name' | 'egressAllowlist'> & { ownerId: string };
 
 /** What a dispatcher records of one attempt. */
 export interface AttemptOutcome {
@@ -193,22 +196,31 @@ export class NotificationRepository {
     return written;
   }
 
-  /** Finished runs by id, without their snapshots, with their workflows. */
-  async finishedRuns(runIds: string[]): Promise<FinishedRun[]> {
+  /** Finished runs by id, as their notifications tell of them. */
+  async finishedRuns(runIds: string[]): Promise<NotifiedRun[]> {
     if (!runIds.length) return [];
     const runs = this.db.codec(RunEntity);
-    const workflows = this.db.codec(WorkflowEntity);
-    // `+r.status`: SQLite finds the runs by id, not by walking every finished run in the status index.
+    // `+status`: SQLite finds the runs by id, not by walking every finished run in the status index.
     const select = (ids: string, status: string) =>
-      `SELECT ${runs.selectAs('r', 'r', ['snapshot'])}, ${workflows.selectAs('w', 'w', ['data'])}
-       FROM workflow_runs r JOIN workflows w ON w.id = r.workflow_id
-       WHERE r.id IN (${ids}) AND ${status} IN (${TERMINAL})`;
+      `SELECT id, workflow_id, workspace_id, status, error, workflow_version, triggered_by, started_at,
+         COALESCE(finished_at, updated_at) AS finished_at
+       FROM workflow_runs WHERE id IN (${ids}) AND ${status} IN (${TERMINAL})`;
     this.finishedSql ??= sql(
-      select('SELECT value FROM json_each(?)', '+r.status'),
-      select('SELECT unnest(?::uuid[])', 'r.status'),
+      select('SELECT value FROM json_each(?)', '+status'),
+      select('SELECT unnest(?::uuid[])', 'status'),
     );
     const { rows } = await this.db.read(this.finishedSql, [this.db.list(runIds)]);
-    return rows.map((row) => ({ run: runs.fromRow(row, 'r'), workflow: workflows.fromRow(row, 'w') }));
+    return rows.map((row) => ({
+      id: runs.value('id', row.id),
+      workflowId: runs.value('workflowId', row.workflow_id),
+      workspaceId: runs.value('workspaceId', row.workspace_id),
+      status: runs.value('status', row.status) as NotifiedStatus,
+      error: runs.value('error', row.error),
+      workflowVersion: runs.value('workflowVersion', row.workflow_version),
+      triggeredBy: runs.value('triggeredBy', row.triggered_by),
+      startedAt: runs.value('startedAt', row.started_at),
+      finishedAt: runs.value('finishedAt', row.finished_at)!,
+    }));
   }
 
   /** (endpoint, run) pairs with no message yet, for runs finished since `since`. */
@@ -325,11 +337,13 @@ export class NotificationRepository {
   }
 
   /** What sending a workflow's messages needs of it now: its owner and egress allowlist. */
-  async sendingContext(workflowId: string): Promise<{ ownerId: string; egressAllowlist: string[] } | null> {
+  async sendingContext(workflowId: string): Promise<SendingContext | null> {
     const workflow = await this.db.manager
       .getRepository(WorkflowEntity)
-      .findOne({ select: { id: true, userId: true, egressAllowlist: true }, where: { id: workflowId } });
-    return workflow ? { ownerId: workflow.userId, egressAllowlist: workflow.egressAllowlist } : null;
+      .findOne({ select: { id: true, name: true, userId: true, egressAllowlist: true }, where: { id: workflowId } });
+    return workflow
+      ? { name: workflow.name, ownerId: workflow.userId, egressAllowlist: workflow.egressAllowlist }
+      : null;
   }
 
   /** Deletes delivered and failed messages last changed before `before`, in chunks; returns how many. */

@@ -4,7 +4,7 @@ import { Db, deleteInChunks, isUniqueViolation, PURGE_CHUNK } from '../db.servic
 import { RunEventEntity } from '../entities/run-event.entity';
 import { ACTIVE_RUN_STATUSES, RunEntity, RunStatus, TERMINAL_RUN_STATUSES } from '../entities/run.entity';
 import type { ConcurrencyOnLimit } from '../entities/workflow.entity';
-import { sql, Sql, SqlRunner } from '../sql';
+import { EntityCodec, sql, Sql, SqlRunner } from '../sql';
 import { LOCK_WORKFLOW } from './run-queue.sql';
 import { takeTicketParams, takeTicketSql, TicketRequest } from './run-usage.repository';
 import { rememberSignatureParams, REMEMBER_SIGNATURE_SQL } from './webhook-replay.repository';
@@ -62,10 +62,28 @@ export interface Admission {
 export type AdmissionRefusal = 'replay' | 'quota' | 'concurrency_limited' | 'queue_full';
 
 /** A run `cancel_oldest` canceled to make room (its log line's facts). */
+/** A run canceled to make room or by a cancel-all: what its events and log line need, not its snapshot. */
 export type DisplacedRun = Pick<
   RunEntity,
   'id' | 'workflowId' | 'workspaceId' | 'ownerId' | 'triggeredBy' | 'requestId' | 'createdAt' | 'firstClaimedAt'
 >;
+
+/** The columns `displacedRun` reads. */
+const DISPLACED_COLUMNS =
+  'id, user_id, workflow_id, workspace_id, triggered_by, request_id, created_at, first_claimed_at';
+
+function displacedRun(codec: EntityCodec<RunEntity>, row: Record<string, unknown>): DisplacedRun {
+  return {
+    id: row.id as string,
+    ownerId: row.user_id as string,
+    workflowId: row.workflow_id as string,
+    workspaceId: row.workspace_id as string | null,
+    triggeredBy: row.triggered_by as string,
+    requestId: row.request_id as string | null,
+    createdAt: codec.value('createdAt', row.created_at),
+    firstClaimedAt: codec.value('firstClaimedAt', row.first_claimed_at),
+  };
+}
 
 export type InsertResult =
   { run: RunEntity; duplicate: boolean; displaced?: DisplacedRun[]; refused?: never } | { refused: AdmissionRefusal };
@@ -155,9 +173,7 @@ const CANCEL = sql(
   `UPDATE workflow_runs SET status = 'canceled', finished_at = ?, leased_by = NULL, lease_expires_at = NULL,
    queue_expires_at = NULL, updated_at = ? WHERE id = ? AND workflow_id = ? AND ${ACTIVE}`,
 );
-const ACTIVE_OF_WORKFLOW = sql(
-  `SELECT id, triggered_by, request_id, created_at, first_claimed_at FROM workflow_runs WHERE workflow_id = ? AND ${ACTIVE}`,
-);
+const ACTIVE_OF_WORKFLOW = sql(`SELECT ${DISPLACED_COLUMNS} FROM workflow_runs WHERE workflow_id = ? AND ${ACTIVE}`);
 const CANCEL_ALL = sql(
   `UPDATE workflow_runs SET status = 'canceled', finished_at = ?, leased_by = NULL, lease_expires_at = NULL,
    queue_expires_at = NULL, updated_at = ? WHERE id IN (SELECT value FROM json_each(?)) AND +${ACTIVE}`,
@@ -176,8 +192,7 @@ const ACTIVE_OF_GROUP = (keyed: boolean) =>
   sql(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM workflow_runs WHERE ${GROUP(keyed)} LIMIT ?) active`);
 /** Cancels a group's active runs but its newest `?` (`cancel_oldest`), returning them. */
 const CANCEL_OLDEST_OF_GROUP = (keyed: boolean) => {
-  const returning =
-    'RETURNING id, user_id, workflow_id, workspace_id, triggered_by, request_id, created_at, first_claimed_at';
+  const returning = `RETURNING ${DISPLACED_COLUMNS}`;
   const update = (newest: string) =>
     `UPDATE workflow_runs SET status = 'canceled', finished_at = ?, leased_by = NULL, lease_expires_at = NULL,
        queue_expires_at = NULL, updated_at = ?
@@ -320,16 +335,7 @@ export class RunInserts {
       ...group,
       limit - 1,
     ]);
-    return rows.map((row) => ({
-      id: row.id as string,
-      ownerId: row.user_id as string,
-      workflowId: row.workflow_id as string,
-      workspaceId: row.workspace_id as string | null,
-      triggeredBy: row.triggered_by as string,
-      requestId: row.request_id as string | null,
-      createdAt: codec.value('createdAt', row.created_at),
-      firstClaimedAt: codec.value('firstClaimedAt', row.first_claimed_at),
-    }));
+    return rows.map((row) => displacedRun(codec, row));
   }
 
   async events(tx: SqlRunner, run: RunEntity, events: NewRunEvent[], now: Date): Promise<void> {
@@ -522,20 +528,11 @@ export class RunRepository {
   }
 
   /** Cancels every active run of the workflow; returns them (what their log lines say, not their snapshots). */
-  cancelAllActive(
-    workflowId: string,
-    now: Date,
-  ): Promise<Pick<RunEntity, 'id' | 'triggeredBy' | 'requestId' | 'createdAt' | 'firstClaimedAt'>[]> {
+  cancelAllActive(workflowId: string, now: Date): Promise<DisplacedRun[]> {
     const codec = this.db.codec(RunEntity);
     return this.db.atomic(async (tx) => {
       const { rows } = await tx.query<Record<string, unknown>>(ACTIVE_OF_WORKFLOW, [workflowId]);
-      const active = rows.map((row) => ({
-        id: row.id as string,
-        triggeredBy: row.triggered_by as string,
-        requestId: row.request_id as string | null,
-        createdAt: codec.value('createdAt', row.created_at),
-        firstClaimedAt: codec.value('firstClaimedAt', row.first_claimed_at),
-      }));
+      const active = rows.map((row) => displacedRun(codec, row));
       if (active.length) {
         const at = codec.param('finishedAt', now);
         await tx.query(CANCEL_ALL, [at, at, this.db.list(active.map((r) => r.id))]);
