@@ -66,8 +66,11 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
    */
   private readonly toQueue = new Map<string, NotifiedRun | null>();
   private queueing: Promise<void> | null = null;
-  /** Messages this dispatcher queued under its own claim, sent before it claims others. */
+  /** Messages this dispatcher queued under its own claim, sent from memory. */
   private readonly ready: NotificationDeliveryEntity[] = [];
+  /** Whether to claim from the table before the next send, and when it was last looked at. */
+  private tableDue = true;
+  private tableLookedAt = 0;
   private readonly claimMs: number;
   /** Until when the last sweep that succeeded looked: the next one looks back at least that far. */
   private sweptUpTo: number | null = null;
@@ -192,8 +195,10 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     this.endpointCache.delete(event.workflowId);
   }
 
+  /** A redeliver: in the table, for whichever dispatcher looks first. */
   @OnAppEvent('notification.queued')
   onQueued(): void {
+    this.tableDue = true;
     this.wake();
   }
 
@@ -254,6 +259,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     }
     const written = await this.notifications.enqueue(rows);
     if (claim) this.ready.push(...rows.filter((row) => written.has(row.id)));
+    else if (written.size) this.tableDue = true;
   }
 
   /** The message: the run's summary, redacted as every response is. */
@@ -279,24 +285,32 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   }
 
   private async run(): Promise<void> {
+    const { pollMs } = this.config.notifications;
     while (this.running) {
       try {
         for (;;) {
           await this.sweepIfDue();
           const now = this.clock.now();
-          // Messages this dispatcher queued already hold its claim: no claim statement for them.
-          let due: NotificationDeliveryEntity[];
-          if (this.ready.length) {
-            due = this.fromReady(now);
-            if (!due.length) continue;
-          } else {
+          // The table (retries come due, a redeliver, what another dispatcher let go) once per poll
+          // or when told; messages this dispatcher queued are in memory, under its claim already.
+          if (now.getTime() - this.tableLookedAt >= pollMs) this.tableDue = true;
+          let due: NotificationDeliveryEntity[] = [];
+          if (this.tableDue) {
+            this.tableDue = false;
+            this.tableLookedAt = now.getTime();
             due = await this.notifications.claimDue(
               this.dispatcherId,
               now,
               new Date(now.getTime() + this.claimMs),
               CLAIM_BATCH,
             );
-            if (!due.length) break;
+            // A full batch may have left more.
+            if (due.length === CLAIM_BATCH) this.tableDue = true;
+          }
+          if (!due.length) {
+            if (!this.ready.length) break;
+            due = this.fromReady(now);
+            if (!due.length) continue;
           }
           const batch = this.batchLookups(due, now);
           const sent = await Promise.all(due.map((d) => this.send(d, batch)));
@@ -309,7 +323,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       } catch (error) {
         this.logger.error({ err: { message: (error as Error).message } }, 'notification loop error');
       }
-      if (this.running) await this.signal.sleep(this.config.notifications.pollMs);
+      if (this.running) await this.signal.sleep(pollMs);
     }
   }
 

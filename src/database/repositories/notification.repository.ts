@@ -70,21 +70,25 @@ const DELIVERY_COLUMNS: (keyof NotificationDeliveryEntity & string)[] = [
 /** Messages per INSERT (15 parameters each). */
 const ENQUEUE_CHUNK = 32;
 
-/** SQLite: one attempt, by the claim holder (RECORD_ATTEMPTS is PostgreSQL's form for a batch). */
-const RECORD_ATTEMPT = sql(
-  `UPDATE workflow_notification_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, log = ?,
-     delivered_at = ?, claimed_by = NULL, claim_expires_at = NULL, updated_at = ?
-   WHERE id = ? AND claimed_by = ?`,
-);
-/** PostgreSQL: a claimed batch's attempts in one statement, one array per field; each only by the claim holder. */
-const RECORD_ATTEMPTS = sql(
-  `UPDATE workflow_notification_deliveries d SET status = v.status, attempts = v.attempts,
-     next_attempt_at = v.next_attempt_at, log = v.log, delivered_at = v.delivered_at, claimed_by = NULL,
-     claim_expires_at = NULL, updated_at = ?
-   FROM unnest(?::uuid[], ?::varchar[], ?::int[], ?::timestamptz[], ?::jsonb[], ?::timestamptz[])
-     AS v(id, status, attempts, next_attempt_at, log, delivered_at)
-   WHERE d.id = v.id AND d.claimed_by = ? RETURNING d.id`,
-);
+/**
+ * A claimed batch's attempts in one statement, each only by the claim holder: SQLite reads the
+ * batch from one JSON array (no transaction around one statement per message), PostgreSQL from one
+ * array per field.
+ */
+const RECORD_ATTEMPTS = (() => {
+  const set = `SET status = v.status, attempts = v.attempts, next_attempt_at = v.next_attempt_at, log = v.log,
+     delivered_at = v.delivered_at, claimed_by = NULL, claim_expires_at = NULL, updated_at = ?`;
+  const fields = ['id', 'status', 'attempts', 'next_attempt_at', 'log', 'delivered_at'];
+  return sql(
+    `UPDATE workflow_notification_deliveries AS d ${set}
+     FROM (SELECT ${fields.map((f) => `json_extract(value, '$.${f}') AS ${f}`).join(', ')} FROM json_each(?)) AS v
+     WHERE d.id = v.id AND d.claimed_by = ? RETURNING id`,
+    `UPDATE workflow_notification_deliveries d ${set}
+     FROM unnest(?::uuid[], ?::varchar[], ?::int[], ?::timestamptz[], ?::jsonb[], ?::timestamptz[])
+       AS v(${fields.join(', ')})
+     WHERE d.id = v.id AND d.claimed_by = ? RETURNING d.id`,
+  );
+})();
 
 /** A finished run as its notification tells of it. */
 export type NotifiedRun = Pick<
@@ -264,7 +268,7 @@ export class NotificationRepository {
 
   /**
    * Records the attempts of one claimed batch, each only while `workerId` still holds its claim:
-   * one statement on PostgreSQL, one transaction on SQLite. Returns the ids recorded.
+   * one statement (RECORD_ATTEMPTS). Returns the ids recorded.
    */
   async recordAttempts(
     workerId: string,
@@ -283,36 +287,34 @@ export class NotificationRepository {
       // A redelivered message that fails keeps the time it was first delivered.
       deliveredAt: codec.param('deliveredAt', outcome.status === 'delivered' ? now : delivery.deliveredAt),
     }));
-    if (this.db.dialect === 'postgres') {
-      const { rows: recorded } = await this.db.exec<{ id: string }>(RECORD_ATTEMPTS, [
-        at,
-        rows.map((r) => r.id),
-        rows.map((r) => r.status),
-        rows.map((r) => r.attempts),
-        rows.map((r) => r.nextAttemptAt),
-        rows.map((r) => r.log),
-        rows.map((r) => r.deliveredAt),
-        workerId,
-      ]);
-      return new Set(recorded.map((r) => r.id));
-    }
-    return this.db.atomic(async (tx) => {
-      const recorded = new Set<string>();
-      for (const r of rows) {
-        const { changes } = await tx.query(RECORD_ATTEMPT, [
-          r.status,
-          r.attempts,
-          r.nextAttemptAt,
-          r.log,
-          r.deliveredAt,
-          at,
-          r.id,
-          workerId,
-        ]);
-        if (changes > 0) recorded.add(r.id);
-      }
-      return recorded;
-    });
+    const params =
+      this.db.dialect === 'postgres'
+        ? [
+            at,
+            rows.map((r) => r.id),
+            rows.map((r) => r.status),
+            rows.map((r) => r.attempts),
+            rows.map((r) => r.nextAttemptAt),
+            rows.map((r) => r.log),
+            rows.map((r) => r.deliveredAt),
+            workerId,
+          ]
+        : [
+            at,
+            JSON.stringify(
+              rows.map((r) => ({
+                id: r.id,
+                status: r.status,
+                attempts: r.attempts,
+                next_attempt_at: r.nextAttemptAt,
+                log: r.log,
+                delivered_at: r.deliveredAt,
+              })),
+            ),
+            workerId,
+          ];
+    const { rows: recorded } = await this.db.exec<{ id: string }>(RECORD_ATTEMPTS, params);
+    return new Set(recorded.map((r) => r.id));
   }
 
   /** Gives back every pending message `workerId` still holds (its shutdown), due as they were. */
