@@ -107,8 +107,17 @@ describe('workflows (docs/contract.md §2.1–2.7, §2.14, §3, §8.3–8.4, §1
       await create(a, { name: 'Bad graph', data: 'nodes' }).expect(400);
       await create(a, { name: 'Bad graph' }).expect(400);
       await create(a, { name: '', data: simpleGraph() }).expect(400);
+      // 200 characters as the database counts them: variation selectors are characters there,
+      // though a UTF-16 length check that discounts them would let 250 through (a 500 on PostgreSQL).
+      const tooLong = await create(a, { name: `${'a'.repeat(100)}${'\u2764\uFE0F'.repeat(75)}`, data: simpleGraph() });
+      expect(tooLong.status).toBe(400);
+      expect(tooLong.body.message).toContain('name must be at most 200 characters');
       const list = await request(t.url).get('/api/workflows').set(a.auth).expect(200);
       expect(list.body.workflows).toEqual([]);
+      const fits = `${'a'.repeat(50)}${'\u2764\uFE0F'.repeat(75)}`;
+      const made = await create(a, { name: fits, data: simpleGraph() }).expect(201);
+      expect(made.body.workflow.name).toBe(fits);
+      await request(t.url).delete(`/api/workflows/${made.body.workflow.id}`).set(a.auth).expect(200);
     });
 
     it('names are unique per scope, case-insensitively (409)', async () => {

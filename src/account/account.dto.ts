@@ -1,14 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsDefined, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsBoolean, IsDefined, IsNotEmpty, IsOptional, IsString, MinLength } from 'class-validator';
+import { MaxChars } from '../common/http/max-chars';
 
 export class ChangePasswordDto {
-  @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(1024) current_password: string;
+  @ApiProperty() @IsString() @IsNotEmpty() @MaxChars(1024) current_password: string;
 
   /** The signup rule. */
   @ApiProperty({ minLength: 8 })
   @IsString()
   @MinLength(8, { message: 'new_password must be at least 8 characters' })
-  @MaxLength(1024)
+  @MaxChars(1024)
   new_password: string;
 }
 
@@ -29,13 +30,13 @@ export class DeletionRequestDto {
   @ApiProperty({ example: 'ada@example.com', description: "The account's own e-mail address." })
   @IsOptional()
   @IsString()
-  @MaxLength(320)
+  @MaxChars(320)
   email?: string;
 
   @ApiPropertyOptional({ description: 'The current password (every Runloom account has one).' })
   @IsOptional()
   @IsString()
-  @MaxLength(1024)
+  @MaxChars(1024)
   password?: string;
 }
 
@@ -43,7 +44,7 @@ export class DeletionConfirmDto extends DeletionRequestDto {
   @ApiProperty({ format: 'uuid', description: 'The token of the e-mailed link (`/delete-account/<token>`).' })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxChars(200)
   token?: string;
 }
 

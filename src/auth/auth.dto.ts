@@ -10,9 +10,9 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  MaxLength,
   MinLength,
 } from 'class-validator';
+import { MaxChars } from '../common/http/max-chars';
 import { toRfc3339 } from '../common/clock';
 import { OPEN_OBJECT } from '../common/http/openapi';
 import { ApiKeyEntity } from '../database/entities/api-key.entity';
@@ -20,40 +20,40 @@ import { UserEntity } from '../database/entities/user.entity';
 import { MembershipResponse } from '../workspaces/workspaces.dto';
 
 export class SignupDto {
-  @ApiProperty({ example: 'Ada' }) @IsString() @IsNotEmpty() @MaxLength(100) first_name: string;
-  @ApiProperty({ example: 'Lovelace' }) @IsString() @IsNotEmpty() @MaxLength(100) last_name: string;
+  @ApiProperty({ example: 'Ada' }) @IsString() @IsNotEmpty() @MaxChars(100) first_name: string;
+  @ApiProperty({ example: 'Lovelace' }) @IsString() @IsNotEmpty() @MaxChars(100) last_name: string;
   @ApiProperty({ example: 'ada@example.com' })
   @IsEmail({}, { message: 'email must be a valid email address' })
-  @MaxLength(320)
+  @MaxChars(320)
   email: string;
 
   @ApiProperty({ minLength: 8, example: 'correct horse battery staple' })
   @IsString()
   @MinLength(8, { message: 'password must be at least 8 characters' })
-  @MaxLength(1024)
+  @MaxChars(1024)
   password: string;
 
   @ApiPropertyOptional({ example: 'Analytical Engines Ltd' })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxChars(200)
   company_name?: string;
   @ApiPropertyOptional({ ...OPEN_OBJECT, description: 'Initial user settings (ignored keys are dropped).' })
   @IsOptional()
   @IsObject()
   settings?: Record<string, unknown>;
-  @ApiProperty({ example: '2025-01' }) @IsString() @IsNotEmpty() @MaxLength(50) accepted_terms_version: string;
+  @ApiProperty({ example: '2025-01' }) @IsString() @IsNotEmpty() @MaxChars(50) accepted_terms_version: string;
 
   @ApiPropertyOptional({ example: 'GB', description: 'Billing country; the client sends "" when not filled.' })
   @IsOptional()
   @IsString()
-  @MaxLength(100)
+  @MaxChars(100)
   country?: string;
 
   @ApiPropertyOptional({ example: 'GB123456789', description: 'Tax id; the client sends "" when not filled.' })
   @IsOptional()
   @IsString()
-  @MaxLength(100)
+  @MaxChars(100)
   tax_id?: string;
 
   @ApiPropertyOptional({
@@ -62,7 +62,7 @@ export class SignupDto {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxChars(200)
   invite_token?: string;
 
   @ApiPropertyOptional({
@@ -76,8 +76,8 @@ export class SignupDto {
 }
 
 export class LoginDto {
-  @ApiProperty({ example: 'ada@example.com' }) @IsString() @IsNotEmpty() @MaxLength(320) email: string;
-  @ApiProperty({ example: 'correct horse battery staple' }) @IsString() @IsNotEmpty() @MaxLength(1024) password: string;
+  @ApiProperty({ example: 'ada@example.com' }) @IsString() @IsNotEmpty() @MaxChars(320) email: string;
+  @ApiProperty({ example: 'correct horse battery staple' }) @IsString() @IsNotEmpty() @MaxChars(1024) password: string;
   @ApiPropertyOptional({ description: 'Keep the session for 30 days instead of 7.' })
   @IsOptional()
   @IsBoolean()
@@ -85,7 +85,7 @@ export class LoginDto {
 }
 
 export class CreateApiKeyDto {
-  @ApiProperty({ example: 'CI deploys' }) @IsString() @IsNotEmpty() @MaxLength(100) name: string;
+  @ApiProperty({ example: 'CI deploys' }) @IsString() @IsNotEmpty() @MaxChars(100) name: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Optional expiry; must be in the future.' })
   @IsOptional()

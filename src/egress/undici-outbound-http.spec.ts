@@ -21,6 +21,7 @@ async function rejection(promise: Promise<unknown>): Promise<OutboundError> {
 
 describe('UndiciOutboundHttp', () => {
   let hangArrived: () => void = () => undefined;
+  let trickling: ServerResponse | undefined;
   const routes: Record<string, Handler> = {
     '/echo': (req, body, res) => {
       res.setHeader('Content-Type', 'application/json');
@@ -40,6 +41,12 @@ describe('UndiciOutboundHttp', () => {
     '/slow-body': (_req, _body, res) => {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       res.write('partial');
+    },
+    // A redirect whose body never ends: the hop is left behind draining it.
+    '/trickling-redirect': (_req, _body, res) => {
+      trickling = res;
+      res.writeHead(302, { Location: '/echo' });
+      res.write('moving');
     },
     '/big': (_req, _body, res) => res.end('x'.repeat(2048)),
     '/big-chunked': (_req, _body, res) => {
@@ -162,6 +169,18 @@ describe('UndiciOutboundHttp', () => {
     const res = await send({ path: '/relative', followRedirects: false });
     expect(res.status).toBe(302);
     expect(res.headers.location).toBe('echo?from=relative');
+  });
+
+  it('stops draining the bodies of redirects it left behind once the request ends', async () => {
+    const res = await send({ path: '/trickling-redirect' });
+    expect(echoed(res.body).url).toBe('/echo');
+    // Without it the hop's connection stays held, past the request's deadline, until undici's idle timeout.
+    const hop = trickling!;
+    const deadline = Date.now() + 5_000;
+    while (!hop.destroyed && !hop.writableEnded && !hop.socket?.destroyed) {
+      if (Date.now() > deadline) throw new Error("the redirect's body was still being read");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   });
 
   it('fails a redirect loop after maxRedirects hops', async () => {

@@ -107,8 +107,10 @@ export class UndiciOutboundHttp extends OutboundHttp {
       controller.signal.addEventListener('abort', () => reject(new Error('stopped')), { once: true });
     });
 
+    // Bodies of redirects left behind are still being drained (discard): they end with the request.
+    const hops = { redirected: false };
     try {
-      const exchange = this.exchange(req, controller.signal);
+      const exchange = this.exchange(req, controller.signal, hops);
       exchange.catch(() => undefined);
       return await Promise.race([exchange, interrupted]);
     } catch (err) {
@@ -121,10 +123,15 @@ export class UndiciOutboundHttp extends OutboundHttp {
     } finally {
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
+      if (hops.redirected) controller.abort();
     }
   }
 
-  private async exchange(req: OutboundRequest, signal: AbortSignal): Promise<OutboundResponse> {
+  private async exchange(
+    req: OutboundRequest,
+    signal: AbortSignal,
+    hops: { redirected: boolean },
+  ): Promise<OutboundResponse> {
     let url = parseHttpUrl(req.url);
     let method: string = req.method;
     let body: string | Uint8Array | undefined = req.body === undefined ? undefined : toBody(req.body);
@@ -146,6 +153,7 @@ export class UndiciOutboundHttp extends OutboundHttp {
       }
 
       discard(res);
+      hops.redirected = true;
       if (hop >= this.maxRedirects) {
         throw new OutboundError(`Too many redirects (more than ${this.maxRedirects})`, 'redirects');
       }

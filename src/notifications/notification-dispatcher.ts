@@ -70,7 +70,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   private readonly ready: NotificationDeliveryEntity[] = [];
   /** Whether to claim from the table before the next send, and when it was last looked at. */
   private tableDue = true;
-  private tableLookedAt = 0;
+  private tableLookedAt = -Infinity;
   private readonly claimMs: number;
   /** Until when the last sweep that succeeded looked: the next one looks back at least that far. */
   private sweptUpTo: number | null = null;
@@ -138,7 +138,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
             workflowId: event.workflowId,
             workspaceId: event.workspaceId,
             status: event.status,
-            error: event.error,
+            // As the database keeps it: a lone surrogate is stored as U+FFFD.
+            error: event.error?.toWellFormed() ?? null,
             ...written,
           }
         : null,
@@ -158,17 +159,24 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       while (this.toQueue.size) {
         const batch = [...this.toQueue].slice(0, QUEUE_BATCH);
         for (const [id] of batch) this.toQueue.delete(id);
-        try {
-          const known = batch.flatMap(([, run]) => (run ? [run] : []));
-          const unknown = batch.flatMap(([id, run]) => (run ? [] : [id]));
-          await this.queue([...known, ...(await this.notifications.finishedRuns(unknown))]);
-          this.wake();
-        } catch (error) {
-          // The sweep queues them later.
-          this.logger.warn(
-            { runs: batch.map(([id]) => id), err: { message: (error as Error).message } },
-            'queueing notifications failed',
-          );
+        // Runs this process finished, then those to read: a failure of one leaves the other queued.
+        const known = batch.flatMap(([, run]) => (run ? [run] : []));
+        const unknown = batch.flatMap(([id, run]) => (run ? [] : [id]));
+        for (const [runIds, finished] of [
+          [known.map((run) => run.id), () => Promise.resolve(known)],
+          [unknown, () => this.notifications.finishedRuns(unknown)],
+        ] as const) {
+          if (!runIds.length) continue;
+          try {
+            await this.queue(await finished());
+            this.wake();
+          } catch (error) {
+            // The sweep queues them later.
+            this.logger.warn(
+              { runs: runIds, err: { message: (error as Error).message } },
+              'queueing notifications failed',
+            );
+          }
         }
       }
     })().finally(() => {
@@ -224,9 +232,10 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       Promise.all(workflowIds.map(async (id) => [id, await this.contextOf(id)] as const)).then((e) => new Map(e)),
     ]);
     const now = this.clock.now();
-    // Queued under this dispatcher's claim, to send from memory, while its backlog is short;
-    // the sweep's finds and the rest wait for a claim.
-    const claim = !only && this.ready.length < READY_KEPT;
+    // Queued under this dispatcher's claim, to send from memory, while its backlog is short and it
+    // is not stopping (runs finishing during the worker's shutdown grace); the sweep's finds and
+    // the rest wait for a claim.
+    const claim = !only && this.running && this.ready.length < READY_KEPT;
     const rows: NotificationDeliveryEntity[] = [];
     for (const run of finished) {
       // Deleted meanwhile: its endpoints went with it.
@@ -293,11 +302,12 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
           const now = this.clock.now();
           // The table (retries come due, a redeliver, what another dispatcher let go) once per poll
           // or when told; messages this dispatcher queued are in memory, under its claim already.
-          if (now.getTime() - this.tableLookedAt >= pollMs) this.tableDue = true;
+          // Monotonic: a wall clock stepped back must not keep the table unread.
+          if (performance.now() - this.tableLookedAt >= pollMs) this.tableDue = true;
           let due: NotificationDeliveryEntity[] = [];
           if (this.tableDue) {
             this.tableDue = false;
-            this.tableLookedAt = now.getTime();
+            this.tableLookedAt = performance.now();
             due = await this.notifications.claimDue(
               this.dispatcherId,
               now,

@@ -1,14 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  ArrayUnique,
-  IsArray,
-  IsIn,
-  IsOptional,
-  IsString,
-  MaxLength,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString } from 'class-validator';
+import { MaxChars } from '../common/http/max-chars';
 import { toRfc3339 } from '../common/clock';
 import {
   DeliveryAttempt,
@@ -25,7 +17,7 @@ import { messageId } from './standard-webhooks';
 export class CreateNotificationDto {
   @ApiProperty({ example: 'https://hooks.example.com/runloom', maxLength: 2048 })
   @IsString()
-  @MaxLength(2048)
+  @MaxChars(2048)
   url: string;
 
   @ApiProperty({

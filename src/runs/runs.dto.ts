@@ -7,12 +7,12 @@ import {
   IsString,
   IsUUID,
   Max,
-  MaxLength,
   Min,
   MinLength,
   ValidateBy,
   ValidateIf,
 } from 'class-validator';
+import { MaxChars } from '../common/http/max-chars';
 import { toRfc3339 } from '../common/clock';
 import { keyTemplateParts, MAX_CONCURRENCY_KEY_PLACEHOLDERS } from '../engine/concurrency-key';
 import { JSON_VALUE } from '../common/http/openapi';
@@ -31,7 +31,7 @@ export class StartRunDto {
   @IsOptional()
   @IsString()
   @MinLength(1)
-  @MaxLength(255)
+  @MaxChars(255)
   idempotency_key?: string;
 
   @ApiPropertyOptional({
@@ -55,7 +55,7 @@ export class StartRunDto {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxChars(200)
   start_from_node_id?: string;
 }
 
@@ -68,7 +68,7 @@ export class RerunDto {
   @IsOptional()
   @IsString()
   @MinLength(1)
-  @MaxLength(255)
+  @MaxChars(255)
   idempotency_key?: string;
 
   @ApiPropertyOptional({ ...JSON_VALUE, nullable: true, description: 'Replaces the trigger payload of the base run.' })
@@ -78,7 +78,7 @@ export class RerunDto {
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxChars(200)
   start_from_node_id?: string;
 
   @ApiPropertyOptional({
@@ -150,7 +150,7 @@ export class ConcurrencyDto {
   })
   @IsOptional()
   @IsString({ message: 'key must be a string or null' })
-  @MaxLength(MAX_CONCURRENCY_KEY_TEMPLATE, {
+  @MaxChars(MAX_CONCURRENCY_KEY_TEMPLATE, {
     message: `key must be at most ${MAX_CONCURRENCY_KEY_TEMPLATE} characters`,
   })
   @IsKeyTemplate()

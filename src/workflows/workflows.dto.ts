@@ -1,6 +1,8 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsDefined, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, ValidateBy } from 'class-validator';
+import { IsDate, IsDefined, IsNotEmpty, IsOptional, IsString, IsUUID } from 'class-validator';
+import { MaxChars } from '../common/http/max-chars';
 import { toRfc3339 } from '../common/clock';
 import { CONCURRENCY_ON_LIMIT, WorkflowEntity } from '../database/entities/workflow.entity';
 import type { ConcurrencyOnLimit } from '../database/entities/workflow.entity';
@@ -41,30 +43,29 @@ export class ReassignWorkflowDto {
 /** The longest change summary a version keeps. */
 export const CHANGE_SUMMARY_MAX = 500;
 
-/**
- * At most `max` characters as the database counts them (code points): MaxLength counts some
- * emoji sequences as one, which would let a longer text through to a column too short for it.
- */
-const MaxCodePoints = (max: number) =>
-  ValidateBy({
-    name: 'maxCodePoints',
-    validator: {
-      validate: (value: unknown) => typeof value !== 'string' || [...value].length <= max,
-      defaultMessage: (args) => `${args?.property} must be at most ${max} characters`,
-    },
-  });
+/** The optional change summary of a save (create, update). */
+const ChangeSummary = () =>
+  applyDecorators(
+    ApiPropertyOptional({
+      maxLength: CHANGE_SUMMARY_MAX,
+      description: 'What this save changes, in words, kept with the version it makes; made from the diff when absent.',
+    }),
+    IsOptional(),
+    IsString(),
+    MaxChars(CHANGE_SUMMARY_MAX),
+  );
 
 export class CreateWorkflowDto {
   @ApiProperty({ example: 'Order sync', maxLength: 200 })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(200)
+  @MaxChars(200)
   name: string;
 
   @ApiPropertyOptional({ type: String, nullable: true })
   @IsOptional()
   @IsString()
-  @MaxLength(10_000)
+  @MaxChars(10_000)
   description?: string | null;
 
   // Checked by assertValidGraph when saved, not here: the schema only documents the shape.
@@ -86,13 +87,7 @@ export class CreateWorkflowDto {
   @IsUUID(undefined, { message: 'workspace_id must be a UUID' })
   workspace_id?: string | null;
 
-  @ApiPropertyOptional({
-    maxLength: CHANGE_SUMMARY_MAX,
-    description: 'What this save changes, in words, kept with the version it makes; made from the diff when absent.',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxCodePoints(CHANGE_SUMMARY_MAX)
+  @ChangeSummary()
   change_summary?: string;
 }
 
@@ -100,13 +95,13 @@ export class UpdateWorkflowDto {
   @ApiProperty({ example: 'Order sync', maxLength: 200 })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(200)
+  @MaxChars(200)
   name: string;
 
   @ApiPropertyOptional({ type: String, nullable: true })
   @IsOptional()
   @IsString()
-  @MaxLength(10_000)
+  @MaxChars(10_000)
   description?: string | null;
 
   @ApiProperty({ type: WorkflowGraph, example: GRAPH_EXAMPLE })
@@ -123,13 +118,7 @@ export class UpdateWorkflowDto {
   @IsDate({ message: 'updated_at must be an RFC 3339 timestamp' })
   updated_at?: Date;
 
-  @ApiPropertyOptional({
-    maxLength: CHANGE_SUMMARY_MAX,
-    description: 'What this save changes, in words, kept with the version it makes; made from the diff when absent.',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxCodePoints(CHANGE_SUMMARY_MAX)
+  @ChangeSummary()
   change_summary?: string;
 }
 

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsNumber, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsNumber, IsOptional, IsString } from 'class-validator';
+import { MaxChars } from '../common/http/max-chars';
 import { toRfc3339 } from '../common/clock';
 import { INVITATION_STATUSES, WorkspaceInvitationEntity } from '../database/entities/workspace-invitation.entity';
 import type { InvitationStatus } from '../database/entities/workspace-invitation.entity';
@@ -11,7 +12,7 @@ const INVITED_ROLES = ['admin', 'user', 'viewer'] as const;
 export class CreateInvitationDto {
   @ApiProperty({ example: 'grace@example.com', maxLength: 320 })
   @IsString()
-  @MaxLength(320)
+  @MaxChars(320)
   email: string;
 
   @ApiProperty({
@@ -34,7 +35,7 @@ export class CreateInvitationDto {
 export class InvitationTokenDto {
   @ApiProperty({ example: '0f8e4b2a9c1d4e5f8a7b6c5d4e3f2a1b', description: '32 hex characters' })
   @IsString()
-  @MaxLength(200)
+  @MaxChars(200)
   token: string;
 }
 

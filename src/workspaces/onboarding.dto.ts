@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, IsUUID } from 'class-validator';
+import { MaxChars } from '../common/http/max-chars';
 import { UserResponse } from '../auth/auth.dto';
 import { OPEN_OBJECT } from '../common/http/openapi';
 import { WorkflowResponse } from '../workflows/workflows.dto';
@@ -48,7 +49,7 @@ export class CompleteOnboardingDto {
   })
   @IsOptional()
   @IsString({ message: 'workspace_name must be a string' })
-  @MaxLength(200)
+  @MaxChars(200)
   workspace_name?: string;
 
   @ApiPropertyOptional({

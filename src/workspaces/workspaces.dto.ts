@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PlanLimits, shownPlan } from '../plans/plan-tier';
-import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
+import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, ValidateIf } from 'class-validator';
+import { MaxChars } from '../common/http/max-chars';
 import { toRfc3339 } from '../common/clock';
 import { UserEntity } from '../database/entities/user.entity';
 import { WORKSPACE_ROLES, WorkspaceMemberEntity } from '../database/entities/workspace-member.entity';
@@ -68,7 +69,7 @@ export class CreateWorkspaceDto {
   @ApiProperty({ example: 'Acme Ops', maxLength: 200 })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(200)
+  @MaxChars(200)
   name: string;
 }
 
@@ -108,7 +109,7 @@ export class RevokeMemberDto {
   })
   @IsOptional()
   @IsString({ message: 'reason must be a string' })
-  @MaxLength(500)
+  @MaxChars(500)
   reason?: string;
 }
 
@@ -121,7 +122,7 @@ export class ChangePlanDto {
   @IsOptional()
   @IsString()
   @IsNotEmpty()
-  @MaxLength(200)
+  @MaxChars(200)
   workspace_name?: string;
 }
 
