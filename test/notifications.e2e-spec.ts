@@ -288,6 +288,25 @@ describe('run notifications signed as Standard Webhooks (docs/contract.md §2.18
     expect(JSON.parse(blocked.log[0].error)).toMatchObject({ error: 'egress_blocked', host: '127.0.0.1' });
   });
 
+  it('a workflow has at most 10 endpoints, however many are created at once', async () => {
+    const { owner, wf } = await setup();
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        request(t.url)
+          .post(endpoints(owner, wf.id))
+          .set(owner.auth)
+          .send({ url: `${receiver.url}/hook/${i}` }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 201)).toHaveLength(10);
+    const refused = results.filter((r) => r.status !== 201);
+    expect(refused.map((r) => [r.status, r.body.message])).toEqual(
+      Array(20).fill([400, 'A workflow has at most 10 notification endpoints']),
+    );
+    const list = await request(t.url).get(endpoints(owner, wf.id)).set(owner.auth).expect(200);
+    expect(list.body.notifications).toHaveLength(10);
+  });
+
   it('only those who configure the workflow manage its endpoints; bad input is a 400', async () => {
     const { owner, ws, wf } = await setup();
     const [viewer, outsider] = [await actor(t.url), await actor(t.url)];

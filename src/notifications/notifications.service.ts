@@ -64,9 +64,6 @@ export class NotificationsService {
   ): Promise<NotificationSecretEnvelope> {
     await this.access.require(caller, workflowId, 'configure');
     const url = endpointUrl(dto.url);
-    if ((await this.notifications.listEndpoints(workflowId)).length >= MAX_ENDPOINTS) {
-      throw new AppError(ErrorCode.InvalidRequest, `A workflow has at most ${MAX_ENDPOINTS} notification endpoints`);
-    }
     const now = this.clock.now();
     const id = randomUUID();
     const secret = newSecret();
@@ -82,7 +79,9 @@ export class NotificationsService {
       createdAt: now,
       updatedAt: now,
     });
-    await this.notifications.createEndpoint(endpoint);
+    if (!(await this.notifications.createEndpoint(endpoint, MAX_ENDPOINTS))) {
+      throw new AppError(ErrorCode.InvalidRequest, `A workflow has at most ${MAX_ENDPOINTS} notification endpoints`);
+    }
     this.events.emit('notification.endpoints_changed', { workflowId });
     return { success: true, notification: toEndpointResponse(endpoint, now), secret };
   }

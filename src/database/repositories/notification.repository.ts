@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { In, IsNull, LessThan } from 'typeorm';
-import { asRow, Db } from '../db.service';
+import { Db } from '../db.service';
 import { DeliveryAttempt, DeliveryStatus, NotificationDeliveryEntity } from '../entities/notification-delivery.entity';
 import { NotificationEndpointEntity, NotifiedStatus } from '../entities/notification-endpoint.entity';
 import { RunEntity, TERMINAL_RUN_STATUSES } from '../entities/run.entity';
@@ -67,6 +67,21 @@ const DELIVERY_COLUMNS: (keyof NotificationDeliveryEntity & string)[] = [
   'createdAt',
   'updatedAt',
 ];
+/** Endpoint creations of one workflow, one at a time (PostgreSQL; the key space is this lock's own). */
+const LOCK_ENDPOINTS = sql('SELECT pg_advisory_xact_lock(hashtextextended(?, 4243))');
+const COUNT_ENDPOINTS = sql('SELECT COUNT(*) AS n FROM workflow_notification_endpoints WHERE workflow_id = ?');
+const ENDPOINT_COLUMNS: (keyof NotificationEndpointEntity & string)[] = [
+  'id',
+  'workflowId',
+  'url',
+  'statuses',
+  'secret',
+  'previousSecret',
+  'previousSecretExpiresAt',
+  'createdBy',
+  'createdAt',
+  'updatedAt',
+];
 /** Messages per INSERT (15 parameters each). */
 const ENQUEUE_CHUNK = 32;
 
@@ -112,6 +127,7 @@ export interface AttemptOutcome {
 export class NotificationRepository {
   private claimSql?: Sql;
   private finishedSql?: Sql;
+  private endpointSql?: Sql;
   /** INSERTs of 1…ENQUEUE_CHUNK messages. */
   private readonly enqueueSql = new Map<number, Sql>();
 
@@ -138,8 +154,21 @@ export class NotificationRepository {
     return this.endpoints.findOneBy({ workflowId, id });
   }
 
-  async createEndpoint(endpoint: NotificationEndpointEntity): Promise<void> {
-    await this.db.write((em) => em.getRepository(NotificationEndpointEntity).insert(asRow(endpoint)));
+  /**
+   * Adds the endpoint unless its workflow has `max` already (false then). Creations for one
+   * workflow are serialized (PostgreSQL: a lock of their own; SQLite's writes are serial), so
+   * concurrent ones never pass the cap together.
+   */
+  async createEndpoint(endpoint: NotificationEndpointEntity, max: number): Promise<boolean> {
+    return this.db.atomic(async (tx) => {
+      if (this.db.dialect === 'postgres') await tx.query(LOCK_ENDPOINTS, [endpoint.workflowId]);
+      const { rows } = await tx.query<{ n: number | string }>(COUNT_ENDPOINTS, [endpoint.workflowId]);
+      if (Number(rows[0].n) >= max) return false;
+      const codec = this.db.codec(NotificationEndpointEntity);
+      this.endpointSql ??= codec.insertSql(ENDPOINT_COLUMNS);
+      await tx.query(this.endpointSql, codec.values(endpoint, ENDPOINT_COLUMNS));
+      return true;
+    });
   }
 
   /** Deletes the endpoint and its delivery log; false when there is none. */
