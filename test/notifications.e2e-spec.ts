@@ -50,6 +50,27 @@ class Receiver {
   }
 }
 
+/** A workspace owner (no Solo workflow limit) with a workflow that succeeds, or fails at its HTTP node. */
+async function notifiedWorkflow(t: TestApp, receiver: Receiver, options: { fails?: boolean } = {}) {
+  const owner = await actor(t.url);
+  const ws = await upgrade(t.url, owner);
+  const data = graph(
+    [
+      trigger('in', { label: 'In' }),
+      httpNode('call', { url: options.fails ? 'http://127.0.0.1:1/refused' : `${receiver.url}/target` }),
+    ],
+    [['in', 'call']],
+  );
+  const wf = (
+    await request(t.url)
+      .post('/api/workflows')
+      .set(owner.auth)
+      .send({ name: uniqueName('Notified'), data, workspace_id: ws })
+      .expect(201)
+  ).body.workflow;
+  return { owner, ws, wf };
+}
+
 describe('run notifications signed as Standard Webhooks (docs/contract.md §2.18)', () => {
   let t: TestApp;
   let receiver: Receiver;
@@ -66,26 +87,7 @@ describe('run notifications signed as Standard Webhooks (docs/contract.md §2.18
     await receiver.stop();
   });
 
-  /** A workspace owner (no Solo workflow limit) with a workflow that succeeds, or fails at its HTTP node. */
-  async function setup(options: { fails?: boolean } = {}) {
-    const owner = await actor(t.url);
-    const ws = await upgrade(t.url, owner);
-    const data = graph(
-      [
-        trigger('in', { label: 'In' }),
-        httpNode('call', { url: options.fails ? 'http://127.0.0.1:1/refused' : `${receiver.url}/target` }),
-      ],
-      [['in', 'call']],
-    );
-    const wf = (
-      await request(t.url)
-        .post('/api/workflows')
-        .set(owner.auth)
-        .send({ name: uniqueName('Notified'), data, workspace_id: ws })
-        .expect(201)
-    ).body.workflow;
-    return { owner, ws, wf };
-  }
+  const setup = (options: { fails?: boolean } = {}) => notifiedWorkflow(t, receiver, options);
 
   const endpoints = (a: Actor, wf: string) => `/api/workflows/${wf}/notifications`;
   async function addEndpoint(a: Actor, wf: string, body: Record<string, unknown> = {}) {
@@ -375,19 +377,7 @@ describe('run notifications: the sweep queues what no event did (docs/contract.m
   });
 
   it('a finished run without a message (lost between its terminal write and its queueing) is sent by the next sweep, with the same body', async () => {
-    const owner = await actor(t.url);
-    const ws = await upgrade(t.url, owner);
-    const data = graph(
-      [trigger('in', { label: 'In' }), httpNode('call', { url: `${receiver.url}/target` })],
-      [['in', 'call']],
-    );
-    const wf = (
-      await request(t.url)
-        .post('/api/workflows')
-        .set(owner.auth)
-        .send({ name: uniqueName('Swept'), data, workspace_id: ws })
-        .expect(201)
-    ).body.workflow;
+    const { owner, wf } = await notifiedWorkflow(t, receiver);
     const { secret } = (
       await request(t.url)
         .post(`/api/workflows/${wf.id}/notifications`)
