@@ -149,23 +149,19 @@ describe(`fuzz: ${TOTAL} malformed requests across every route (seed ${SEED})`, 
   });
 
   it('limits request sizes on every route: bodies (413), headers and URLs (431)', async () => {
-    const over = (limit: number) => Buffer.from(JSON.stringify({ data: 'x'.repeat(limit) }));
     for (const route of routes.filter((r) => r.bodyFields.length || r.method !== 'GET')) {
       if (route.method === 'GET') continue;
       const webhook = route.path.includes('/trigger/');
-      const body = over(webhook ? 1024 * 1024 : 2 * 1024 * 1024);
+      // Past the route's limit (1 MB for webhooks, 2 MB elsewhere), as the Content-Length declares
+      // it. The body itself is not sent: the server must refuse from the header, and a client
+      // still writing a body the server will not read sees the connection reset, sometimes before
+      // the answer (the race a test sending the body has to retry around).
+      const size = (webhook ? 1024 * 1024 : 2 * 1024 * 1024) + 16;
       const path = fillPath(route.path, () => known.ids[0]);
-      const attempt = () =>
-        send(undefined, port, {
-          method: route.method,
-          path,
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${known.token}` },
-          body,
-        });
-      // The server answers 413 from the Content-Length and closes; a client still writing the
-      // body may see the reset before the answer (a race of the two sockets): that one asks again.
-      let res = await attempt();
-      for (let i = 0; i < 2 && res.status === 'no-response'; i += 1) res = await attempt();
+      const head =
+        `${route.method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+        `Authorization: Bearer ${known.token}\r\nContent-Length: ${size}\r\n\r\n`;
+      const res = await sendRaw(port, Buffer.from(head, 'latin1'));
       expect({ route: `${route.method} ${route.path}`, status: res.status }).toEqual({
         route: `${route.method} ${route.path}`,
         status: 413,
