@@ -169,13 +169,15 @@ describe('workflow versions (docs/contract.md §2.17, §2.11)', () => {
     it('answers 400 for a version that is not a positive integer and 404 for one that does not exist', async () => {
       const a = await actor(t.url);
       const wf = await create(a, graphCalling('/n'));
-      for (const bad of ['0', '-1', 'abc', '1.5', '99999999999']) {
+      // Spellings a plain Number() would read as 1 are not version numbers either.
+      for (const bad of ['0', '-1', 'abc', '1.5', '99999999999', '1e0', '0x1', '01', '%201']) {
         const res = await version(a, wf.id, bad).expect(400);
         expect(res.body).toMatchObject({ success: false, message: 'Invalid n: expected a version number (1 or more)' });
       }
       const missing = await version(a, wf.id, 7).expect(404);
       expect(missing.body).toMatchObject({ success: false, message: 'Version 7 not found' });
       await diff(a, wf.id, 1, '?against=x').expect(400);
+      await diff(a, wf.id, 1, '?against=1e0').expect(400);
     });
   });
 

@@ -53,4 +53,13 @@ export class RequestValidationPipe extends ValidationPipe {
     }
     return super.transform(value, metadata);
   }
+
+  /**
+   * A number route or query parameter converts from plain decimal digits only: `1e1`, `0x10`, `010`
+   * or ` 10` would otherwise reach the route's own pipe as a number; they reach it as NaN, refused.
+   */
+  protected override transformPrimitive(value: unknown, metadata: ArgumentMetadata): unknown {
+    if (metadata.metatype === Number && typeof value === 'string' && !/^(0|-?[1-9][0-9]*)$/.test(value)) return NaN;
+    return super.transformPrimitive(value, metadata) as unknown;
+  }
 }
